@@ -1,0 +1,1 @@
+"""Domain model: assets, taxonomy, vocabularies and validation. No I/O."""

@@ -1,0 +1,344 @@
+"""The Asset: one community asset, and the validation that turns raw fields into one.
+
+Coordinates are WGS84 longitude/latitude (EPSG:4326) in degrees. An optional ``footprint``
+keeps a polygon source's outline (GeoJSON geometry, EPSG:4326) for display; the point is what
+searches and distances use.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from datetime import date
+from typing import Any
+from urllib.parse import urlparse
+
+from assetmap.domain.errors import ValidationError
+from assetmap.domain.opening_times import OpeningTimes, parse_opening_times
+from assetmap.domain.taxonomy import Taxonomy
+from assetmap.domain.vocab import (
+    ACCESSIBILITY,
+    AUDIENCES,
+    COSTS,
+    CURRENCIES,
+    PROVIDER_TYPES,
+    STATUSES,
+)
+
+# A generous box around the UK and its islands; a point outside it is almost always a data error.
+UK_BOUNDS = (-8.7, 49.8, 1.8, 60.9)  # min lon, min lat, max lon, max lat
+
+MAX_LENGTHS = {
+    "name": 200,
+    "description": 5000,
+    "address": 500,
+    "postcode": 10,
+    "phone": 40,
+    "email": 254,
+    "website": 2000,
+    "source": 200,
+    "source_id": 200,
+    "licence": 500,
+    "opening_times": 1000,
+}
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PHONE = re.compile(r"^\+?[0-9 ()\-.]{7,40}$")
+# Control characters other than tab and newline have no place in a listing and can break CSV,
+# terminals or HTML; they are removed rather than rejected so pasted text still imports.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class Asset:
+    """A community asset in its current state.
+
+    ``id``, ``revision``, ``created_at`` and ``updated_at`` are set by the store; an asset that
+    has not been stored yet has an empty id and revision 0.
+    """
+
+    name: str
+    category: str
+    lon: float
+    lat: float
+    description: str = ""
+    address: str = ""
+    postcode: str = ""
+    phone: str = ""
+    email: str = ""
+    website: str = ""
+    opening_times: OpeningTimes = field(default_factory=lambda: OpeningTimes(None, ""))
+    cost: str | None = None
+    currencies: tuple[str, ...] = ()
+    accessibility: tuple[str, ...] = ()
+    audience: tuple[str, ...] = ()
+    provider_type: str | None = None
+    source: str = ""
+    source_id: str = ""
+    licence: str = ""
+    status: str = "published"
+    last_verified: str | None = None  # ISO date
+    footprint: dict[str, Any] | None = None
+    id: str = ""
+    revision: int = 0
+    created_at: str = ""
+    updated_at: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-safe dict of every field (the revision's stored state)."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, OpeningTimes):
+                value = value.to_dict()
+            elif isinstance(value, tuple):
+                value = list(value)
+            out[f.name] = value
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Asset:
+        """Rebuild an asset from :meth:`to_dict` output; unknown keys are ignored."""
+        known = {f.name for f in fields(cls)}
+        kwargs: dict[str, Any] = {k: v for k, v in data.items() if k in known}
+        if "opening_times" in kwargs:
+            kwargs["opening_times"] = OpeningTimes.from_dict(kwargs["opening_times"])
+        for name in ("currencies", "accessibility", "audience"):
+            if name in kwargs:
+                kwargs[name] = tuple(kwargs[name])
+        return cls(**kwargs)
+
+    def with_changes(self, **changes: Any) -> Asset:
+        """Return a copy with some fields replaced (no validation)."""
+        return replace(self, **changes)
+
+
+# Fields that describe the asset itself, as opposed to bookkeeping the store maintains.
+CONTENT_FIELDS = tuple(
+    f.name for f in fields(Asset) if f.name not in {"id", "revision", "created_at", "updated_at"}
+)
+
+
+def changed_fields(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    """Names of content fields whose values differ between two ``to_dict`` states."""
+    return [name for name in CONTENT_FIELDS if old.get(name) != new.get(name)]
+
+
+def normalise_name(name: str) -> str:
+    """Fold a name for duplicate matching: accents, case, punctuation and spacing removed."""
+    text = unicodedata.normalize("NFKD", name)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
+    text = re.sub(r"[^a-z0-9]+", " ", text)
+    return " ".join(text.split())
+
+
+def clean_text(value: object) -> str:
+    """Coerce a raw value to stripped text; None and NaN become ''."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return _CONTROL.sub("", str(value)).strip()
+
+
+def _float(value: object, name: str, errors: list[ValidationError]) -> float | None:
+    text = clean_text(value)
+    if text == "":
+        errors.append(ValidationError(f"{name} is missing", field=name))
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        errors.append(ValidationError(f"{name} '{text}' is not a number", field=name))
+        return None
+    if not math.isfinite(number):
+        errors.append(ValidationError(f"{name} is {text}, not a finite number", field=name))
+        return None
+    return number
+
+
+def check_point(lon: float, lat: float) -> list[ValidationError]:
+    """Range and UK checks for a WGS84 point; empty when it is fine."""
+    if not -180 <= lon <= 180:
+        return [ValidationError(f"longitude {lon} is outside -180..180", field="lon")]
+    if not -90 <= lat <= 90:
+        return [ValidationError(f"latitude {lat} is outside -90..90", field="lat")]
+    min_lon, min_lat, max_lon, max_lat = UK_BOUNDS
+    if min_lon <= lon <= max_lon and min_lat <= lat <= max_lat:
+        return []
+    if min_lon <= lat <= max_lon and min_lat <= lon <= max_lat:
+        return [
+            ValidationError(
+                f"lon {lon}, lat {lat} look swapped: "
+                f"as lat {lon}, lon {lat} the point is in the UK",
+                field="lat",
+            )
+        ]
+    return [ValidationError(f"point (lon {lon}, lat {lat}) is outside the UK", field="lon")]
+
+
+def _choices(
+    raw: object, vocab: Mapping[str, str], name: str, errors: list[ValidationError]
+) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    items: Iterable[object] = (
+        raw.replace(";", ",").split(",") if isinstance(raw, str) else raw  # type: ignore[assignment]
+    )
+    out: list[str] = []
+    for item in items:
+        key = clean_text(item)
+        if not key:
+            continue
+        if key not in vocab:
+            errors.append(
+                ValidationError(
+                    f"'{key}' is not one of: {', '.join(vocab)}",
+                    field=name,
+                )
+            )
+        elif key not in out:
+            out.append(key)
+    return tuple(out)
+
+
+def _choice(
+    raw: object, vocab: Mapping[str, str], name: str, errors: list[ValidationError]
+) -> str | None:
+    key = clean_text(raw)
+    if not key:
+        return None
+    if key not in vocab:
+        errors.append(ValidationError(f"'{key}' is not one of: {', '.join(vocab)}", field=name))
+        return None
+    return key
+
+
+def _url(raw: object, errors: list[ValidationError]) -> str:
+    text = clean_text(raw)
+    if not text or text.upper() in {"NA", "N/A"}:
+        return ""
+    parsed = urlparse(text)
+    if parsed.scheme not in {"http", "https"} or not parsed.netloc:
+        errors.append(
+            ValidationError(
+                f"website '{text}' must be a full http:// or https:// address", field="website"
+            )
+        )
+        return ""
+    return text
+
+
+def _optional_pattern(
+    raw: object, pattern: re.Pattern[str], name: str, what: str, errors: list[ValidationError]
+) -> str:
+    text = clean_text(raw)
+    if not text or text.upper() in {"NA", "N/A"}:
+        return ""
+    if not pattern.match(text):
+        errors.append(ValidationError(f"'{text}' is not {what}", field=name))
+        return ""
+    return text
+
+
+def _date(raw: object, errors: list[ValidationError]) -> str | None:
+    text = clean_text(raw)
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text[:10]).isoformat()
+    except ValueError:
+        errors.append(
+            ValidationError(f"'{text}' is not a date (YYYY-MM-DD)", field="last_verified")
+        )
+        return None
+
+
+def validate_asset(
+    data: Mapping[str, Any], taxonomy: Taxonomy
+) -> tuple[Asset | None, list[ValidationError]]:
+    """Validate raw field values (strings or typed) into an Asset, collecting every error.
+
+    Parameters
+    ----------
+    data
+        Field name -> raw value. ``lon``/``lat`` are WGS84 degrees. List fields (currencies,
+        accessibility, audience) accept a list or a comma-separated string of vocabulary ids.
+        ``opening_times`` accepts free text (parsed) or an :class:`OpeningTimes`.
+    taxonomy
+        Categories the ``category`` field must come from.
+
+    Returns
+    -------
+    tuple
+        ``(asset, [])`` when valid, else ``(None, errors)`` with one error per bad field.
+    """
+    errors: list[ValidationError] = []
+    text: dict[str, str] = {}
+    for name, limit in MAX_LENGTHS.items():
+        if name in {"website", "email", "phone", "opening_times"}:
+            continue
+        value = clean_text(data.get(name))
+        if len(value) > limit:
+            errors.append(
+                ValidationError(f"{name} is {len(value)} characters; at most {limit}", field=name)
+            )
+        text[name] = value
+    if not text["name"]:
+        errors.append(ValidationError("name is missing", field="name"))
+    category = clean_text(data.get("category"))
+    if not category:
+        errors.append(ValidationError("category is missing", field="category"))
+    elif category not in taxonomy:
+        errors.append(
+            ValidationError(
+                f"unknown category '{category}'; valid categories are: {', '.join(taxonomy.ids)}",
+                field="category",
+            )
+        )
+    lon = _float(data.get("lon"), "lon", errors)
+    lat = _float(data.get("lat"), "lat", errors)
+    if lon is not None and lat is not None:
+        errors.extend(check_point(lon, lat))
+    raw_times = data.get("opening_times")
+    if isinstance(raw_times, OpeningTimes):
+        opening = raw_times
+    else:
+        times_text = clean_text(raw_times)[: MAX_LENGTHS["opening_times"]]
+        opening = parse_opening_times(times_text)
+    status = _choice(data.get("status") or "published", STATUSES, "status", errors)
+    asset_kwargs: dict[str, Any] = dict(  # noqa: C408 - keyword form mirrors Asset's fields
+        name=text["name"],
+        category=category,
+        description=text["description"],
+        address=text["address"],
+        postcode=text["postcode"].upper(),
+        phone=_optional_pattern(data.get("phone"), _PHONE, "phone", "a phone number", errors),
+        email=_optional_pattern(data.get("email"), _EMAIL, "email", "an email address", errors),
+        website=_url(data.get("website"), errors),
+        opening_times=opening,
+        cost=_choice(data.get("cost"), COSTS, "cost", errors),
+        currencies=_choices(data.get("currencies"), CURRENCIES, "currencies", errors),
+        accessibility=_choices(data.get("accessibility"), ACCESSIBILITY, "accessibility", errors),
+        audience=_choices(data.get("audience"), AUDIENCES, "audience", errors),
+        provider_type=_choice(data.get("provider_type"), PROVIDER_TYPES, "provider_type", errors),
+        source=text["source"],
+        source_id=text["source_id"],
+        licence=text["licence"],
+        status=status or "published",
+        last_verified=_date(data.get("last_verified"), errors),
+        footprint=data.get("footprint"),
+    )
+    if errors or lon is None or lat is None:
+        return None, errors
+    return Asset(lon=lon, lat=lat, **asset_kwargs), []
+
+
+def build_asset(data: Mapping[str, Any], taxonomy: Taxonomy, *, row: int | None = None) -> Asset:
+    """Validate like :func:`validate_asset` but raise the first error (with ``row`` set)."""
+    asset, errors = validate_asset(data, taxonomy)
+    if errors or asset is None:
+        first = errors[0]
+        raise ValidationError(first.message, field=first.field, row=row)
+    return asset

@@ -1,0 +1,79 @@
+"""Settings: everything configurable, read from the environment in one place.
+
+Nothing reads the environment at import time; :meth:`Settings.from_env` is called by the CLI
+and by ``create_app`` only when it is not handed settings.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+DEFAULT_TILE_ATTRIBUTION = "© OpenStreetMap contributors"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime settings. Paths are absolute or relative to the working directory."""
+
+    database_url: str = "sqlite:///instance/assetmap.db"
+    instance_path: Path = Path("instance")
+    secret_key: str = field(default="", repr=False)
+    # Map tiles are optional: pages and maps render offline without them (blank background).
+    tile_url: str = DEFAULT_TILE_URL
+    tile_attribution: str = DEFAULT_TILE_ATTRIBUTION
+    # Serve Leaflet & co. from CDNs instead of the app's own copies.
+    use_cdn: bool = False
+    postcode_path: Path = REPO_ROOT / "data" / "postcodes" / "postcodes_study_las_nspl2025.csv.gz"
+    taxonomy_path: Path = REPO_ROOT / "data" / "taxonomy.toml"
+    data_path: Path = REPO_ROOT / "data"
+    maps_path: Path = REPO_ROOT / "maps"
+    stale_after_days: int = 365
+    testing: bool = False
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Build settings from ``ASSETMAP_*`` variables, then apply keyword overrides."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        if "ASSETMAP_DATABASE_URL" in env:
+            values["database_url"] = env["ASSETMAP_DATABASE_URL"]
+        if "ASSETMAP_INSTANCE_PATH" in env:
+            values["instance_path"] = Path(env["ASSETMAP_INSTANCE_PATH"])
+        if "ASSETMAP_SECRET_KEY" in env:
+            values["secret_key"] = env["ASSETMAP_SECRET_KEY"]
+        if "ASSETMAP_TILE_URL" in env:
+            values["tile_url"] = env["ASSETMAP_TILE_URL"]
+        if "ASSETMAP_TILE_ATTRIBUTION" in env:
+            values["tile_attribution"] = env["ASSETMAP_TILE_ATTRIBUTION"]
+        if "ASSETMAP_USE_CDN" in env:
+            values["use_cdn"] = env["ASSETMAP_USE_CDN"].lower() in {"1", "true", "yes"}
+        if "ASSETMAP_POSTCODES" in env:
+            values["postcode_path"] = Path(env["ASSETMAP_POSTCODES"])
+        if "ASSETMAP_STALE_AFTER_DAYS" in env:
+            values["stale_after_days"] = int(env["ASSETMAP_STALE_AFTER_DAYS"])
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def with_secret(self) -> Settings:
+        """Return settings with a secret key.
+
+        The configured key wins; otherwise one is made once and kept in the instance folder,
+        so sessions survive a restart.
+        """
+        if self.secret_key:
+            return self
+        path = self.instance_path / "secret_key"
+        if path.exists():
+            return replace(self, secret_key=path.read_text().strip())
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_hex(32)
+        path.write_text(key)
+        path.chmod(0o600)
+        return replace(self, secret_key=key)

@@ -1,0 +1,37 @@
+"""Stores: one contract (base.Store), an embedded SQLite backend and a PostGIS backend."""
+
+from __future__ import annotations
+
+from assetmap.domain.errors import ValidationError
+from assetmap.store.base import BatchOutcome, NearbyHit, Store
+
+__all__ = ["BatchOutcome", "NearbyHit", "Store", "open_store"]
+
+
+def open_store(url: str, *, migrate: bool = True) -> Store:
+    """Open the store a URL names and bring its schema up to date.
+
+    Parameters
+    ----------
+    url
+        ``sqlite:///relative/path.db``, ``sqlite:////absolute/path.db`` or
+        ``postgresql://user@host:port/db`` (optionally ``?schema=name``).
+    migrate
+        Apply pending schema migrations (an older database is upgraded in place).
+    """
+    if url.startswith("sqlite:"):
+        from assetmap.store.sqlite import SQLiteStore
+
+        store: Store = SQLiteStore(url)
+    elif url.startswith(("postgresql:", "postgres:")):
+        from assetmap.store.postgis import PostGISStore
+
+        store = PostGISStore(url)
+    else:
+        raise ValidationError(
+            f"unsupported database URL '{url}': use sqlite:///path.db or postgresql://...",
+            field="database_url",
+        )
+    if migrate:
+        store.migrate()
+    return store

@@ -1,0 +1,1 @@
+"""SQL migrations for the PostGIS store, applied in file-number order."""

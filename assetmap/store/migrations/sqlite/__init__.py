@@ -1,0 +1,1 @@
+"""SQL migrations for the SQLite store, applied in file-number order."""

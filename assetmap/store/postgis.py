@@ -1,0 +1,137 @@
+"""The server store: PostgreSQL + PostGIS, for several app processes sharing one database.
+
+Only what differs from SQLite lives here: connections, the placeholder style, and spatial
+candidates found with the GiST index on a geography column (``ST_DWithin`` for a radius,
+``<->`` KNN ordering for nearest). Distances are then measured exactly as on SQLite.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlparse, urlunparse
+
+import psycopg
+
+from assetmap.domain.errors import ValidationError
+from assetmap.store.base import MAX_RADIUS_M, NearbyHit, SqlStore
+
+_SCHEMA = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+# Any constant works; it only has to be the same in every process sharing the database.
+_MIGRATION_LOCK = 0x61737365746D6170
+
+
+def split_schema(url: str) -> tuple[str, str | None]:
+    """Take an optional ``?schema=name`` off a postgresql:// URL (tests use one per test)."""
+    parsed = urlparse(url)
+    query = parse_qsl(parsed.query)
+    schema = next((v for k, v in query if k == "schema"), None)
+    if schema is not None and not _SCHEMA.match(schema):
+        raise ValidationError(f"schema '{schema}' is not a plain identifier", field="database_url")
+    rest = urlencode([(k, v) for k, v in query if k != "schema"])
+    return urlunparse(parsed._replace(query=rest)), schema
+
+
+class PostGISStore(SqlStore):
+    """Store backed by PostgreSQL + PostGIS; a connection per thread."""
+
+    migrations_package = "assetmap.store.migrations.postgis"
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.conninfo, self.schema = split_schema(url)
+        self._local = threading.local()
+        self._all: list[psycopg.Connection[Any]] = []
+        self._lock = threading.Lock()
+
+    def _conn(self) -> psycopg.Connection[Any]:
+        conn: psycopg.Connection[Any] | None = getattr(self._local, "conn", None)
+        if conn is None or conn.closed:
+            # autocommit: transactions are opened explicitly by transaction(), as on SQLite.
+            conn = psycopg.connect(self.conninfo, autocommit=True)
+            if self.schema:
+                conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+                conn.execute(f'SET search_path TO "{self.schema}", public')
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", "%s")
+
+    def _begin(self, conn: psycopg.Connection[Any]) -> None:
+        conn.execute("BEGIN")
+
+    def _applied_versions(self, conn: psycopg.Connection[Any]) -> set[int]:
+        return {int(r[0]) for r in conn.execute("SELECT version FROM schema_migrations")}
+
+    def migrate(self, target: int | None = None) -> int:
+        """Apply pending migrations; an advisory lock stops two processes racing to do it."""
+        conn = self._conn()
+        conn.execute("SELECT pg_advisory_lock(%s)", (_MIGRATION_LOCK,))
+        try:
+            return super().migrate(target)
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (_MIGRATION_LOCK,))
+
+    def _index_point(
+        self, conn: psycopg.Connection[Any], pk: int, lon: float, lat: float, new: bool
+    ) -> None:
+        """Nothing to do: ``geog`` is a generated column."""
+
+    def _candidates(
+        self,
+        conn: psycopg.Connection[Any],
+        lon: float,
+        lat: float,
+        radius_m: float,
+        categories: Sequence[str] | None,
+        status: str | None,
+    ) -> list[tuple[int, float, float]]:
+        where, params = self._filters(status, categories)
+        extra = where.replace(" WHERE ", " AND ", 1)
+        # A hair of slack: ST_DWithin and pyproj agree to millimetres, the exact cut is ours.
+        sql = self._sql(
+            "SELECT pk, lon, lat FROM assets"
+            " WHERE ST_DWithin(geog, ST_SetSRID(ST_MakePoint(?, ?), 4326)::geography, ?)"
+            f"{extra}"
+        )
+        rows: list[Any] = conn.execute(sql, (lon, lat, radius_m + 0.5, *params)).fetchall()
+        return rows
+
+    def nearest(
+        self,
+        lon: float,
+        lat: float,
+        *,
+        k: int = 1,
+        categories: Sequence[str] | None = None,
+        status: str | None = "published",
+        max_radius_m: float = MAX_RADIUS_M,
+    ) -> list[NearbyHit]:
+        """The k nearest assets, by the GiST index's KNN ordering, measured exactly."""
+        where, params = self._filters(status, categories)
+        extra = where.replace(" WHERE ", " AND ", 1)
+        conn = self._conn()
+        # KNN on geography orders by sphere distance; fetch a few spare so the exact
+        # (ellipsoidal) ranking cannot miss one that the sphere put just behind.
+        sql = self._sql(
+            "SELECT pk, lon, lat FROM assets"
+            " WHERE ST_DWithin(geog, ST_SetSRID(ST_MakePoint(?, ?), 4326)::geography, ?)"
+            f"{extra} ORDER BY geog <-> ST_SetSRID(ST_MakePoint(?, ?), 4326)::geography LIMIT ?"
+        )
+        rows = conn.execute(
+            sql, (lon, lat, max_radius_m + 0.5, *params, lon, lat, k * 2 + 8)
+        ).fetchall()
+        return self._rank(conn, lon, lat, max_radius_m, rows, k)
+
+    def close(self) -> None:
+        """Close every thread's connection."""
+        with self._lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+        self._local = threading.local()
