@@ -42,3 +42,15 @@ class Conflict(AssetmapError):
     """The thing changed since the caller read it."""
 
     status = 409
+
+
+class Forbidden(AssetmapError):
+    """The caller may not do this (wrong role, or their own submission)."""
+
+    status = 403
+
+
+class TooManyRequests(AssetmapError):
+    """A rate limit was reached; try again later."""
+
+    status = 429

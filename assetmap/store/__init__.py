@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from assetmap.domain.errors import ValidationError
-from assetmap.store.base import BatchOutcome, NearbyHit, Store
+from assetmap.store.base import BatchOutcome, NearbyHit
+from assetmap.store.submissions import SubmissionsSql
+
+# The whole contract: assets, people and submissions; both backends implement it unchanged.
+Store = SubmissionsSql
 
 __all__ = ["BatchOutcome", "NearbyHit", "Store", "open_store"]
 

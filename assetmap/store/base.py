@@ -60,8 +60,11 @@ def new_asset_id() -> str:
     return "a" + uuid.uuid4().hex[:12]
 
 
-class Store(ABC):
-    """What every store offers. Coordinates are WGS84 lon/lat degrees; distances metres."""
+class AssetStore(ABC):
+    """The asset part of the store contract.
+
+    Coordinates are WGS84 lon/lat degrees; distances are metres.
+    """
 
     url: str
 
@@ -177,7 +180,7 @@ class Store(ABC):
         """The latest import runs, newest first."""
 
 
-class SqlStore(Store):
+class SqlStore(AssetStore):
     """Shared SQL implementation. SQL is written with ``?`` placeholders; see :meth:`_sql`."""
 
     migrations_package = "assetmap.store.migrations.sqlite"

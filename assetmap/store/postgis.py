@@ -16,7 +16,8 @@ from urllib.parse import parse_qsl, urlencode, urlparse, urlunparse
 import psycopg
 
 from assetmap.domain.errors import ValidationError
-from assetmap.store.base import MAX_RADIUS_M, NearbyHit, SqlStore
+from assetmap.store.base import MAX_RADIUS_M, NearbyHit
+from assetmap.store.submissions import SubmissionsSql
 
 _SCHEMA = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 # Any constant works; it only has to be the same in every process sharing the database.
@@ -34,7 +35,7 @@ def split_schema(url: str) -> tuple[str, str | None]:
     return urlunparse(parsed._replace(query=rest)), schema
 
 
-class PostGISStore(SqlStore):
+class PostGISStore(SubmissionsSql):
     """Store backed by PostgreSQL + PostGIS; a connection per thread."""
 
     migrations_package = "assetmap.store.migrations.postgis"

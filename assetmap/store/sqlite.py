@@ -16,7 +16,7 @@ from urllib.parse import unquote, urlparse
 
 from assetmap.domain.errors import ValidationError
 from assetmap.domain.geodesy import bbox_around
-from assetmap.store.base import SqlStore
+from assetmap.store.submissions import SubmissionsSql
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -33,7 +33,7 @@ def sqlite_path(url: str) -> str:
     return path[1:] if path.startswith("/") else path
 
 
-class SQLiteStore(SqlStore):
+class SQLiteStore(SubmissionsSql):
     """Store backed by one SQLite database file; a connection per thread."""
 
     def __init__(self, url: str) -> None:

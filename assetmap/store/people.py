@@ -1,0 +1,180 @@
+"""Staff accounts, database-backed sessions and login attempts (shared SQL)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from assetmap.domain.errors import NotFound, ValidationError
+from assetmap.domain.people import ROLES, User
+from assetmap.store.base import SqlStore, utc_now
+
+_USER_COLUMNS = "pk, username, display_name, role, password_hash, auth_version, active, created_at"
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+class PeopleSql(SqlStore):
+    """Adds users, sessions and login attempts to the asset store."""
+
+    @staticmethod
+    def _user(row: Any) -> User:
+        return User(
+            id=int(row[0]),
+            username=row[1],
+            display_name=row[2],
+            role=row[3],
+            password_hash=row[4],
+            auth_version=int(row[5]),
+            active=bool(row[6]),
+            created_at=row[7],
+        )
+
+    def create_user(
+        self, username: str, *, role: str, password_hash: str, display_name: str = ""
+    ) -> User:
+        """Add a staff account; the username must be new and the role known."""
+        if role not in ROLES:
+            raise ValidationError(f"role '{role}' is not one of: {', '.join(ROLES)}", field="role")
+        name = username.strip().lower()
+        if not name or len(name) > 64 or not name.replace(".", "").replace("-", "").isalnum():
+            raise ValidationError(
+                "username must be 1-64 letters, digits, dots or hyphens", field="username"
+            )
+        now = utc_now()
+        with self.transaction() as conn:
+            if self._find_user(conn, name) is not None:
+                raise ValidationError(f"user '{name}' already exists", field="username")
+            conn.execute(
+                self._sql(
+                    "INSERT INTO users (username, display_name, role, password_hash,"
+                    " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)"
+                ),
+                (name, display_name or name, role, password_hash, now, now),
+            )
+            user = self._find_user(conn, name)
+        if user is None:  # pragma: no cover - just inserted in the same transaction
+            raise NotFound(f"user '{name}' vanished")
+        return user
+
+    def _find_user(self, conn: Any, username: str) -> User | None:
+        row = conn.execute(
+            self._sql(f"SELECT {_USER_COLUMNS} FROM users WHERE username = ?"),
+            (username.strip().lower(),),
+        ).fetchone()
+        return None if row is None else self._user(row)
+
+    def get_user(self, username: str) -> User | None:
+        """The account with this username, or None."""
+        return self._find_user(self._conn(), username)
+
+    def list_users(self) -> list[User]:
+        """Every account, by username."""
+        rows = self._conn().execute(f"SELECT {_USER_COLUMNS} FROM users ORDER BY username")
+        return [self._user(r) for r in rows.fetchall()]
+
+    def _bump_auth(self, username: str, column: str, value: Any) -> User:
+        with self.transaction() as conn:
+            user = self._find_user(conn, username)
+            if user is None:
+                raise NotFound(f"no user '{username}'")
+            conn.execute(
+                self._sql(
+                    f"UPDATE users SET {column} = ?, auth_version = auth_version + 1,"
+                    " updated_at = ? WHERE pk = ?"
+                ),
+                (value, utc_now(), user.id),
+            )
+            # Changing credentials or powers ends every session issued before.
+            conn.execute(self._sql("DELETE FROM sessions WHERE user_pk = ?"), (user.id,))
+            fresh = self._find_user(conn, username)
+        assert fresh is not None  # noqa: S101 - same transaction
+        return fresh
+
+    def set_password(self, username: str, password_hash: str) -> User:
+        """Replace the password hash and end the user's sessions."""
+        return self._bump_auth(username, "password_hash", password_hash)
+
+    def set_role(self, username: str, role: str) -> User:
+        """Change the role and end the user's sessions."""
+        if role not in ROLES:
+            raise ValidationError(f"role '{role}' is not one of: {', '.join(ROLES)}", field="role")
+        return self._bump_auth(username, "role", role)
+
+    def create_session(self, user: User, *, ttl_s: int = 8 * 3600) -> str:
+        """Start a session; returns the token for the cookie (only its hash is stored)."""
+        token = secrets.token_urlsafe(32)
+        now = datetime.now(UTC)
+        with self.transaction() as conn:
+            conn.execute(
+                self._sql(
+                    "INSERT INTO sessions (token_hash, user_pk, auth_version, created_at,"
+                    " expires_at) VALUES (?, ?, ?, ?, ?)"
+                ),
+                (
+                    _token_hash(token),
+                    user.id,
+                    user.auth_version,
+                    _iso(now),
+                    _iso(now + timedelta(seconds=ttl_s)),
+                ),
+            )
+        return token
+
+    def session_user(self, token: str) -> User | None:
+        """The user a live session token belongs to, or None when expired or revoked."""
+        row = (
+            self._conn()
+            .execute(
+                self._sql(
+                    "SELECT s.auth_version, s.expires_at, "
+                    + ", ".join(f"u.{c.strip()}" for c in _USER_COLUMNS.split(","))
+                    + " FROM sessions s JOIN users u ON u.pk = s.user_pk WHERE s.token_hash = ?"
+                ),
+                (_token_hash(token),),
+            )
+            .fetchone()
+        )
+        if row is None or row[1] <= utc_now():
+            return None
+        user = self._user(row[2:])
+        if not user.active or user.auth_version != int(row[0]):
+            return None
+        return user
+
+    def end_session(self, token: str) -> None:
+        """Log a session out."""
+        with self.transaction() as conn:
+            conn.execute(
+                self._sql("DELETE FROM sessions WHERE token_hash = ?"), (_token_hash(token),)
+            )
+
+    def record_login_attempt(self, username: str, client_key: str, *, ok: bool) -> None:
+        """Remember a login attempt; failures drive the lockout."""
+        with self.transaction() as conn:
+            conn.execute(
+                self._sql(
+                    "INSERT INTO login_attempts (username, client_key, ok, at) VALUES (?, ?, ?, ?)"
+                ),
+                (username.strip().lower(), client_key, ok, utc_now()),
+            )
+
+    def failed_logins_since(self, *, since: str, username: str = "", client_key: str = "") -> int:
+        """Failed attempts since an ISO time, for a username or a client (or both)."""
+        clauses, params = ["at >= ?", "ok = ?"], [since, False]
+        if username:
+            clauses.append("username = ?")
+            params.append(username.strip().lower())
+        if client_key:
+            clauses.append("client_key = ?")
+            params.append(client_key)
+        sql = f"SELECT COUNT(*) FROM login_attempts WHERE {' AND '.join(clauses)}"
+        return int(self._conn().execute(self._sql(sql), params).fetchone()[0])

@@ -1,0 +1,65 @@
+"""Staff accounts, sessions and login attempts, on every backend."""
+
+from __future__ import annotations
+
+import pytest
+
+from assetmap.domain.errors import NotFound, ValidationError
+from assetmap.store import Store
+
+
+def test_user_lifecycle_and_session_invalidation(store: Store) -> None:
+    ann = store.create_user("Ann", role="moderator", password_hash="h1", display_name="Ann A")
+    assert (ann.username, ann.role, ann.display_name, ann.auth_version) == (
+        "ann",
+        "moderator",
+        "Ann A",
+        1,
+    )
+    token = store.create_session(ann)
+    again = store.create_session(ann)
+    assert token != again
+    assert store.session_user(token) == ann
+    # a password change ends every earlier session
+    changed = store.set_password("ann", "h2")
+    assert changed.auth_version == 2 and changed.password_hash == "h2"
+    assert store.session_user(token) is None and store.session_user(again) is None
+    fresh = store.create_session(changed)
+    assert store.session_user(fresh) == changed
+    promoted = store.set_role("ann", "admin")
+    assert store.session_user(fresh) is None
+    assert promoted.can("commissioner") and promoted.can("moderator")
+    store.end_session(store.create_session(promoted))
+    assert store.session_user("not-a-token") is None
+
+
+def test_expired_session_is_refused(store: Store) -> None:
+    bob = store.create_user("bob", role="commissioner", password_hash="h")
+    assert store.session_user(store.create_session(bob, ttl_s=-1)) is None
+    assert not bob.can("moderator") and bob.can("commissioner")
+
+
+def test_user_errors_name_the_field(store: Store) -> None:
+    store.create_user("cat", role="moderator", password_hash="h")
+    with pytest.raises(ValidationError, match="already exists") as err:
+        store.create_user("CAT", role="moderator", password_hash="h")
+    assert err.value.field == "username"
+    with pytest.raises(ValidationError, match="not one of") as err:
+        store.create_user("dan", role="king", password_hash="h")
+    assert err.value.field == "role"
+    with pytest.raises(ValidationError):
+        store.create_user("a b<script>", role="moderator", password_hash="h")
+    with pytest.raises(NotFound):
+        store.set_password("nobody", "h")
+    assert [u.username for u in store.list_users()] == ["cat"]
+
+
+def test_failed_logins_are_counted_per_user_and_client(store: Store) -> None:
+    since = "2000-01-01T00:00:00+00:00"
+    for _ in range(3):
+        store.record_login_attempt("ann", "client-1", ok=False)
+    store.record_login_attempt("ann", "client-2", ok=False)
+    store.record_login_attempt("ann", "client-1", ok=True)
+    assert store.failed_logins_since(since=since, username="ann") == 4
+    assert store.failed_logins_since(since=since, client_key="client-1") == 3
+    assert store.failed_logins_since(since="2999-01-01T00:00:00+00:00", username="ann") == 0
