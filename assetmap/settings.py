@@ -35,6 +35,8 @@ class Settings:
     data_path: Path = REPO_ROOT / "data"
     maps_path: Path = REPO_ROOT / "maps"
     stale_after_days: int = 365
+    # How many reverse proxies stand in front of the app; X-Forwarded-* is trusted only then.
+    trusted_proxies: int = 0
     testing: bool = False
 
     @classmethod
@@ -56,6 +58,8 @@ class Settings:
             values["use_cdn"] = env["ASSETMAP_USE_CDN"].lower() in {"1", "true", "yes"}
         if "ASSETMAP_POSTCODES" in env:
             values["postcode_path"] = Path(env["ASSETMAP_POSTCODES"])
+        if "ASSETMAP_TRUSTED_PROXIES" in env:
+            values["trusted_proxies"] = int(env["ASSETMAP_TRUSTED_PROXIES"])
         if "ASSETMAP_STALE_AFTER_DAYS" in env:
             values["stale_after_days"] = int(env["ASSETMAP_STALE_AFTER_DAYS"])
         values.update({k: v for k, v in overrides.items() if v is not None})

@@ -289,6 +289,13 @@ class SqlStore(AssetStore):
     def _run_script(self, conn: Any, sql: str) -> None:
         conn.execute(sql)
 
+    def _executemany(self, conn: Any, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run one statement for many parameter rows (bulk copies)."""
+        conn.executemany(sql, rows)
+
+    def _after_bulk_load(self, conn: Any) -> None:
+        """Bring derived structures up to date after rows were copied in with their keys."""
+
     # -- writes ----------------------------------------------------------------------------
     def _row_state(self, conn: Any, asset_id: str) -> tuple[int, Asset]:
         row = conn.execute(

@@ -66,6 +66,28 @@ class PostGISStore(SubmissionsSql):
     def _begin(self, conn: psycopg.Connection[Any]) -> None:
         conn.execute("BEGIN")
 
+    def _executemany(
+        self, conn: psycopg.Connection[Any], sql: str, rows: Sequence[Sequence[Any]]
+    ) -> None:
+        with conn.cursor() as cur:
+            cur.executemany(sql, rows)
+
+    def _after_bulk_load(self, conn: psycopg.Connection[Any]) -> None:
+        # Rows arrived with their keys; move each sequence past the largest one.
+        for table in (
+            "assets",
+            "revisions",
+            "import_runs",
+            "users",
+            "login_attempts",
+            "submissions",
+            "submission_events",
+        ):
+            conn.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'pk'),"
+                f" COALESCE((SELECT MAX(pk) FROM {table}), 0) + 1, false)"
+            )
+
     def _applied_versions(self, conn: psycopg.Connection[Any]) -> set[int]:
         return {int(r[0]) for r in conn.execute("SELECT version FROM schema_migrations")}
 

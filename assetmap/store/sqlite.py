@@ -77,6 +77,12 @@ class SQLiteStore(SubmissionsSql):
                 conn.execute(buf)
                 buf = ""
 
+    def _after_bulk_load(self, conn: sqlite3.Connection) -> None:
+        conn.execute(
+            "INSERT INTO asset_rtree (pk, min_lon, max_lon, min_lat, max_lat)"
+            " SELECT pk, lon, lon, lat, lat FROM assets"
+        )
+
     def _applied_versions(self, conn: sqlite3.Connection) -> set[int]:
         return {int(r[0]) for r in conn.execute("SELECT version FROM schema_migrations")}
 

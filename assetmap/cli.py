@@ -1,0 +1,276 @@
+"""The ``assetmap`` command line: thin commands over the same functions the web app calls."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from assetmap.domain.errors import AssetmapError
+from assetmap.domain.taxonomy import load_taxonomy
+from assetmap.settings import Settings
+from assetmap.store import Store, open_store
+
+
+class Context:
+    """Lazily opened resources shared by subcommands."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._store: Store | None = None
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = open_store(self.settings.database_url)
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--db",
+    "database_url",
+    envvar="ASSETMAP_DATABASE_URL",
+    help="Store URL: sqlite:///path.db (default sqlite:///instance/assetmap.db).",
+)
+@click.version_option(package_name="assetmap")
+@click.pass_context
+def cli(ctx: click.Context, database_url: str | None) -> None:
+    """Assetmap: community asset mapping for adult social care."""
+    settings = Settings.from_env(database_url=database_url)
+    obj = Context(settings)
+    ctx.obj = obj
+    ctx.call_on_close(obj.close)
+
+
+@cli.command()
+@pass_ctx
+def init(ctx: Context) -> None:
+    """Create the store, or upgrade its schema to the latest version."""
+    version = ctx.store.migrate()
+    click.echo(f"store ready at {ctx.settings.database_url} (schema version {version})")
+
+
+def _print_reports(reports: list[Any], as_json: bool) -> bool:
+    """Print import reports; return True when every file was written."""
+    if as_json:
+        click.echo(json.dumps([r.to_dict() for r in reports], indent=2))
+    else:
+        for r in reports:
+            click.echo(r.to_text())
+    return all(r.written for r in reports)
+
+
+@cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--skip-bad", is_flag=True, help="Import the good rows and report the bad ones.")
+@click.option("--json", "as_json", is_flag=True, help="Print the validation report as JSON.")
+@click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+@pass_ctx
+def import_(ctx: Context, path: Path, skip_bad: bool, as_json: bool, no_progress: bool) -> None:
+    """Import assets from a manifest (.toml) or a CSV, GeoJSON, GeoPackage or Shapefile.
+
+    By default a file with any bad row writes nothing; --skip-bad writes its good rows.
+    Re-running the same import changes nothing.
+    """
+    from assetmap.gazetteer.postcodes import PostcodeIndex
+    from assetmap.services.importing import run_import
+
+    reports = run_import(
+        ctx.store,
+        path,
+        taxonomy=load_taxonomy(ctx.settings.taxonomy_path),
+        postcodes=PostcodeIndex.from_csv(ctx.settings.postcode_path),
+        skip_bad=skip_bad,
+        author="cli:import",
+        progress=not no_progress,
+    )
+    if not _print_reports(reports, as_json):
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+@pass_ctx
+def demo(ctx: Context, no_progress: bool) -> None:
+    """Load the Trafford demo assets (idempotent: a second run changes nothing)."""
+    from assetmap.gazetteer.postcodes import PostcodeIndex
+    from assetmap.services.importing import load_demo
+
+    reports = load_demo(
+        ctx.store,
+        taxonomy=load_taxonomy(ctx.settings.taxonomy_path),
+        postcodes=PostcodeIndex.from_csv(ctx.settings.postcode_path),
+        progress=not no_progress,
+    )
+    ok = _print_reports(reports, as_json=False)
+    total = ctx.store.count_assets(status="published")
+    click.echo(f"demo loaded: {total} published assets")
+    if not ok:
+        sys.exit(1)
+
+
+@cli.group()
+def export() -> None:
+    """Export data."""
+
+
+@export.command("assets")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "geojson", "gpkg"]),
+    default="csv",
+    show_default=True,
+    help="CSV (spreadsheet-safe), GeoJSON (RFC 7946) or GeoPackage.",
+)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@pass_ctx
+def export_assets_cmd(ctx: Context, fmt: str, output: Path) -> None:
+    """Export every published asset."""
+    from assetmap.services.exporting import export_assets
+
+    count = export_assets(ctx.store, fmt, output)
+    click.echo(f"wrote {count} published assets to {output}")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--debug", is_flag=True, help="Reload on code changes; show tracebacks.")
+@click.option(
+    "--production",
+    is_flag=True,
+    help="Run under gunicorn with workers derived from the CPU count (2 x cores + 1).",
+)
+@click.option("--workers", type=int, default=None, help="With --production: worker processes.")
+@pass_ctx
+def serve(
+    ctx: Context, host: str, port: int, debug: bool, production: bool, workers: int | None
+) -> None:
+    """Serve the web app (development server, or gunicorn with --production)."""
+    if production:
+        from assetmap.web.production import run_gunicorn
+
+        ctx.store.migrate()
+        ctx.close()  # each gunicorn worker opens its own connections
+        run_gunicorn(ctx.settings, host=host, port=port, workers=workers)
+        return
+    from assetmap.web import create_app
+
+    app = create_app(ctx.settings, store=ctx.store)
+    app.run(host=host, port=port, debug=debug, threaded=True)
+
+
+@cli.group()
+def users() -> None:
+    """Manage staff accounts (moderator, commissioner, admin)."""
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+@users.command("add")
+@click.argument("username")
+@click.option(
+    "--role",
+    type=click.Choice(["moderator", "commissioner", "admin"]),
+    required=True,
+    help="What the account may do.",
+)
+@click.option("--name", "display_name", default="", help="Name shown to colleagues.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@pass_ctx
+def users_add(
+    ctx: Context, username: str, role: str, display_name: str, password_stdin: bool
+) -> None:
+    """Add a staff account; the password is hashed with argon2id."""
+    from assetmap.services.accounts import hash_password
+
+    password_hash = hash_password(_read_password(password_stdin))
+    user = ctx.store.create_user(
+        username, role=role, password_hash=password_hash, display_name=display_name
+    )
+    click.echo(f"added {user.username} ({user.role})")
+
+
+@users.command("set-password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@pass_ctx
+def users_set_password(ctx: Context, username: str, password_stdin: bool) -> None:
+    """Change a password; the user's sessions end."""
+    from assetmap.services.accounts import hash_password
+
+    ctx.store.set_password(username, hash_password(_read_password(password_stdin)))
+    click.echo(f"password changed for {username}; their sessions have ended")
+
+
+@users.command("set-role")
+@click.argument("username")
+@click.argument("role", type=click.Choice(["moderator", "commissioner", "admin"]))
+@pass_ctx
+def users_set_role(ctx: Context, username: str, role: str) -> None:
+    """Change a role; the user's sessions end."""
+    ctx.store.set_role(username, role)
+    click.echo(f"{username} is now {role}; their sessions have ended")
+
+
+@users.command("list")
+@pass_ctx
+def users_list(ctx: Context) -> None:
+    """List staff accounts."""
+    for user in ctx.store.list_users():
+        state = "" if user.active else " (disabled)"
+        click.echo(f"{user.username}\t{user.role}\t{user.display_name}{state}")
+
+
+@cli.command("migrate-store")
+@click.option("--from", "source_url", required=True, help="Source store URL.")
+@click.option("--to", "target_url", required=True, help="Target store URL (must be empty).")
+def migrate_store(source_url: str, target_url: str) -> None:
+    """Copy a whole store, history included, to another (e.g. SQLite to PostGIS) and verify."""
+    from assetmap.store.copying import copy_store
+
+    source, target = open_store(source_url), open_store(target_url)
+    try:
+        checks = copy_store(source, target)
+    finally:
+        source.close()
+        target.close()
+    for c in checks:
+        mark = "ok" if c.ok else "MISMATCH"
+        click.echo(f"{c.table:<18} {c.source_rows:>9} -> {c.target_rows:>9}  sha256 {mark}")
+    if not all(c.ok for c in checks):
+        sys.exit(1)
+    click.echo("copied and verified: row counts and checksums match")
+
+
+def main() -> None:
+    """Entry point: turn AssetmapError into a one-line message and exit status 2."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(1)
+    except click.ClickException as err:
+        err.show()
+        sys.exit(err.exit_code)
+    except AssetmapError as err:
+        click.echo(f"error: {err}", err=True)
+        sys.exit(2)
+    except SystemExit:
+        raise
