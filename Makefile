@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-$(VENDOR_STAMP): web/package.json web/package-lock.json scripts/vendor_assets.py
+$(VENDOR_STAMP): web/package.json web/package-lock.json scripts/vendor_assets.py web/static/scss/assetmap.scss
 	cd web && npm ci --no-audit --no-fund --loglevel=error
 	$(PYTHON) scripts/vendor_assets.py
 	touch $(VENDOR_STAMP)

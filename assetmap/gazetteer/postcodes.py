@@ -63,6 +63,8 @@ class UnknownPostcode(NotFound):
         super().__init__(message)
         self.query = query
         self.kind = kind
+        # Named like a ValidationError's field, so every error handler can point at the input.
+        self.field = "postcode"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,425 @@
+"""Turn raw rows into validated asset records, row errors and likely duplicates.
+
+The steps, for every source format: drop rows the manifest filters out; merge grouped rows;
+map columns onto asset fields; place the row (its geometry, its lon/lat columns, or else its
+postcode); validate with :func:`assetmap.domain.asset.validate_asset`; give it a source id;
+and flag rows that repeat another row of the same file.
+
+Source ids. A row's id is the manifest's ``source_id`` column when it has a value. Otherwise
+it is derived from what identifies a place in a list: the normalised name and the postcode
+(``"name:sale library|postcode:M33 7ZF"``), or, with no postcode, the point rounded to 5 dp
+(about 1 m: ``"name:…|at:-2.31595,53.42489"``). Re-importing the same row therefore finds
+the same asset; renaming it or moving it to another postcode makes it a new one.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pyproj import Transformer
+
+from assetmap.domain.asset import Asset, clean_text, normalise_name, validate_asset
+from assetmap.domain.errors import ValidationError
+from assetmap.domain.geodesy import distances_m
+from assetmap.domain.postcode import normalise_postcode
+from assetmap.domain.taxonomy import Taxonomy
+from assetmap.gazetteer.postcodes import PostcodeIndex, UnknownPostcode
+from assetmap.importers.manifest import GroupRule, SourceSpec, fill_template
+
+# Two rows with the same normalised name closer than this are taken to be the same place.
+DUPLICATE_RADIUS_M = 50.0
+_KEY_NAME_CHARS = 120
+_LIST_FIELDS = ("currencies", "accessibility", "audience")
+
+
+@dataclass
+class RawRow:
+    """One data row or feature as read: text values by column, plus geometry if any.
+
+    ``row`` counts data rows (or features) from 1; ``line`` is the file line where a CSV row
+    starts. ``lon``/``lat`` (EPSG:4326) and ``footprint`` come from a vector geometry.
+    ``problems`` are (field, reason, value) found while reading.
+    """
+
+    row: int
+    line: int | None
+    values: dict[str, str]
+    lon: float | None = None
+    lat: float | None = None
+    footprint: dict[str, Any] | None = None
+    problems: list[tuple[str, str, str]] = field(default_factory=list)
+    accessibility: set[str] = field(default_factory=set)
+    category: str = ""
+
+
+@dataclass(frozen=True)
+class RowError:
+    """Why a row was rejected: 1-based data row, file line (CSV), asset field, reason, value."""
+
+    row: int
+    field: str
+    reason: str
+    value: str = ""
+    line: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form."""
+        return {
+            "row": self.row,
+            "line": self.line,
+            "field": self.field,
+            "reason": self.reason,
+            "value": self.value,
+        }
+
+
+@dataclass(frozen=True)
+class DuplicateRow:
+    """A row not imported because it repeats another: ``existing`` is an asset id or "row N"."""
+
+    row: int
+    reason: str
+    existing: str
+    line: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form."""
+        return {
+            "row": self.row,
+            "line": self.line,
+            "reason": self.reason,
+            "existing": self.existing,
+        }
+
+
+@dataclass(frozen=True)
+class Record:
+    """A valid row: its asset (not yet stored) and where it came from.
+
+    ``name_is_fallback`` is true when the source gave no name and the manifest's generic one
+    was used; such names say nothing about identity, so they are not matched as duplicates.
+    """
+
+    row: int
+    line: int | None
+    asset: Asset
+    name_is_fallback: bool = False
+
+
+@dataclass
+class ParsedSource:
+    """Everything an importer learnt from one file, before anything is stored."""
+
+    spec: SourceSpec
+    read: int = 0
+    filtered: int = 0
+    merged: int = 0
+    geocoded: int = 0
+    records: list[Record] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    duplicates: list[DuplicateRow] = field(default_factory=list)
+
+    @property
+    def rejected(self) -> int:
+        """How many rows have at least one error."""
+        return len({e.row for e in self.errors})
+
+
+def _keep(raw: RawRow, spec: SourceSpec) -> bool:
+    for column, allowed in spec.include.items():
+        if raw.values.get(column, "") not in allowed:
+            return False
+    return all(raw.values.get(col, "") not in banned for col, banned in spec.exclude.items())
+
+
+def _merge(rows: list[RawRow], group: GroupRule) -> RawRow:
+    """One row standing for a group (see GroupRule)."""
+    first = rows[0]
+    values = dict(first.values)
+    for column in group.join:
+        distinct = list(
+            dict.fromkeys(r.values.get(column, "") for r in rows if r.values.get(column))
+        )
+        values[column] = "; ".join(distinct)
+    categories = [r.category for r in rows]
+    category = next((c for c in group.category_order if c in categories), first.category)
+    merged = RawRow(
+        row=first.row,
+        line=first.line,
+        values=values,
+        lon=first.lon,
+        lat=first.lat,
+        footprint=first.footprint,
+        problems=[p for r in rows for p in r.problems],
+        accessibility=set().union(*(r.accessibility for r in rows)),
+        category=category,
+    )
+    return merged
+
+
+def _column_value(spec: SourceSpec, field_name: str, values: Mapping[str, str]) -> str:
+    mapped = spec.columns.get(field_name)
+    if mapped is None:
+        return ""
+    templates = (mapped,) if isinstance(mapped, str) else mapped
+    parts = [p for p in (fill_template(t, values) for t in templates) if p]
+    # Parts read as sentences: end each but the last with a full stop unless it has punctuation.
+    joined = " ".join(
+        p if i == len(parts) - 1 or p[-1] in ".,;:!?" else p + "." for i, p in enumerate(parts)
+    )
+    return joined.rstrip(",;")
+
+
+def _resolve_category(raw: str, taxonomy: Taxonomy) -> str:
+    """A category id from an id or a label typed any case; otherwise the text unchanged."""
+    if raw in taxonomy:
+        return raw
+    folded = raw.strip().casefold()
+    for cat in taxonomy:
+        if folded in {cat.id.casefold(), cat.label.casefold()}:
+            return cat.id
+    return raw
+
+
+def derived_source_id(name: str, postcode: str, lon: float, lat: float) -> str:
+    """The stable key of a row without an id column (see the module docstring)."""
+    key = normalise_name(name)[:_KEY_NAME_CHARS]
+    if postcode:
+        return f"name:{key}|postcode:{postcode}"
+    return f"name:{key}|at:{lon:.5f},{lat:.5f}"
+
+
+class _Locator:
+    """Places a row: geometry, else lon/lat columns (any CRS), else the postcode centroid."""
+
+    def __init__(self, spec: SourceSpec, postcodes: PostcodeIndex) -> None:
+        self.spec = spec
+        self.postcodes = postcodes
+        self.transformer: Transformer | None = None
+        self.geocoded = 0
+        if spec.crs and spec.format == "csv":
+            self.transformer = Transformer.from_crs(spec.crs, "EPSG:4326", always_xy=True)
+
+    def locate(
+        self, raw: RawRow, postcode: str, errors: list[tuple[str, str, str]]
+    ) -> tuple[object, object]:
+        """(lon, lat) for validation: floats or raw text; (None, None) after an error."""
+        if raw.lon is not None and raw.lat is not None:
+            return raw.lon, raw.lat
+        if self.spec.format != "csv":
+            return None, None  # the geometry problem is already recorded
+        lon = _column_value(self.spec, "lon", raw.values)
+        lat = _column_value(self.spec, "lat", raw.values)
+        if lon or lat:
+            if self.transformer is None:
+                return lon, lat
+            try:
+                x, y = float(lon), float(lat)
+            except ValueError:
+                errors.append(("lon", f"coordinates '{lon}', '{lat}' are not numbers", lon))
+                return None, None
+            return self.transformer.transform(x, y)
+        if not postcode:
+            if not any(field == "postcode" for field, _, _ in errors):  # not already "bad"
+                errors.append(
+                    ("postcode", "no coordinates and no postcode: cannot place this row", "")
+                )
+            return None, None
+        try:
+            point = self.postcodes.lookup(postcode)
+        except UnknownPostcode as err:
+            errors.append(("postcode", f"unknown postcode: {err.message}", postcode))
+            return None, None
+        self.geocoded += 1
+        return point.lon, point.lat
+
+
+def _as_list(value: object) -> list[str]:
+    if value is None:
+        return []
+    items = value if isinstance(value, list | tuple) else str(value).replace(";", ",").split(",")
+    return [str(v).strip() for v in items if str(v).strip()]
+
+
+def _fields(
+    raw: RawRow, spec: SourceSpec, taxonomy: Taxonomy
+) -> tuple[dict[str, Any], bool, list[tuple[str, str, str]]]:
+    """Asset field values for validation, whether the name is the fallback, and problems."""
+    problems = list(raw.problems)
+    data: dict[str, Any] = {
+        name: _column_value(spec, name, raw.values)
+        for name in spec.columns
+        if name not in {"lon", "lat"}
+    }
+    for name in _LIST_FIELDS:
+        combined = [
+            *_as_list(spec.fixed.get(name)),
+            *_as_list(data.get(name)),
+            *(sorted(raw.accessibility) if name == "accessibility" else []),
+        ]
+        if combined:
+            data[name] = list(dict.fromkeys(combined))
+    for name, value in spec.fixed.items():
+        # A fixed value fills the field where the row (if mapped at all) leaves it empty.
+        if name not in _LIST_FIELDS and not data.get(name):
+            data[name] = value
+    fallback = False
+    if not clean_text(data.get("name")) and spec.name_fallback is not None:
+        data["name"] = spec.name_fallback.resolve(raw.values)
+        fallback = bool(data["name"])
+    data["category"] = _resolve_category(raw.category, taxonomy)
+    data["source"] = spec.source
+    data["licence"] = spec.licence
+    data["status"] = "published"
+    data["footprint"] = raw.footprint
+    postcode_text = clean_text(data.get("postcode"))
+    if postcode_text:
+        try:
+            data["postcode"] = normalise_postcode(postcode_text)
+        except ValidationError as err:
+            problems.append(("postcode", f"bad postcode: {err.message}", postcode_text))
+            data["postcode"] = ""
+    return data, fallback, problems
+
+
+def _raw_value(raw: RawRow, spec: SourceSpec, field_name: str, data: Mapping[str, Any]) -> str:
+    """The source value behind a field, for the error report."""
+    if field_name in {"lon", "lat"} and raw.lon is not None:
+        return repr(raw.lon if field_name == "lon" else raw.lat)
+    if field_name in {"lon", "lat"}:
+        return _column_value(spec, field_name, raw.values)
+    if field_name == "category":
+        return raw.category
+    value = data.get(field_name, "")
+    return ", ".join(map(str, value)) if isinstance(value, list) else clean_text(value)
+
+
+def build_records(
+    rows: list[RawRow],
+    spec: SourceSpec,
+    *,
+    taxonomy: Taxonomy,
+    postcodes: PostcodeIndex,
+    progress: Callable[[Iterable[RawRow]], Iterable[RawRow]] | None = None,
+) -> ParsedSource:
+    """Validate raw rows into records and row errors; find duplicates within the file.
+
+    Parameters
+    ----------
+    rows
+        As read by the CSV or vector reader.
+    spec
+        How columns map onto assets.
+    taxonomy
+        Valid categories.
+    postcodes
+        Directory used to check postcodes and to place rows that have no coordinates.
+    progress
+        Optional wrapper around the row iterator (a progress bar).
+
+    Returns
+    -------
+    ParsedSource
+        Records in file order (duplicates removed), errors and duplicates.
+    """
+    parsed = ParsedSource(spec=spec, read=len(rows))
+    kept = [r for r in rows if _keep(r, spec)]
+    parsed.filtered = len(rows) - len(kept)
+    for raw in kept:
+        raw.category = spec.category.resolve(raw.values)
+        if spec.accessibility is not None:
+            raw.accessibility = spec.accessibility.features(raw.values)
+    if spec.group is not None:
+        groups: dict[str, list[RawRow]] = defaultdict(list)
+        for raw in kept:
+            groups[raw.values.get(spec.group.by, "") or f"row {raw.row}"].append(raw)
+        merged = [_merge(rows, spec.group) for rows in groups.values()]
+        parsed.merged = len(kept) - len(merged)
+        kept = merged
+
+    locator = _Locator(spec, postcodes)
+    records: list[Record] = []
+    iterator: Iterable[RawRow] = progress(kept) if progress else kept
+    for raw in iterator:
+        data, fallback, problems = _fields(raw, spec, taxonomy)
+        data["lon"], data["lat"] = locator.locate(raw, data.get("postcode", ""), problems)
+        asset: Asset | None = None
+        errors: list[ValidationError] = []
+        if data["lon"] is not None:
+            asset, errors = validate_asset(data, taxonomy)
+        else:
+            # Validate anyway so every other bad field is reported in the same run.
+            _, errors = validate_asset({**data, "lon": 0.0, "lat": 51.5}, taxonomy)
+        for fname, reason, value in problems:
+            parsed.errors.append(RowError(raw.row, fname, reason, value, raw.line))
+        for err in errors:
+            fname = err.field or ""
+            value = _raw_value(raw, spec, fname, data)
+            parsed.errors.append(RowError(raw.row, fname, err.message, value, raw.line))
+        if asset is None or problems:
+            continue
+        if not asset.source_id:
+            asset = asset.with_changes(
+                source_id=derived_source_id(asset.name, asset.postcode, asset.lon, asset.lat)
+            )
+        records.append(Record(raw.row, raw.line, asset, fallback))
+    parsed.geocoded = locator.geocoded
+    parsed.records, parsed.duplicates = find_file_duplicates(records)
+    return parsed
+
+
+def find_file_duplicates(records: list[Record]) -> tuple[list[Record], list[DuplicateRow]]:
+    """Split records into the ones to import and likely duplicates of an earlier row.
+
+    A row is a duplicate when its source id repeats an earlier row's, or when its category and
+    normalised name equal an earlier row's and the two points are within
+    ``DUPLICATE_RADIUS_M`` metres (geodesic). Category is part of the match because a park and
+    the sports ground inside it often share a name ("Seymour Park") yet are different assets.
+    Rows named by the manifest's fallback are matched on source id only.
+    """
+    kept: list[Record] = []
+    dups: list[DuplicateRow] = []
+    by_id: dict[str, Record] = {}
+    by_name: dict[tuple[str, str], list[Record]] = defaultdict(list)
+    for rec in records:
+        a = rec.asset
+        first = by_id.get(a.source_id)
+        if first is not None:
+            dups.append(
+                DuplicateRow(
+                    rec.row,
+                    f"same source id '{a.source_id}' as row {first.row}",
+                    f"row {first.row}",
+                    rec.line,
+                )
+            )
+            continue
+        norm = (a.category, normalise_name(a.name))
+        near = None
+        if not rec.name_is_fallback and by_name[norm]:
+            others = by_name[norm]
+            dist = distances_m(
+                a.lon, a.lat, [o.asset.lon for o in others], [o.asset.lat for o in others]
+            )
+            i = int(dist.argmin())
+            if dist[i] <= DUPLICATE_RADIUS_M:
+                near = (others[i], float(dist[i]))
+        if near is not None:
+            other, d = near
+            dups.append(
+                DuplicateRow(
+                    rec.row,
+                    f"same name as row {other.row} ('{other.asset.name}'), {d:.0f} m away",
+                    f"row {other.row}",
+                    rec.line,
+                )
+            )
+            continue
+        by_id[a.source_id] = rec
+        if not rec.name_is_fallback:
+            by_name[norm].append(rec)
+        kept.append(rec)
+    return kept, dups

@@ -1,0 +1,177 @@
+"""Read GeoJSON, GeoPackage and Shapefile features into raw rows with WGS84 points.
+
+Any CRS is accepted and reprojected. Points are used as they are. Other geometries become a
+representative point (guaranteed to lie inside the shape), computed on the British National
+Grid (EPSG:27700) so it does not depend on degree distortion, then converted to EPSG:4326.
+Polygons also keep their outline as a GeoJSON footprint in EPSG:4326, simplified to about
+1 m and rounded to 6 decimal places (~0.1 m) so it stays small enough to store per asset.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+import geopandas as gpd
+import pyogrio
+import shapely
+from shapely.geometry import mapping
+
+from assetmap.domain.errors import ValidationError
+from assetmap.importers.records import RawRow
+
+BNG = "EPSG:27700"
+WGS84 = "EPSG:4326"
+FOOTPRINT_TOLERANCE_M = 1.0
+FOOTPRINT_DECIMALS = 6
+_POLYGONAL = {"Polygon", "MultiPolygon"}
+
+
+def _polygonal_part(geom: shapely.Geometry) -> shapely.Geometry:
+    """The polygons of a mended geometry (make_valid may add stray lines or points)."""
+    if geom.geom_type in _POLYGONAL or geom.geom_type != "GeometryCollection":
+        return geom
+    parts = [p for p in shapely.get_parts(geom) if p.geom_type in _POLYGONAL]
+    return shapely.union_all(parts) if parts else geom
+
+
+def read_vector_header(path: Path, layer: str | None = None) -> list[str]:
+    """Attribute column names of a vector file's layer (no geometry column)."""
+    try:
+        info = pyogrio.read_info(path, layer=layer)
+    except pyogrio.errors.DataSourceError as err:
+        raise ValidationError(f"{path.name} cannot be read: {err}", field="file") from None
+    return [str(f) for f in info["fields"]]
+
+
+def _text(value: Any) -> str:
+    """A property value as stripped text; missing values become ''."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return ""
+    if isinstance(value, float | np.floating):
+        if math.isnan(value):
+            return ""
+        # Integer-valued floats (ids read as REAL) lose the ".0" so keys stay stable.
+        return str(int(value)) if float(value).is_integer() else repr(float(value))
+    if isinstance(value, datetime | date | pd.Timestamp):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def footprint_geojson(geom_bng: shapely.Geometry) -> dict[str, Any]:
+    """A small GeoJSON geometry (EPSG:4326) for a polygon given in EPSG:27700.
+
+    Parameters
+    ----------
+    geom_bng
+        Polygon or MultiPolygon in British National Grid metres.
+
+    Returns
+    -------
+    dict
+        GeoJSON geometry with lon/lat lists, simplified to ``FOOTPRINT_TOLERANCE_M`` metres
+        and rounded to ``FOOTPRINT_DECIMALS`` places. Plain lists (not tuples), so it equals
+        its own JSON round trip and re-imports compare as unchanged.
+    """
+    simple = shapely.simplify(geom_bng, FOOTPRINT_TOLERANCE_M, preserve_topology=True)
+    wgs = gpd.GeoSeries([simple], crs=BNG).to_crs(WGS84).iloc[0]
+    rounded = shapely.transform(wgs, lambda xy: np.round(xy, FOOTPRINT_DECIMALS))
+    result: dict[str, Any] = json.loads(json.dumps(mapping(rounded)))
+    return result
+
+
+def read_vector(
+    path: Path,
+    *,
+    layer: str | None = None,
+    crs: str | None = None,
+    na_values: tuple[str, ...] = ("",),
+) -> tuple[list[str], list[RawRow]]:
+    """Read every feature of a vector file.
+
+    Parameters
+    ----------
+    path
+        GeoJSON, GeoPackage or Shapefile (anything GDAL reads).
+    layer
+        Layer name for multi-layer files; the first layer when None.
+    crs
+        The file's CRS when it declares none (a Shapefile without .prj). GeoJSON without one
+        is EPSG:4326 (RFC 7946).
+    na_values
+        Property values that mean "no value"; they become ''.
+
+    Returns
+    -------
+    header, rows
+        Attribute names, and one RawRow per feature (``row`` = feature number from 1) with
+        ``lon``/``lat`` in EPSG:4326 and, for polygons, ``footprint``.
+
+    Raises
+    ------
+    ValidationError
+        When the file cannot be read or its CRS is unknown.
+    """
+    try:
+        frame = pyogrio.read_dataframe(path, layer=layer)
+    except pyogrio.errors.DataSourceError as err:
+        raise ValidationError(f"{path.name} cannot be read: {err}", field="file") from None
+    if crs:
+        frame = frame.set_crs(crs, allow_override=True)
+    elif frame.crs is None:
+        if path.suffix.lower() in {".geojson", ".json"}:
+            frame = frame.set_crs(WGS84)
+        else:
+            raise ValidationError(
+                f"{path.name} does not say which coordinate system it uses (no .prj?); "
+                'import it through a manifest with crs = "EPSG:27700" (or whichever it is)',
+                field="crs",
+            )
+    header = [str(c) for c in frame.columns if c != frame.geometry.name]
+    na = set(na_values)
+
+    geoms = frame.geometry
+    missing = geoms.isna().to_numpy() | geoms.is_empty.to_numpy()
+    is_point = (geoms.geom_type == "Point").to_numpy() & ~missing
+    other = ~missing & ~is_point
+
+    lon = np.full(len(frame), np.nan)
+    lat = np.full(len(frame), np.nan)
+    footprints: dict[int, dict[str, Any]] = {}
+    if is_point.any():
+        pts = geoms[is_point].to_crs(WGS84)
+        lon[is_point], lat[is_point] = pts.x.to_numpy(), pts.y.to_numpy()
+    if other.any():
+        shapes = geoms[other].to_crs(BNG)
+        invalid = ~shapes.is_valid
+        if invalid.any():
+            # Mend self-intersecting rings so representative_point lands inside; make_valid
+            # keeps every lobe of a bow-tie, where the old buffer(0) trick drops one.
+            shapes[invalid] = shapes[invalid].make_valid().apply(_polygonal_part)
+        reps = shapes.representative_point().to_crs(WGS84)
+        lon[other], lat[other] = reps.x.to_numpy(), reps.y.to_numpy()
+        for pos, shape in zip(np.flatnonzero(other), shapes, strict=True):
+            if shape.geom_type in _POLYGONAL:
+                footprints[int(pos)] = footprint_geojson(shape)
+
+    rows: list[RawRow] = []
+    records = frame.drop(columns=frame.geometry.name).to_dict("records")
+    for i, props in enumerate(records):
+        values = {}
+        for name in header:
+            text = _text(props.get(name))
+            values[name] = "" if text in na else text
+        raw = RawRow(row=i + 1, line=None, values=values)
+        if missing[i]:
+            raw.problems.append(("geometry", "feature has no geometry", ""))
+        else:
+            raw.lon, raw.lat = float(lon[i]), float(lat[i])
+            raw.footprint = footprints.get(i)
+        rows.append(raw)
+    return header, rows

@@ -1,0 +1,1 @@
+"""Services: use cases that combine importers, store and domain (importing, exporting)."""

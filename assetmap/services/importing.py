@@ -1,0 +1,429 @@
+"""Import assets from files into a store, with a validation report for every file.
+
+Rules, per file:
+
+* All or nothing by default: a file with any bad row writes nothing (``written=False``).
+  With ``skip_bad=True`` its good rows are written and the bad ones reported.
+* A file's rows are written by one ``store.import_batch`` call, which is one transaction, so
+  an interrupted import leaves the store exactly as it was. Then the run is recorded.
+* Re-running an import changes nothing: rows are keyed on (source, source id) and a row whose
+  content is unchanged writes nothing. A stored asset keeps its status (an asset a moderator
+  archived or rejected is not republished by the next import); new assets are published.
+* Likely duplicates are reported and skipped: within the file (see
+  :func:`assetmap.importers.records.find_file_duplicates`) and against stored assets from
+  *other* sources of the same category: the same normalised name within 50 m, or, for a
+  polygon, a stored asset whose point lies inside it (so list manifests' point sources before
+  polygon sources of the same category).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from shapely.geometry import Point, shape
+
+from assetmap.domain.asset import Asset, normalise_name
+from assetmap.domain.geodesy import distances_m
+from assetmap.domain.taxonomy import Taxonomy
+from assetmap.gazetteer.postcodes import PostcodeIndex
+from assetmap.importers import (
+    DuplicateRow,
+    ParsedSource,
+    Record,
+    SourceSpec,
+    check_source,
+    load_manifest,
+    parse_source,
+    spec_for_file,
+)
+from assetmap.importers.records import DUPLICATE_RADIUS_M, RawRow
+from assetmap.settings import REPO_ROOT
+from assetmap.store import Store
+
+DEMO_MANIFEST = REPO_ROOT / "data" / "assets" / "trafford" / "manifest.toml"
+
+
+@dataclass
+class ImportReport:
+    """What one file's import did, or would have done.
+
+    Counts are rows: ``read`` from the file, ``filtered`` out by the manifest, ``merged`` into
+    another row of the same group; ``geocoded`` rows were placed at their postcode centroid
+    for want of coordinates; of the records, ``imported`` (new), ``updated``, ``unchanged``,
+    ``duplicates`` (skipped); ``valid`` records could be stored; ``rejected`` rows had
+    errors. ``errors`` are ``{row, line, field, reason, value}`` and ``duplicate_rows``
+    ``{row, line, reason, existing}``, where ``row`` counts data rows (or features) from 1
+    and ``line`` is the CSV file line. ``written`` says whether anything was stored.
+    """
+
+    source: str
+    path: str
+    read: int = 0
+    imported: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    duplicate_rows: list[dict[str, Any]] = field(default_factory=list)
+    written: bool = False
+    filtered: int = 0
+    merged: int = 0
+    geocoded: int = 0
+    valid: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form (also what the store keeps as the run's audit record)."""
+        return asdict(self)
+
+    def _where(self, row: int, line: int | None) -> str:
+        if line is not None:
+            return f"row {row} (line {line} of the file)"
+        if Path(self.path).suffix.lower() in {".csv", ".txt"}:
+            return f"row {row}"
+        return f"feature {row}"
+
+    def to_text(self) -> str:
+        """A human-readable summary and table of every rejected and duplicate row."""
+        status = "written" if self.written else "NOT WRITTEN"
+        name = Path(self.path).name
+        title = self.source if self.source == name else f"{self.source} ({name})"
+        lines = [f"{title}: {status}"]
+        counts = (
+            f"  read {self.read}, imported {self.imported}, updated {self.updated}, "
+            f"unchanged {self.unchanged}, rejected {self.rejected}, duplicates {self.duplicates}"
+        )
+        notes = [
+            f"{label} {n}"
+            for label, n in (
+                ("filtered out", self.filtered),
+                ("merged", self.merged),
+                ("placed by postcode", self.geocoded),
+            )
+            if n
+        ]
+        if notes:
+            counts += f" ({', '.join(notes)})"
+        lines.append(counts)
+        if not self.written:
+            lines.append(
+                f"  nothing was stored: {self.rejected} row(s) have errors. Fix them, or use "
+                f"--skip-bad to store the {self.valid} good row(s)."
+            )
+        if self.errors:
+            lines.append("  rejected rows (rows count data rows from 1; the header is line 1):")
+            table: list[tuple[str, ...]] = [
+                (
+                    self._where(e["row"], e.get("line")),
+                    e["field"],
+                    _short(repr(e["value"])),
+                    e["reason"],
+                )
+                for e in self.errors
+            ]
+            lines.extend(_table(("where", "field", "value", "reason"), table))
+        if self.duplicate_rows:
+            lines.append("  likely duplicates (not imported):")
+            table = [
+                (self._where(d["row"], d.get("line")), str(d["existing"]), d["reason"])
+                for d in self.duplicate_rows
+            ]
+            lines.extend(_table(("where", "existing", "reason"), table))
+        return "\n".join(lines)
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _table(head: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
+    """Left-aligned columns; the last column is not padded (reasons can be long)."""
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head) - 1)]
+    return [
+        "    " + "  ".join([*(c.ljust(w) for c, w in zip(r, widths, strict=False)), r[-1]])
+        for r in [head, *rows]
+    ]
+
+
+class _StoredIndex:
+    """Other sources' stored assets of some categories, indexed by name and by position.
+
+    One ``list_assets`` read per file instead of a radius query per row: a radius query loads
+    every asset near the point, and real postcode centroids can hold hundreds of assets
+    (950 Trafford postcodes share a single centroid), which made re-imports quadratic.
+    """
+
+    def __init__(self, store: Store, source: str, categories: list[str]) -> None:
+        others = [
+            a
+            for a in store.list_assets(status=None, categories=categories)
+            if a.source != source and a.status != "rejected"
+        ]
+        self.by_name: dict[tuple[str, str], list[Asset]] = defaultdict(list)
+        for a in others:
+            self.by_name[(a.category, normalise_name(a.name))].append(a)
+        self.by_category: dict[str, tuple[list[Asset], np.ndarray, np.ndarray]] = {}
+        for cat in categories:
+            of_cat = [a for a in others if a.category == cat]
+            lons = np.array([a.lon for a in of_cat], dtype=np.float64)
+            lats = np.array([a.lat for a in of_cat], dtype=np.float64)
+            self.by_category[cat] = (of_cat, lons, lats)
+
+    def same_name_near(self, asset: Asset) -> tuple[Asset, float] | None:
+        """The nearest same-category, same-name asset within the duplicate radius."""
+        candidates = self.by_name.get((asset.category, normalise_name(asset.name)), [])
+        if not candidates:
+            return None
+        dist = distances_m(
+            asset.lon, asset.lat, [c.lon for c in candidates], [c.lat for c in candidates]
+        )
+        i = int(dist.argmin())
+        return (candidates[i], float(dist[i])) if dist[i] <= DUPLICATE_RADIUS_M else None
+
+    def inside(self, asset: Asset) -> Asset | None:
+        """A same-category asset whose point lies inside the asset's footprint."""
+        if asset.footprint is None:
+            return None
+        of_cat, lons, lats = self.by_category.get(asset.category, ([], np.empty(0), np.empty(0)))
+        outline = shape(asset.footprint)
+        min_lon, min_lat, max_lon, max_lat = outline.bounds
+        in_box = (lons >= min_lon) & (lons <= max_lon) & (lats >= min_lat) & (lats <= max_lat)
+        for i in np.flatnonzero(in_box):
+            if outline.covers(Point(lons[i], lats[i])):
+                return of_cat[int(i)]
+        return None
+
+
+def find_stored_duplicates(
+    store: Store, records: list[Record]
+) -> tuple[list[Record], list[DuplicateRow]]:
+    """Split records into new-or-own ones and likely duplicates of other sources' assets.
+
+    Parameters
+    ----------
+    store
+        Where existing assets are looked up (any status except rejected).
+    records
+        Valid records of one source.
+
+    Returns
+    -------
+    kept, duplicates
+        A record is a duplicate when a stored asset from another source has the same category
+        and normalised name within ``DUPLICATE_RADIUS_M`` metres (geodesic), or, for a record
+        with a polygon footprint, has the same category and a point inside the polygon.
+        Records named by a manifest fallback are matched by footprint only.
+    """
+    if not records:
+        return [], []
+    categories = sorted({r.asset.category for r in records})
+    index = _StoredIndex(store, records[0].asset.source, categories)
+    kept: list[Record] = []
+    dups: list[DuplicateRow] = []
+    for rec in records:
+        a = rec.asset
+        near = None if rec.name_is_fallback else index.same_name_near(a)
+        if near is not None:
+            other, dist = near
+            why = f"same name as stored '{other.name}' from {other.source}, {dist:.0f} m away"
+            dups.append(DuplicateRow(rec.row, why, other.id, rec.line))
+            continue
+        container = index.inside(a)
+        if container is not None:
+            why = (
+                f"its outline contains stored {a.category} '{container.name}' "
+                f"from {container.source}"
+            )
+            dups.append(DuplicateRow(rec.row, why, container.id, rec.line))
+            continue
+        kept.append(rec)
+    return kept, dups
+
+
+def _keep_status(store: Store, records: list[Record]) -> list[Record]:
+    out = []
+    for rec in records:
+        existing = store.find_by_source(rec.asset.source, rec.asset.source_id)
+        if existing is not None and existing.status != rec.asset.status:
+            rec = Record(
+                rec.row,
+                rec.line,
+                rec.asset.with_changes(status=existing.status),
+                rec.name_is_fallback,
+            )
+        out.append(rec)
+    return out
+
+
+def _progress_bar(label: str, enabled: bool) -> Callable[[Iterable[RawRow]], Iterable[RawRow]]:
+    def wrap(rows: Iterable[RawRow]) -> Iterable[RawRow]:
+        # disable=None lets tqdm switch itself off when stderr is not a terminal.
+        bar: Iterable[RawRow] = tqdm(
+            rows,
+            desc=label,
+            unit="row",
+            file=sys.stderr,
+            disable=None if enabled else True,
+            leave=False,
+        )
+        return bar
+
+    return wrap
+
+
+def import_source(
+    store: Store,
+    spec: SourceSpec,
+    *,
+    taxonomy: Taxonomy,
+    postcodes: PostcodeIndex,
+    skip_bad: bool = False,
+    author: str = "import",
+    progress: bool = True,
+) -> ImportReport:
+    """Import one source file (see the module docstring for the rules).
+
+    Parameters
+    ----------
+    store
+        Destination.
+    spec
+        The source, from a manifest or :func:`assetmap.importers.spec_for_file`.
+    taxonomy, postcodes
+        Valid categories; postcode directory for checking and geocoding.
+    skip_bad
+        Store the good rows of a file that has bad ones.
+    author
+        Recorded on every revision and on the import run.
+    progress
+        Show a progress bar on stderr (only when it is a terminal).
+
+    Returns
+    -------
+    ImportReport
+    """
+    parsed: ParsedSource = parse_source(
+        spec, taxonomy=taxonomy, postcodes=postcodes, progress=_progress_bar(spec.source, progress)
+    )
+    records, stored_dups = find_stored_duplicates(store, parsed.records)
+    duplicates = sorted([*parsed.duplicates, *stored_dups], key=lambda d: d.row)
+    report = ImportReport(
+        source=spec.source,
+        path=str(spec.path),
+        read=parsed.read,
+        filtered=parsed.filtered,
+        merged=parsed.merged,
+        geocoded=parsed.geocoded,
+        rejected=parsed.rejected,
+        duplicates=len(duplicates),
+        valid=len(records),
+        errors=[e.to_dict() for e in parsed.errors],
+        duplicate_rows=[d.to_dict() for d in duplicates],
+    )
+    if not parsed.errors or skip_bad:
+        records = _keep_status(store, records)
+        if progress and records and sys.stderr.isatty():
+            # The write is one transaction with no natural steps to show; say it has started.
+            print(f"{spec.source}: writing {len(records)} assets…", file=sys.stderr)
+        outcome = store.import_batch(
+            [r.asset for r in records], author=author, reason=f"import from {spec.path.name}"
+        )
+        report.imported = len(outcome.created)
+        report.updated = len(outcome.updated)
+        report.unchanged = outcome.unchanged
+        report.written = True
+    store.record_import_run(spec.source, author, report.to_dict())
+    return report
+
+
+def run_import(
+    store: Store,
+    path: str | Path,
+    *,
+    taxonomy: Taxonomy,
+    postcodes: PostcodeIndex,
+    skip_bad: bool = False,
+    author: str = "import",
+    progress: bool = True,
+) -> list[ImportReport]:
+    """Import a manifest's sources, or one file, into the store.
+
+    Parameters
+    ----------
+    store
+        Destination.
+    path
+        A ``.toml`` manifest (several sources, imported in manifest order) or one CSV,
+        GeoJSON, GeoPackage or Shapefile imported with column names as field names and the
+        file name as source.
+    taxonomy
+        Valid categories.
+    postcodes
+        Postcode directory: checks postcodes and places rows that have none of lon/lat.
+    skip_bad
+        Store the good rows of files with bad rows (default: such a file stores nothing).
+    author
+        Recorded on every revision and import run.
+    progress
+        Show a progress bar on stderr when it is a terminal.
+
+    Returns
+    -------
+    list of ImportReport
+        One per file, in order.
+
+    Raises
+    ------
+    ValidationError
+        For a bad manifest, a missing file or a missing column; raised before any file is
+        imported.
+    """
+    path = Path(path)
+    if path.suffix.lower() == ".toml":
+        specs = load_manifest(path, taxonomy=taxonomy)
+    else:
+        specs = [spec_for_file(path)]
+    for spec in specs:
+        check_source(spec)
+    return [
+        import_source(
+            store,
+            spec,
+            taxonomy=taxonomy,
+            postcodes=postcodes,
+            skip_bad=skip_bad,
+            author=author,
+            progress=progress,
+        )
+        for spec in specs
+    ]
+
+
+def load_demo(
+    store: Store, *, taxonomy: Taxonomy, postcodes: PostcodeIndex, progress: bool = True
+) -> list[ImportReport]:
+    """Import the Trafford demo bundle (``data/assets/trafford/manifest.toml``).
+
+    Idempotent: a second run reports every row unchanged and writes nothing.
+
+    Returns
+    -------
+    list of ImportReport
+        One per source in the manifest.
+    """
+    return run_import(
+        store,
+        DEMO_MANIFEST,
+        taxonomy=taxonomy,
+        postcodes=postcodes,
+        author="demo",
+        progress=progress,
+    )

@@ -1,0 +1,89 @@
+"""Import manifests: the shipped Trafford manifest, templates, and errors that name the problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assetmap.domain.errors import ValidationError
+from assetmap.domain.taxonomy import Taxonomy
+from assetmap.importers import check_source, load_manifest
+from assetmap.importers.manifest import fill_template
+from assetmap.settings import REPO_ROOT
+
+TRAFFORD = REPO_ROOT / "data" / "assets" / "trafford"
+
+
+def test_trafford_manifest_names_files_inside_the_repository(taxonomy: Taxonomy) -> None:
+    specs = load_manifest(TRAFFORD / "manifest.toml", taxonomy=taxonomy)
+    assert [s.source for s in specs] == [
+        "trafford-council-libraries",
+        "trafford-council-leisure-centres",
+        "trafford-council-community-hubs",
+        "dfe-gias-childrens-centres-trafford",
+        "gmpa-food-banks-trafford",
+        "trafford-allotments-osm",
+        "sport-england-active-places-trafford",
+        "os-openmap-local-places-of-worship-trafford",
+        "os-open-greenspace-trafford",
+    ]
+    for spec in specs:
+        assert spec.path.parent == TRAFFORD.resolve()
+        assert spec.licence.startswith("Open Government Licence v3.0")
+        check_source(spec)  # file exists and has every column the spec reads
+    libraries = [s for s in specs if s.path.name.startswith(("libraries", "council_assets_lib"))]
+    assert len(libraries) == 1  # the council GeoJSON or the CSV, never both
+
+
+def test_templates_fill_from_columns_and_vanish_when_empty() -> None:
+    row = {"community_hub": "Sale", "street": "", "town": "Sale"}
+    assert fill_template("{community_hub} Community Response Hub", row) == (
+        "Sale Community Response Hub"
+    )
+    assert fill_template("town", row) == "Sale"
+    assert fill_template("Street: {street}", row) == ""
+
+
+def _manifest(tmp_path: Path, body: str) -> Path:
+    (tmp_path / "x.csv").write_text("name,lat,lon\n", encoding="utf-8")
+    path = tmp_path / "m.toml"
+    path.write_text('[[source]]\nsource = "x"\nfile = "x.csv"\n' + body, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ('category = "library"\nlicense = "OGL"\n', "unknown key\\(s\\) license"),
+        ('category = "lido"\n', "unknown category 'lido'; valid categories are: library, "),
+        (
+            'category = "library"\n[source.fixed]\ncost = "cheap"\n',
+            "fixed.cost: 'cheap' is not one of: free, low_cost, paid",
+        ),
+        ('category = "library"\n[source.columns]\ntitle = "name"\n', "columns.title: not an asset"),
+        (
+            'category = "library"\n[source.accessibility.columns]\nramp = "ramps"\n',
+            "'ramps' is not one of: step_free",
+        ),
+        ("", "'category' is required"),
+        (
+            'category = "library"\n'
+            '[[source]]\nsource = "x"\nfile = "x.csv"\ncategory = "library"\n',
+            "source names must be unique; repeated: x",
+        ),
+    ],
+)
+def test_manifest_mistakes_are_named(
+    tmp_path: Path, taxonomy: Taxonomy, body: str, message: str
+) -> None:
+    with pytest.raises(ValidationError, match=message):
+        load_manifest(_manifest(tmp_path, body), taxonomy=taxonomy)
+
+
+def test_missing_file_is_named(tmp_path: Path, taxonomy: Taxonomy) -> None:
+    path = tmp_path / "m.toml"
+    path.write_text('[[source]]\nsource = "x"\nfile = "gone.csv"\ncategory = "library"\n')
+    [spec] = load_manifest(path, taxonomy=taxonomy)
+    with pytest.raises(ValidationError, match=r"gone\.csv does not exist"):
+        check_source(spec)

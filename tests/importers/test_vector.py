@@ -1,0 +1,166 @@
+"""Vector importers: any CRS in, WGS84 points out; polygons keep a point inside and an outline."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import geopandas as gpd
+import shapely
+from shapely.geometry import shape
+
+from assetmap.domain.errors import ValidationError
+from assetmap.domain.geodesy import distances_m
+from assetmap.domain.taxonomy import Taxonomy
+from assetmap.gazetteer.postcodes import PostcodeIndex
+from assetmap.importers import parse_source, spec_for_file
+from assetmap.settings import REPO_ROOT
+
+TRAFFORD = REPO_ROOT / "data" / "assets" / "trafford"
+LIBRARIES = TRAFFORD / "council_assets_libraries_libraries.geojson"
+WORSHIP = TRAFFORD / "places_of_worship_trafford_places_of_worship.geojson"
+
+
+def _libraries_in_bng() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """The 13 Trafford Council libraries (real data), and the same reprojected to EPSG:27700."""
+    original = gpd.read_file(LIBRARIES)
+    original["category"] = "library"
+    return original, original.to_crs("EPSG:27700")
+
+
+@pytest.mark.parametrize(("suffix", "driver"), [(".gpkg", "GPKG"), (".shp", "ESRI Shapefile")])
+def test_british_national_grid_files_land_within_1_m(
+    tmp_path: Path, taxonomy: Taxonomy, postcodes: PostcodeIndex, suffix: str, driver: str
+) -> None:
+    original, bng = _libraries_in_bng()
+    assert bng.crs.to_epsg() == 27700 and bng.geometry.x.iloc[0] > 300_000  # metres, not degrees
+    path = tmp_path / f"libraries_bng{suffix}"
+    bng.to_file(path, driver=driver, engine="pyogrio")
+
+    parsed = parse_source(spec_for_file(path), taxonomy=taxonomy, postcodes=postcodes)
+
+    assert parsed.errors == [] and len(parsed.records) == 13
+    for rec, (_, row) in zip(parsed.records, original.iterrows(), strict=True):
+        assert rec.asset.name == row["name"]
+        assert rec.asset.source == path.name
+        dist = distances_m(row.geometry.x, row.geometry.y, [rec.asset.lon], [rec.asset.lat])[0]
+        assert dist < 1.0, (rec.asset.name, dist)
+        assert rec.asset.footprint is None
+
+
+def test_polygons_become_a_point_inside_plus_a_small_footprint(
+    tmp_path: Path, taxonomy: Taxonomy, postcodes: PostcodeIndex
+) -> None:
+    # 12 real OS OpenMap Local building outlines, written in EPSG:27700.
+    original = gpd.read_file(WORSHIP).iloc[:12].copy()
+    original["category"] = "place_of_worship"
+    original = original.rename(columns={"DISTNAME": "name", "ID": "source_id"})
+    path = tmp_path / "worship_bng.gpkg"
+    original.to_crs("EPSG:27700").to_file(path, driver="GPKG", engine="pyogrio")
+
+    parsed = parse_source(spec_for_file(path), taxonomy=taxonomy, postcodes=postcodes)
+
+    assert parsed.errors == [] and len(parsed.records) + len(parsed.duplicates) == 12
+    outlines = {row["source_id"]: row.geometry for _, row in original.iterrows()}
+    for rec in parsed.records:
+        polygon = outlines[rec.asset.source_id]
+        assert polygon.contains(shapely.Point(rec.asset.lon, rec.asset.lat))
+        footprint = rec.asset.footprint
+        assert footprint is not None and footprint["type"] == "Polygon"
+        # JSON-native (lists, not tuples): a re-import compares equal to what was stored.
+        assert footprint == json.loads(json.dumps(footprint))
+        ring = footprint["coordinates"][0]
+        assert all(round(x, 6) == x and round(y, 6) == y for x, y in ring)
+        # Simplified to ~1 m: the outline stays within about a metre of the original.
+        kept = gpd.GeoSeries([shape(footprint), polygon], crs="EPSG:4326").to_crs("EPSG:27700")
+        assert kept.iloc[0].hausdorff_distance(kept.iloc[1]) < 1.5
+        assert len(json.dumps(footprint)) < 3000
+
+
+def test_multipolygons_keep_every_part(
+    tmp_path: Path, taxonomy: Taxonomy, postcodes: PostcodeIndex
+) -> None:
+    sites = gpd.read_file(TRAFFORD / "greenspaces_trafford_greenspace_sites.geojson")
+    multi = sites[sites.geom_type == "MultiPolygon"].iloc[:3].copy()
+    multi["category"] = "park"
+    multi["name"] = [f"Green space {i}" for i in range(3)]
+    path = tmp_path / "multi.geojson"
+    multi.to_file(path, driver="GeoJSON", engine="pyogrio")
+    parsed = parse_source(spec_for_file(path), taxonomy=taxonomy, postcodes=postcodes)
+    assert len(parsed.records) == 3
+    for rec, geom in zip(parsed.records, multi.geometry, strict=True):
+        assert rec.asset.footprint is not None
+        assert rec.asset.footprint["type"] == "MultiPolygon"
+        assert len(rec.asset.footprint["coordinates"]) == len(geom.geoms)
+        assert geom.buffer(1e-7).contains(shapely.Point(rec.asset.lon, rec.asset.lat))
+
+
+def test_geojson_without_crs_is_wgs84(
+    tmp_path: Path, taxonomy: Taxonomy, postcodes: PostcodeIndex
+) -> None:
+    path = tmp_path / "one.geojson"
+    path.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "geometry": {"type": "Point", "coordinates": [-2.352157, 53.387055]},
+                        "properties": {"name": "Altrincham Library", "category": "Library"},
+                    },
+                    {
+                        "type": "Feature",
+                        "geometry": None,
+                        "properties": {"name": "Nowhere", "category": "library"},
+                    },
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
+    parsed = parse_source(spec_for_file(path), taxonomy=taxonomy, postcodes=postcodes)
+    [rec] = parsed.records
+    assert (rec.asset.lon, rec.asset.lat, rec.asset.category) == (-2.352157, 53.387055, "library")
+    [err] = parsed.errors
+    assert (err.row, err.field, err.reason) == (2, "geometry", "feature has no geometry")
+
+
+def test_shapefile_without_prj_needs_a_crs(
+    tmp_path: Path, taxonomy: Taxonomy, postcodes: PostcodeIndex
+) -> None:
+    _, bng = _libraries_in_bng()
+    path = tmp_path / "noprj.shp"
+    bng.to_file(path, driver="ESRI Shapefile", engine="pyogrio")
+    path.with_suffix(".prj").unlink()
+    with pytest.raises(ValidationError, match='crs = "EPSG:27700"'):
+        parse_source(spec_for_file(path), taxonomy=taxonomy, postcodes=postcodes)
+
+
+def test_self_intersecting_polygon_is_mended_not_halved(
+    tmp_path: Path, taxonomy: Taxonomy, postcodes: PostcodeIndex
+) -> None:
+    bow_tie = [[-2.30, 53.40], [-2.29, 53.41], [-2.29, 53.40], [-2.30, 53.41], [-2.30, 53.40]]
+    path = tmp_path / "bow.geojson"
+    path.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "geometry": {"type": "Polygon", "coordinates": [bow_tie]},
+                        "properties": {"name": "Bow-tie green", "category": "park"},
+                    }
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
+    [rec] = parse_source(spec_for_file(path), taxonomy=taxonomy, postcodes=postcodes).records
+    footprint = rec.asset.footprint
+    assert footprint is not None and footprint["type"] == "MultiPolygon"
+    assert len(footprint["coordinates"]) == 2  # both lobes kept
+    assert shape(footprint).buffer(1e-7).contains(shapely.Point(rec.asset.lon, rec.asset.lat))

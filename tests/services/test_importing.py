@@ -1,0 +1,337 @@
+"""Importing: the Trafford bundle end to end, validation reports, all-or-nothing, re-imports."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from assetmap.cli import cli
+from assetmap.domain.asset import Asset
+from assetmap.domain.geodesy import distances_m
+from assetmap.domain.taxonomy import Taxonomy
+from assetmap.gazetteer.postcodes import PostcodeIndex
+from assetmap.services.importing import ImportReport, load_demo, run_import
+from assetmap.store import Store
+from tests.services.helpers import (
+    BAD_ROWS,
+    TRAFFORD,
+    UNKNOWN_POSTCODE,
+    postcode_centroids,
+    real_site_rows,
+    write_rows,
+)
+
+
+def _demo(store: Store, taxonomy: Taxonomy, postcodes: PostcodeIndex) -> dict[str, ImportReport]:
+    reports = load_demo(store, taxonomy=taxonomy, postcodes=postcodes, progress=False)
+    return {r.source: r for r in reports}
+
+
+def _by_source(store: Store, source: str) -> list[Asset]:
+    return [a for a in store.list_assets(status=None) if a.source == source]
+
+
+def test_trafford_bundle_imports_every_source(
+    store: Store, taxonomy: Taxonomy, postcodes: PostcodeIndex
+) -> None:
+    reports = _demo(store, taxonomy, postcodes)
+    assert all(r.written and r.rejected == 0 for r in reports.values())
+
+    # Every library in the council file, no more, no fewer.
+    with open(TRAFFORD / "council_assets_libraries_libraries.geojson", encoding="utf-8") as f:
+        features = json.load(f)["features"]
+    libraries = _by_source(store, "trafford-council-libraries")
+    assert len(libraries) == len(features) == 13
+    assert store.count_assets(category="library") == 13
+
+    # A known asset, at the coordinates the council published.
+    altrincham = next(a for a in libraries if a.name == "Altrincham Library")
+    assert (altrincham.lon, altrincham.lat) == (-2.352156600534233, 53.38705468210445)
+    assert altrincham.postcode == "WA14 1AH"
+    assert altrincham.status == "published"
+    assert altrincham.licence.startswith("Open Government Licence v3.0")
+    sale = store.find_by_source(
+        "trafford-council-leisure-centres", "name:sale leisure centre|postcode:M33 2AL"
+    )
+    assert sale is not None
+    assert (sale.lon, sale.lat) == (-2.3159524585775513, 53.42488843133235)
+    assert sale.opening_times.schedule is not None
+    assert [(r.opens, r.closes) for r in sale.opening_times.schedule.days["sat"]] == [
+        ("08:00", "18:00")
+    ]
+
+    # Demo totals per category (see the manifest for every decision behind them).
+    counts = {c: store.count_assets(category=c, status="published") for c in taxonomy.ids}
+    assert {c: n for c, n in counts.items() if n} == {
+        "library": 13,
+        "leisure_centre": 66,
+        "community_centre": 6,
+        "park": 96,
+        "allotment": 38,
+        "place_of_worship": 105,
+        "food_bank": 7,
+        "activity_group": 64,
+        "childrens_centre": 2,
+    }
+
+
+def test_food_banks_sit_on_their_postcode_centroid(
+    store: Store, taxonomy: Taxonomy, postcodes: PostcodeIndex
+) -> None:
+    reports = _demo(store, taxonomy, postcodes)
+    assert reports["gmpa-food-banks-trafford"].geocoded == 7
+    banks = _by_source(store, "gmpa-food-banks-trafford")
+    assert len(banks) == 7
+    centroids = postcode_centroids({b.postcode for b in banks})
+    for bank in banks:
+        assert (bank.lon, bank.lat) == centroids[bank.postcode]
+    globe = next(b for b in banks if b.name.startswith("The Globe"))
+    assert (globe.postcode, globe.lon, globe.lat) == ("M16 7QB", -2.25914, 53.46241)
+
+
+def test_sport_sites_are_one_asset_each_with_accessibility_from_any_row(
+    store: Store, taxonomy: Taxonomy, postcodes: PostcodeIndex
+) -> None:
+    report = _demo(store, taxonomy, postcodes)["sport-england-active-places-trafford"]
+    # 314 facility rows; 82 "Private Use" rows dropped; 127 public sites; 6 repeat a council
+    # leisure centre already stored.
+    assert (report.read, report.filtered, report.merged) == (314, 82, 105)
+    assert report.imported == 121 and report.duplicates == 6
+    repeated = {d["reason"].split("'")[1] for d in report.duplicate_rows}
+    assert repeated == {
+        "BeActive Urmston",
+        "Move Altrincham",
+        "Move Urmston",
+        "Partington Sports Village",
+        "Sale Leisure Centre",
+        "Stretford Sports Village, Chester Centre",
+    }
+    ase = store.find_by_source("sport-england-active-places-trafford", "1043459")
+    assert ase is not None
+    assert ase.name == "A S E Club"
+    assert ase.category == "activity_group"  # only "Sports Club / Community Association"
+    assert set(ase.accessibility) == {"disabled_parking", "step_free"}
+    assert ase.last_verified == "2025-06-20"
+
+
+def test_polygon_sources_keep_a_point_inside_and_the_footprint(
+    store: Store, taxonomy: Taxonomy, postcodes: PostcodeIndex
+) -> None:
+    from shapely.geometry import Point, shape
+
+    reports = _demo(store, taxonomy, postcodes)
+    worship = _by_source(store, "os-openmap-local-places-of-worship-trafford")
+    assert len(worship) == 105 and reports[worship[0].source].duplicates == 13
+    for asset in worship:
+        assert asset.footprint is not None
+        assert shape(asset.footprint).buffer(1e-7).contains(Point(asset.lon, asset.lat))
+    # 30 OS allotment polygons contain a named allotment from the council/OSM list.
+    green = reports["os-open-greenspace-trafford"]
+    contains = [d for d in green.duplicate_rows if "outline contains" in d["reason"]]
+    assert len(contains) == 30
+
+
+def test_second_run_of_the_manifest_changes_nothing(
+    store: Store, taxonomy: Taxonomy, postcodes: PostcodeIndex
+) -> None:
+    first = _demo(store, taxonomy, postcodes)
+    assets, revisions = store.count_assets(), store.count_revisions()
+    second = _demo(store, taxonomy, postcodes)
+    assert sum(r.imported for r in first.values()) == assets == 397
+    for report in second.values():
+        assert (report.imported, report.updated) == (0, 0), report.source
+        assert report.unchanged == first[report.source].imported
+    assert (store.count_assets(), store.count_revisions()) == (assets, revisions)
+
+
+def test_bad_rows_are_reported_and_nothing_is_stored(
+    store: Store, taxonomy: Taxonomy, postcodes: PostcodeIndex, hundred_csv: Path
+) -> None:
+    store.create_asset(
+        Asset(name="Existing asset", category="library", lon=-2.3, lat=53.4), author="test"
+    )
+    before = (store.count_assets(), store.count_revisions())
+
+    [report] = run_import(
+        store, hundred_csv, taxonomy=taxonomy, postcodes=postcodes, progress=False
+    )
+
+    assert not report.written
+    assert (report.read, report.rejected, report.valid, report.imported) == (100, 3, 97, 0)
+    assert [(e["row"], e["line"], e["field"]) for e in report.errors] == [
+        (12, 13, "postcode"),
+        (40, 41, "lat"),
+        (77, 78, "name"),
+    ]
+    reasons = {e["row"]: e["reason"] for e in report.errors}
+    assert reasons[12].startswith(f"unknown postcode: Postcode '{UNKNOWN_POSTCODE}'")
+    assert reasons[40] == "lat is NaN, not a finite number"
+    assert reasons[77] == "name is missing"
+    assert {e["row"]: e["value"] for e in report.errors} == {
+        12: UNKNOWN_POSTCODE,
+        40: "NaN",
+        77: "",
+    }
+    assert (store.count_assets(), store.count_revisions()) == before
+    text = report.to_text()
+    assert "NOT WRITTEN" in text
+    assert "row 40 (line 41 of the file)" in text
+    assert "--skip-bad to store the 97 good row(s)" in text
+    assert store.import_runs(1)[0]["report"]["written"] is False
+
+
+def test_skip_bad_stores_the_good_rows(
+    store: Store, taxonomy: Taxonomy, postcodes: PostcodeIndex, hundred_csv: Path
+) -> None:
+    [report] = run_import(
+        store, hundred_csv, taxonomy=taxonomy, postcodes=postcodes, skip_bad=True, progress=False
+    )
+    assert report.written
+    assert (report.imported, report.rejected, len(report.errors)) == (97, 3, 3)
+    assert store.count_assets(status="published") == 97
+    assert store.count_revisions() == 97
+    assert {a.source for a in store.list_assets()} == {"trafford_sites.csv"}
+
+
+def test_a_changed_row_is_one_new_revision_naming_what_changed(
+    store: Store, taxonomy: Taxonomy, postcodes: PostcodeIndex, tmp_path: Path
+) -> None:
+    rows = real_site_rows(100)
+    path = write_rows(tmp_path / "sites.csv", rows)
+    [first] = run_import(store, path, taxonomy=taxonomy, postcodes=postcodes, progress=False)
+    assert first.imported == 100
+
+    rows[4]["description"] = "Facilities: Grass pitches (reopened 2025)"
+    write_rows(path, rows)
+    [second] = run_import(store, path, taxonomy=taxonomy, postcodes=postcodes, progress=False)
+    assert (second.imported, second.updated, second.unchanged) == (0, 1, 99)
+
+    changed = store.find_by_source(
+        "sites.csv", f"name:afc urmston meadowside|postcode:{rows[4]['postcode']}"
+    )
+    assert changed is not None and changed.revision == 2
+    history = store.history(changed.id)
+    assert [h.action for h in history] == ["import", "import"]
+    assert history[-1].changed == ("description",)
+    assert history[-1].state["description"] == "Facilities: Grass pitches (reopened 2025)"
+    assert store.count_revisions() == 101
+
+
+def test_reimport_keeps_a_moderators_status(
+    store: Store, taxonomy: Taxonomy, postcodes: PostcodeIndex, tmp_path: Path
+) -> None:
+    path = write_rows(tmp_path / "sites.csv", real_site_rows(5))
+    run_import(store, path, taxonomy=taxonomy, postcodes=postcodes, progress=False)
+    asset = store.list_assets()[0]
+    store.set_status(asset.id, "archived", author="moderator", reason="closed")
+    [again] = run_import(store, path, taxonomy=taxonomy, postcodes=postcodes, progress=False)
+    assert (again.updated, again.unchanged) == (0, 5)
+    assert store.get_asset(asset.id).status == "archived"
+
+
+def test_duplicates_within_a_file_are_reported_not_stored(
+    store: Store, taxonomy: Taxonomy, postcodes: PostcodeIndex, tmp_path: Path
+) -> None:
+    rows = real_site_rows(3)
+    twin = dict(
+        rows[0], name=rows[0]["name"].upper(), postcode="", lon=str(float(rows[0]["lon"]) + 0.0003)
+    )
+    same_key = dict(rows[1], description="again")
+    path = write_rows(tmp_path / "dups.csv", [*rows, twin, same_key])
+    [report] = run_import(store, path, taxonomy=taxonomy, postcodes=postcodes, progress=False)
+    assert report.written and report.imported == 3 and report.duplicates == 2
+    first, second = report.duplicate_rows
+    assert first["row"] == 4 and first["existing"] == "row 1"
+    assert first["reason"].startswith("same name as row 1 ('A S E Club'), 20 m away")
+    assert second["row"] == 5 and second["reason"].startswith("same source id")
+
+
+def test_errors_name_every_reason(
+    store: Store, taxonomy: Taxonomy, postcodes: PostcodeIndex, tmp_path: Path
+) -> None:
+    good = real_site_rows(1)[0]
+    rows = [
+        dict(good, category="lido"),
+        dict(good, postcode="NOT A CODE"),
+        dict(good, lon="53.38898", lat="-2.351755"),
+        dict(good, lon="2.3522", lat="48.8566"),
+        dict(good, lat="", lon="", postcode=""),
+        dict(good, lat="", lon="", postcode="M33"),  # a district cannot place a row
+    ]
+    path = write_rows(tmp_path / "bad.csv", rows)
+    [report] = run_import(store, path, taxonomy=taxonomy, postcodes=postcodes, progress=False)
+    got = {e["row"]: (e["field"], e["reason"]) for e in report.errors}
+    assert got[1][0] == "category"
+    assert got[1][1].startswith("unknown category 'lido'; valid categories are: library, ")
+    assert got[2][0] == "postcode" and got[2][1].startswith("bad postcode:")
+    assert got[3] == (
+        "lat",
+        "lon 53.38898, lat -2.351755 look swapped: as lat 53.38898, lon -2.351755 the point is "
+        "in the UK",
+    )
+    assert got[4] == ("lon", "point (lon 2.3522, lat 48.8566) is outside the UK")
+    assert got[5] == ("postcode", "no coordinates and no postcode: cannot place this row")
+    assert [e["row"] for e in report.errors] == [1, 2, 3, 4, 5, 6]  # one error per row
+    assert got[6] == ("postcode", "bad postcode: 'M33' is not a full UK postcode (like M33 7XX)")
+    assert store.count_assets() == 0
+
+
+def test_cli_import_exit_status_and_report(
+    store_url: str, hundred_csv: Path, tmp_path: Path
+) -> None:
+    runner = CliRunner()
+    result = runner.invoke(cli, ["--db", store_url, "import", str(hundred_csv), "--no-progress"])
+    assert result.exit_code == 1, result.output
+    assert "row 12 (line 13 of the file)" in result.output
+    assert "NOT WRITTEN" in result.output
+
+    result = runner.invoke(
+        cli,
+        ["--db", store_url, "import", str(hundred_csv), "--skip-bad", "--json", "--no-progress"],
+    )
+    assert result.exit_code == 0, result.output
+    [report] = json.loads(result.output)
+    assert (report["imported"], report["rejected"], report["written"]) == (97, 3, True)
+    assert [e["row"] for e in report["errors"]] == sorted(BAD_ROWS)
+
+
+def test_manifest_paths_are_relative_to_the_manifest(
+    store: Store, taxonomy: Taxonomy, postcodes: PostcodeIndex, tmp_path: Path
+) -> None:
+    folder = tmp_path / "bundle"
+    folder.mkdir()
+    write_rows(folder / "sites.csv", real_site_rows(4))
+    (folder / "m.toml").write_text(
+        '[[source]]\nsource = "test-sites"\nfile = "sites.csv"\ncategory = "activity_group"\n'
+        'licence = "OGL"\n[source.columns]\nname = "name"\npostcode = "postcode"\n',
+        encoding="utf-8",
+    )
+    [report] = run_import(
+        store, folder / "m.toml", taxonomy=taxonomy, postcodes=postcodes, progress=False
+    )
+    assert report.imported == 4
+    stored = store.list_assets()
+    assert {a.category for a in stored} == {"activity_group"}
+    # lon/lat were not mapped but are found by name, so rows keep their own coordinates.
+    ase = next(a for a in stored if a.name == "A S E Club")
+    assert distances_m(-2.351755, 53.38898, [ase.lon], [ase.lat])[0] < 0.01
+
+
+def test_manifest_errors_stop_before_anything_is_written(
+    store: Store, taxonomy: Taxonomy, postcodes: PostcodeIndex, tmp_path: Path
+) -> None:
+    from assetmap.domain.errors import ValidationError
+
+    write_rows(tmp_path / "sites.csv", real_site_rows(2))
+    (tmp_path / "m.toml").write_text(
+        '[[source]]\nsource = "a"\nfile = "sites.csv"\ncategory = "library"\n'
+        '[[source]]\nsource = "b"\nfile = "sites.csv"\ncategory = "library"\n'
+        '[source.columns]\nname = "site_name"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ValidationError, match="has no column\\(s\\) 'site_name'"):
+        run_import(store, tmp_path / "m.toml", taxonomy=taxonomy, postcodes=postcodes)
+    assert store.count_assets() == 0
