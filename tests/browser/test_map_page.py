@@ -1,0 +1,149 @@
+"""The pages in headless Chromium: the map draws under the CSP, popups are text, axe passes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from assetmap.domain.taxonomy import Taxonomy
+from assetmap.settings import Settings
+from assetmap.store import Store
+from tests.browser.conftest import VENDOR, PageWatch
+from tests.maps.trafford import HOSTILE_NAME, LIBRARIES, OTHERS, TRAFFORD, create_all, hostile
+
+pytestmark = pytest.mark.browser
+
+AXE_URL = "/static/vendor/axe-core/axe.min.js"
+BLOCKING = {"serious", "critical"}
+
+
+def table_rows(watch: PageWatch) -> int:
+    return watch.page.locator("table.app-asset-table tbody tr").count()
+
+
+def test_home_draws_one_marker_per_published_asset(
+    watch: PageWatch, store: Store, taxonomy: Taxonomy
+) -> None:
+    create_all(store, TRAFFORD, taxonomy)
+    create_all(store, [{**LIBRARIES[0], "name": "Awaiting review", "status": "pending"}], taxonomy)
+    watch.goto("/")
+    watch.wait_for_markers(len(TRAFFORD))
+    page = watch.page
+    assert page.locator("path.am-marker").count() == len(TRAFFORD)
+    assert page.locator("path.am-marker--library").count() == len(LIBRARIES)
+    assert table_rows(watch) == len(TRAFFORD)
+    caption = page.locator("table.app-asset-table caption").inner_text()
+    assert caption.strip() == f"{len(TRAFFORD)} published assets"
+    # Legend and layer switcher are inside the map, one entry per category shown.
+    assert page.locator(".am-legend.leaflet-control li").count() == 4
+    assert page.locator(".leaflet-control-layers-overlays label").count() == 4
+    watch.assert_clean()
+
+
+def test_layer_switcher_hides_a_category(
+    watch: PageWatch, store: Store, taxonomy: Taxonomy
+) -> None:
+    create_all(store, TRAFFORD, taxonomy)
+    watch.goto("/")
+    watch.wait_for_markers(len(TRAFFORD))
+    page = watch.page
+    page.locator(".leaflet-control-layers").hover()
+    page.get_by_label("Library", exact=True).uncheck()
+    assert page.locator("path.am-marker").count() == len(OTHERS)
+    watch.assert_clean()
+
+
+def test_popup_shows_the_name_as_text(watch: PageWatch, store: Store, taxonomy: Taxonomy) -> None:
+    # Hale Library's place under a hostile name; the other libraries around it.
+    others = [row for row in LIBRARIES if row["name"] != "Hale Library"]
+    create_all(store, others, taxonomy)
+    (asset,) = create_all(
+        store,
+        [hostile(HOSTILE_NAME, address=HOSTILE_NAME, website="https://example.org/x")],
+        taxonomy,
+    )
+    watch.goto("/")
+    watch.wait_for_markers(len(others) + 1)
+    page = watch.page
+    marker = page.locator(f'path.am-marker[data-asset-id="{asset.id}"]')
+    marker.hover()
+    assert page.locator(".leaflet-tooltip").inner_text() == HOSTILE_NAME
+    marker.click()
+    popup = page.locator(".leaflet-popup-content .am-popup")
+    popup.wait_for()
+    assert popup.locator(".am-popup__name").inner_text() == HOSTILE_NAME
+    assert popup.locator(".am-popup__category").inner_text() == "Library"
+    assert f"{HOSTILE_NAME}, WA15 9NT" in popup.inner_text()
+    assert popup.locator("img").count() == 0
+    website = popup.get_by_role("link", name="Website: example.org")
+    assert website.get_attribute("href") == "https://example.org/x"
+    details = popup.get_by_role("link", name=f"More about {HOSTILE_NAME}")
+    assert details.get_attribute("href") == f"/assets/{asset.id}"
+    # The table shows the same text, and the page it links to opens without running it.
+    table = page.locator("table.app-asset-table")
+    assert table.get_by_role("link", name=HOSTILE_NAME, exact=True).count() == 1
+    details.click()
+    page.wait_for_url(f"**/assets/{asset.id}")
+    assert page.locator("h1").inner_text() == HOSTILE_NAME
+    watch.wait_for_markers(1)
+    page.wait_for_timeout(200)  # an onerror handler would fire by now
+    watch.assert_clean()
+
+
+def run_axe(watch: PageWatch) -> list[dict[str, Any]]:
+    """Inject axe-core from the app's vendor folder (allowed by the CSP) and run it."""
+    watch.page.add_script_tag(url=AXE_URL)
+    result: dict[str, Any] = watch.page.evaluate(
+        "async () => await axe.run(document, {resultTypes: ['violations']})"
+    )
+    return [v for v in result["violations"] if v["impact"] in BLOCKING]
+
+
+def describe(violations: list[dict[str, Any]]) -> str:
+    lines = []
+    for v in violations:
+        targets = [", ".join(node["target"]) for node in v["nodes"][:5]]
+        lines.append(f"{v['impact']} {v['id']}: {v['help']} -> {targets}")
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("page_name", ["home", "detail", "not found"])
+def test_no_serious_accessibility_violations(
+    watch: PageWatch, store: Store, taxonomy: Taxonomy, page_name: str
+) -> None:
+    assert (VENDOR / "axe-core" / "axe.min.js").is_file()
+    assets = create_all(store, TRAFFORD, taxonomy)
+    if page_name == "home":
+        watch.goto("/")
+        watch.wait_for_markers(len(TRAFFORD))
+    elif page_name == "detail":
+        community_centre = assets[-1]
+        watch.goto(f"/assets/{community_centre.id}")
+        watch.wait_for_markers(1)
+    else:
+        watch.goto("/no/such/page", status=404)
+    violations = run_axe(watch)
+    assert violations == [], describe(violations)
+    watch.assert_clean()
+
+
+def test_demo_data_markers_match_table_and_store(
+    watch: PageWatch, store: Store, taxonomy: Taxonomy, settings: Settings
+) -> None:
+    from assetmap.gazetteer.postcodes import PostcodeIndex
+    from assetmap.services.importing import load_demo
+
+    load_demo(
+        store,
+        taxonomy=taxonomy,
+        postcodes=PostcodeIndex.from_csv(settings.postcode_path),
+        progress=False,
+    )
+    published = store.count_assets(status="published")
+    assert published > 100
+    watch.goto("/")
+    watch.wait_for_markers(published)
+    assert watch.page.locator("path.am-marker").count() == published
+    assert table_rows(watch) == published
+    watch.assert_clean()
