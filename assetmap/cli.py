@@ -144,6 +144,126 @@ def export_assets_cmd(ctx: Context, fmt: str, output: Path) -> None:
     click.echo(f"wrote {count} published assets to {output}")
 
 
+# Control characters in listing text could drive the terminal (escape sequences).
+_CONTROL_CHARS = dict.fromkeys([*range(0x20), *range(0x7F, 0xA0)], " ")
+
+
+def _cell(value: object, width: int = 40) -> str:
+    """One table cell: control characters removed, long text cut."""
+    text = str(value).translate(_CONTROL_CHARS)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _nearby_table(data: dict[str, Any]) -> list[str]:
+    """Readable lines for a nearby search result (the API's JSON form)."""
+    query, results = data["query"], data["results"]
+    if query["radius"] is not None:
+        radius = f"{query['radius']:g} {query['unit']}"
+    elif query["radius_m"] == 1609.344:  # the default
+        radius = "1 mi"
+    else:
+        radius = f"{query['radius_m']:,.0f} m"
+    first = query["offset"] + 1
+    paged = results and (first > 1 or len(results) < data["total"])
+    shown = f", showing {first}–{first + len(results) - 1}" if paged else ""
+    noun = "result" if data["total"] == 1 else "results"
+    lines = [f"{data['total']} {noun} within {radius} of {data['origin']['label']}{shown}"]
+
+    def rows(items: list[dict[str, Any]]) -> list[str]:
+        head = ("#", "Distance", "Walk*", "Name", "Category", "Postcode", "Phone", "Verified")
+        body = [
+            (
+                str(first + i),
+                f"{r['distance_m']:,.0f} m / {r['distance_miles']:.2f} mi",
+                f"{r['walking_minutes']} min",
+                _cell(r["name"]),
+                _cell(r["category_label"], 24),
+                _cell(r["postcode"], 8),
+                _cell(r["phone"], 16),
+                (r["last_verified"] or "never") + (" (stale)" if r["stale"] else ""),
+            )
+            for i, r in enumerate(items)
+        ]
+        widths = [max(len(row[c]) for row in [head, *body]) for c in range(len(head))]
+        return [
+            "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+            for row in [head, *body]
+        ]
+
+    if results:
+        lines += ["", *rows(results)]
+    if data["hours_unknown_total"]:
+        lines += ["", f"Opening hours unknown ({data['hours_unknown_total']}):"]
+        lines += rows(data["hours_unknown"])
+    if results or data["hours_unknown"]:
+        lines += ["", "* walking time along a straight line at 4.8 km/h; real routes are longer"]
+    return lines
+
+
+@cli.command()
+@click.option("--postcode", help="Search from a postcode, sector (M33 7) or district (M33).")
+@click.option("--lat", help="Latitude (WGS84 degrees), with --lon, instead of --postcode.")
+@click.option("--lon", help="Longitude (WGS84 degrees), with --lat.")
+@click.option("--radius", help="Search radius in --unit (default 1 mile; at most 50 km).")
+@click.option("--unit", help="Unit of --radius: m (default), km or mi.")
+@click.option("--category", multiple=True, help="Category id; repeat for several (any).")
+@click.option("--q", help="Words that must start words of the name or description.")
+@click.option("--cost", multiple=True, help="free, personal_budget or time_credits (any).")
+@click.option("--access", multiple=True, help="Accessibility feature id; repeat (all needed).")
+@click.option("--audience", help="Audience id, e.g. older_people.")
+@click.option("--open-on", help="Open at a weekday and 24-hour time, e.g. 'mon 14:00'.")
+@click.option("--limit", help="Results to show (default 50, at most 500).")
+@click.option("--offset", help="Results to skip (default 0).")
+@click.option("--format", "fmt", default="table", help="table (default) or json.")
+@pass_ctx
+def nearby(
+    ctx: Context,
+    /,
+    fmt: str,
+    radius: str | None,
+    unit: str | None,
+    category: tuple[str, ...],
+    cost: tuple[str, ...],
+    access: tuple[str, ...],
+    **single: str | None,
+) -> None:
+    """Find published assets near a postcode or point, nearest first."""
+    from datetime import date
+
+    from assetmap.analysis.nearby import parse_nearby_query, search_nearby
+    from assetmap.domain.errors import ValidationError
+    from assetmap.gazetteer.postcodes import (
+        PostcodeIndex,
+        default_postcode_path,
+        load_default_index,
+    )
+
+    if fmt not in {"table", "json"}:
+        raise ValidationError(f"--format {fmt!r} is not one of: table, json", field="format")
+    params: dict[str, str | list[str]] = {k: v for k, v in single.items() if v is not None}
+    params.update(category=list(category), cost=list(cost), access=list(access))
+    if radius is not None:
+        params.update(radius=radius, unit=unit or "m")
+    elif unit is not None:
+        params["unit"] = unit
+    taxonomy = load_taxonomy(ctx.settings.taxonomy_path)
+    path = ctx.settings.postcode_path
+    shipped = path.resolve() == default_postcode_path().resolve()
+    postcodes = load_default_index() if shipped else PostcodeIndex.from_csv(path)
+    query = parse_nearby_query(params, taxonomy=taxonomy, postcodes=postcodes)
+    result = search_nearby(
+        ctx.store,
+        query,
+        taxonomy=taxonomy,
+        today=date.today(),
+        stale_after_days=ctx.settings.stale_after_days,
+    ).to_dict()
+    if fmt == "json":
+        click.echo(json.dumps(result, indent=2, ensure_ascii=False))
+    else:
+        click.echo("\n".join(_nearby_table(result)))
+
+
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
@@ -257,6 +377,50 @@ def migrate_store(source_url: str, target_url: str) -> None:
     if not all(c.ok for c in checks):
         sys.exit(1)
     click.echo("copied and verified: row counts and checksums match")
+
+
+@cli.group()
+def jsaa() -> None:
+    """Joint Strategic Assets Assessment: community assets set against needs, per area."""
+
+
+@jsaa.command("run")
+@click.argument("config", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder for areas.csv, areas.gpkg, summary.json, validation.json, provenance.json.",
+)
+@click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+@pass_ctx
+def jsaa_run(ctx: Context, config: Path, out_dir: Path, no_progress: bool) -> None:
+    """Run the assessment a config (TOML) describes on the store's published assets."""
+    from tqdm import tqdm
+
+    from assetmap.analysis.jsaa import WRITE_STEPS, load_config, run_jsaa, run_steps, write_outputs
+
+    taxonomy = load_taxonomy(ctx.settings.taxonomy_path)
+    cfg = load_config(config, taxonomy)
+    total = len(run_steps(cfg)) + len(WRITE_STEPS)
+    with tqdm(total=total, desc="jsaa", unit="step", disable=no_progress) as bar:
+
+        def on_step(name: str) -> None:
+            bar.set_postfix_str(name)
+            bar.update()
+
+        result = run_jsaa(cfg, ctx.store, taxonomy=taxonomy, on_step=on_step)
+        written = write_outputs(result, out_dir, on_step=on_step)
+    totals = result.summary["totals"]
+    for issue in result.report.of_level("warning"):
+        click.echo(str(issue))
+    click.echo(
+        f"{cfg.title}: {totals['areas']} areas, {totals['assets']} assets, "
+        f"{totals['priority_areas']} priority areas (config sha256 {cfg.sha256[:12]})"
+    )
+    for name in written:
+        click.echo(f"wrote {out_dir / name}")
 
 
 def main() -> None:

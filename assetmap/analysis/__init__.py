@@ -1,0 +1,1 @@
+"""Analysis over stored assets: nearby search for coordinators, and (later) joins and gaps."""

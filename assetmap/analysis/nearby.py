@@ -1,0 +1,817 @@
+"""Nearby search for local area coordinators: "what is near you that could help?".
+
+One query shape serves the JSON API, the coordinator page and the CLI. They all pass the
+raw request parameters to :func:`parse_nearby_query`, which either returns a validated
+:class:`NearbyQuery` or raises a :class:`ValidationError` naming the parameter to fix.
+:func:`search_nearby` then runs it against a store.
+
+Parameters (as strings; every one is optional apart from a location):
+
+``postcode``
+    A unit postcode (``M32 0TH``), a postcode sector (``M33 7``) or district (``M33``);
+    sectors and districts search from the mean of their postcode centroids.
+``lat``, ``lon``
+    A WGS84 point in decimal degrees, instead of a postcode. Both are needed, and the point
+    must lie in the UK.
+``radius_m``, or ``radius`` with ``unit``
+    The search radius: ``radius_m=1600`` in metres, or ``radius=1&unit=mi`` with ``unit`` one
+    of ``m``, ``km`` or ``mi``. The default is 1 mile (1,609.344 m); the most is 50 km.
+``category``
+    Category ids from the taxonomy; repeat it or separate ids with commas. Any of them.
+``q``
+    Words that must all start a word of the name or description (``lib`` finds
+    "Library"); case and accents are ignored (``cafe`` finds "Café").
+``cost``
+    ``free`` (cost is free), ``personal_budget`` or ``time_credits`` (accepted as
+    payment). Repeatable; an asset matching any of them is kept. Unknown cost never matches.
+``access``
+    Accessibility feature ids; repeatable, and every one must be listed for the asset.
+``audience``
+    One audience id. An asset matches when it lists that audience, lists ``everyone``, or
+    lists no audience at all (nothing says it is restricted). ``audience=everyone`` keeps
+    only assets that are open to all in that sense.
+``open_on``
+    A weekday and 24-hour local time, ``mon 14:00`` (``mon@14:00`` and full day names are
+    accepted too). Assets whose structured hours say they are open are kept; assets whose
+    hours are blank or could not be read go to a separate ``hours_unknown`` list.
+``limit``, ``offset``
+    Paging: at most ``limit`` results (default 50, at most 500) after skipping ``offset``.
+    ``hours_unknown`` is paged with the same numbers.
+
+Only published assets are ever returned. Results are sorted by distance, then name, except
+that stale listings (never verified, or last verified more than ``stale_after_days`` ago,
+365 by default) go after fresh ones within each 400 m distance band (about five minutes'
+walk): a fresh asset 390 m away comes before a stale one 20 m away, but a stale asset 390 m
+away still comes before a fresh one 410 m away.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from types import MappingProxyType
+from typing import Any, TypeAlias
+
+from assetmap.domain.asset import Asset, check_point, normalise_name
+from assetmap.domain.errors import ValidationError
+from assetmap.domain.opening_times import WEEKDAYS
+from assetmap.domain.taxonomy import Taxonomy
+from assetmap.domain.vocab import ACCESSIBILITY, AUDIENCES
+from assetmap.gazetteer.postcodes import PostcodeIndex, UnknownPostcode
+from assetmap.store import NearbyHit, Store
+from assetmap.store.base import MAX_RADIUS_M
+
+METRES_PER_MILE = 1609.344
+DEFAULT_RADIUS_M = METRES_PER_MILE
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+MAX_OFFSET = 100_000
+MAX_Q_LENGTH = 200
+WALKING_SPEED_KMH = 4.8
+WALKING_LABEL = "straight line at 4.8 km/h"
+STALE_BAND_M = 400.0
+DEFAULT_STALE_AFTER_DAYS = 365
+
+# (400 m band, stale, distance_m, folded name, id): see rank_key.
+RankKey: TypeAlias = tuple[int, bool, float, str, str]
+
+# Metres per unit of the ``unit`` parameter, and the spellings accepted for each.
+UNITS: Mapping[str, float] = MappingProxyType({"m": 1.0, "km": 1000.0, "mi": METRES_PER_MILE})
+_UNIT_SPELLINGS = {
+    **dict.fromkeys(("m", "metre", "metres", "meter", "meters"), "m"),
+    **dict.fromkeys(("km", "kilometre", "kilometres", "kilometer", "kilometers"), "km"),
+    **dict.fromkeys(("mi", "mile", "miles"), "mi"),
+}
+
+COST_FILTERS: Mapping[str, str] = MappingProxyType(
+    {
+        "free": "Free",
+        "personal_budget": "Accepts personal budget or direct payment",
+        "time_credits": "Accepts time credits",
+    }
+)
+
+PARAMETERS = (
+    "postcode",
+    "lat",
+    "lon",
+    "radius_m",
+    "radius",
+    "unit",
+    "category",
+    "q",
+    "cost",
+    "access",
+    "audience",
+    "open_on",
+    "limit",
+    "offset",
+)
+# Parameters that may repeat; each value may also hold several ids separated by commas.
+REPEATABLE = frozenset({"category", "cost", "access"})
+
+_DAY_SPELLINGS = {
+    **dict.fromkeys(("mon", "monday"), "mon"),
+    **dict.fromkeys(("tue", "tues", "tuesday"), "tue"),
+    **dict.fromkeys(("wed", "weds", "wednesday"), "wed"),
+    **dict.fromkeys(("thu", "thur", "thurs", "thursday"), "thu"),
+    **dict.fromkeys(("fri", "friday"), "fri"),
+    **dict.fromkeys(("sat", "saturday"), "sat"),
+    **dict.fromkeys(("sun", "sunday"), "sun"),
+}
+_OPEN_ON = re.compile(r"([a-z]+)\s*(?:@|\s)\s*([0-9]{1,2}):([0-9]{2})")
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_WHOLE = re.compile(r"\+?[0-9]{1,9}")
+_NOT_WORD = re.compile(r"[\W_]+")
+_MAX_ECHO = 40
+
+
+def _shown(text: str) -> str:
+    """Quote user text for an error message, cut short if someone pasted a paragraph."""
+    return repr(text if len(text) <= _MAX_ECHO else text[: _MAX_ECHO - 1] + "…")
+
+
+def fold_text(text: str) -> str:
+    """Fold text for searching: accents and case removed, punctuation turned into spaces.
+
+    Parameters
+    ----------
+    text : str
+        Any text, such as a name, a description or a search term.
+
+    Returns
+    -------
+    str
+        Lower-case words separated by single spaces, e.g. ``"Café—Bar"`` gives
+        ``"cafe bar"``. Letters of every script are kept (unlike
+        :func:`~assetmap.domain.asset.normalise_name`, which keeps only a-z and digits).
+    """
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(_NOT_WORD.sub(" ", bare).split())
+
+
+@dataclass(frozen=True)
+class NearbyQuery:
+    """A validated nearby search; build it with :func:`parse_nearby_query`.
+
+    Attributes
+    ----------
+    lon, lat : float
+        Search origin, WGS84 degrees (the postcode's centroid when a postcode was given).
+    origin_label : str
+        How to name the origin to a person: the postcode, or ``"53.45901, -2.28748"``.
+    origin_kind : {"unit", "sector", "district", "point"}
+        What the origin is.
+    postcode : str or None
+        The normalised postcode, sector or district, when the search started from one.
+    radius_m : float
+        Search radius in metres (geodesic).
+    radius, unit : float or None, str or None
+        The radius as given with ``radius`` and ``unit``; None when ``radius_m`` (or the
+        default) was used.
+    categories, cost, access : tuple of str
+        Category ids (any), cost filters (any) and accessibility ids (all).
+    q : str
+        Free-text search as typed (stripped); empty for none.
+    audience : str or None
+        Audience id.
+    open_on : tuple of (str, str) or None
+        Weekday (``"mon"``..``"sun"``) and ``"HH:MM"`` local time.
+    limit, offset : int
+        Paging.
+    """
+
+    lon: float
+    lat: float
+    origin_label: str
+    origin_kind: str
+    postcode: str | None = None
+    radius_m: float = DEFAULT_RADIUS_M
+    radius: float | None = None
+    unit: str | None = None
+    categories: tuple[str, ...] = ()
+    q: str = ""
+    cost: tuple[str, ...] = ()
+    access: tuple[str, ...] = ()
+    audience: str | None = None
+    open_on: tuple[str, str] | None = None
+    limit: int = DEFAULT_LIMIT
+    offset: int = 0
+
+    @property
+    def q_terms(self) -> tuple[str, ...]:
+        """Folded words of ``q`` (see :func:`fold_text`); every one must match."""
+        return tuple(fold_text(self.q).split())
+
+    @property
+    def open_on_text(self) -> str | None:
+        """``open_on`` in its canonical form, ``"mon 14:00"``, or None."""
+        return None if self.open_on is None else f"{self.open_on[0]} {self.open_on[1]}"
+
+    def origin(self) -> dict[str, Any]:
+        """The search origin as JSON: ``{"lon", "lat", "label", "kind"}`` (WGS84 degrees)."""
+        return {
+            "lon": self.lon,
+            "lat": self.lat,
+            "label": self.origin_label,
+            "kind": self.origin_kind,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """Echo the query as understood, JSON-safe, with every parameter present.
+
+        Returns
+        -------
+        dict
+            Parameter name -> value; unset single values are None and unset repeatable
+            ones are empty lists. ``lat``/``lon`` are None when a postcode was given (the
+            origin holds its point); ``radius_m`` is always the radius in metres.
+        """
+        from_point = self.postcode is None
+        return {
+            "postcode": self.postcode,
+            "lat": self.lat if from_point else None,
+            "lon": self.lon if from_point else None,
+            "radius_m": self.radius_m,
+            "radius": self.radius,
+            "unit": self.unit,
+            "category": list(self.categories),
+            "q": self.q or None,
+            "cost": list(self.cost),
+            "access": list(self.access),
+            "audience": self.audience,
+            "open_on": self.open_on_text,
+            "limit": self.limit,
+            "offset": self.offset,
+        }
+
+    def to_params(self) -> dict[str, str | list[str]]:
+        """The shortest parameters that :func:`parse_nearby_query` reads back as this query.
+
+        Use it to build a bookmarkable URL; defaults are left out.
+
+        Returns
+        -------
+        dict
+            Parameter name -> string, or list of strings for repeatable parameters.
+        """
+        params: dict[str, str | list[str]] = {}
+        if self.postcode is not None:
+            params["postcode"] = self.postcode
+        else:
+            params["lat"] = repr(self.lat)
+            params["lon"] = repr(self.lon)
+        if self.radius is not None and self.unit is not None:
+            params["radius"] = repr(self.radius)
+            params["unit"] = self.unit
+        elif self.radius_m != DEFAULT_RADIUS_M:
+            params["radius_m"] = repr(self.radius_m)
+        repeated = {"category": self.categories, "cost": self.cost, "access": self.access}
+        params.update({name: list(values) for name, values in repeated.items() if values})
+        if self.q:
+            params["q"] = self.q
+        if self.audience is not None:
+            params["audience"] = self.audience
+        if self.open_on_text is not None:
+            params["open_on"] = self.open_on_text
+        if self.limit != DEFAULT_LIMIT:
+            params["limit"] = str(self.limit)
+        if self.offset:
+            params["offset"] = str(self.offset)
+        return params
+
+
+# --- parsing ------------------------------------------------------------------------------
+
+
+def _values(params: Mapping[str, str | Sequence[str]], name: str) -> list[str]:
+    """Non-blank values of a parameter; blank form fields count as not given."""
+    raw = params.get(name)
+    if raw is None:
+        return []
+    items = [raw] if isinstance(raw, str) else list(raw)
+    out: list[str] = []
+    for item in items:
+        if not isinstance(item, str):
+            raise ValidationError(f"{name} must be text, not {item!r}", field=name)
+        if name in REPEATABLE:
+            out.extend(part.strip() for part in item.split(",") if part.strip())
+        elif item.strip():
+            out.append(item.strip())
+    return out
+
+
+def _single(params: Mapping[str, str | Sequence[str]], name: str) -> str | None:
+    values = _values(params, name)
+    if len(values) > 1:
+        raise ValidationError(f"give {name} once, not {len(values)} times", field=name)
+    return values[0] if values else None
+
+
+def _number(text: str, name: str) -> float:
+    if not _NUMBER.fullmatch(text):
+        if text.lower().lstrip("+-") in {"nan", "inf", "infinity"}:
+            raise ValidationError(f"{name} must be a finite number, not {_shown(text)}", field=name)
+        raise ValidationError(f"{name} {_shown(text)} is not a number", field=name)
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValidationError(f"{name} {_shown(text)} is too large to be a number", field=name)
+    return value
+
+
+def _whole(text: str | None, name: str, default: int, low: int, high: int) -> int:
+    if text is None:
+        return default
+    value = int(text) if _WHOLE.fullmatch(text) else None
+    if value is None or not low <= value <= high:
+        raise ValidationError(
+            f"{name} must be a whole number from {low} to {high}, not {_shown(text)}",
+            field=name,
+        )
+    return value
+
+
+def _location(
+    params: Mapping[str, str | Sequence[str]], postcodes: PostcodeIndex
+) -> tuple[float, float, str, str, str | None]:
+    """Origin as (lon, lat, label, kind, postcode) from ``postcode`` or ``lat``/``lon``."""
+    postcode = _single(params, "postcode")
+    lat_text = _single(params, "lat")
+    lon_text = _single(params, "lon")
+    if postcode is not None and (lat_text is not None or lon_text is not None):
+        raise ValidationError("give either a postcode or lat and lon, not both", field="postcode")
+    if postcode is not None:
+        try:
+            point = postcodes.lookup(postcode)
+        except UnknownPostcode as err:
+            # UnknownPostcode carries no field; the person fixes it in the postcode box.
+            raise ValidationError(err.message, field="postcode") from None
+        label = {"unit": "", "sector": "postcode sector ", "district": "postcode district "}
+        return point.lon, point.lat, label[point.kind] + point.query, point.kind, point.query
+    if lat_text is None and lon_text is None:
+        raise ValidationError(
+            "say where to search: give a postcode (like M32 0TH), a postcode district (M32)"
+            " or sector (M32 0), or lat and lon",
+            field="postcode",
+        )
+    if lat_text is None or lon_text is None:
+        missing = "lat" if lat_text is None else "lon"
+        raise ValidationError(
+            f"{missing} is missing: give both lat and lon, or a postcode", field=missing
+        )
+    lat = _number(lat_text, "lat")
+    lon = _number(lon_text, "lon")
+    if not -90 <= lat <= 90:
+        raise ValidationError(f"lat {lat_text} is outside -90..90", field="lat")
+    if not -180 <= lon <= 180:
+        raise ValidationError(f"lon {lon_text} is outside -180..180", field="lon")
+    problems = check_point(lon, lat)
+    if problems:
+        raise problems[0]
+    return lon, lat, f"{lat:.5f}, {lon:.5f}", "point", None
+
+
+def _radius(
+    params: Mapping[str, str | Sequence[str]],
+) -> tuple[float, float | None, str | None]:
+    """Radius as (metres, radius as given, unit) from ``radius_m`` or ``radius`` + ``unit``."""
+    radius_m_text = _single(params, "radius_m")
+    radius_text = _single(params, "radius")
+    unit_text = _single(params, "unit")
+    if radius_m_text is not None and radius_text is not None:
+        raise ValidationError(
+            "give radius_m (metres) or radius with a unit, not both", field="radius"
+        )
+    if radius_text is None:
+        if unit_text is not None:
+            raise ValidationError(
+                "unit needs a radius: give radius=1&unit=mi, or radius_m in metres",
+                field="unit",
+            )
+        if radius_m_text is None:
+            return DEFAULT_RADIUS_M, None, None
+        radius_m = _number(radius_m_text, "radius_m")
+        if not 0 < radius_m <= MAX_RADIUS_M:
+            raise ValidationError(
+                f"radius_m must be more than 0 and at most {MAX_RADIUS_M:.0f} (50 km),"
+                f" not {radius_m_text}",
+                field="radius_m",
+            )
+        return radius_m, None, None
+    if unit_text is None:
+        raise ValidationError(
+            f"radius {_shown(radius_text)} needs a unit: add unit=mi, km or m"
+            " (or give radius_m in metres)",
+            field="unit",
+        )
+    unit = _UNIT_SPELLINGS.get(unit_text.lower())
+    if unit is None:
+        raise ValidationError(
+            f"unit {_shown(unit_text)} is not one of: {', '.join(UNITS)}", field="unit"
+        )
+    radius = _number(radius_text, "radius")
+    radius_m = radius * UNITS[unit]
+    if not 0 < radius_m <= MAX_RADIUS_M:
+        most = f"{MAX_RADIUS_M / UNITS[unit]:.2f}".rstrip("0").rstrip(".")
+        raise ValidationError(
+            f"radius must be more than 0 and at most {most} {unit} (50 km),"
+            f" not {radius_text} {unit}",
+            field="radius",
+        )
+    return radius_m, radius, unit
+
+
+def _ids(
+    params: Mapping[str, str | Sequence[str]], name: str, vocab: Mapping[str, str]
+) -> tuple[str, ...]:
+    out: list[str] = []
+    for value in _values(params, name):
+        key = value.lower()
+        if key not in vocab:
+            raise ValidationError(
+                f"{name} {_shown(value)} is not one of: {', '.join(vocab)}", field=name
+            )
+        if key not in out:
+            out.append(key)
+    return tuple(out)
+
+
+def _categories(params: Mapping[str, str | Sequence[str]], taxonomy: Taxonomy) -> tuple[str, ...]:
+    out: list[str] = []
+    for value in _values(params, "category"):
+        key = value.lower()
+        if key not in taxonomy:
+            raise ValidationError(
+                f"unknown category {_shown(value)}; valid categories are:"
+                f" {', '.join(taxonomy.ids)}",
+                field="category",
+            )
+        if key not in out:
+            out.append(key)
+    return tuple(out)
+
+
+def _open_on(text: str | None) -> tuple[str, str] | None:
+    if text is None:
+        return None
+    match = _OPEN_ON.fullmatch(text.lower())
+    day = _DAY_SPELLINGS.get(match[1]) if match else None
+    if match is None or day is None or int(match[2]) > 23 or int(match[3]) > 59:
+        raise ValidationError(
+            f"open_on {_shown(text)} is not a day and 24-hour time like 'mon 14:00'"
+            f" (days: {', '.join(WEEKDAYS)})",
+            field="open_on",
+        )
+    return day, f"{int(match[2]):02d}:{match[3]}"
+
+
+def parse_nearby_query(
+    params: Mapping[str, str | Sequence[str]],
+    *,
+    taxonomy: Taxonomy,
+    postcodes: PostcodeIndex,
+) -> NearbyQuery:
+    """Validate raw nearby-search parameters (the module docstring lists them).
+
+    Parameters
+    ----------
+    params : Mapping
+        Parameter name -> a string or a list of strings, e.g. a request's query
+        arguments (``request.args.to_dict(flat=False)``). Blank values count as not given.
+    taxonomy : Taxonomy
+        Categories ``category`` may name.
+    postcodes : PostcodeIndex
+        Geocoder for ``postcode``.
+
+    Returns
+    -------
+    NearbyQuery
+
+    Raises
+    ------
+    ValidationError
+        For the first problem found, with ``field`` naming the parameter to fix: an
+        unknown parameter, a malformed or unknown postcode, a missing or out-of-range
+        lat/lon (WGS84 degrees, inside the UK), a postcode together with lat/lon, a radius
+        outside (0, 50 km], an unknown category (the message lists the valid ones), cost,
+        access or audience id, a malformed ``open_on``, or ``limit``/``offset`` out of range.
+    """
+    unknown = sorted(name for name in params if name not in PARAMETERS)
+    if unknown:
+        raise ValidationError(
+            f"unknown parameter {_shown(unknown[0])}; known parameters are:"
+            f" {', '.join(PARAMETERS)}",
+            field=unknown[0],
+        )
+    lon, lat, label, kind, postcode = _location(params, postcodes)
+    radius_m, radius, unit = _radius(params)
+    q = _single(params, "q") or ""
+    if len(q) > MAX_Q_LENGTH:
+        raise ValidationError(f"q is {len(q)} characters; at most {MAX_Q_LENGTH}", field="q")
+    if q and not fold_text(q):
+        raise ValidationError(f"q {_shown(q)} has no letters or digits to search for", field="q")
+    audience = _single(params, "audience")
+    if audience is not None:
+        (audience,) = _ids({"audience": audience}, "audience", AUDIENCES)
+    return NearbyQuery(
+        lon=lon,
+        lat=lat,
+        origin_label=label,
+        origin_kind=kind,
+        postcode=postcode,
+        radius_m=radius_m,
+        radius=radius,
+        unit=unit,
+        categories=_categories(params, taxonomy),
+        q=q,
+        cost=_ids(params, "cost", COST_FILTERS),
+        access=_ids(params, "access", ACCESSIBILITY),
+        audience=audience,
+        open_on=_open_on(_single(params, "open_on")),
+        limit=_whole(_single(params, "limit"), "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
+        offset=_whole(_single(params, "offset"), "offset", 0, 0, MAX_OFFSET),
+    )
+
+
+# --- searching ----------------------------------------------------------------------------
+
+
+def is_stale(last_verified: str | None, *, today: date, stale_after_days: int) -> bool:
+    """Whether a listing is stale: never verified, or verified too long ago.
+
+    Parameters
+    ----------
+    last_verified : str or None
+        ISO date (``YYYY-MM-DD``) the listing was last checked; None or unreadable means
+        never, which counts as stale: nobody has vouched for it.
+    today : date
+        The date to measure from.
+    stale_after_days : int
+        A listing verified exactly this many days ago is still fresh; one day more is stale.
+
+    Returns
+    -------
+    bool
+    """
+    if not last_verified:
+        return True
+    try:
+        verified = date.fromisoformat(last_verified[:10])
+    except ValueError:
+        return True
+    return (today - verified).days > stale_after_days
+
+
+def describe_asset(
+    asset: Asset, *, taxonomy: Taxonomy, today: date, stale_after_days: int
+) -> dict[str, Any]:
+    """The JSON form of an asset shown to coordinators (API, page, CLI and handout).
+
+    Parameters
+    ----------
+    asset : Asset
+        A stored asset.
+    taxonomy : Taxonomy
+        For ``category_label`` (the id itself if the taxonomy no longer has it).
+    today : date
+        For ``stale``.
+    stale_after_days : int
+        See :func:`is_stale`.
+
+    Returns
+    -------
+    dict
+        ``id, name, category, category_label, description, address, postcode, phone,
+        email, website, opening_times`` (``{"text", "status", "schedule"}``), ``cost,
+        currencies, accessibility, audience, last_verified, stale, lon, lat`` (WGS84).
+    """
+    label = taxonomy.get(asset.category).label if asset.category in taxonomy else asset.category
+    return {
+        "id": asset.id,
+        "name": asset.name,
+        "category": asset.category,
+        "category_label": label,
+        "description": asset.description,
+        "address": asset.address,
+        "postcode": asset.postcode,
+        "phone": asset.phone,
+        "email": asset.email,
+        "website": asset.website,
+        "opening_times": asset.opening_times.to_dict(),
+        "cost": asset.cost,
+        "currencies": list(asset.currencies),
+        "accessibility": list(asset.accessibility),
+        "audience": list(asset.audience),
+        "last_verified": asset.last_verified,
+        "stale": is_stale(asset.last_verified, today=today, stale_after_days=stale_after_days),
+        "lon": asset.lon,
+        "lat": asset.lat,
+    }
+
+
+def walking_minutes(distance_m: float) -> int:
+    """Minutes to walk a straight line at 4.8 km/h, rounded up.
+
+    Parameters
+    ----------
+    distance_m : float
+        Straight-line (geodesic) distance in metres. Real routes are longer.
+
+    Returns
+    -------
+    int
+    """
+    return math.ceil(distance_m / (WALKING_SPEED_KMH * 1000 / 60))
+
+
+def _distance_fields(distance_m: float) -> dict[str, Any]:
+    minutes = walking_minutes(distance_m)
+    return {
+        "distance_m": round(distance_m, 1),
+        "distance_miles": round(distance_m / METRES_PER_MILE, 2),
+        "walking_minutes": minutes,
+        "walking_label": f"{minutes} min walk ({WALKING_LABEL})",
+    }
+
+
+def matches_filters(asset: Asset, query: NearbyQuery) -> bool:
+    """Whether an asset passes the query's text, cost, access and audience filters.
+
+    Location, category, status and ``open_on`` are not checked here.
+
+    Parameters
+    ----------
+    asset : Asset
+    query : NearbyQuery
+
+    Returns
+    -------
+    bool
+    """
+    terms = query.q_terms
+    if terms:
+        words = " " + fold_text(f"{asset.name} {asset.description}")
+        if not all(" " + term in words for term in terms):
+            return False
+    if query.cost:
+        accepted = {"free"} if asset.cost == "free" else set()
+        accepted.update(asset.currencies)
+        if accepted.isdisjoint(query.cost):
+            return False
+    if query.access and not set(query.access) <= set(asset.accessibility):
+        return False
+    if query.audience is not None:
+        open_to_all = not asset.audience or "everyone" in asset.audience
+        if not (open_to_all or query.audience in asset.audience):
+            return False
+    return True
+
+
+@dataclass(frozen=True)
+class NearbyResult:
+    """One page of a nearby search.
+
+    Attributes
+    ----------
+    query : dict
+        :meth:`NearbyQuery.to_dict` (JSON-safe echo).
+    origin : dict
+        ``{"lon", "lat", "label", "kind"}``, WGS84 degrees.
+    total : int
+        Results matching, before paging.
+    results : list of dict
+        This page: :func:`describe_asset` plus ``distance_m`` (0.1 m), ``distance_miles``
+        (0.01 mi), ``walking_minutes`` and ``walking_label``.
+    hours_unknown : list of dict
+        With ``open_on``: this page of the assets that pass every other filter but whose
+        opening hours are blank or unreadable. Empty without ``open_on``.
+    hours_unknown_total : int
+        Their number before paging.
+    """
+
+    query: dict[str, Any]
+    origin: dict[str, Any]
+    total: int
+    results: list[dict[str, Any]]
+    hours_unknown: list[dict[str, Any]]
+    hours_unknown_total: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form, as the API returns it."""
+        return {
+            "results": self.results,
+            "total": self.total,
+            "origin": self.origin,
+            "hours_unknown": self.hours_unknown,
+            "hours_unknown_total": self.hours_unknown_total,
+            "query": self.query,
+        }
+
+
+def rank_key(distance_m: float, stale: bool, asset: Asset) -> RankKey:
+    """Sort key for results: 400 m band, fresh before stale, distance, name, id.
+
+    Parameters
+    ----------
+    distance_m : float
+        Geodesic distance from the origin, metres.
+    stale : bool
+        From :func:`is_stale`.
+    asset : Asset
+
+    Returns
+    -------
+    tuple
+    """
+    band = int(distance_m // STALE_BAND_M)
+    return band, stale, distance_m, normalise_name(asset.name), asset.id
+
+
+def search_nearby(
+    store: Store,
+    query: NearbyQuery,
+    *,
+    taxonomy: Taxonomy,
+    today: date,
+    stale_after_days: int = DEFAULT_STALE_AFTER_DAYS,
+) -> NearbyResult:
+    """Run a nearby search: published assets within the radius that pass every filter.
+
+    Parameters
+    ----------
+    store : Store
+        Where the assets are.
+    query : NearbyQuery
+        From :func:`parse_nearby_query`.
+    taxonomy : Taxonomy
+        For category labels.
+    today : date
+        The date staleness is measured from.
+    stale_after_days : int, optional
+        Days after ``last_verified`` that a listing becomes stale (365).
+
+    Returns
+    -------
+    NearbyResult
+        Sorted by :func:`rank_key`: within each 400 m band fresh listings first, then by
+        geodesic (WGS84) distance, name and id; paged by ``offset`` and ``limit``.
+    """
+    if stale_after_days < 0:
+        raise ValidationError(
+            f"stale_after_days must be 0 or more, not {stale_after_days}",
+            field="stale_after_days",
+        )
+    # No limit here: the filters below, the stale re-ranking and `total` all need every hit in
+    # the radius. Category and status are already applied by the store's index-backed query.
+    hits = store.nearby(
+        query.lon,
+        query.lat,
+        query.radius_m,
+        categories=query.categories or None,
+        status="published",
+    )
+    found: list[tuple[RankKey, NearbyHit]] = []
+    unknown: list[tuple[RankKey, NearbyHit]] = []
+    for hit in hits:
+        asset = hit.asset
+        if not matches_filters(asset, query):
+            continue
+        key = rank_key(
+            hit.distance_m,
+            is_stale(asset.last_verified, today=today, stale_after_days=stale_after_days),
+            asset,
+        )
+        if query.open_on is not None:
+            schedule = asset.opening_times.schedule
+            if schedule is None:
+                unknown.append((key, hit))
+                continue
+            if not schedule.is_open(*query.open_on):
+                continue
+        found.append((key, hit))
+
+    def page(ranked: list[tuple[RankKey, NearbyHit]]) -> list[dict[str, Any]]:
+        ranked.sort(key=lambda pair: pair[0])
+        out = []
+        for _, hit in ranked[query.offset : query.offset + query.limit]:
+            record = describe_asset(
+                hit.asset, taxonomy=taxonomy, today=today, stale_after_days=stale_after_days
+            )
+            # Distance reads best straight after the name and category.
+            head = {key: record.pop(key) for key in ("id", "name", "category", "category_label")}
+            out.append({**head, **_distance_fields(hit.distance_m), **record})
+        return out
+
+    return NearbyResult(
+        query=query.to_dict(),
+        origin=query.origin(),
+        total=len(found),
+        results=page(found),
+        hours_unknown=page(unknown),
+        hours_unknown_total=len(unknown),
+    )

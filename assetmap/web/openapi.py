@@ -1,0 +1,398 @@
+"""The OpenAPI 3.1 document for ``/api/v1``, built as a Python dict.
+
+Schemas are JSON Schema 2020-12 (OpenAPI 3.1's dialect) and close every object with
+``additionalProperties: false``, so a test that validates real responses against them fails
+as soon as the API and this document drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from assetmap.analysis.nearby import (
+    COST_FILTERS,
+    DEFAULT_LIMIT,
+    DEFAULT_RADIUS_M,
+    MAX_LIMIT,
+    MAX_OFFSET,
+    MAX_Q_LENGTH,
+    STALE_BAND_M,
+    UNITS,
+)
+from assetmap.domain.opening_times import WEEKDAYS
+from assetmap.domain.vocab import ACCESSIBILITY, AUDIENCES, COSTS, CURRENCIES
+from assetmap.store.base import MAX_RADIUS_M
+
+API_PREFIX = "/api/v1"
+_HHMM = "^([01][0-9]|2[0-3]):[0-5][0-9]$"
+_HHMM_CLOSE = "^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$"
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _obj(properties: Mapping[str, Any], description: str = "") -> dict[str, Any]:
+    """A closed object schema whose every property is required."""
+    schema: dict[str, Any] = {
+        "type": "object",
+        "required": list(properties),
+        "properties": dict(properties),
+        "additionalProperties": False,
+    }
+    if description:
+        schema["description"] = description
+    return schema
+
+
+def _vocab(ids: Sequence[str] | Mapping[str, str], what: str) -> dict[str, Any]:
+    return {"type": "string", "enum": list(ids), "description": what}
+
+
+def _vocab_text(vocab: Mapping[str, str]) -> str:
+    return "; ".join(f"`{key}`: {label}" for key, label in vocab.items())
+
+
+def _schemas(category_ids: Sequence[str]) -> dict[str, Any]:
+    day_ranges = {
+        "type": "array",
+        "items": _ref("TimeRange"),
+        "description": "Opening ranges that day; empty when closed.",
+    }
+    asset = {
+        "id": {"type": "string", "description": "Stable asset id."},
+        "name": {"type": "string"},
+        "category": _vocab(category_ids, "Category id (see /api/v1/categories)."),
+        "category_label": {"type": "string", "description": "The category's label."},
+        "description": {"type": "string"},
+        "address": {"type": "string"},
+        "postcode": {"type": "string"},
+        "phone": {"type": "string"},
+        "email": {"type": "string"},
+        "website": {"type": "string"},
+        "opening_times": _ref("OpeningTimes"),
+        "cost": {
+            "type": ["string", "null"],
+            "enum": [*COSTS, None],
+            "description": f"{_vocab_text(COSTS)}; null when not known.",
+        },
+        "currencies": {
+            "type": "array",
+            "items": _vocab(CURRENCIES, _vocab_text(CURRENCIES)),
+            "description": "Ways of paying the asset accepts.",
+        },
+        "accessibility": {
+            "type": "array",
+            "items": _vocab(ACCESSIBILITY, _vocab_text(ACCESSIBILITY)),
+        },
+        "audience": {
+            "type": "array",
+            "items": _vocab(AUDIENCES, _vocab_text(AUDIENCES)),
+            "description": "Who it is for; empty when it does not say (read as everyone).",
+        },
+        "last_verified": {
+            "type": ["string", "null"],
+            "format": "date",
+            "description": "When the listing was last checked (YYYY-MM-DD); null if never.",
+        },
+        "stale": {
+            "type": "boolean",
+            "description": "Never verified, or verified longer ago than the configured"
+            " number of days (365 by default).",
+        },
+        "lon": {"type": "number", "minimum": -180, "maximum": 180, "description": "WGS84."},
+        "lat": {"type": "number", "minimum": -90, "maximum": 90, "description": "WGS84."},
+    }
+    distance = {
+        "distance_m": {
+            "type": "number",
+            "minimum": 0,
+            "description": "Geodesic (WGS84) distance from the origin in metres, to 0.1 m.",
+        },
+        "distance_miles": {"type": "number", "minimum": 0, "description": "To 0.01 mile."},
+        "walking_minutes": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Straight-line walking time at 4.8 km/h, rounded up; real routes"
+            " are longer.",
+        },
+        "walking_label": {
+            "type": "string",
+            "description": "Walking time for display, e.g. '3 min walk (straight line at"
+            " 4.8 km/h)'.",
+        },
+    }
+    head = ("id", "name", "category", "category_label")
+    nearby_asset = {
+        **{key: asset[key] for key in head},
+        **distance,
+        **{key: value for key, value in asset.items() if key not in head},
+    }
+    query_echo = {
+        "postcode": {"type": ["string", "null"], "description": "Normalised postcode."},
+        "lat": {"type": ["number", "null"]},
+        "lon": {"type": ["number", "null"]},
+        "radius_m": {"type": "number", "description": "Radius in metres, however given."},
+        "radius": {"type": ["number", "null"]},
+        "unit": {"type": ["string", "null"], "enum": [*UNITS, None]},
+        "category": {"type": "array", "items": {"type": "string"}},
+        "q": {"type": ["string", "null"]},
+        "cost": {"type": "array", "items": {"type": "string"}},
+        "access": {"type": "array", "items": {"type": "string"}},
+        "audience": {"type": ["string", "null"]},
+        "open_on": {"type": ["string", "null"], "description": "Canonical form, 'mon 14:00'."},
+        "limit": {"type": "integer"},
+        "offset": {"type": "integer"},
+    }
+    return {
+        "Error": _obj(
+            {
+                "error": _obj(
+                    {
+                        "field": {
+                            "type": ["string", "null"],
+                            "description": "The parameter to fix, when one is to blame.",
+                        },
+                        "message": {"type": "string", "description": "What is wrong."},
+                    }
+                )
+            },
+            "Every 4xx answer of the API.",
+        ),
+        "TimeRange": {
+            "type": "array",
+            "prefixItems": [
+                {"type": "string", "pattern": _HHMM},
+                {"type": "string", "pattern": _HHMM_CLOSE},
+            ],
+            "minItems": 2,
+            "maxItems": 2,
+            "description": "[opens, closes], local 24-hour time; closes may be 24:00.",
+        },
+        "WeeklySchedule": _obj(
+            {
+                **dict.fromkeys(WEEKDAYS, day_ranges),
+                "note": {"type": "string", "description": "Qualifies the whole schedule."},
+            }
+        ),
+        "OpeningTimes": _obj(
+            {
+                "text": {"type": "string", "description": "As published."},
+                "status": {
+                    "type": "string",
+                    "enum": ["structured", "unknown", "unparsed"],
+                    "description": "structured: schedule read; unknown: no text; unparsed:"
+                    " text that could not be read with confidence.",
+                },
+                "schedule": {"oneOf": [_ref("WeeklySchedule"), {"type": "null"}]},
+            }
+        ),
+        "Asset": _obj(asset, "A published community asset."),
+        "NearbyAsset": _obj(nearby_asset, "An asset with its distance from the origin."),
+        "Origin": _obj(
+            {
+                "lon": {"type": "number"},
+                "lat": {"type": "number"},
+                "label": {"type": "string", "description": "Postcode or 'lat, lon'."},
+                "kind": {"type": "string", "enum": ["unit", "sector", "district", "point"]},
+            },
+            "Where the search was measured from (WGS84 degrees).",
+        ),
+        "NearbyQuery": _obj(query_echo, "The query as understood, every parameter present."),
+        "NearbyResponse": _obj(
+            {
+                "results": {"type": "array", "items": _ref("NearbyAsset")},
+                "total": {"type": "integer", "minimum": 0, "description": "Before paging."},
+                "origin": _ref("Origin"),
+                "hours_unknown": {
+                    "type": "array",
+                    "items": _ref("NearbyAsset"),
+                    "description": "With open_on: assets passing every other filter whose"
+                    " opening hours are unknown or unreadable (paged like results).",
+                },
+                "hours_unknown_total": {"type": "integer", "minimum": 0},
+                "query": _ref("NearbyQuery"),
+            }
+        ),
+        "Category": _obj(
+            {
+                "id": {"type": "string"},
+                "label": {"type": "string"},
+                "description": {"type": "string"},
+                "colour": {"type": "string", "pattern": "^#[0-9A-Fa-f]{6}$"},
+            }
+        ),
+        "CategoryList": _obj({"categories": {"type": "array", "items": _ref("Category")}}),
+    }
+
+
+def _param(name: str, schema: Mapping[str, Any], description: str) -> dict[str, Any]:
+    param: dict[str, Any] = {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "schema": dict(schema),
+        "description": description,
+    }
+    if schema.get("type") == "array":
+        param.update(style="form", explode=True)
+    return param
+
+
+def _nearby_parameters(category_ids: Sequence[str]) -> list[dict[str, Any]]:
+    return [
+        _param(
+            "postcode",
+            {"type": "string", "examples": ["M32 0TH", "M33 7", "M33"]},
+            "Search from a unit postcode, a postcode sector or a district. Give this or"
+            " lat and lon, not both.",
+        ),
+        _param("lat", {"type": "number", "minimum": -90, "maximum": 90}, "WGS84 latitude (UK)."),
+        _param(
+            "lon",
+            {"type": "number", "minimum": -180, "maximum": 180},
+            "WGS84 longitude (UK).",
+        ),
+        _param(
+            "radius_m",
+            {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_RADIUS_M},
+            f"Radius in metres (default {DEFAULT_RADIUS_M} = 1 mile, at most 50 km)."
+            " Give this or radius with unit.",
+        ),
+        _param(
+            "radius",
+            {"type": "number", "exclusiveMinimum": 0},
+            "Radius in `unit` (e.g. radius=1&unit=mi); at most 50 km.",
+        ),
+        _param(
+            "unit",
+            {"type": "string", "enum": list(UNITS)},
+            "Unit of `radius`: m, km or mi (required with radius).",
+        ),
+        _param(
+            "category",
+            {"type": "array", "items": {"type": "string", "enum": list(category_ids)}},
+            "Category ids; repeat or comma-separate. Assets in any of them.",
+        ),
+        _param(
+            "q",
+            {"type": "string", "maxLength": MAX_Q_LENGTH},
+            "Words that must each start a word of the name or description; case and"
+            " accents ignored.",
+        ),
+        _param(
+            "cost",
+            {"type": "array", "items": {"type": "string", "enum": list(COST_FILTERS)}},
+            f"Any of: {_vocab_text(COST_FILTERS)}. Unknown cost never matches.",
+        ),
+        _param(
+            "access",
+            {"type": "array", "items": {"type": "string", "enum": list(ACCESSIBILITY)}},
+            "Accessibility features; every one must be present.",
+        ),
+        _param(
+            "audience",
+            {"type": "string", "enum": list(AUDIENCES)},
+            "Assets for this audience, for everyone, or that name no audience.",
+        ),
+        _param(
+            "open_on",
+            {"type": "string", "examples": ["mon 14:00", "sat@09:30"]},
+            "Open at this weekday and local time. Assets whose hours are unknown are listed"
+            " in hours_unknown instead.",
+        ),
+        _param(
+            "limit",
+            {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+            "Page size.",
+        ),
+        _param(
+            "offset",
+            {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0},
+            "Results to skip.",
+        ),
+    ]
+
+
+def _json(schema: str, description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ref(schema)}}}
+
+
+def openapi_document(
+    *, category_ids: Sequence[str], summaries: Mapping[str, str]
+) -> dict[str, Any]:
+    """The OpenAPI 3.1 document.
+
+    Parameters
+    ----------
+    category_ids
+        The taxonomy's ids, listed as the ``category`` enum.
+    summaries
+        Path (as in the document, e.g. ``/api/v1/categories``) -> the view's one-line
+        docstring, used as the operation summary.
+    """
+    bad_input = _json("Error", "A parameter is missing, malformed or out of range.")
+    paths: dict[str, Any] = {
+        f"{API_PREFIX}/assets/nearby": {
+            "get": {
+                "operationId": "nearbyAssets",
+                "parameters": _nearby_parameters(category_ids),
+                "description": "Only published assets. Sorted by distance then name, except"
+                f" that stale listings follow fresh ones within each {STALE_BAND_M:.0f} m"
+                " band.",
+                "responses": {
+                    "200": _json("NearbyResponse", "One page of results."),
+                    "400": bad_input,
+                },
+            }
+        },
+        f"{API_PREFIX}/assets/{{asset_id}}": {
+            "get": {
+                "operationId": "getAsset",
+                "parameters": [
+                    {
+                        "name": "asset_id",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string"},
+                    }
+                ],
+                "responses": {
+                    "200": _json("Asset", "The asset."),
+                    "404": _json("Error", "No published asset has this id."),
+                },
+            }
+        },
+        f"{API_PREFIX}/categories": {
+            "get": {
+                "operationId": "listCategories",
+                "responses": {"200": _json("CategoryList", "Categories in taxonomy order.")},
+            }
+        },
+        f"{API_PREFIX}/openapi.json": {
+            "get": {
+                "operationId": "openapi",
+                "responses": {
+                    "200": {
+                        "description": "This document.",
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    }
+                },
+            }
+        },
+    }
+    for path, item in paths.items():
+        if path in summaries:
+            item["get"]["summary"] = summaries[path]
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Assetmap API",
+            "version": "1.0.0",
+            "description": "Community assets for adult social care: nearby search for local"
+            " area coordinators. Coordinates are WGS84 degrees; distances are metres.",
+        },
+        "paths": paths,
+        "components": {"schemas": _schemas(category_ids)},
+    }

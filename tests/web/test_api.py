@@ -1,0 +1,285 @@
+"""The JSON API: nearby search, one asset, categories, and the OpenAPI document kept true.
+
+The app is built here with ``create_app(settings, store=store)`` over the shared ``settings``
+and ``store`` fixtures, so every test runs on SQLite and on PostGIS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
+from openapi_spec_validator import validate as validate_openapi
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+from werkzeug.test import TestResponse
+
+from assetmap.analysis.nearby import PARAMETERS, describe_asset
+from assetmap.domain.asset import Asset
+from assetmap.domain.taxonomy import Taxonomy
+from assetmap.settings import Settings
+from assetmap.store import Store
+from assetmap.web.app import create_app
+from tests.analysis.trafford import brute_force, load_trafford
+
+NEARBY = "/api/v1/assets/nearby"
+DOC_URI = "urn:assetmap:openapi"
+M32_0TH = (-2.28748, 53.45901)  # data/postcodes: "M32 0TH,53.45901,-2.28748"
+
+
+@pytest.fixture
+def api_app(settings: Settings, store: Store) -> Iterator[Flask]:
+    yield create_app(settings, store=store)
+
+
+@pytest.fixture
+def api(api_app: Flask) -> FlaskClient:
+    return api_app.test_client()
+
+
+@pytest.fixture
+def trafford(store: Store) -> list[Asset]:
+    return load_trafford(store)
+
+
+@pytest.fixture
+def document(api: FlaskClient) -> dict[str, Any]:
+    response = api.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    doc: dict[str, Any] = response.get_json()
+    return doc
+
+
+def documented(doc: dict[str, Any], path: str, response: TestResponse) -> None:
+    """Validate a real response against the schema the document declares for its status."""
+    assert response.mimetype == "application/json"
+    declared = doc["paths"][path]["get"]["responses"]
+    status = str(response.status_code)
+    assert status in declared, f"{path} answered {status}, which the document does not declare"
+    pointer = "/".join(
+        part.replace("~", "~0").replace("/", "~1")
+        for part in ["paths", path, "get", "responses", status, "content", "application/json"]
+    )
+    registry = Registry().with_resource(
+        DOC_URI, Resource.from_contents(doc, default_specification=DRAFT202012)
+    )
+    validator = Draft202012Validator(
+        {"$ref": f"{DOC_URI}#/{pointer}/schema"},
+        registry=registry,
+        format_checker=Draft202012Validator.FORMAT_CHECKER,
+    )
+    validator.validate(response.get_json())
+
+
+def test_openapi_document_is_valid_and_covers_every_api_route(
+    api_app: Flask, document: dict[str, Any]
+) -> None:
+    validate_openapi(document)
+    assert document["openapi"].startswith("3.1")
+    routes = {
+        rule.rule.replace("<", "{").replace(">", "}"): api_app.view_functions[rule.endpoint]
+        for rule in api_app.url_map.iter_rules()
+        if rule.endpoint.startswith("api.")
+    }
+    assert set(routes) == set(document["paths"])
+    for path, view in routes.items():
+        # a view's one-line docstring is its summary
+        assert document["paths"][path]["get"]["summary"] == view.__doc__
+    nearby = document["paths"][NEARBY]["get"]
+    assert [p["name"] for p in nearby["parameters"]] == list(PARAMETERS)
+    assert all(p["description"] and p["schema"] for p in nearby["parameters"])
+    schemas = document["components"]["schemas"]
+    assert {"Error", "NearbyResponse", "NearbyAsset", "Asset", "CategoryList"} <= set(schemas)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "postcode=M32+0TH",
+        "postcode=m33+7&radius=2&unit=km&category=library&category=park",
+        "lat=53.42&lon=-2.35&radius_m=50000&q=caf%C3%A9&limit=500",
+        "postcode=M41&radius=5&unit=mi&cost=free,time_credits&audience=older_people&offset=3",
+        "postcode=M16+9NW&radius_m=6000&open_on=tue%4011:00&access=step_free",
+    ],
+)
+def test_nearby_equals_brute_force_and_matches_the_document(
+    api: FlaskClient,
+    trafford: list[Asset],
+    document: dict[str, Any],
+    query: str,
+) -> None:
+    response = api.get(f"{NEARBY}?{query}")
+    assert response.status_code == 200, response.get_json()
+    documented(document, NEARBY, response)
+    body = response.get_json()
+    echo, origin = body["query"], body["origin"]
+    want = brute_force(
+        trafford,
+        lon=origin["lon"],
+        lat=origin["lat"],
+        radius_m=echo["radius_m"],
+        categories=echo["category"],
+        q=echo["q"] or "",
+        cost=echo["cost"],
+        access=echo["access"],
+        audience=echo["audience"],
+        open_on=(echo["open_on"][:3], echo["open_on"][4:]) if echo["open_on"] else None,
+        today=date.today(),
+    )
+    window = slice(echo["offset"], echo["offset"] + echo["limit"])
+    assert body["total"] == len(want.results) > 0
+    assert [r["id"] for r in body["results"]] == [i for i, _ in want.results[window]]
+    for record, (_, distance) in zip(body["results"], want.results[window], strict=True):
+        assert abs(record["distance_m"] - distance) <= 1.0
+    assert [r["id"] for r in body["hours_unknown"]] == [i for i, _ in want.hours_unknown[window]]
+
+
+def test_nearby_from_m32_0th(api: FlaskClient, trafford: list[Asset]) -> None:
+    body = api.get(f"{NEARBY}?postcode=m320th&radius_m=1600&category=library").get_json()
+    assert body["origin"] == {
+        "lon": M32_0TH[0],
+        "lat": M32_0TH[1],
+        "label": "M32 0TH",
+        "kind": "unit",
+    }
+    assert [r["name"] for r in body["results"]] == ["Trafford Town Hall Library"]
+    assert 30 < body["results"][0]["distance_m"] < 35
+    assert body["query"]["postcode"] == "M32 0TH" and body["query"]["radius_m"] == 1600
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("", "postcode"),
+        ("postcode=M32+0QQ", "postcode"),
+        ("postcode=not+a+postcode", "postcode"),
+        ("postcode=M32+0TH&lat=53.4&lon=-2.3", "postcode"),
+        ("lat=53.4", "lon"),
+        ("lat=NaN&lon=-2.3", "lat"),
+        ("lat=53.4&lon=inf", "lon"),
+        ("lat=95&lon=-2.3", "lat"),
+        ("lat=53.4&lon=200", "lon"),
+        ("lat=-2.3&lon=53.4", "lat"),
+        ("postcode=M32+0TH&radius_m=50001", "radius_m"),
+        ("postcode=M32+0TH&radius_m=0", "radius_m"),
+        ("postcode=M32+0TH&radius=40&unit=mi", "radius"),
+        ("postcode=M32+0TH&radius=1", "unit"),
+        ("postcode=M32+0TH&radius=1&unit=parsec", "unit"),
+        ("postcode=M32+0TH&category=library&category=zoo", "category"),
+        ("postcode=M32+0TH&cost=cheap", "cost"),
+        ("postcode=M32+0TH&access=lift", "access"),
+        ("postcode=M32+0TH&audience=cats", "audience"),
+        ("postcode=M32+0TH&open_on=someday", "open_on"),
+        ("postcode=M32+0TH&limit=1000", "limit"),
+        ("postcode=M32+0TH&offset=-3", "offset"),
+        ("postcode=M32+0TH&q=%21%21", "q"),
+        ("postcode=M32+0TH&categories=library", "categories"),
+    ],
+)
+def test_bad_input_is_a_400_naming_the_field(
+    api: FlaskClient, document: dict[str, Any], query: str, field: str
+) -> None:
+    response = api.get(f"{NEARBY}?{query}")
+    assert response.status_code == 400
+    documented(document, NEARBY, response)
+    error = response.get_json()["error"]
+    assert error["field"] == field and error["message"]
+
+
+def test_unknown_category_message_lists_the_valid_ones(
+    api: FlaskClient, taxonomy: Taxonomy
+) -> None:
+    message = api.get(f"{NEARBY}?postcode=M32+0TH&category=zoo").get_json()["error"]["message"]
+    assert all(category_id in message for category_id in taxonomy.ids)
+
+
+def test_random_input_never_breaks_the_api(api_app: Flask, document: dict[str, Any]) -> None:
+    client = api_app.test_client()
+    values = st.one_of(
+        st.text(max_size=12),
+        st.sampled_from(
+            [
+                "M32 0TH",
+                "M33",
+                "53.4",
+                "-2.3",
+                "1e400",
+                "nan",
+                "1",
+                "mi",
+                "library",
+                "mon 14:00",
+                "",
+            ]
+        ),
+    )
+
+    @hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(params=st.lists(st.tuples(st.sampled_from([*PARAMETERS, "x"]), values), max_size=6))
+    def check(params: list[tuple[str, str]]) -> None:
+        response = client.get(NEARBY, query_string=params)
+        assert response.status_code in (200, 400)
+        documented(document, NEARBY, response)
+
+    check()
+
+
+def test_one_asset_is_published_only(
+    api: FlaskClient, trafford: list[Asset], taxonomy: Taxonomy, document: dict[str, Any]
+) -> None:
+    published = next(a for a in trafford if a.status == "published")
+    archived = next(a for a in trafford if a.status == "archived")
+    pending = next(a for a in trafford if a.status == "pending")
+    path = "/api/v1/assets/{asset_id}"
+    response = api.get(f"/api/v1/assets/{published.id}")
+    assert response.status_code == 200
+    documented(document, path, response)
+    assert response.get_json() == describe_asset(
+        published, taxonomy=taxonomy, today=date.today(), stale_after_days=365
+    )
+    for hidden in (archived.id, pending.id, "a000000000000"):
+        missing = api.get(f"/api/v1/assets/{hidden}")
+        assert missing.status_code == 404
+        documented(document, path, missing)
+        assert missing.get_json()["error"] == {
+            "field": None,
+            "message": f"no published asset has the id '{hidden}'",
+        }
+
+
+def test_nearby_results_carry_the_same_record_as_the_asset_endpoint(
+    api: FlaskClient, trafford: list[Asset]
+) -> None:
+    (first,) = api.get(f"{NEARBY}?postcode=M32+0TH&limit=1").get_json()["results"]
+    one = api.get(f"/api/v1/assets/{first['id']}").get_json()
+    distance_keys = {"distance_m", "distance_miles", "walking_minutes", "walking_label"}
+    assert {k: v for k, v in first.items() if k not in distance_keys} == one
+
+
+def test_categories_in_taxonomy_order(
+    api: FlaskClient, taxonomy: Taxonomy, document: dict[str, Any]
+) -> None:
+    response = api.get("/api/v1/categories")
+    documented(document, "/api/v1/categories", response)
+    categories = response.get_json()["categories"]
+    assert [c["id"] for c in categories] == list(taxonomy.ids)
+    assert categories[0] == {
+        "id": "library",
+        "label": "Library",
+        "description": taxonomy.get("library").description,
+        "colour": taxonomy.get("library").colour,
+    }
+
+
+def test_wrong_method_and_unknown_path_answer_json(api: FlaskClient) -> None:
+    assert api.post(NEARBY).status_code == 405
+    assert api.post(NEARBY).get_json()["error"]["field"] is None
+    assert api.get("/api/v1/nothing-here").get_json()["error"]["field"] is None
