@@ -1,0 +1,311 @@
+"""Outputs of an assessment: summary, provenance and the files a run writes.
+
+``areas.csv`` depends only on the config and the data: it holds no time stamp and its
+numbers are rounded as published, so the same config and data give the same bytes. The time
+of the run is recorded only in ``provenance.json``.
+
+The later map and report builders take :func:`build_summary`'s dict and the per-area
+GeoDataFrame; nothing here renders HTML.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import platform
+import re
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+import geopandas as gpd
+
+from assetmap.analysis.jsaa.scores import METHOD
+from assetmap.analysis.needs import ValidationReport
+
+if TYPE_CHECKING:
+    from assetmap.analysis.jsaa.assessment import AssessmentParams
+    from assetmap.analysis.jsaa.config import JsaaConfig
+    from assetmap.analysis.jsaa.run import JsaaResult
+
+WRITE_STEPS = ("areas.csv", "areas.gpkg", "summary.json", "provenance.json")
+_PACKAGES = ("assetmap", "geopandas", "shapely", "pyproj", "pyogrio", "pandas", "numpy", "scipy")
+
+
+def _json_safe(value: Any) -> Any:
+    """Plain JSON types: NaN and NA become null, numpy scalars become Python numbers."""
+    if isinstance(value, Mapping):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is pd.NA or (isinstance(value, float) and not math.isfinite(value)):
+        return None
+    return value
+
+
+def _whole(value: float) -> float | int:
+    # Head counts print as 241025, not 241025.0.
+    return int(value) if float(value).is_integer() else value
+
+
+def _per_1000(count: float, population: float) -> float | None:
+    return round(count * 1000.0 / population, 3) if population > 0 else None
+
+
+def build_summary(
+    table: gpd.GeoDataFrame,
+    assets: gpd.GeoDataFrame,
+    *,
+    config: JsaaConfig,
+    params: AssessmentParams,
+    report: ValidationReport,
+) -> dict[str, Any]:
+    """The headline numbers of an assessment, JSON-safe.
+
+    Parameters
+    ----------
+    table
+        :func:`assess` output.
+    assets
+        The assets assessed (``category`` column).
+    config, params
+        The run's config and parameters.
+    report
+        The needs-layer validation report (counts go in the summary).
+
+    Returns
+    -------
+    dict
+        ``assessment`` (title, scope, catchment_m, config sha256, weights, thresholds,
+        method), ``totals``, ``categories`` (assets, assets inside the areas and per 1,000
+        residents, for each), ``indicators`` (metadata), ``priority_areas`` ranked with their
+        reasons, ``by_decile`` (assets per 1,000 residents by decile of the configured
+        indicator, e.g. IMD decile, per category) and ``validation`` counts.
+    """
+    population = float(np.nansum(table["population"].to_numpy(dtype=np.float64)))
+    categories: list[dict[str, Any]] = []
+    for cat in params.categories:
+        inside = int(table[f"count_{cat}"].sum())
+        total = int((assets["category"] == cat).sum())
+        categories.append(
+            {
+                "id": cat,
+                "label": params.category_labels.get(cat, cat),
+                "weight": params.category_weights.get(cat, 1.0),
+                "assets": total,
+                "assets_in_areas": inside,
+                "assets_outside_areas": total - inside,
+                "per_1000": _per_1000(inside, population),
+                "areas_with_none_within_catchment": int(
+                    (table[f"within_catchment_{cat}"] == 0).sum()
+                ),
+            }
+        )
+    flagged = table[table["priority"]].sort_values("priority_rank")
+    priority = [
+        {
+            "rank": int(row.priority_rank),
+            "area_code": row.area_code,
+            "area_name": row.area_name,
+            "population": row.population,
+            "need_score": row.need_score,
+            "need_percentile": row.need_percentile,
+            "access_score": row.access_score,
+            "access_percentile": row.access_percentile,
+            "gap_score": row.gap_score,
+            "reasons": str(row.priority_reason).split("; "),
+        }
+        for row in flagged.itertuples()
+    ]
+    summary = {
+        "assessment": {
+            "title": config.title,
+            "slug": config.slug,
+            "description": config.description,
+            "config_sha256": config.sha256,
+            "scope": config.scope,
+            "catchment_m": config.catchment_m,
+            "weights": {
+                "need": dict(config.need_weights),
+                "categories": dict(config.category_weights),
+                "access": {
+                    "within_catchment": config.catchment_weight,
+                    "nearest": config.nearest_weight,
+                },
+                "gap": {"need": config.gap_need_weight, "access": config.gap_access_weight},
+            },
+            "thresholds": {"need_top": config.need_top, "access_bottom": config.access_bottom},
+            "method": METHOD,
+        },
+        "totals": {
+            "areas": len(table),
+            "population": _whole(population),
+            "assets": int(sum(c["assets"] for c in categories)),
+            "assets_in_areas": int(sum(c["assets_in_areas"] for c in categories)),
+            "priority_areas": len(priority),
+            "reference_points": {
+                str(k): int(v)
+                for k, v in table["centroid_method"].value_counts().sort_index().items()
+            },
+        },
+        "categories": categories,
+        "indicators": [i.metadata() for i in config.indicators],
+        "priority_areas": priority,
+        "by_decile": _by_decile(table, config, params),
+        "validation": {
+            "errors": len(report.errors),
+            "warnings": [str(i) for i in report.of_level("warning")],
+            "notes": [str(i) for i in report.of_level("info")],
+        },
+    }
+    result: dict[str, Any] = _json_safe(summary)
+    return result
+
+
+def _by_decile(
+    table: pd.DataFrame, config: JsaaConfig, params: AssessmentParams
+) -> dict[str, Any] | None:
+    name = config.decile_indicator
+    if name is None:
+        return None
+    deciles = table[name].astype("Float64").round()
+    rows = []
+    for decile in sorted(int(d) for d in deciles.dropna().unique()):
+        part = table[(deciles == decile).fillna(False).to_numpy()]
+        pop = float(np.nansum(part["population"].to_numpy(dtype=np.float64)))
+        rows.append(
+            {
+                "decile": decile,
+                "areas": len(part),
+                "population": _whole(pop),
+                "count": {c: int(part[f"count_{c}"].sum()) for c in params.categories},
+                "per_1000": {
+                    c: _per_1000(float(part[f"count_{c}"].sum()), pop) for c in params.categories
+                },
+            }
+        )
+    return {
+        "indicator": name,
+        "label": config.indicator(name).label,
+        "note": "decile 1 is the most deprived 10% of areas in England",
+        "rows": rows,
+    }
+
+
+def _redact(url: str) -> str:
+    # A store URL may carry a password; provenance is published.
+    return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in _PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def build_provenance(
+    config: JsaaConfig, inputs: list[dict[str, Any]], *, store_url: str
+) -> dict[str, Any]:
+    """Where every number came from: the config (text and SHA-256), inputs and software.
+
+    Returns
+    -------
+    dict
+        ``config`` (path as given, sha256, text), ``inputs`` (role, path as written in the
+        config, sha256, bytes, source, licence, date; assets: count, per category and a
+        SHA-256 of their ids, revisions and positions), ``store`` (URL without password),
+        ``software`` versions and ``generated_at`` (UTC). :func:`write_outputs` adds the
+        SHA-256 of each file it writes.
+    """
+    return {
+        "config": {"path": config.path.name, "sha256": config.sha256, "text": config.text},
+        "inputs": inputs,
+        "store": _redact(store_url),
+        "software": _versions(),
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def areas_csv_bytes(table: pd.DataFrame) -> bytes:
+    """The per-area table as CSV bytes (UTF-8, LF line ends, no geometry, empty for NA)."""
+    frame = pd.DataFrame(table.drop(columns="geometry", errors="ignore"))
+    return frame.to_csv(index=False, lineterminator="\n", na_rep="").encode("utf-8")
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def write_outputs(
+    result: JsaaResult, out_dir: Path, *, on_step: Callable[[str], None] | None = None
+) -> dict[str, Path]:
+    """Write the run's files into ``out_dir`` (created if needed).
+
+    The files are ``areas.csv``, ``areas.gpkg``, ``summary.json``, ``validation.json`` and
+    ``provenance.json``. The GeoPackage holds the ``areas`` layer (EPSG:4326) and a
+    ``provenance`` table with the config hash and text. ``provenance.json`` ends with the
+    SHA-256 of the other files.
+
+    Returns
+    -------
+    dict
+        File name → path written.
+    """
+    step = on_step or (lambda _name: None)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+
+    path = out_dir / "areas.csv"
+    path.write_bytes(areas_csv_bytes(result.areas))
+    written[path.name] = path
+    step("areas.csv")
+
+    path = out_dir / "areas.gpkg"
+    path.unlink(missing_ok=True)  # GeoPackage layers append to an existing file otherwise
+    result.areas.to_file(path, layer="areas", driver="GPKG", engine="pyogrio")
+    meta = pd.DataFrame(
+        {
+            "key": ["title", "config_sha256", "config_text", "method"],
+            "value": [result.config.title, result.config.sha256, result.config.text, METHOD],
+        }
+    )
+    import pyogrio  # local: only this writer needs the raw interface for a non-spatial table
+
+    pyogrio.write_dataframe(meta, path, layer="provenance", driver="GPKG", append=True)
+    written[path.name] = path
+    step("areas.gpkg")
+
+    for name, payload in (
+        ("summary.json", result.summary),
+        ("validation.json", result.report.to_dict()),
+    ):
+        path = out_dir / name
+        path.write_text(
+            json.dumps(_json_safe(payload), indent=2, ensure_ascii=False, allow_nan=False) + "\n",
+            encoding="utf-8",
+        )
+        written[name] = path
+    step("summary.json")
+
+    provenance = dict(result.provenance)
+    provenance["outputs"] = {name: _sha256(p) for name, p in sorted(written.items())}
+    path = out_dir / "provenance.json"
+    path.write_text(
+        json.dumps(_json_safe(provenance), indent=2, ensure_ascii=False, allow_nan=False) + "\n",
+        encoding="utf-8",
+    )
+    written[path.name] = path
+    step("provenance.json")
+    return written

@@ -1,0 +1,272 @@
+"""Run an assessment from a config: load the needs layers and assets, assess, summarise.
+
+:func:`run_jsaa` is what the CLI (and later the web job) calls. It reads every input the
+config names, checks them into one :class:`ValidationReport` (any error stops the run with
+:class:`NeedsLayerError`), takes the published assets of the chosen categories from the
+store, and returns a :class:`JsaaResult` holding the per-area GeoDataFrame, the summary and
+the provenance. Writing files is :func:`assetmap.analysis.jsaa.outputs.write_outputs`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+import geopandas as gpd
+
+from assetmap.analysis.jsaa.assessment import ASSESS_STEPS, AssessmentParams, assess
+from assetmap.analysis.jsaa.config import JsaaConfig
+from assetmap.analysis.jsaa.outputs import build_provenance, build_summary
+from assetmap.analysis.needs import (
+    STORAGE_CRS,
+    SourceMeta,
+    ValidationReport,
+    file_sha256,
+    load_boundaries,
+    load_indicator_table,
+    load_postcode_points,
+)
+from assetmap.domain.errors import ValidationError
+from assetmap.domain.taxonomy import Taxonomy
+from assetmap.store import Store
+
+StepCallback = Callable[[str], None]
+
+
+@dataclass
+class JsaaResult:
+    """Everything one run produced, in memory; ``areas`` is the per-area GeoDataFrame."""
+
+    config: JsaaConfig
+    areas: gpd.GeoDataFrame
+    assets: gpd.GeoDataFrame
+    report: ValidationReport
+    summary: dict[str, Any]
+    provenance: dict[str, Any]
+
+
+@dataclass
+class NeedsData:
+    """The checked needs layers of a config."""
+
+    areas: gpd.GeoDataFrame
+    indicators: pd.DataFrame
+    postcodes: gpd.GeoDataFrame | None
+    report: ValidationReport
+    inputs: list[dict[str, Any]]
+
+
+def run_steps(config: JsaaConfig) -> tuple[str, ...]:
+    """Names of the steps :func:`run_jsaa` reports, in order (for a progress bar)."""
+    tables = tuple(f"table {t.id}" for t in config.tables)
+    postcodes = ("postcodes",) if config.postcodes else ()
+    return ("areas", *tables, *postcodes, "assets", *ASSESS_STEPS, "summary")
+
+
+def _input_record(
+    config: JsaaConfig, role: str, path: Path, meta: SourceMeta, **extra: Any
+) -> dict[str, Any]:
+    digest = file_sha256(path)
+    pinned = config.pins.get(path)
+    if pinned is not None and pinned != digest:
+        raise ValidationError(
+            f"{role}: {config.written_paths.get(path, path.name)} has sha256 {digest}, but the "
+            f"config pins {pinned}: the file changed since the config was saved",
+            field="sha256",
+        )
+    return {
+        "role": role,
+        "path": config.written_paths.get(path, path.name),
+        "sha256": digest,
+        "bytes": path.stat().st_size,
+        "source": meta.source,
+        "licence": meta.licence,
+        "date": meta.date,
+        **extra,
+    }
+
+
+def load_needs(config: JsaaConfig, *, on_step: StepCallback | None = None) -> NeedsData:
+    """Load and check the areas, indicator tables and postcodes a config names.
+
+    Parameters
+    ----------
+    config
+        A loaded config.
+    on_step
+        Called after each layer (names as in :func:`run_steps`).
+
+    Returns
+    -------
+    NeedsData
+        Areas (EPSG:4326), indicators (index ``area_code``, every row of every table),
+        postcode points or None, the report and the input provenance records.
+
+    Raises
+    ------
+    NeedsLayerError
+        When the report holds any error; ``err.report`` lists them all.
+    """
+    step: StepCallback = on_step or (lambda _name: None)
+    report = ValidationReport()
+    spec = config.areas
+    inputs = [
+        _input_record(
+            config,
+            "areas",
+            spec.path,
+            spec.meta,
+            code_column=spec.code_column,
+            name_column=spec.name_column,
+            code_system=spec.code_system,
+            where={k: list(v) for k, v in spec.where.items()},
+        )
+    ]
+    areas = load_boundaries(spec, report)
+    step("areas")
+    codes = list(areas["area_code"])
+    names = dict(zip(areas["area_code"], areas["area_name"], strict=True))
+    frames = []
+    for table in config.tables:
+        inputs.append(
+            _input_record(
+                config,
+                f"table:{table.id}",
+                table.path,
+                table.meta,
+                indicators=[i.name for i in table.indicators],
+            )
+        )
+        if table.code_map is not None:
+            inputs.append(
+                _input_record(
+                    config, f"code_map:{table.id}", table.code_map.path, table.code_map.meta
+                )
+            )
+        frames.append(load_indicator_table(table, codes, report, area_names=names))
+        step(f"table {table.id}")
+    indicators = pd.concat(frames, axis=1, join="outer").sort_index()
+    indicators.index.name = "area_code"
+    postcodes = None
+    if config.postcodes is not None:
+        pc = config.postcodes
+        inputs.append(_input_record(config, "postcodes", pc.path, pc.meta))
+        minx, miny, maxx, maxy = areas.total_bounds
+        postcodes = load_postcode_points(
+            pc.path,
+            lon_column=pc.lon_column,
+            lat_column=pc.lat_column,
+            bounds=(float(minx), float(miny), float(maxx), float(maxy)),
+        )
+        step("postcodes")
+    report.raise_for_errors()
+    return NeedsData(areas, indicators, postcodes, report, inputs)
+
+
+def assets_frame(
+    store: Store, categories: tuple[str, ...]
+) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
+    """The published assets of some categories, as points, and their provenance.
+
+    Returns
+    -------
+    tuple
+        A GeoDataFrame (``id, name, category, revision``, point geometry, EPSG:4326, sorted by
+        id) and a record with the count per category and a SHA-256 over each asset's id,
+        revision, category and position, so a rerun on changed assets is detectable.
+    """
+    assets = sorted(
+        store.list_assets(status="published", categories=list(categories)), key=lambda a: a.id
+    )
+    frame = gpd.GeoDataFrame(
+        {
+            "id": [a.id for a in assets],
+            "name": [a.name for a in assets],
+            "category": [a.category for a in assets],
+            "revision": [a.revision for a in assets],
+        },
+        geometry=gpd.points_from_xy([a.lon for a in assets], [a.lat for a in assets]),
+        crs=STORAGE_CRS,
+    )
+    digest = hashlib.sha256()
+    for a in assets:
+        digest.update(f"{a.id},{a.revision},{a.category},{a.lon!r},{a.lat!r}\n".encode())
+    by_category = {c: int((frame["category"] == c).sum()) for c in categories}
+    record = {
+        "role": "assets",
+        "status": "published",
+        "count": len(assets),
+        "by_category": by_category,
+        "sha256": digest.hexdigest(),
+        "licences": sorted({a.licence for a in assets if a.licence}),
+        "sources": sorted({a.source for a in assets if a.source}),
+    }
+    return frame, record
+
+
+def assessment_params(config: JsaaConfig, taxonomy: Taxonomy | None = None) -> AssessmentParams:
+    """The assessment parameters a config sets."""
+    labels = {c.id: c.label for c in taxonomy} if taxonomy is not None else {}
+    return AssessmentParams(
+        categories=config.categories,
+        population=config.population,
+        indicators=tuple(i.name for i in config.indicators),
+        need_weights=dict(config.need_weights),
+        higher_is_more_need={i.name: i.higher_is_more_need for i in config.indicators},
+        category_weights=dict(config.category_weights),
+        catchment_m=config.catchment_m,
+        catchment_weight=config.catchment_weight,
+        nearest_weight=config.nearest_weight,
+        gap_need_weight=config.gap_need_weight,
+        gap_access_weight=config.gap_access_weight,
+        scope=config.scope,
+        need_top=config.need_top,
+        access_bottom=config.access_bottom,
+        category_labels={c: labels.get(c, c) for c in config.categories},
+        indicator_labels={i.name: i.label for i in config.indicators},
+    )
+
+
+def run_jsaa(
+    config: JsaaConfig,
+    store: Store,
+    *,
+    taxonomy: Taxonomy | None = None,
+    on_step: StepCallback | None = None,
+) -> JsaaResult:
+    """Run the assessment a config describes against the store's published assets.
+
+    Parameters
+    ----------
+    config
+        A loaded config (:func:`assetmap.analysis.jsaa.config.load_config`).
+    store
+        Where the assets come from (published only, the config's categories).
+    taxonomy
+        For category labels in the summary and reasons (ids are used without it).
+    on_step
+        Progress callback, called with each name of :func:`run_steps`.
+
+    Returns
+    -------
+    JsaaResult
+        The per-area GeoDataFrame (EPSG:4326), assets used, validation report, summary and
+        provenance.
+    """
+    step: StepCallback = on_step or (lambda _name: None)
+    needs = load_needs(config, on_step=step)
+    assets, assets_record = assets_frame(store, config.categories)
+    step("assets")
+    params = assessment_params(config, taxonomy)
+    table = assess(
+        needs.areas, needs.indicators, assets, params, postcodes=needs.postcodes, on_step=step
+    )
+    summary = build_summary(table, assets, config=config, params=params, report=needs.report)
+    provenance = build_provenance(config, [*needs.inputs, assets_record], store_url=store.url)
+    step("summary")
+    return JsaaResult(config, table, assets, needs.report, summary, provenance)

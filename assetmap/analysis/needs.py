@@ -1,0 +1,856 @@
+"""Needs layers: area boundary sets and indicator tables, loaded and checked for a JSAA.
+
+A *boundary set* is a polygon file (GeoJSON, GeoPackage or Shapefile, in any CRS) with one
+feature per area and a code column. It is returned as a GeoDataFrame in EPSG:4326 with the
+columns ``area_code``, ``area_name`` and ``geometry``, sorted by code.
+
+An *indicator table* is a CSV keyed by area code. Each chosen column becomes an indicator
+with metadata (label, unit, source, licence, date and whether a higher value means more
+need). A table keyed by another code system (LSOA 2021 instead of 2011) is brought onto the
+areas' codes through a lookup file; a split area's children are summed into their parent.
+
+Nothing here drops a row or an area silently: every problem goes into a
+:class:`ValidationReport`, with the row (1-based data row, header excluded) and column where
+one applies. Errors stop an assessment; warnings and notes are published beside it.
+
+Needs layers live in files named by the assessment config, not in the store: a layer is
+pinned by its SHA-256 in every output, so a run can be repeated from the config alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+import geopandas as gpd
+import shapely
+
+from assetmap.domain.errors import ValidationError
+
+STORAGE_CRS = "EPSG:4326"
+Level = Literal["error", "warning", "info"]
+_LEVELS: tuple[Level, ...] = ("error", "warning", "info")
+# Messages of one kind beyond this many are summarised in the text report (all stay in JSON).
+_TEXT_LIMIT_PER_KIND = 20
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One finding about a needs layer.
+
+    ``row`` is the 1-based data row (header excluded) of a table, or the 1-based feature
+    number of a boundary file; ``column`` is the column it concerns.
+    """
+
+    level: Level
+    kind: str
+    layer: str
+    message: str
+    row: int | None = None
+    column: str | None = None
+    codes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict of the issue."""
+        return {
+            "level": self.level,
+            "kind": self.kind,
+            "layer": self.layer,
+            "message": self.message,
+            "row": self.row,
+            "column": self.column,
+            "codes": list(self.codes),
+        }
+
+    def __str__(self) -> str:
+        where = [f"[{self.layer}]"]
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column is not None:
+            where.append(f"column '{self.column}'")
+        return f"{self.level}: {' '.join(where)}: {self.message}"
+
+
+@dataclass
+class ValidationReport:
+    """Every issue found while loading the needs layers of one assessment."""
+
+    issues: list[Issue] = field(default_factory=list)
+
+    def add(
+        self,
+        level: Level,
+        kind: str,
+        layer: str,
+        message: str,
+        *,
+        row: int | None = None,
+        column: str | None = None,
+        codes: Iterable[str] = (),
+    ) -> None:
+        """Record one issue."""
+        self.issues.append(Issue(level, kind, layer, message, row, column, tuple(codes)))
+
+    def of_level(self, level: Level) -> list[Issue]:
+        """The issues at one level, in the order found."""
+        return [i for i in self.issues if i.level == level]
+
+    @property
+    def errors(self) -> list[Issue]:
+        """Issues that stop an assessment."""
+        return self.of_level("error")
+
+    @property
+    def ok(self) -> bool:
+        """True when there is no error."""
+        return not self.errors
+
+    def to_dict(self) -> dict[str, Any]:
+        """Counts by level and every issue, JSON-safe."""
+        return {
+            "errors": len(self.errors),
+            "warnings": len(self.of_level("warning")),
+            "notes": len(self.of_level("info")),
+            "issues": [i.to_dict() for i in self.issues],
+        }
+
+    def to_text(self) -> str:
+        """A readable report: errors first, long runs of one kind summarised."""
+        lines: list[str] = []
+        for level in _LEVELS:
+            seen: dict[tuple[str, str], int] = {}
+            for issue in self.of_level(level):
+                key = (issue.layer, issue.kind)
+                seen[key] = seen.get(key, 0) + 1
+                if seen[key] <= _TEXT_LIMIT_PER_KIND:
+                    lines.append(str(issue))
+            for (layer, kind), n in seen.items():
+                if n > _TEXT_LIMIT_PER_KIND:
+                    more = n - _TEXT_LIMIT_PER_KIND
+                    lines.append(f"{level}: [{layer}] … and {more} more '{kind}' issues")
+        return "\n".join(lines) if lines else "no issues"
+
+    def raise_for_errors(self) -> None:
+        """Raise :class:`NeedsLayerError` when the report holds any error."""
+        if not self.ok:
+            raise NeedsLayerError(self)
+
+
+class NeedsLayerError(ValidationError):
+    """A needs layer has errors; ``report`` holds every issue, with rows and columns."""
+
+    def __init__(self, report: ValidationReport) -> None:
+        first = report.errors[0]
+        count = len(report.errors)
+        more = f" (and {count - 1} more errors)" if count > 1 else ""
+        super().__init__(
+            f"[{first.layer}] {first.message}{more}", field=first.column, row=first.row
+        )
+        self.report = report
+
+    def __str__(self) -> str:
+        return "needs layers are not valid:\n" + self.report.to_text()
+
+
+@dataclass(frozen=True)
+class SourceMeta:
+    """Where a layer comes from: publisher and dataset, licence and reference date."""
+
+    source: str = ""
+    licence: str = ""
+    date: str = ""
+
+
+@dataclass(frozen=True)
+class BoundarySpec:
+    """How to read a boundary set.
+
+    Parameters
+    ----------
+    path
+        GeoJSON (optionally ``.gz``), GeoPackage or Shapefile; any CRS the file declares.
+    code_column, name_column
+        Columns holding each area's code and name (the name defaults to the code).
+    layer
+        GeoPackage layer name, when the file holds more than one.
+    where
+        Keep only features whose column value (as text) is one of the given values.
+    """
+
+    path: Path
+    code_column: str
+    name_column: str | None = None
+    layer: str | None = None
+    where: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    meta: SourceMeta = field(default_factory=SourceMeta)
+    code_system: str = ""
+
+
+@dataclass(frozen=True)
+class IndicatorSpec:
+    """One indicator and its metadata.
+
+    The value is either a numeric ``column`` of the table or the ratio
+    ``numerator / denominator * scale`` of two numeric columns (computed after any code
+    mapping, so a split area's ratio uses the summed counts). ``additive`` says the value is
+    a count that may be summed over areas (population is; a rate or a rank is not).
+    """
+
+    name: str
+    label: str
+    unit: str = ""
+    higher_is_more_need: bool = True
+    column: str | None = None
+    numerator: str | None = None
+    denominator: str | None = None
+    scale: float = 1.0
+    additive: bool = False
+    description: str = ""
+    meta: SourceMeta = field(default_factory=SourceMeta)
+
+    @property
+    def input_columns(self) -> tuple[str, ...]:
+        """Columns of the table this indicator reads."""
+        if self.column is not None:
+            return (self.column,)
+        return tuple(c for c in (self.numerator, self.denominator) if c is not None)
+
+    def metadata(self) -> dict[str, Any]:
+        """Label, unit, source, licence, date, direction and definition, JSON-safe."""
+        if self.column is not None:
+            definition = f"column '{self.column}'"
+        else:
+            scale = f" × {self.scale:g}" if self.scale != 1 else ""
+            definition = f"'{self.numerator}' / '{self.denominator}'{scale}"
+        return {
+            "name": self.name,
+            "label": self.label,
+            "unit": self.unit,
+            "source": self.meta.source,
+            "licence": self.meta.licence,
+            "date": self.meta.date,
+            "higher_is_more_need": self.higher_is_more_need,
+            "additive": self.additive,
+            "definition": definition,
+            "description": self.description,
+        }
+
+
+@dataclass(frozen=True)
+class CodeMapSpec:
+    """A lookup from a table's codes to the areas' codes (e.g. LSOA 2021 → LSOA 2011).
+
+    Each ``from_column`` code appears once. Several codes mapping to one target are the
+    children of a split area; their values are summed (additive indicators only). Codes not
+    in the lookup are taken to be unchanged.
+    """
+
+    path: Path
+    from_column: str
+    to_column: str
+    meta: SourceMeta = field(default_factory=SourceMeta)
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """How to read an indicator table (CSV, optionally gzipped, UTF-8 with or without BOM).
+
+    Parameters
+    ----------
+    id
+        Short name used in reports.
+    path, code_column
+        The CSV and the column holding each row's area code.
+    indicators
+        What to take from it.
+    where
+        Keep only rows whose column value is one of the given values (e.g. ``sex = Persons``).
+    thousands
+        Thousands separator to strip from numbers (``","`` for "1,954").
+    national
+        The table covers all of England: rows for other areas are expected (and ranks may be
+        national); otherwise a code that is not one of the areas is an error.
+    allow_missing
+        An area without a row is a warning (values left empty) instead of an error.
+    code_map
+        Lookup onto the areas' code system.
+    """
+
+    id: str
+    path: Path
+    code_column: str
+    indicators: tuple[IndicatorSpec, ...]
+    where: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    thousands: str | None = None
+    national: bool = False
+    allow_missing: bool = False
+    code_map: CodeMapSpec | None = None
+    meta: SourceMeta = field(default_factory=SourceMeta)
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 (hex) of a file's bytes, as stored (a ``.gz`` file is hashed compressed)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _gdal_path(path: Path) -> str:
+    # GDAL reads gzip through its virtual file system; pyogrio does not add the prefix itself.
+    return f"/vsigzip/{path}" if path.suffix == ".gz" else str(path)
+
+
+def _where_mask(frame: pd.DataFrame, where: Mapping[str, tuple[str, ...]], layer: str) -> Any:
+    mask = pd.Series(True, index=frame.index)
+    for column, values in where.items():
+        if column not in frame.columns:
+            raise ValidationError(
+                f"[{layer}] filter column '{column}' is not in the file; "
+                f"columns are: {', '.join(map(str, frame.columns))}",
+                field=column,
+            )
+        text = frame[column].astype("string").str.strip()
+        mask &= text.isin(list(values))
+    return mask
+
+
+def load_boundaries(
+    spec: BoundarySpec, report: ValidationReport, *, layer_id: str = "areas"
+) -> gpd.GeoDataFrame:
+    """Read a boundary set, check it and return it in EPSG:4326.
+
+    Invalid polygons are repaired with ``shapely.make_valid`` (structure method, polygons
+    kept) and each repair is reported as a warning. Missing or duplicate codes, and empty or
+    non-polygonal geometries, are errors.
+
+    Parameters
+    ----------
+    spec
+        File, columns and filter.
+    report
+        Receives every issue (feature numbers are 1-based, in file order).
+    layer_id
+        Name of the layer in the report.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``area_code``, ``area_name`` (str) and ``geometry`` (Polygon/MultiPolygon, EPSG:4326),
+        one row per area, sorted by ``area_code``, with a 0-based RangeIndex.
+
+    Raises
+    ------
+    ValidationError
+        The file cannot be read, has no CRS, or lacks a named column.
+    """
+    try:
+        raw = gpd.read_file(_gdal_path(spec.path), layer=spec.layer)
+    except Exception as err:  # pyogrio raises several types; the message is what helps
+        raise ValidationError(
+            f"[{layer_id}] cannot read boundary file {spec.path.name}: {err}", field="path"
+        ) from err
+    if raw.crs is None:
+        raise ValidationError(
+            f"[{layer_id}] {spec.path.name} declares no CRS (a Shapefile needs its .prj)",
+            field="path",
+        )
+    for column in (spec.code_column, spec.name_column):
+        if column is not None and column not in raw.columns:
+            raise ValidationError(
+                f"[{layer_id}] column '{column}' is not in {spec.path.name}; columns are: "
+                f"{', '.join(c for c in raw.columns if c != 'geometry')}",
+                field=column,
+            )
+    raw["_row"] = np.arange(1, len(raw) + 1)
+    raw = raw[_where_mask(raw, spec.where, layer_id)]
+    codes = raw[spec.code_column].astype("string").str.strip().fillna("")
+    names = (
+        raw[spec.name_column].astype("string").str.strip().fillna("") if spec.name_column else codes
+    )
+    rows = raw["_row"].to_numpy()
+    keep = np.ones(len(raw), dtype=bool)
+    for i in np.flatnonzero(codes.eq("").to_numpy()):
+        report.add(
+            "error",
+            "missing_code",
+            layer_id,
+            "feature has no area code",
+            row=int(rows[i]),
+            column=spec.code_column,
+        )
+        keep[i] = False
+    first_row: dict[str, int] = {}
+    for pos, code in enumerate(codes.to_numpy()):
+        if not keep[pos]:
+            continue
+        if code in first_row:
+            report.add(
+                "error",
+                "duplicate_code",
+                layer_id,
+                f"area code {code} also appears at feature {first_row[code]}",
+                row=int(rows[pos]),
+                column=spec.code_column,
+                codes=[code],
+            )
+            keep[pos] = False
+        else:
+            first_row[code] = int(rows[pos])
+    geoms = raw.geometry.to_crs(STORAGE_CRS).to_numpy()
+    geoms = _check_geometries(geoms, codes.to_numpy(), rows, keep, report, layer_id)
+    out = gpd.GeoDataFrame(
+        {
+            "area_code": codes.to_numpy()[keep].astype(str),
+            "area_name": names.to_numpy()[keep].astype(str),
+        },
+        geometry=geoms[keep],
+        crs=STORAGE_CRS,
+    )
+    if len(out) == 0:
+        report.add("error", "no_areas", layer_id, "no area left after the filter")
+    return out.sort_values("area_code", kind="stable").reset_index(drop=True)
+
+
+def _check_geometries(
+    geoms: Any,
+    codes: Any,
+    rows: Any,
+    keep: Any,
+    report: ValidationReport,
+    layer_id: str,
+) -> Any:
+    geoms = np.asarray(geoms, dtype=object).copy()
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    polygonal = np.isin(shapely.get_type_id(geoms), [3, 6])  # Polygon, MultiPolygon
+    for i in np.flatnonzero(keep & (missing | ~polygonal)):
+        what = "no geometry" if missing[i] else f"a {shapely.get_type_id(geoms[i])} geometry"
+        report.add(
+            "error",
+            "bad_geometry",
+            layer_id,
+            f"area {codes[i]} has {what}; areas must be polygons",
+            row=int(rows[i]),
+            codes=[str(codes[i])],
+        )
+        keep[i] = False
+    invalid = keep & ~shapely.is_valid(geoms)
+    for i in np.flatnonzero(invalid):
+        reason = shapely.is_valid_reason(geoms[i])
+        # The structure method keeps areas (it never turns a polygon into lines or points).
+        fixed = shapely.make_valid(geoms[i], method="structure", keep_collapsed=False)
+        before, after = shapely.area(geoms[i]), shapely.area(fixed)
+        if shapely.is_empty(fixed) or shapely.get_type_id(fixed) not in (3, 6):
+            report.add(
+                "error",
+                "bad_geometry",
+                layer_id,
+                f"area {codes[i]}: geometry is invalid ({reason}) and cannot be repaired",
+                row=int(rows[i]),
+                codes=[str(codes[i])],
+            )
+            keep[i] = False
+            continue
+        change = abs(after - before) / before * 100 if before else math.inf
+        report.add(
+            "warning",
+            "invalid_geometry_repaired",
+            layer_id,
+            f"area {codes[i]}: invalid geometry ({reason}) repaired with make_valid; "
+            f"area changed by {change:.4f}%",
+            row=int(rows[i]),
+            codes=[str(codes[i])],
+        )
+        geoms[i] = fixed
+    return geoms
+
+
+def _read_csv_text(path: Path, layer_id: str) -> pd.DataFrame:
+    try:
+        # Everything as text: numbers are parsed per column below, so a bad cell can be named.
+        return pd.read_csv(
+            path, dtype=str, keep_default_na=False, encoding="utf-8-sig", compression="infer"
+        )
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as err:
+        raise ValidationError(f"[{layer_id}] cannot read {path.name}: {err}", field="path") from err
+
+
+def load_code_map(spec: CodeMapSpec, report: ValidationReport, *, layer_id: str) -> dict[str, str]:
+    """Read a code lookup (``from_column`` → ``to_column``).
+
+    A ``from`` code listed with two targets cannot be apportioned without weights, so it is
+    an error (a merge, seen from the other direction, or a complex change).
+
+    Returns
+    -------
+    dict
+        From-code to to-code, for the codes that change.
+    """
+    frame = _read_csv_text(spec.path, layer_id)
+    for column in (spec.from_column, spec.to_column):
+        if column not in frame.columns:
+            raise ValidationError(
+                f"[{layer_id}] column '{column}' is not in {spec.path.name}", field=column
+            )
+    mapping: dict[str, str] = {}
+    for i, (src, dst) in enumerate(
+        zip(frame[spec.from_column].str.strip(), frame[spec.to_column].str.strip(), strict=True),
+        start=1,
+    ):
+        if src in mapping and mapping[src] != dst:
+            report.add(
+                "error",
+                "code_map_ambiguous",
+                layer_id,
+                f"code {src} maps to both {mapping[src]} and {dst}: a value cannot be "
+                "apportioned between areas without weights",
+                row=i,
+                column=spec.from_column,
+                codes=[src, mapping[src], dst],
+            )
+            continue
+        mapping[src] = dst
+    return mapping
+
+
+def load_indicator_table(
+    spec: TableSpec,
+    area_codes: Sequence[str],
+    report: ValidationReport,
+    *,
+    area_names: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """Read an indicator table, check it against the areas and return its indicators.
+
+    Checks, each reported with row and column: missing columns; empty, duplicate and unknown
+    codes (unknown: not one of ``area_codes``, after mapping; expected and only counted for a
+    national table); empty and non-numeric values; areas with no row. A lookup
+    (``spec.code_map``) maps codes first; the children of a split area are summed into the
+    parent and the split is reported as a note naming all the codes.
+
+    Parameters
+    ----------
+    spec
+        The table, its code column, filter, lookup and indicators.
+    area_codes
+        Codes of the chosen areas.
+    report
+        Receives every issue.
+    area_names
+        Area code → name, for messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``area_code`` (sorted), one float64 column per indicator (named by
+        ``IndicatorSpec.name``). Every row of the table is kept (a national table keeps all
+        England), so callers select their areas with ``.reindex``.
+    """
+    layer_id = f"table:{spec.id}"
+    frame = _read_csv_text(spec.path, layer_id)
+    needed = [spec.code_column, *dict.fromkeys(c for i in spec.indicators for c in i.input_columns)]
+    absent = [c for c in needed if c not in frame.columns]
+    if absent:
+        raise ValidationError(
+            f"[{layer_id}] column(s) {', '.join(repr(c) for c in absent)} not in "
+            f"{spec.path.name}; columns are: {', '.join(frame.columns[:40])}",
+            field=absent[0],
+        )
+    frame["_row"] = np.arange(1, len(frame) + 1)
+    frame = frame[_where_mask(frame, spec.where, layer_id)]
+    codes = frame[spec.code_column].str.strip()
+    rows = frame["_row"].to_numpy()
+    values = _parse_numbers(frame, needed[1:], rows, spec, report, layer_id)
+    ok = codes.ne("").to_numpy()
+    for i in np.flatnonzero(~ok):
+        report.add(
+            "error",
+            "missing_code",
+            layer_id,
+            "row has no area code",
+            row=int(rows[i]),
+            column=spec.code_column,
+        )
+    dup = codes.duplicated(keep="first").to_numpy() & ok
+    if dup.any():
+        first_row: dict[str, int] = {}
+        for code, row in zip(codes.to_numpy(), rows, strict=True):
+            first_row.setdefault(str(code), int(row))
+        for i in np.flatnonzero(dup):
+            code = str(codes.iat[i])
+            report.add(
+                "error",
+                "duplicate_code",
+                layer_id,
+                f"code {code} already appears at row {first_row[code]}",
+                row=int(rows[i]),
+                column=spec.code_column,
+                codes=[code],
+            )
+    keep = ok & ~dup
+    values = values[keep]
+    source_codes = codes.to_numpy()[keep].astype(str)
+    src_rows = rows[keep]
+    targets = source_codes
+    if spec.code_map is not None:
+        mapping = load_code_map(spec.code_map, report, layer_id=f"code_map:{spec.id}")
+        targets = np.array([mapping.get(c, c) for c in source_codes], dtype=object).astype(str)
+        _check_split_complete(mapping, source_codes, spec, report, layer_id)
+    values.index = pd.Index(targets, name="area_code")
+    values = _combine_mapped(values, source_codes, src_rows, spec, report, layer_id, area_names)
+    _check_coverage(values.index, source_codes, targets, src_rows, area_codes, spec, report)
+    return _indicator_columns(values, spec, report, layer_id).sort_index()
+
+
+def _parse_numbers(
+    frame: pd.DataFrame,
+    columns: Sequence[str],
+    rows: Any,
+    spec: TableSpec,
+    report: ValidationReport,
+    layer_id: str,
+) -> pd.DataFrame:
+    out = {}
+    for column in columns:
+        text = frame[column].str.strip()
+        if spec.thousands:
+            text = text.str.replace(spec.thousands, "", regex=False)
+        number = pd.to_numeric(text, errors="coerce").astype("float64")
+        finite = np.isfinite(number.to_numpy())
+        empty = text.eq("").to_numpy()
+        for i in np.flatnonzero(empty):
+            report.add(
+                "error",
+                "missing_value",
+                layer_id,
+                "empty value",
+                row=int(rows[i]),
+                column=column,
+            )
+        for i in np.flatnonzero(~finite & ~empty):
+            report.add(
+                "error",
+                "non_numeric",
+                layer_id,
+                f"'{frame[column].iat[int(i)]}' is not a number",
+                row=int(rows[i]),
+                column=column,
+            )
+        out[column] = number.where(finite)
+    return pd.DataFrame(out, index=frame.index)
+
+
+def _check_split_complete(
+    mapping: Mapping[str, str],
+    source_codes: Any,
+    spec: TableSpec,
+    report: ValidationReport,
+    layer_id: str,
+) -> None:
+    """A split area needs all its children in the table, or its sum would be too low."""
+    children_of: dict[str, set[str]] = {}
+    for child, parent in mapping.items():
+        children_of.setdefault(parent, set()).add(child)
+    present = set(source_codes)
+    for parent, children in sorted(children_of.items()):
+        have = children & present
+        if have and have != children:
+            missing = sorted(children - have)
+            report.add(
+                "error",
+                "code_split_incomplete",
+                layer_id,
+                f"area {parent} was split into {', '.join(sorted(children))}, but the table "
+                f"has no row for {', '.join(missing)}: the sum would be too low",
+                column=spec.code_column,
+                codes=[parent, *missing],
+            )
+
+
+def _combine_mapped(
+    values: pd.DataFrame,
+    source_codes: Any,
+    rows: Any,
+    spec: TableSpec,
+    report: ValidationReport,
+    layer_id: str,
+    area_names: Mapping[str, str] | None,
+) -> pd.DataFrame:
+    """Sum the children of each split area into one row; report every split."""
+    if values.index.is_unique:
+        return values
+    additive_cols = {
+        c for i in spec.indicators for c in i.input_columns if i.additive or i.column is None
+    }
+    plain_cols = [c for c in values.columns if c not in additive_cols]
+    groups: dict[str, list[int]] = {}
+    for pos, target in enumerate(values.index):
+        groups.setdefault(target, []).append(pos)
+    for target, positions in groups.items():
+        if len(positions) < 2:
+            continue
+        children = [str(source_codes[p]) for p in positions]
+        if target in children:
+            report.add(
+                "error",
+                "code_map_conflict",
+                layer_id,
+                f"code {target} has its own row and also receives "
+                f"{', '.join(c for c in children if c != target)} through the lookup",
+                row=int(rows[positions[children.index(target)]]),
+                column=spec.code_column,
+                codes=[target, *children],
+            )
+            continue
+        name = f" ({area_names[target]})" if area_names and target in area_names else ""
+        parts = " + ".join(
+            f"{c} (row {int(rows[p])})" for c, p in zip(children, positions, strict=True)
+        )
+        if plain_cols:
+            report.add(
+                "error",
+                "code_split_not_additive",
+                layer_id,
+                f"area {target}{name} was split into {parts}; column(s) "
+                f"{', '.join(plain_cols)} are not additive (set additive = true only for "
+                "counts), so they cannot be combined",
+                row=int(rows[positions[0]]),
+                column=plain_cols[0],
+                codes=[target, *children],
+            )
+            continue
+        report.add(
+            "info",
+            "code_split",
+            layer_id,
+            f"area {target}{name} was split into {parts}; their values were summed into "
+            f"{target} for {', '.join(values.columns)}",
+            row=int(rows[positions[0]]),
+            column=spec.code_column,
+            codes=[target, *children],
+        )
+    # Sum with min_count so a child with a missing value leaves the parent empty, not low.
+    return values.groupby(level=0, sort=True).sum(min_count=1)
+
+
+def _check_coverage(
+    index: pd.Index,
+    source_codes: Any,
+    targets: Any,
+    rows: Any,
+    area_codes: Sequence[str],
+    spec: TableSpec,
+    report: ValidationReport,
+) -> None:
+    layer_id = f"table:{spec.id}"
+    wanted = set(area_codes)
+    unknown = [i for i, t in enumerate(targets) if t not in wanted]
+    if unknown and spec.national:
+        report.add(
+            "info",
+            "other_areas",
+            layer_id,
+            f"{len(set(targets[unknown]))} codes are outside the chosen areas (kept as the "
+            "national reference)",
+        )
+    elif unknown:
+        for i in unknown:
+            mapped = f" (mapped from {source_codes[i]})" if source_codes[i] != targets[i] else ""
+            report.add(
+                "error",
+                "unknown_code",
+                layer_id,
+                f"code {targets[i]}{mapped} is not one of the chosen areas",
+                row=int(rows[i]),
+                column=spec.code_column,
+                codes=[str(targets[i])],
+            )
+    missing = sorted(wanted - set(index))
+    if missing:
+        level: Level = "warning" if spec.allow_missing else "error"
+        hint = ""
+        if unknown and not spec.national:
+            hint = (
+                "; the table may use another code system (for example LSOA 2021 instead of "
+                "2011): give it a code_map"
+            )
+        shown = ", ".join(missing[:10]) + (" …" if len(missing) > 10 else "")
+        report.add(
+            level,
+            "area_missing",
+            layer_id,
+            f"{len(missing)} area(s) have no row: {shown}{hint}",
+            column=spec.code_column,
+            codes=missing,
+        )
+
+
+def _indicator_columns(
+    values: pd.DataFrame, spec: TableSpec, report: ValidationReport, layer_id: str
+) -> pd.DataFrame:
+    out: dict[str, pd.Series[float]] = {}
+    for ind in spec.indicators:
+        if ind.column is not None:
+            out[ind.name] = values[ind.column]
+            continue
+        assert ind.numerator is not None and ind.denominator is not None  # noqa: S101
+        den = values[ind.denominator]
+        zero = den.eq(0)
+        if zero.any():
+            report.add(
+                "warning",
+                "zero_denominator",
+                layer_id,
+                f"{ind.name}: denominator '{ind.denominator}' is 0 for "
+                f"{', '.join(values.index[zero][:10])}; value left empty",
+                column=ind.denominator,
+                codes=list(values.index[zero]),
+            )
+        out[ind.name] = values[ind.numerator] / den.where(~zero) * ind.scale
+    return pd.DataFrame(out, index=values.index).astype("float64")
+
+
+def load_postcode_points(
+    path: Path,
+    *,
+    lon_column: str = "long",
+    lat_column: str = "lat",
+    bounds: tuple[float, float, float, float] | None = None,
+) -> gpd.GeoDataFrame:
+    """Read postcode centroids, the population proxy for population-weighted centroids.
+
+    Parameters
+    ----------
+    path
+        CSV (optionally gzipped) with a longitude and a latitude column (WGS84 degrees).
+    lon_column, lat_column
+        Their names.
+    bounds
+        ``(min_lon, min_lat, max_lon, max_lat)``: keep only points inside this box.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One point per postcode with a position, EPSG:4326. Rows without a position (blank,
+        or 0/0 as some directories write it) are left out.
+    """
+    try:
+        frame = pd.read_csv(path, usecols=[lon_column, lat_column], encoding="utf-8-sig")
+    except ValueError as err:
+        raise ValidationError(f"[postcodes] {path.name}: {err}", field="lon_column") from err
+    lon = pd.to_numeric(frame[lon_column], errors="coerce").to_numpy(dtype="float64")
+    lat = pd.to_numeric(frame[lat_column], errors="coerce").to_numpy(dtype="float64")
+    keep = np.isfinite(lon) & np.isfinite(lat) & ~((lon == 0) & (lat == 0))
+    if bounds is not None:
+        keep &= (lon >= bounds[0]) & (lat >= bounds[1]) & (lon <= bounds[2]) & (lat <= bounds[3])
+    return gpd.GeoDataFrame(
+        geometry=gpd.points_from_xy(lon[keep], lat[keep]), crs=STORAGE_CRS
+    ).reset_index(drop=True)

@@ -1,0 +1,388 @@
+"""The JSAA on the real Trafford data, checked against independent computations.
+
+Assets: the Trafford demo (``load_demo``: data/assets/trafford, Trafford Council / Trafford
+Data Lab, Sport England, OS and OSM open data). Needs: data/jsaa/trafford.toml (ONS LSOA 2011
+boundaries, IoD2019, ONS mid-2024 population, NSPL postcodes). The demo is loaded and the
+assessment run once per store backend; the tests read that one result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import geopandas as gpd
+import shapely
+from pyproj import Geod
+
+from assetmap.analysis.jsaa import (
+    METHOD,
+    ConfigError,
+    JsaaConfig,
+    JsaaResult,
+    load_config,
+    run_jsaa,
+    write_outputs,
+)
+from assetmap.analysis.jsaa.outputs import _redact, areas_csv_bytes
+from assetmap.cli import cli
+from assetmap.domain.errors import ValidationError
+from assetmap.domain.taxonomy import Taxonomy
+from assetmap.gazetteer.postcodes import load_default_index
+from assetmap.services.importing import load_demo
+from assetmap.store import Store, open_store
+from tests.conftest import DATA, postgis_url
+
+CONFIG = DATA / "jsaa" / "trafford.toml"
+GEOD = Geod(ellps="WGS84")
+DEMO_CATEGORIES = (
+    "library",
+    "leisure_centre",
+    "community_centre",
+    "park",
+    "allotment",
+    "place_of_worship",
+    "food_bank",
+    "childrens_centre",
+    "activity_group",
+)
+
+
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgis", marks=pytest.mark.postgis)]
+)
+def demo_store(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, taxonomy: Taxonomy
+) -> Iterator[Store]:
+    """A store holding the real Trafford demo assets (one per backend, per module)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('jsaa') / 'assetmap.db'}"
+    else:
+        import uuid
+
+        schema = f"test_jsaa_{uuid.uuid4().hex[:10]}"
+        base = postgis_url()
+        url = f"{base}{'&' if '?' in base else '?'}schema={schema}"
+    store = open_store(url)
+    load_demo(store, taxonomy=taxonomy, postcodes=load_default_index(), progress=False)
+    yield store
+    store.close()
+    if request.param == "postgis":
+        import psycopg
+
+        with psycopg.connect(postgis_url(), autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture(scope="module")
+def config(taxonomy: Taxonomy) -> JsaaConfig:
+    return load_config(CONFIG, taxonomy)
+
+
+@pytest.fixture(scope="module")
+def result(demo_store: Store, config: JsaaConfig, taxonomy: Taxonomy) -> JsaaResult:
+    return run_jsaa(config, demo_store, taxonomy=taxonomy)
+
+
+@pytest.fixture(scope="module")
+def boundaries() -> gpd.GeoDataFrame:
+    """The Trafford LSOAs read independently, repaired as the data README advises."""
+    raw = gpd.read_file(DATA / "boundaries" / "lsoa11_trafford.geojson")
+    raw["geometry"] = shapely.make_valid(raw.geometry.values)
+    return raw
+
+
+def published_assets(store: Store) -> gpd.GeoDataFrame:
+    assets = store.list_assets(status="published")
+    return gpd.GeoDataFrame(
+        {"category": [a.category for a in assets]},
+        geometry=gpd.points_from_xy([a.lon for a in assets], [a.lat for a in assets]),
+        crs=4326,
+    )
+
+
+def test_one_row_per_lsoa_with_the_issue_columns(result: JsaaResult) -> None:
+    table = result.areas
+    assert len(table) == 138 and table["area_code"].is_unique
+    assert list(table.columns[:3]) == ["area_code", "area_name", "population"]
+    for name in ("imd_score", "imd_decile", "health_rank", "pct_65plus", "pop_65plus"):
+        assert name in table.columns
+    for cat in DEMO_CATEGORIES:
+        for prefix in ("count_", "per_1000_", "within_catchment_", "nearest_m_"):
+            assert f"{prefix}{cat}" in table.columns
+    for name in ("need_score", "access_score", "gap_score", "priority", "centroid_method"):
+        assert name in table.columns
+    assert table.crs == "EPSG:4326"
+
+
+def test_counts_equal_an_independent_sjoin(
+    result: JsaaResult, demo_store: Store, boundaries: gpd.GeoDataFrame
+) -> None:
+    joined = gpd.sjoin(published_assets(demo_store), boundaries, predicate="intersects")
+    assert joined.index.is_unique  # no asset on a shared edge in the real data
+    expected = joined.groupby(["LSOA11CD", "category"]).size().unstack(fill_value=0)
+    table = result.areas.set_index("area_code")
+    for cat in DEMO_CATEGORIES:
+        want = expected.get(cat, pd.Series(dtype=int)).reindex(table.index, fill_value=0)
+        assert (table[f"count_{cat}"] == want).all(), cat
+        per_1000 = (want * 1000 / table["population"].astype(float)).round(4)
+        assert np.allclose(table[f"per_1000_{cat}"], per_1000)
+
+
+def test_nearest_and_catchment_equal_brute_force_geodesic(
+    result: JsaaResult, demo_store: Store
+) -> None:
+    assets = published_assets(demo_store)
+    table = result.areas
+    lon0 = table["centroid_lon"].to_numpy()[:, None]
+    lat0 = table["centroid_lat"].to_numpy()[:, None]
+    for cat in DEMO_CATEGORIES:
+        pts = assets[assets["category"] == cat]
+        lon1, lat1 = pts.geometry.x.to_numpy()[None, :], pts.geometry.y.to_numpy()[None, :]
+        shape = (len(table), len(pts))
+        _, _, dist = GEOD.inv(
+            np.broadcast_to(lon0, shape),
+            np.broadcast_to(lat0, shape),
+            np.broadcast_to(lon1, shape),
+            np.broadcast_to(lat1, shape),
+        )
+        assert np.abs(table[f"nearest_m_{cat}"] - dist.min(axis=1)).max() <= 1.0, cat
+        # Exact: the real data has assets 1-3 cm from the 1,600 m edge, and they agree too.
+        within = (dist <= 1600.0).sum(axis=1)
+        assert (table[f"within_catchment_{cat}"] == within).all(), cat
+
+
+def test_imd_deciles_in_the_table_equal_the_published_deciles(result: JsaaResult) -> None:
+    published = pd.read_csv(DATA / "imd2019" / "imd2019_lsoa11_england_combined.csv.gz")
+    published = published.set_index("lsoa11cd")
+    table = result.areas.set_index("area_code")
+    for column in ("imd_decile", "imd_rank", "health_rank", "income_decile", "barriers_decile"):
+        assert (table[column] == published.loc[table.index, column]).all(), column
+    assert (table["imd_score"] == published.loc[table.index, "imd_score"]).all()
+
+
+def test_split_lsoa_population_is_the_sum_of_its_children(result: JsaaResult) -> None:
+    raw = pd.read_csv(DATA / "population" / "trafford_mid2024_population_lsoa21.csv")
+    persons = raw[raw["sex"] == "Persons"].set_index("area_code")
+    table = result.areas.set_index("area_code")
+    children = ["E01034000", "E01034001"]
+    assert table.at["E01006185", "population"] == persons.loc[children, "all_ages"].sum()
+    assert table.at["E01006185", "pop_65plus"] == persons.loc[children, "aged_65_and_over"].sum()
+    assert table["population"].sum() == persons["all_ages"].sum()  # nobody dropped
+    notes = result.summary["validation"]["notes"]
+    assert any("E01006185" in n and "E01034000" in n and "E01034001" in n for n in notes)
+    repaired = result.summary["validation"]["warnings"]
+    assert any("E01006195" in w for w in repaired) and any("E01006205" in w for w in repaired)
+
+
+def test_reference_points_are_inside_their_area_and_use_postcodes(
+    result: JsaaResult, boundaries: gpd.GeoDataFrame
+) -> None:
+    table = result.areas
+    assert shapely.intersects_xy(
+        table.geometry.values, table["centroid_lon"], table["centroid_lat"]
+    ).all()
+    assert set(table["centroid_method"]) <= {"postcode_mean", "postcode_nearest_mean"}
+    postcodes = pd.read_csv(DATA / "postcodes" / "postcodes_study_las_nspl2025.csv.gz")
+    postcodes = postcodes[postcodes["lad_code_pip"] == "E08000009"]
+    points = gpd.GeoDataFrame(
+        geometry=gpd.points_from_xy(postcodes["long"], postcodes["lat"]), crs=4326
+    )
+    per_area = gpd.sjoin(points, boundaries, predicate="intersects").groupby("LSOA11CD").size()
+    counts = table.set_index("area_code")["centroid_postcodes"]
+    assert (counts == per_area.reindex(counts.index, fill_value=0)).all()
+
+
+def test_scores_follow_the_documented_rule(result: JsaaResult, config: JsaaConfig) -> None:
+    table = result.areas
+    for column in ("need_score", "need_percentile", "access_score", "access_percentile"):
+        assert table[column].between(0, 100).all(), column
+    flagged = (table["need_percentile"] >= 80) & (table["access_percentile"] <= 20)
+    assert (table["priority"] == flagged).all()
+    assert flagged.any()
+    gap = 0.5 * table["need_percentile"] + 0.5 * (100 - table["access_percentile"])
+    assert np.allclose(table["gap_score"], gap, atol=1e-4)
+    ranked = table[table["priority"]].sort_values("priority_rank")
+    assert list(ranked["priority_rank"]) == list(range(1, len(ranked) + 1))
+    assert ranked["gap_score"].is_monotonic_decreasing
+    assert (ranked["priority_reason"].str.contains("need percentile")).all()
+    assert (table.loc[~table["priority"], "priority_reason"] == "").all()
+    # National need: decile 1 (most deprived 10% of England) must rank above the 80th percentile.
+    assert (table.loc[table["imd_decile"] == 1, "need_percentile"] > 80).all()
+    summary = result.summary
+    assert [p["area_code"] for p in summary["priority_areas"]] == list(ranked["area_code"])
+    assert summary["assessment"]["config_sha256"] == config.sha256
+
+
+def test_summary_holds_totals_rates_and_deciles(result: JsaaResult) -> None:
+    summary = result.summary
+    table = result.areas
+    assert summary["totals"]["areas"] == 138
+    assert summary["totals"]["population"] == table["population"].sum()
+    by_id = {c["id"]: c for c in summary["categories"]}
+    assert list(by_id) == list(DEMO_CATEGORIES)
+    library = by_id["library"]
+    expected = round(table["count_library"].sum() * 1000 / table["population"].sum(), 3)
+    assert library["per_1000"] == expected
+    rows = summary["by_decile"]["rows"]
+    assert sum(r["areas"] for r in rows) == 138
+    assert sum(r["count"]["park"] for r in rows) == table["count_park"].sum()
+    assert "Method" in summary["assessment"]["method"]
+
+
+def test_method_documents_every_output_measure() -> None:
+    for term in (
+        "count_<category>",
+        "per_1000_<category>",
+        "within_catchment_<category>",
+        "nearest_m_<category>",
+        "need_score",
+        "need_percentile",
+        "access_score",
+        "access_percentile",
+        "gap_score",
+        "centroid_method",
+        "mid-rank percentile",
+        "EPSG:27700",
+        "geodesic",
+    ):
+        assert term in METHOD, term
+
+
+def test_same_config_and_data_give_identical_areas_csv(
+    result: JsaaResult, demo_store: Store, config: JsaaConfig, tmp_path: Path, taxonomy: Taxonomy
+) -> None:
+    again = run_jsaa(config, demo_store, taxonomy=taxonomy)
+    assert areas_csv_bytes(again.areas) == areas_csv_bytes(result.areas)
+    first = write_outputs(result, tmp_path / "one")
+    second = write_outputs(again, tmp_path / "two")
+    assert first["areas.csv"].read_bytes() == second["areas.csv"].read_bytes()
+    assert first["summary.json"].read_bytes() == second["summary.json"].read_bytes()
+
+
+def test_cli_run_writes_every_file(demo_store: Store, config: JsaaConfig, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    runner = CliRunner()
+    res = runner.invoke(
+        cli, ["--db", demo_store.url, "jsaa", "run", str(CONFIG), "--out", str(out)]
+    )
+    assert res.exit_code == 0, res.output
+    assert "138 areas" in res.output
+    names = {"areas.csv", "areas.gpkg", "summary.json", "validation.json", "provenance.json"}
+    assert {p.name for p in out.iterdir()} == names
+    csv = pd.read_csv(out / "areas.csv")
+    assert len(csv) == 138 and csv.columns[0] == "area_code"
+    layers = gpd.list_layers(out / "areas.gpkg")
+    assert set(layers["name"]) == {"areas", "provenance"}
+    gpkg = gpd.read_file(out / "areas.gpkg", layer="areas")
+    assert len(gpkg) == 138 and gpkg.crs == "EPSG:4326"
+    provenance = json.loads((out / "provenance.json").read_text())
+    assert provenance["config"]["sha256"] == hashlib.sha256(CONFIG.read_bytes()).hexdigest()
+    inputs = {i["role"]: i for i in provenance["inputs"]}
+    assert {"areas", "table:imd2019", "table:population_mid2024", "postcodes", "assets"} <= set(
+        inputs
+    )
+    for role in ("areas", "table:imd2019", "postcodes"):
+        path = (CONFIG.parent / inputs[role]["path"]).resolve()
+        assert inputs[role]["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+        assert inputs[role]["licence"]
+    assert inputs["assets"]["count"] == demo_store.count_assets(status="published")
+    written = hashlib.sha256((out / "areas.csv").read_bytes()).hexdigest()
+    assert provenance["outputs"]["areas.csv"] == written
+    assert provenance["store"] == demo_store.url  # no password in these test URLs
+
+
+def test_provenance_never_publishes_a_store_password() -> None:
+    url = "postgresql://jsaa:s3cret@db.example:5432/assetmap?schema=x"
+    assert _redact(url) == "postgresql://jsaa:***@db.example:5432/assetmap?schema=x"
+
+
+# -- config checks ------------------------------------------------------------------------
+
+
+def config_variant(tmp_path: Path, old: str, new: str) -> Path:
+    """The demo config with one change, saved in tmp_path with absolute input paths."""
+    text = CONFIG.read_text(encoding="utf-8")
+    assert old in text, old
+    text = text.replace(old, new)
+    text = text.replace('path = "../', f'path = "{DATA}/').replace(
+        'path = "lsoa21', f'path = "{DATA}/jsaa/lsoa21'
+    )
+    path = tmp_path / "variant.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key", "message"),
+    [
+        ("catchment_m = 1600", "catchment_m = 0", "assessment.catchment_m", "between"),
+        ('scope = "national"', 'scope = "region"', "assessment.scope", "national"),
+        ("imd_score = 0.6,", "imd_scor = 0.6,", "weights.need.imd_scor", "no indicator"),
+        ("imd_score = 0.6,", "imd_score = -1,", "weights.need.imd_score", "≥ 0"),
+        ('    "food_bank",\n', '    "food_banks",\n', "categories.ids", "unknown category"),
+        (
+            "[thresholds]\n",
+            "[thresholds]\nneed_bottom = 0.1\n",
+            "thresholds.need_bottom",
+            "unknown key",
+        ),
+        (
+            "../boundaries/lsoa11_trafford.geojson",
+            "../boundaries/nope.geojson",
+            "areas.path",
+            "not found",
+        ),
+        (
+            "need = { imd_score = 0.6,",
+            "need = { pct_65plus = 0.1, imd_score = 0.6,",
+            "weights.need.pct_65plus",
+            "national = true",
+        ),
+        ('name = "imd_rank"', 'name = "count_x"', "table[1].indicator[2].name", "output column"),
+    ],
+)
+def test_config_errors_name_the_key(
+    tmp_path: Path, taxonomy: Taxonomy, old: str, new: str, key: str, message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message) as err:
+        load_config(config_variant(tmp_path, old, new), taxonomy)
+    assert err.value.field == key
+
+
+def test_local_scope_ranks_need_among_the_chosen_areas(
+    tmp_path: Path, taxonomy: Taxonomy, demo_store: Store
+) -> None:
+    path = config_variant(
+        tmp_path,
+        "need = { imd_score = 0.6, health_rank = 0.2, pct_60plus_2015 = 0.2 }",
+        "need = { imd_score = 0.5, pct_65plus = 0.5 }",
+    )
+    path.write_text(path.read_text().replace('scope = "national"', 'scope = "local"'))
+    cfg = load_config(path, taxonomy)
+    table = run_jsaa(cfg, demo_store, taxonomy=taxonomy).areas
+
+    # The METHOD, recomputed with pandas ranks: mid-rank percentile = (average rank − ½) / n.
+    def pct(values: pd.Series) -> pd.Series:
+        return (values.rank(method="average") - 0.5) / len(values) * 100
+
+    score = ((pct(table["imd_score"]) + pct(table["pct_65plus"])) / 2).round(9)
+    assert np.allclose(table["need_score"], score, atol=1e-4)
+    assert np.allclose(table["need_percentile"], pct(score), atol=1e-4)
+    assert 25 <= (table["need_percentile"] >= 80).sum() <= 28  # a fifth, less any ties
+
+
+def test_a_pinned_input_that_changed_is_refused(
+    tmp_path: Path, taxonomy: Taxonomy, demo_store: Store
+) -> None:
+    path = config_variant(tmp_path, 'code_system = "LSOA 2011"', f'sha256 = "{"0" * 64}"')
+    cfg = load_config(path, taxonomy)
+    with pytest.raises(ValidationError, match="the file changed"):
+        run_jsaa(cfg, demo_store, taxonomy=taxonomy)

@@ -1,0 +1,312 @@
+"""Needs layers: boundary sets and indicator tables, on the real shipped data.
+
+Data: data/boundaries/lsoa11_trafford.geojson and lsoa11_study_las.geojson.gz (ONS LSOA 2011,
+OGL), data/imd2019/imd2019_lsoa11_england_combined.csv.gz (IoD2019, OGL / CC BY 4.0),
+data/population/trafford_mid2024_population_lsoa21.csv (ONS mid-2024, LSOA 2021 codes, OGL),
+data/population/mysociety_2019_population_lsoa_uk.csv.gz (ONS mid-2019 via mySociety).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import geopandas as gpd
+import shapely
+
+from assetmap.analysis.needs import (
+    BoundarySpec,
+    CodeMapSpec,
+    IndicatorSpec,
+    NeedsLayerError,
+    SourceMeta,
+    TableSpec,
+    ValidationReport,
+    load_boundaries,
+    load_indicator_table,
+    load_postcode_points,
+)
+from assetmap.domain.errors import ValidationError
+from tests.conftest import DATA
+
+TRAFFORD = DATA / "boundaries" / "lsoa11_trafford.geojson"
+IMD = DATA / "imd2019" / "imd2019_lsoa11_england_combined.csv.gz"
+POP24 = DATA / "population" / "trafford_mid2024_population_lsoa21.csv"
+CODE_MAP = DATA / "jsaa" / "lsoa21_to_lsoa11_trafford.csv"
+SPLIT_PARENT, SPLIT_CHILDREN = "E01006185", ("E01034000", "E01034001")
+
+
+def trafford_spec(path: Path = TRAFFORD, **kw: object) -> BoundarySpec:
+    return BoundarySpec(path=path, code_column="LSOA11CD", name_column="LSOA11NM", **kw)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def trafford() -> gpd.GeoDataFrame:
+    report = ValidationReport()
+    areas = load_boundaries(trafford_spec(), report)
+    assert report.ok
+    return areas
+
+
+def pop_spec(code_map: bool = True, **kw: object) -> TableSpec:
+    return TableSpec(
+        id="pop24",
+        path=POP24,
+        code_column="area_code",
+        where={"sex": ("Persons",)},
+        code_map=CodeMapSpec(CODE_MAP, "lsoa21cd", "lsoa11cd") if code_map else None,
+        indicators=(
+            IndicatorSpec("population", "Residents", column="all_ages", additive=True),
+            IndicatorSpec("pop_65plus", "Aged 65+", column="aged_65_and_over", additive=True),
+            IndicatorSpec(
+                "pct_65plus",
+                "Aged 65+ (%)",
+                numerator="aged_65_and_over",
+                denominator="all_ages",
+                scale=100,
+            ),
+        ),
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def test_trafford_boundaries_load_and_invalid_ones_are_repaired_and_reported(
+    trafford: gpd.GeoDataFrame,
+) -> None:
+    report = ValidationReport()
+    areas = load_boundaries(trafford_spec(), report)
+    assert len(areas) == 138
+    assert list(areas.columns) == ["area_code", "area_name", "geometry"]
+    assert areas.crs == "EPSG:4326"
+    assert areas["area_code"].is_monotonic_increasing
+    assert areas.is_valid.all()
+    repaired = [i for i in report.issues if i.kind == "invalid_geometry_repaired"]
+    assert sorted(c for i in repaired for c in i.codes) == ["E01006195", "E01006205"]
+    assert all(i.level == "warning" and i.row is not None for i in repaired)
+    raw = gpd.read_file(TRAFFORD)
+    assert (~raw.is_valid).sum() == 2  # the published file really has two
+
+
+def test_boundaries_in_another_crs_and_format_come_back_in_wgs84(
+    trafford: gpd.GeoDataFrame, tmp_path: Path
+) -> None:
+    bng = trafford.rename(columns={"area_code": "code", "area_name": "name"}).to_crs(27700)
+    bng.to_file(tmp_path / "areas.gpkg", layer="lsoa", driver="GPKG")
+    bng.to_file(tmp_path / "areas.shp")
+    for path, layer in ((tmp_path / "areas.gpkg", "lsoa"), (tmp_path / "areas.shp", None)):
+        report = ValidationReport()
+        spec = BoundarySpec(path=path, code_column="code", name_column="name", layer=layer)
+        back = load_boundaries(spec, report)
+        assert back.crs == "EPSG:4326"
+        assert list(back["area_code"]) == list(trafford["area_code"])
+        # A round trip through EPSG:27700 moves vertices by far less than a metre.
+        moved = shapely.hausdorff_distance(back.geometry.values, trafford.geometry.values)
+        assert moved.max() < 1e-5
+
+
+def test_boundary_filter_picks_one_district_from_the_study_file(
+    trafford: gpd.GeoDataFrame,
+) -> None:
+    spec = trafford_spec(
+        DATA / "boundaries" / "lsoa11_study_las.geojson.gz", where={"LAD_CODE": ("E08000009",)}
+    )
+    areas = load_boundaries(spec, ValidationReport())
+    assert list(areas["area_code"]) == list(trafford["area_code"])
+
+
+def test_boundary_errors_name_the_column_and_feature(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="column 'LSOA_CODE' is not in") as err:
+        load_boundaries(BoundarySpec(TRAFFORD, code_column="LSOA_CODE"), ValidationReport())
+    assert err.value.field == "LSOA_CODE"
+    raw = gpd.read_file(TRAFFORD).iloc[:3].copy()
+    raw.loc[2, "LSOA11CD"] = raw.loc[0, "LSOA11CD"]
+    raw.to_file(tmp_path / "dup.geojson")
+    report = ValidationReport()
+    load_boundaries(trafford_spec(tmp_path / "dup.geojson"), report)
+    (dup,) = report.errors
+    assert (dup.kind, dup.row, dup.column) == ("duplicate_code", 3, "LSOA11CD")
+    assert "feature 1" in dup.message
+
+
+def test_imd_deciles_loaded_equal_the_published_file(trafford: gpd.GeoDataFrame) -> None:
+    spec = TableSpec(
+        id="imd",
+        path=IMD,
+        code_column="lsoa11cd",
+        national=True,
+        indicators=(
+            IndicatorSpec(
+                "imd_decile", "IMD decile", column="imd_decile", higher_is_more_need=False
+            ),
+            IndicatorSpec("imd_score", "IMD score", column="imd_score"),
+        ),
+    )
+    report = ValidationReport()
+    table = load_indicator_table(spec, list(trafford["area_code"]), report)
+    assert report.ok
+    published = pd.read_csv(IMD, index_col="lsoa11cd")
+    assert len(table) == len(published) == 32_844
+    for code in trafford["area_code"]:
+        assert table.at[code, "imd_decile"] == published.at[code, "imd_decile"], code
+    assert (table["imd_decile"] == published["imd_decile"].reindex(table.index)).all()
+    assert (table["imd_score"] == published["imd_score"].reindex(table.index)).all()
+    assert [i.kind for i in report.issues] == ["other_areas"]
+
+
+def test_split_lsoa_gets_the_sum_of_its_2021_children_and_is_reported(
+    trafford: gpd.GeoDataFrame,
+) -> None:
+    report = ValidationReport()
+    names = dict(zip(trafford["area_code"], trafford["area_name"], strict=True))
+    table = load_indicator_table(pop_spec(), list(trafford["area_code"]), report, area_names=names)
+    assert report.ok
+    assert list(table.index) == list(trafford["area_code"])  # 139 rows became 138, none lost
+    raw = pd.read_csv(POP24)
+    persons = raw[raw["sex"] == "Persons"].set_index("area_code")
+    children = persons.loc[list(SPLIT_CHILDREN)]
+    assert table.at[SPLIT_PARENT, "population"] == children["all_ages"].sum() == 1952 + 1644
+    assert table.at[SPLIT_PARENT, "pop_65plus"] == children["aged_65_and_over"].sum()
+    # The ratio is taken after summing, not averaged over the children.
+    expected = 100 * children["aged_65_and_over"].sum() / children["all_ages"].sum()
+    assert table.at[SPLIT_PARENT, "pct_65plus"] == pytest.approx(expected)
+    assert table["population"].sum() == persons["all_ages"].sum()
+    (split,) = [i for i in report.issues if i.kind == "code_split"]
+    assert split.level == "info"
+    assert split.codes == (SPLIT_PARENT, *SPLIT_CHILDREN)
+    assert SPLIT_PARENT in split.message and all(c in split.message for c in SPLIT_CHILDREN)
+    assert "Trafford 001E" in split.message
+
+
+def test_2021_codes_without_a_lookup_are_errors_with_a_hint(trafford: gpd.GeoDataFrame) -> None:
+    report = ValidationReport()
+    load_indicator_table(pop_spec(code_map=False), list(trafford["area_code"]), report)
+    unknown = [i for i in report.errors if i.kind == "unknown_code"]
+    assert sorted(i.codes[0] for i in unknown) == list(SPLIT_CHILDREN)
+    assert all(i.column == "area_code" and i.row is not None for i in unknown)
+    (missing,) = [i for i in report.errors if i.kind == "area_missing"]
+    assert missing.codes == (SPLIT_PARENT,)
+    assert "LSOA 2021" in missing.message and "code_map" in missing.message
+
+
+def test_split_of_a_non_additive_indicator_is_refused(trafford: gpd.GeoDataFrame) -> None:
+    spec = TableSpec(
+        id="pop24",
+        path=POP24,
+        code_column="area_code",
+        where={"sex": ("Persons",)},
+        code_map=CodeMapSpec(CODE_MAP, "lsoa21cd", "lsoa11cd"),
+        indicators=(IndicatorSpec("pop", "Residents", column="all_ages"),),  # not additive
+    )
+    report = ValidationReport()
+    load_indicator_table(spec, list(trafford["area_code"]), report)
+    (err,) = report.errors
+    assert err.kind == "code_split_not_additive" and err.column == "all_ages"
+
+
+def test_bad_indicator_csv_errors_name_row_and_column(tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(
+        "code,older_people,note\n"
+        "E01006074,120,ok\n"
+        "E01006075,abc,not a number\n"
+        "E01006074,130,duplicate code\n"
+        "E09999999,140,unknown code\n"
+        "E01006076,,empty\n",
+        encoding="utf-8",
+    )
+    spec = TableSpec(
+        id="bad",
+        path=path,
+        code_column="code",
+        indicators=(IndicatorSpec("older_people", "Older people", column="older_people"),),
+        meta=SourceMeta("test", "OGL", "2024"),
+    )
+    report = ValidationReport()
+    load_indicator_table(spec, ["E01006074", "E01006075", "E01006076"], report)
+    found = {(i.kind, i.row, i.column) for i in report.errors}
+    assert found == {
+        ("non_numeric", 2, "older_people"),
+        ("duplicate_code", 3, "code"),
+        ("unknown_code", 4, "code"),
+        ("missing_value", 5, "older_people"),
+    }
+    with pytest.raises(NeedsLayerError) as err:
+        report.raise_for_errors()
+    text = str(err.value)
+    assert "row 2 column 'older_people': 'abc' is not a number" in text
+    assert "row 3 column 'code': code E01006074 already appears at row 1" in text
+    assert "row 4 column 'code': code E09999999 is not one of the chosen areas" in text
+    assert err.value.report.to_dict()["errors"] == 4
+
+
+def test_missing_column_is_named(tmp_path: Path) -> None:
+    spec = TableSpec(
+        id="imd",
+        path=IMD,
+        code_column="lsoa11cd",
+        indicators=(IndicatorSpec("idaopi", "IDAOPI", column="idaopi_score"),),
+    )
+    with pytest.raises(ValidationError, match="'idaopi_score' not in") as err:
+        load_indicator_table(spec, ["E01006074"], ValidationReport())
+    assert err.value.field == "idaopi_score"
+
+
+def test_a_split_with_a_child_missing_is_an_error(
+    tmp_path: Path, trafford: gpd.GeoDataFrame
+) -> None:
+    rows = POP24.read_text(encoding="utf-8").splitlines(keepends=True)
+    path = tmp_path / "pop.csv"
+    path.write_text("".join(r for r in rows if "E01034001" not in r), encoding="utf-8")
+    spec = pop_spec()
+    spec = TableSpec(**{**spec.__dict__, "path": path})
+    report = ValidationReport()
+    load_indicator_table(spec, list(trafford["area_code"]), report)
+    (err,) = report.errors
+    assert err.kind == "code_split_incomplete"
+    assert err.codes == (SPLIT_PARENT, "E01034001")
+
+
+def test_ambiguous_lookup_is_an_error(tmp_path: Path, trafford: gpd.GeoDataFrame) -> None:
+    lookup = tmp_path / "map.csv"
+    lookup.write_text("from,to\nE01034000,E01006185\nE01034000,E01006186\n", encoding="utf-8")
+    spec = pop_spec()
+    spec = TableSpec(**{**spec.__dict__, "code_map": CodeMapSpec(lookup, "from", "to")})
+    report = ValidationReport()
+    load_indicator_table(spec, list(trafford["area_code"]), report)
+    ambiguous = [i for i in report.errors if i.kind == "code_map_ambiguous"]
+    assert ambiguous and ambiguous[0].row == 2 and ambiguous[0].column == "from"
+
+
+def test_thousands_separators_are_read(trafford: gpd.GeoDataFrame) -> None:
+    spec = TableSpec(
+        id="pop19",
+        path=DATA / "population" / "mysociety_2019_population_lsoa_uk.csv.gz",
+        code_column="lsoa",
+        thousands=",",
+        national=True,
+        indicators=(IndicatorSpec("pop2019", "Residents 2019", column="pop", additive=True),),
+    )
+    report = ValidationReport()
+    table = load_indicator_table(spec, list(trafford["area_code"]), report)
+    assert report.ok
+    assert table.loc[trafford["area_code"], "pop2019"].notna().all()
+    assert table.at["E01011949", "pop2019"] == 1954  # "1,954" in the file
+
+
+def test_indicator_metadata_is_complete() -> None:
+    meta = pop_spec().indicators[2].metadata()
+    assert set(meta) >= {"label", "unit", "source", "licence", "date", "higher_is_more_need"}
+    assert meta["definition"] == "'aged_65_and_over' / 'all_ages' × 100"
+
+
+def test_postcode_points_are_filtered_to_a_box() -> None:
+    box = (-2.48, 53.35, -2.25, 53.48)  # around Trafford
+    points = load_postcode_points(
+        DATA / "postcodes" / "postcodes_study_las_nspl2025.csv.gz", bounds=box
+    )
+    assert points.crs == "EPSG:4326"
+    assert 10_000 < len(points) < 20_000
+    minx, miny, maxx, maxy = points.total_bounds
+    assert box[0] <= minx and maxx <= box[2] and box[1] <= miny and maxy <= box[3]
