@@ -1,0 +1,533 @@
+"""The coordinators' nearby search page and the printable handout of a shortlist.
+
+The page takes the JSON API's query parameters (so an API query string opens the same search
+here) plus two of its own, ``day`` and ``time``, which the form asks for separately and which
+become ``open_on``. Everything is a GET: the URL holds the whole search and the shortlist, and
+nothing is written anywhere.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import secrets
+from collections.abc import Mapping, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Blueprint, current_app, render_template, request, url_for
+from flask.wrappers import Response
+from markupsafe import Markup
+
+from assetmap.analysis.nearby import (
+    COST_FILTERS,
+    DEFAULT_LIMIT,
+    DEFAULT_RADIUS_M,
+    MAX_LIMIT,
+    NearbyQuery,
+    NearbyResult,
+    parse_nearby_query,
+    search_nearby,
+)
+from assetmap.analysis.shortlist import MAX_SHORTLIST, parse_ids, shortlist
+from assetmap.domain.errors import AssetmapError, ValidationError
+from assetmap.domain.vocab import ACCESSIBILITY, AUDIENCES, COSTS, CURRENCIES
+from assetmap.maps import (
+    MapParts,
+    distance_text,
+    handout_map,
+    map_parts,
+    nearby_map,
+    standalone_map_parts,
+)
+from assetmap.web.api import current_postcodes
+from assetmap.web.app import _tile_source, csp_nonce, current_store, state
+
+bp = Blueprint("nearby", __name__, url_prefix="/nearby")
+
+DAYS = {
+    "mon": "Monday",
+    "tue": "Tuesday",
+    "wed": "Wednesday",
+    "thu": "Thursday",
+    "fri": "Friday",
+    "sat": "Saturday",
+    "sun": "Sunday",
+}
+UNIT_LABELS = {"mi": "miles", "km": "kilometres", "m": "metres"}
+PAGE_SIZES = (10, 25, 50, 100, 200)
+_TIME = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
+# Other spellings the parser accepts, for showing the unit list's choice.
+_UNIT_IDS = {
+    **dict.fromkeys(("metre", "metres", "meter", "meters"), "m"),
+    **dict.fromkeys(("kilometre", "kilometres", "kilometer", "kilometers"), "km"),
+    **dict.fromkeys(("mile", "miles"), "mi"),
+}
+
+# The form control each error's field is fixed in; fields without one (offset, parameters the
+# page does not know) point at the form itself.
+CONTROL_IDS = {
+    "postcode": "postcode",
+    "lat": "lat",
+    "lon": "lon",
+    "radius": "radius",
+    "radius_m": "radius",
+    "unit": "unit",
+    "category": "category",
+    "q": "q",
+    "cost": "cost",
+    "access": "access",
+    "audience": "audience",
+    "open_on": "day",
+    "day": "day",
+    "time": "time",
+    "limit": "limit",
+}
+FORM_ID = "search-form"
+# The order the controls come in on the page, which the error summary follows.
+_CONTROL_ORDER = (
+    FORM_ID, "postcode", "radius", "unit", "q", "lat", "lon", "category", "cost", "access",
+    "audience", "day", "time", "limit",
+)  # fmt: skip
+
+# The parser speaks in API parameter names; the page uses the form's words.
+_PAGE_WORDS = [
+    (re.compile(r"\blat and lon\b"), "latitude and longitude"),
+    (re.compile(r"\blat\b"), "latitude"),
+    (re.compile(r"\blon\b"), "longitude"),
+    (re.compile(r"\bradius_m\b"), "radius"),
+    (re.compile(r"\bopen_on\b"), "open on"),
+    (re.compile(r"^limit\b"), "results per page"),
+    (re.compile(r"^q\b"), "search words"),
+    (re.compile(r"^access\b"), "accessibility"),
+]
+
+
+def _page_message(message: str) -> str:
+    """A parser message in the page's words, starting with a capital letter."""
+    for pattern, words in _PAGE_WORDS:
+        message = pattern.sub(words, message)
+    return message[:1].upper() + message[1:]
+
+
+def _first(args: Mapping[str, Sequence[str]], name: str) -> str:
+    """The first non-blank value of a parameter, stripped; '' when there is none."""
+    return next((v.strip() for v in args.get(name, ()) if v.strip()), "")
+
+
+def _query_args() -> dict[str, list[str]]:
+    """The request's parameters with blank values dropped (a submitted form sends every box)."""
+    args: dict[str, list[str]] = {}
+    for name, values in request.args.to_dict(flat=False).items():
+        kept = [v for v in values if v.strip()]
+        if kept:
+            args[name] = kept
+    return args
+
+
+def _api_params(args: Mapping[str, list[str]]) -> dict[str, list[str]]:
+    """The API's parameters from the page's: ``day`` and ``time`` become ``open_on``."""
+    params = {k: v for k, v in args.items() if k not in {"day", "time"}}
+    day, time = _first(args, "day").lower(), _first(args, "time")
+    if not (day or time):
+        return params
+    if "open_on" in params:
+        raise ValidationError("choose a day and time, or give open_on, not both", field="day")
+    if not day:
+        raise ValidationError("select a day as well as a time", field="day")
+    if day not in DAYS:
+        raise ValidationError("select a day from the list", field="day")
+    if not time:
+        raise ValidationError("enter a time as well as a day, like 14:00", field="time")
+    if not _TIME.fullmatch(time):
+        raise ValidationError(
+            "enter a time on the 24-hour clock, from 00:00 to 23:59, like 14:00", field="time"
+        )
+    params["open_on"] = [f"{day} {time}"]
+    return params
+
+
+# Parameters that are checked together: when one is wrong, its group is set aside (the location
+# replaced by a stand-in UK point) so that the rest of the query can still be checked.
+_GROUPS = (
+    frozenset({"postcode", "lat", "lon"}),
+    frozenset({"radius", "radius_m", "unit"}),
+    frozenset({"open_on", "day", "time"}),
+)
+_STAND_IN = {"lat": ["54"], "lon": ["-2"]}
+
+
+def _parse(args: Mapping[str, list[str]]) -> NearbyQuery:
+    """Validate the page's parameters into a query (ValidationError names the field)."""
+    params = _api_params(args)
+    if "radius" not in params and "radius_m" not in params:
+        # The form always sends its unit list's choice: an empty distance box means the
+        # default radius, not "unit needs a radius".
+        params.pop("unit", None)
+    return parse_nearby_query(params, taxonomy=state().taxonomy, postcodes=current_postcodes())
+
+
+def _form_values(args: Mapping[str, list[str]], query: NearbyQuery | None) -> dict[str, Any]:
+    """What the form's controls show: what was typed, or the defaults."""
+    values: dict[str, Any] = {
+        name: _first(args, name)
+        for name in ("postcode", "lat", "lon", "q", "audience", "limit", "day", "time")
+    }
+    radius, unit = _first(args, "radius"), _first(args, "unit").lower()
+    if not radius and _first(args, "radius_m"):
+        radius, unit = _first(args, "radius_m"), "m"
+    if not radius and not args:
+        radius = "1"
+    # "1.0" (as a bookmarked query may spell it) reads better as "1".
+    values["radius"] = re.sub(r"^([0-9]+)\.0*$", r"\1", radius)
+    values["unit"] = _UNIT_IDS.get(unit, unit) or "mi"
+    if query is not None and query.open_on is not None and not values["day"]:
+        values["day"], values["time"] = query.open_on
+    elif not values["day"] and _first(args, "open_on"):
+        # An open_on the parser refused: show the day if one can be read.
+        values["day"] = _first(args, "open_on")[:3].lower()
+    for name in ("category", "cost", "access"):
+        values[name] = {part.strip().lower() for v in args.get(name, ()) for part in v.split(",")}
+    limits = set(PAGE_SIZES)
+    if values["limit"].isdigit() and 0 < int(values["limit"]) <= MAX_LIMIT:
+        limits.add(int(values["limit"]))
+    values["limit_options"] = [(str(n), str(n)) for n in sorted(limits)]
+    # The filters stay folded away unless one is in use (or has the error).
+    values["more_open"] = bool(
+        values["category"]
+        or values["cost"]
+        or values["access"]
+        or values["audience"]
+        or values["day"]
+        or values["time"]
+        or values["limit"] not in {"", str(DEFAULT_LIMIT)}
+    )
+    values["point_open"] = bool(values["lat"] or values["lon"])
+    return values
+
+
+def _radius_text(query: NearbyQuery) -> str:
+    """The radius as the person chose it: '1 mile', '2.5 km', '1,600 m'."""
+    if query.radius is not None and query.unit is not None:
+        amount = f"{query.radius:,g}"
+        if query.unit == "mi":
+            return f"{amount} mile" if query.radius == 1 else f"{amount} miles"
+        return f"{amount} {query.unit}"
+    if query.radius_m == DEFAULT_RADIUS_M:
+        return "1 mile"
+    return f"{query.radius_m:,.0f} m"
+
+
+def _stale_period(days: int) -> str:
+    """'12 months' for 365 days, and other periods in the largest whole unit."""
+    if days > 0 and days % 365 == 0:
+        years = days // 365
+        return "12 months" if years == 1 else f"{years} years"
+    if days > 0 and days % 30 == 0:
+        return f"{days // 30} months"
+    return f"{days} days"
+
+
+def _long_date(iso: str | None) -> str:
+    """'2026-11-23' as '23 November 2026' (GOV.UK style); '' when missing or unreadable."""
+    try:
+        day = date.fromisoformat((iso or "")[:10])
+    except ValueError:
+        return ""
+    return f"{day.day} {day:%B %Y}"
+
+
+def _present(record: dict[str, Any]) -> dict[str, Any]:
+    """A result with the labels the templates show."""
+    website = str(record.get("website") or "")
+    taxonomy = state().taxonomy
+    return {
+        **record,
+        "category_colour": (
+            taxonomy.get(record["category"]).colour if record["category"] in taxonomy else ""
+        ),
+        "distance_text": distance_text(record),
+        "cost_label": COSTS.get(record.get("cost") or "", ""),
+        "currency_labels": [CURRENCIES[c] for c in record["currencies"] if c in CURRENCIES],
+        "access_labels": [ACCESSIBILITY[a] for a in record["accessibility"] if a in ACCESSIBILITY],
+        "audience_labels": [AUDIENCES[a] for a in record["audience"] if a in AUDIENCES],
+        "verified_label": _long_date(record.get("last_verified")),
+        "website_is_link": website.lower().startswith(("http://", "https://")),
+    }
+
+
+def _trusted(parts: MapParts) -> dict[str, Markup]:
+    # assetmap.maps escaped every resident string (JSON data, textContent popups).
+    return {
+        "head": Markup(parts.head),  # noqa: S704
+        "html": Markup(parts.html),  # noqa: S704
+        "script": Markup(parts.script),  # noqa: S704
+    }
+
+
+def _results_map(result: NearbyResult, query: NearbyQuery) -> dict[str, Markup]:
+    settings = state().settings
+    m = nearby_map(
+        result.results,
+        state().taxonomy,
+        origin=result.origin,
+        radius_m=query.radius_m,
+        radius_label=_radius_text(query),
+        hours_unknown=result.hours_unknown,
+        tile_url=settings.tile_url,
+        tile_attribution=settings.tile_attribution,
+        vendor_base_url=url_for("static", filename="vendor"),
+        use_cdn=settings.use_cdn,
+        detail_url=lambda asset_id: url_for("pages.asset_detail", asset_id=asset_id),
+    )
+    return _trusted(map_parts(m, nonce=csp_nonce()))
+
+
+def _url(endpoint: str, args: Mapping[str, Sequence[str]], **changes: str | None) -> str:
+    """A URL for an endpoint with these parameters; ``changes`` replace or (None) drop one."""
+    params: dict[str, Sequence[str]] = dict(args)
+    for name, value in changes.items():
+        params.pop(name, None)
+        if value is not None:
+            params[name] = [value]
+    query = urlencode([(k, v) for k, vs in params.items() for v in vs])
+    return url_for(endpoint) + (f"?{query}" if query else "")
+
+
+def _pagination(
+    args: Mapping[str, Sequence[str]], query: NearbyQuery, result: NearbyResult
+) -> dict[str, Any] | None:
+    """Previous/next and numbered page links (GOV.UK pagination), each keeping the query."""
+    total = max(result.total, result.hours_unknown_total)
+    if total <= query.limit and query.offset == 0:
+        return None
+    pages = math.ceil(total / query.limit)
+    current = query.offset // query.limit + 1
+
+    def link(offset: int) -> str:
+        return _url("nearby.search", args, offset=str(offset) if offset else None)
+
+    numbers = sorted({1, pages, current - 1, current, current + 1} & set(range(1, pages + 1)))
+    items: list[dict[str, Any]] = []
+    for number in numbers:
+        if items and number - items[-1]["number"] > 1:
+            items.append({"number": number - 1, "ellipsis": True})
+        items.append(
+            {
+                "number": number,
+                "href": link((number - 1) * query.limit),
+                "current": (number - 1) * query.limit == query.offset,
+                "ellipsis": False,
+            }
+        )
+    return {
+        "previous": link(max(0, query.offset - query.limit)) if query.offset else None,
+        "next": link(query.offset + query.limit) if query.offset + query.limit < total else None,
+        "items": items,
+    }
+
+
+def _choices() -> dict[str, Any]:
+    """The fixed lists the form offers: checkbox items are (value, label, swatch colour)."""
+    return {
+        "category_items": [(c.id, c.label, c.colour) for c in state().taxonomy],
+        "cost_items": [(k, v, "") for k, v in COST_FILTERS.items()],
+        "access_items": [(k, v, "") for k, v in ACCESSIBILITY.items()],
+        "audience_options": [("", "Anyone"), *AUDIENCES.items()],
+        "days": DAYS,
+        "units": UNIT_LABELS,
+    }
+
+
+def _check(args: Mapping[str, list[str]]) -> tuple[NearbyQuery | None, list[ValidationError]]:
+    """Validate the page's parameters and find every problem, not just the parser's first."""
+    remaining = dict(args)
+    problems: list[ValidationError] = []
+    while True:
+        try:
+            query = _parse(remaining)
+        except ValidationError as err:
+            problems.append(err)
+            group = next((g for g in _GROUPS if err.field in g), frozenset({err.field or ""}))
+            if not group & remaining.keys() and err.field not in {"postcode", "lat", "lon"}:
+                break  # nothing left to set aside: stop rather than report it again
+            for name in group:
+                remaining.pop(name, None)
+            if "postcode" in group:
+                remaining.update(_STAND_IN)
+            if len(problems) > len(args) + len(_GROUPS):
+                break  # a safety net: every round sets at least one parameter aside
+            continue
+        return (None if problems else query), problems
+    return None, problems
+
+
+def _errors(problems: Sequence[ValidationError]) -> list[dict[str, str]]:
+    """Each problem as the summary and its control show it (the first per control is kept)."""
+    out: list[dict[str, str]] = []
+    for err in problems:
+        field = err.field or ""
+        message = err.message
+        if field == "postcode" and message.startswith("'"):
+            message = f"Postcode {message}"  # "'M3Z' is not a UK postcode ..."
+        control = CONTROL_IDS.get(field, FORM_ID)
+        if all(e["control"] != control for e in out):
+            out.append({"field": field, "control": control, "message": _page_message(message)})
+    return sorted(out, key=lambda e: _CONTROL_ORDER.index(e["control"]))
+
+
+@bp.after_request
+def _no_store(response: Response) -> Response:
+    # Searches and handouts are about one person's area: keep them out of shared caches and
+    # the browser's disk cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("")
+def search() -> Any:
+    """Search for published assets near a postcode or point, as a list and a map."""
+    args = _query_args()
+    query, problems = _check(args) if args else (None, [])
+    errors = _errors(problems)
+    context: dict[str, Any] = {
+        "choices": _choices(),
+        "form_id": FORM_ID,
+        "error_list": errors,
+        "errors": {e["control"]: e["message"] for e in errors},
+    }
+    if query is not None:
+        app_state = state()
+        result = search_nearby(
+            current_store(),
+            query,
+            taxonomy=app_state.taxonomy,
+            today=date.today(),
+            stale_after_days=app_state.settings.stale_after_days,
+        )
+        context.update(
+            query=query,
+            result=result,
+            results=[_present(r) for r in result.results],
+            hours_unknown=[_present(r) for r in result.hours_unknown],
+            radius_text=_radius_text(query),
+            open_on_text=(
+                f"{DAYS[query.open_on[0]]} at {query.open_on[1]}" if query.open_on else ""
+            ),
+            stale_period=_stale_period(app_state.settings.stale_after_days),
+            pagination=_pagination(args, query, result),
+            map=_results_map(result, query),
+            shortlist_params=[(k, v) for k, vs in args.items() for v in vs],
+            max_shortlist=MAX_SHORTLIST,
+        )
+    context["form"] = _form_values(args, query)
+    return render_template("nearby.html", **context), 400 if errors else 200
+
+
+def _handout_context(args: dict[str, list[str]]) -> dict[str, Any]:
+    """Everything a handout shows; ValidationError when the ids or the search are unusable."""
+    ids = parse_ids(args.pop("ids", []))
+    query = _parse(args)
+    app_state = state()
+    chosen = shortlist(
+        current_store(),
+        query,
+        ids,
+        taxonomy=app_state.taxonomy,
+        today=date.today(),
+        stale_after_days=app_state.settings.stale_after_days,
+    )
+    if not chosen.results:
+        raise ValidationError(
+            "none of the chosen places is listed any more; go back and choose again",
+            field="ids",
+        )
+    return {
+        "query": query,
+        "results": [_present(r) for r in chosen.results],
+        "missing": chosen.missing,
+        "radius_text": _radius_text(query),
+        "stale_period": _stale_period(app_state.settings.stale_after_days),
+        "made_on": _long_date(date.today().isoformat()),
+    }
+
+
+def _handout_map(context: dict[str, Any]) -> Any:
+    settings = state().settings
+    return handout_map(
+        context["results"],
+        origin=context["query"].origin(),
+        tile_url=settings.tile_url,
+        tile_attribution=settings.tile_attribution,
+        vendor_base_url=url_for("static", filename="vendor"),
+        use_cdn=settings.use_cdn,
+    )
+
+
+def _handout_problem(err: AssetmapError, args: Mapping[str, Sequence[str]]) -> Any:
+    back = _url("nearby.search", {k: v for k, v in args.items() if k != "ids"})
+    return (
+        render_template(
+            "handout.html", problem=_page_message(err.message), back_url=back, results=[]
+        ),
+        err.status,
+    )
+
+
+@bp.get("/handout")
+def handout() -> Any:
+    """A printable handout of the places chosen from a nearby search; nothing is stored."""
+    args = _query_args()
+    try:
+        context = _handout_context(dict(args))
+    except AssetmapError as err:
+        if err.status != 400:
+            raise
+        return _handout_problem(err, args)
+    plain = {k: v for k, v in args.items() if k != "ids"}
+    context.update(
+        map=_trusted(map_parts(_handout_map(context), nonce=csp_nonce())),
+        back_url=_url("nearby.search", plain),
+        download_url=_url("nearby.handout_download", args),
+    )
+    return render_template("handout.html", **context)
+
+
+@bp.get("/handout/download")
+def handout_download() -> Any:
+    """The handout as one HTML file that works offline, Leaflet and styles inlined."""
+    args = _query_args()
+    try:
+        context = _handout_context(dict(args))
+    except AssetmapError as err:
+        if err.status != 400:
+            raise
+        return _handout_problem(err, args)
+    vendor = Path(current_app.static_folder or "") / "vendor"
+    # The file has its own policy: only its own inline code (this nonce) and the tiles.
+    nonce = secrets.token_urlsafe(18)
+    parts = standalone_map_parts(_handout_map(context), vendor_dir=vendor, nonce=nonce)
+    stylesheet = (vendor / "assetmap" / "assetmap.css").read_text(encoding="utf-8")
+    if "</style" in stylesheet.lower():
+        raise ValueError("assetmap.css cannot be inlined")
+    tiles = _tile_source(state().settings.tile_url)
+    policy = (
+        f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}';"
+        f" img-src data: {tiles}; base-uri 'none'; form-action 'none'"
+    )
+    body = render_template(
+        "handout_download.html",
+        file_nonce=nonce,
+        file_policy=" ".join(policy.split()),
+        stylesheet=Markup(stylesheet),  # noqa: S704 - our compiled CSS, checked above
+        map=_trusted(parts),
+        **context,
+    )
+    filename = f"assetmap-handout-{date.today().isoformat()}.html"
+    return Response(
+        body,
+        mimetype="text/html",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

@@ -1,0 +1,187 @@
+"""A coordinator's journey in headless Chromium, offline: search, map, popup, handout, print.
+
+Runs on the real Trafford demo (``load_demo``); every request must stay on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from assetmap.analysis.nearby import NearbyResult, parse_nearby_query, search_nearby
+from assetmap.domain.taxonomy import Taxonomy
+from assetmap.gazetteer.postcodes import load_default_index
+from assetmap.services.importing import load_demo
+from assetmap.store import Store
+from tests.browser.conftest import PageWatch
+from tests.browser.test_map_page import describe, run_axe
+
+pytestmark = pytest.mark.browser
+
+RESULTS = "#results-list > li"
+
+
+@pytest.fixture
+def demo(store: Store, taxonomy: Taxonomy) -> Store:
+    load_demo(store, taxonomy=taxonomy, postcodes=load_default_index(), progress=False)
+    return store
+
+
+def near_m32(store: Store, taxonomy: Taxonomy) -> NearbyResult:
+    query = parse_nearby_query(
+        {"postcode": "M32 0TH", "radius": "1", "unit": "mi"},
+        taxonomy=taxonomy,
+        postcodes=load_default_index(),
+    )
+    return search_nearby(store, query, taxonomy=taxonomy, today=date.today())
+
+
+def search_m32(watch: PageWatch) -> None:
+    """Fill in the form as a coordinator would and submit it."""
+    page = watch.page
+    watch.goto("/nearby")
+    page.get_by_label("Postcode").fill("M32 0TH")
+    page.locator("#radius").fill("1")
+    page.locator("#unit").select_option("mi")
+    page.get_by_role("button", name="Search", exact=True).click()
+    page.wait_for_url("**/nearby?*postcode=M32+0TH*")
+
+
+def test_search_list_map_popup_handout_and_print(
+    watch: PageWatch, demo: Store, taxonomy: Taxonomy
+) -> None:
+    want = near_m32(demo, taxonomy)
+    search_m32(watch)
+    page = watch.page
+    heading = page.locator("#results-heading").inner_text()
+    assert heading == f"{want.total} places within 1 mile of M32 0TH"
+    items = page.locator(RESULTS)
+    assert items.count() == len(want.results) == want.total
+    listed = [items.nth(i).get_attribute("data-asset-id") for i in range(items.count())]
+    assert listed == [r["id"] for r in want.results]
+    # the same number of markers as results, plus the search point and the radius
+    watch.wait_for_markers(len(want.results))
+    assert page.locator("path.am-origin").count() == 1
+    assert page.locator("path.am-radius").count() == 1
+    drawn = {
+        page.locator("path.am-marker").nth(i).get_attribute("data-asset-id")
+        for i in range(len(want.results))
+    }
+    assert drawn == set(listed)
+
+    # open the popup of the third result: its name is the stored name, as text
+    chosen = want.results[2]
+    page.locator(f'path.am-marker[data-asset-id="{chosen["id"]}"]').click()
+    popup = page.locator(".leaflet-popup-content .am-popup")
+    popup.wait_for()
+    assert popup.locator(".am-popup__name").inner_text() == demo.get_asset(chosen["id"]).name
+    assert popup.locator(".am-popup__category").inner_text() == chosen["category_label"]
+    assert (
+        popup.locator(".am-popup__distance")
+        .inner_text()
+        .startswith(f"{chosen['distance_m']:,.0f} m")
+    )
+
+    # tick two results and make the handout: the same two, in list order
+    first, second = want.results[4], want.results[1]
+    page.locator(f"#pick-{first['id']}").check()
+    page.locator(f"#pick-{second['id']}").check()
+    page.get_by_role("button", name="Make a handout of the ticked places").click()
+    page.wait_for_url("**/nearby/handout?*")
+    handout = page.locator(".app-handout__item")
+    assert [handout.nth(i).get_attribute("data-asset-id") for i in range(2)] == [
+        second["id"],
+        first["id"],
+    ]
+    assert handout.count() == 2
+    page.wait_for_function("document.querySelectorAll('.am-number').length === 2")
+    assert page.locator(".app-handout__map path.am-origin").count() == 1
+    print_button = page.get_by_role("button", name="Print this handout")
+    assert print_button.is_visible()
+
+    # print view: header, navigation, buttons and map controls go; content and map stay
+    page.emulate_media(media="print")
+    for hidden in (
+        ".govuk-header",
+        ".govuk-service-navigation",
+        ".govuk-back-link",
+        ".app-handout__actions",
+        ".leaflet-control-zoom",
+    ):
+        assert page.locator(hidden).is_hidden(), hidden
+    assert print_button.is_hidden()
+    for i, record in enumerate((second, first)):
+        item = handout.nth(i)
+        assert item.locator(".app-handout__name-text").is_visible()
+        assert item.locator(".app-handout__name-text").inner_text() == record["name"]
+        assert f"{record['distance_m']:,.0f} m" in item.inner_text()
+        assert "Opening times" in item.inner_text()
+    assert page.locator(".app-handout__map").is_visible()
+    box = page.locator(".app-handout__map").bounding_box()
+    assert box is not None and box["height"] > 200
+    assert page.locator(".am-number").first.is_visible()
+    assert page.locator("#handout-privacy").is_visible()
+    page.emulate_media(media="screen")
+    assert page.locator(".govuk-header").is_visible()
+    watch.assert_clean()
+
+
+def test_a_point_picked_on_the_map_becomes_the_search(
+    watch: PageWatch, demo: Store, taxonomy: Taxonomy
+) -> None:
+    want = near_m32(demo, taxonomy)
+    search_m32(watch)
+    watch.wait_for_markers(len(want.results))
+    page = watch.page
+    # a spot inside the search circle, about 500 m north of the search point and on no marker
+    the_map = page.locator(".app-nearby-map .folium-map")
+    the_map.scroll_into_view_if_needed()
+    box = the_map.bounding_box()  # viewport coordinates, as mouse.click takes
+    assert box is not None
+    x, y = box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.35
+    assert page.evaluate(
+        "([x, y]) => !document.elementFromPoint(x, y).closest('.am-marker, .leaflet-control')",
+        [x, y],
+    )
+    page.mouse.click(x, y)
+    pick = page.locator(".am-pick")
+    pick.wait_for()
+    assert pick.inner_text().startswith("Latitude ")
+    pick.get_by_role("button", name="Search from here").click()
+    page.wait_for_url("**/nearby?*lat=*")
+    lat = page.locator("#lat").input_value()
+    lon = page.locator("#lon").input_value()
+    assert page.locator("#postcode").input_value() == ""
+    assert (
+        page.locator("#results-heading")
+        .inner_text()
+        .endswith(f"of {float(lat):.5f}, {float(lon):.5f}")
+    )
+    assert float(lat) > 53.459  # north of M32 0TH (53.45901): the map's top half was picked
+    assert page.locator(RESULTS).count() > 0
+    watch.assert_clean()
+
+
+@pytest.mark.parametrize("state", ["results", "error", "handout"])
+def test_no_serious_accessibility_violations(
+    watch: PageWatch, demo: Store, taxonomy: Taxonomy, state: str
+) -> None:
+    if state == "results":
+        search_m32(watch)
+        watch.wait_for_markers(near_m32(demo, taxonomy).total)
+        watch.page.locator("#filter-details summary").click()  # the filters are checked too
+    elif state == "error":
+        watch.goto("/nearby?postcode=M32+0QQ&radius=60&unit=mi", status=400)
+        assert watch.page.locator(".govuk-error-summary").is_visible()
+        # focus moves to the summary, so it is read out first
+        assert watch.page.evaluate("document.activeElement.className").startswith(
+            "govuk-error-summary"
+        )
+    else:
+        ids = "&".join(f"ids={r['id']}" for r in near_m32(demo, taxonomy).results[:3])
+        watch.goto(f"/nearby/handout?{ids}&postcode=M32+0TH&radius=1&unit=mi")
+        watch.page.wait_for_function("document.querySelectorAll('.am-number').length === 3")
+    violations = run_axe(watch)
+    assert violations == [], describe(violations)
+    watch.assert_clean()
