@@ -1,0 +1,146 @@
+"""Strict JSON request bodies for the API.
+
+Python's ``json`` module accepts ``NaN`` and ``Infinity``, turns ``1e400`` into infinity,
+keeps the last of two equal keys and recurses as deep as the input goes. An API body here
+must instead be one JSON object of finite numbers, distinct keys and a few levels at most;
+anything else is a :class:`ValidationError` (HTTP 400) that says what is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from assetmap.domain.errors import ValidationError
+from assetmap.services.submitting import ASSET_FIELDS, LIST_FIELDS, SUBMITTER_FIELDS
+
+MAX_DEPTH = 10
+_NUMBER_FIELDS = frozenset({"lon", "lat"})
+SUBMISSION_FIELDS = (*ASSET_FIELDS, *SUBMITTER_FIELDS)
+_ECHO = 40
+
+
+def _shown(text: str) -> str:
+    return repr(text if len(text) <= _ECHO else text[: _ECHO - 1] + "…")
+
+
+def _no_constant(name: str) -> Any:
+    raise ValidationError(f"{name} is not allowed in JSON: send finite numbers only")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValidationError(f"the number {_shown(text)} is too large: send finite numbers only")
+    return value
+
+
+def _distinct_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValidationError(f"the key {_shown(key)} appears more than once", field=key[:100])
+        out[key] = value
+    return out
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth of a parsed value (a scalar is 0), without recursion."""
+    deepest = 0
+    stack = [(value, 0)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, level + 1)
+        stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
+def read_json_object(raw: bytes, *, max_depth: int = MAX_DEPTH) -> dict[str, Any]:
+    """Parse a request body that must be one JSON object.
+
+    Parameters
+    ----------
+    raw
+        The body as sent (UTF-8, -16 or -32, as RFC 8259 allows).
+    max_depth
+        Most levels of nested objects and arrays, the outer object included.
+
+    Returns
+    -------
+    dict
+
+    Raises
+    ------
+    ValidationError
+        For an empty body, invalid JSON, NaN or Infinity, a number too large for a float,
+        a repeated key, nesting deeper than ``max_depth`` or anything but an object.
+    """
+    if not raw.strip():
+        raise ValidationError("the body is empty: send a JSON object")
+    try:
+        value = json.loads(
+            raw,
+            parse_constant=_no_constant,
+            parse_float=_finite,
+            object_pairs_hook=_distinct_keys,
+        )
+    except RecursionError:
+        raise ValidationError(
+            f"the JSON is nested too deeply (at most {max_depth} levels)"
+        ) from None
+    except ValueError as err:  # JSONDecodeError, bad encoding, an integer of 4,300+ digits
+        raise ValidationError(f"the body is not valid JSON: {err}") from None
+    if not isinstance(value, dict):
+        kind = {list: "an array", str: "a string", bool: "a boolean"}.get(type(value), "a value")
+        if value is None:
+            kind = "null"
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            kind = "a number"
+        raise ValidationError(f"the body must be a JSON object, not {kind}")
+    if _depth(value) > max_depth:
+        raise ValidationError(f"the JSON is nested too deeply (at most {max_depth} levels)")
+    return value
+
+
+def submission_fields(body: Mapping[str, Any]) -> dict[str, Any]:
+    """Check the JSON types of a new-asset submission and return its fields.
+
+    Text fields must be strings, ``currencies``/``accessibility``/``audience`` arrays of
+    strings, and ``lon``/``lat`` numbers; null means "not given". Unknown keys are refused
+    rather than ignored, so a misspelt field is not silently lost.
+
+    Raises
+    ------
+    ValidationError
+        Naming the first field that is unknown or of the wrong type.
+    """
+    fields: dict[str, Any] = {}
+    for key, value in body.items():
+        if key not in SUBMISSION_FIELDS:
+            raise ValidationError(
+                f"unknown field {_shown(key)}; the fields are: {', '.join(SUBMISSION_FIELDS)}",
+                field=key[:100],
+            )
+        if value is None:
+            continue
+        if key in _NUMBER_FIELDS:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ValidationError(f"{key} must be a number (WGS84 degrees)", field=key)
+            fields[key] = float(value) if isinstance(value, float) else value
+        elif key in LIST_FIELDS:
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ValidationError(f"{key} must be an array of strings", field=key)
+            fields[key] = value
+        elif isinstance(value, str):
+            fields[key] = value
+        else:
+            raise ValidationError(f"{key} must be a string", field=key)
+    return fields

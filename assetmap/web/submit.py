@@ -1,0 +1,431 @@
+"""Resident pages: tell us about a place, suggest a change, report a problem, and a status page.
+
+Nothing a resident sends is published or edited directly: a new place is stored as a pending
+asset and a change or report as a pending change request, for a moderator to decide. The
+checks, messages, duplicate hints and rate limits are those of
+:mod:`assetmap.services.submitting`, shared with the JSON API.
+
+Each form carries a random ``form_token`` that becomes the submission's idempotency key, so a
+double click or a resent form stores one submission. A hidden "Leave this empty" field
+catches form-filling bots: when it is filled, the bot is shown a confirmation with a
+reference that was never stored.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+from dataclasses import replace
+from typing import Any
+
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from assetmap.domain.asset import Asset
+from assetmap.domain.errors import NotFound, ValidationError
+from assetmap.domain.submission import PROBLEMS, Submission, Submitter
+from assetmap.domain.vocab import ACCESSIBILITY, AUDIENCES, COSTS, CURRENCIES, PROVIDER_TYPES
+from assetmap.maps import resource_urls
+from assetmap.services.accounts import client_key
+from assetmap.services.submitting import (
+    ASSET_FIELDS,
+    CHANGEABLE_FIELDS,
+    DUPLICATE_RADIUS_M,
+    LIST_FIELDS,
+    SUBMITTER_DETAILS_KEPT_DAYS,
+    SUBMITTER_FIELDS,
+    SimilarAsset,
+    check_rate_limits,
+    form_values,
+    read_changes,
+    read_message,
+    read_new_asset,
+    read_problem,
+    read_submitter,
+    same_place_changes,
+    similar_assets,
+)
+from assetmap.store.submissions import new_reference
+from assetmap.web.api import current_postcodes
+from assetmap.web.app import current_store, state
+
+bp = Blueprint("submit", __name__)
+
+HONEYPOT = "homepage"
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+_REF = re.compile(r"AM-[0-9A-Z]{4}-[0-9A-Z]{4}")
+_NOT_SAME = "none"
+# Where the map starts when there is nothing published yet: the middle of England.
+_DEFAULT_CENTRE = (-1.5, 52.8)
+_CENTRE_KEY = "assetmap.submit_map_centre"
+_CENTRE_TTL_S = 300.0
+
+# Words for every vocabulary the forms offer, and the page's privacy notice numbers.
+CHOICES: dict[str, Any] = {
+    "cost": COSTS,
+    "currencies": CURRENCIES,
+    "accessibility": ACCESSIBILITY,
+    "audience": AUDIENCES,
+    "provider_type": PROVIDER_TYPES,
+    "problem": PROBLEMS,
+}
+
+
+def _fields(names: tuple[str, ...]) -> dict[str, Any]:
+    """The posted values of these fields: lists for checkbox groups, text otherwise."""
+    return {
+        name: request.form.getlist(name) if name in LIST_FIELDS else request.form.get(name, "")
+        for name in names
+    }
+
+
+def _form_token() -> str:
+    """The form's idempotency token as posted, or a new one."""
+    token = request.form.get("form_token", "")
+    return token if _TOKEN.fullmatch(token) else secrets.token_urlsafe(24)
+
+
+def _key(token: str) -> str:
+    return f"form:{token}"
+
+
+def _with_client(submitter: Submitter) -> Submitter:
+    address = request.remote_addr or ""
+    return replace(submitter, client_key=client_key(address, state().settings.secret_key))
+
+
+def _check_limits(submitter: Submitter) -> None:
+    settings = state().settings
+    check_rate_limits(
+        current_store(),
+        client_key=submitter.client_key,
+        email=submitter.email,
+        per_client_per_hour=settings.submissions_per_client_per_hour,
+        per_email_per_day=settings.submissions_per_email_per_day,
+    )
+
+
+def _error_map(errors: list[ValidationError]) -> dict[str, str]:
+    """Field -> message, in order; map-point errors are shown at the postcode field."""
+    out: dict[str, str] = {}
+    for err in errors:
+        field = err.field or "name"
+        if field in {"lon", "lat"}:
+            field = "postcode"
+            message = (
+                "The point chosen on the map is not in the UK. Choose a place in the UK, or"
+                " remove the point and enter the postcode"
+            )
+        else:
+            message = err.message
+        out.setdefault(field, message)
+    return out
+
+
+def _published(asset_id: str) -> Asset:
+    try:
+        asset = current_store().get_asset(asset_id)
+    except NotFound:
+        asset = None
+    if asset is None or asset.status != "published":
+        raise NotFound(f"There is no published asset with the id '{asset_id[:40]}'.")
+    return asset
+
+
+def _sent(submission: Submission) -> Response:
+    return redirect(url_for("submit.submission_status", ref=submission.ref), code=303)
+
+
+def _pretend_sent(kind: str) -> str:
+    """What a bot that filled the honeypot sees: a reference that was never stored."""
+    return render_template("submit/sent.html", ref=new_reference(), kind=kind, status="pending")
+
+
+def _map_centre() -> tuple[float, float]:
+    """Where the location map starts: the middle of the published assets, or of England.
+
+    Worked out at most every few minutes per process: it only sets the starting view.
+    """
+    cached = current_app.extensions.get(_CENTRE_KEY)
+    if cached is not None and time.monotonic() - cached[0] < _CENTRE_TTL_S:
+        centre: tuple[float, float] = cached[1]
+        return centre
+    assets = current_store().list_assets(status="published", limit=2000)
+    centre = _DEFAULT_CENTRE
+    if assets:
+        centre = (
+            sum(a.lon for a in assets) / len(assets),
+            sum(a.lat for a in assets) / len(assets),
+        )
+    current_app.extensions[_CENTRE_KEY] = (time.monotonic(), centre)
+    return centre
+
+
+def _common() -> dict[str, Any]:
+    return {
+        "categories": [(c.id, c.label) for c in state().taxonomy],
+        "choices": CHOICES,
+        "kept_days": SUBMITTER_DETAILS_KEPT_DAYS,
+        "kept_months": SUBMITTER_DETAILS_KEPT_DAYS * 12 // 365,
+        "honeypot_name": HONEYPOT,
+    }
+
+
+def _render_form(
+    values: dict[str, Any], errors: dict[str, str], *, token: str, same_as: str = ""
+) -> str:
+    settings = state().settings
+    urls = resource_urls(
+        vendor_base_url=url_for("static", filename="vendor"), use_cdn=settings.use_cdn
+    )
+    lon, lat = _map_centre()
+    return render_template(
+        "submit/form.html",
+        values=values,
+        errors=errors,
+        token=token,
+        same_as=same_as,
+        map_centre={"lon": round(lon, 5), "lat": round(lat, 5)},
+        tile_url=settings.tile_url,
+        tile_attribution=settings.tile_attribution,
+        leaflet={"js": urls["leaflet"], "css": urls["leaflet_css"]},
+        duplicate_radius_m=int(DUPLICATE_RADIUS_M),
+        **_common(),
+    )
+
+
+def _render_check(
+    values: dict[str, Any],
+    asset: Asset,
+    submitter: Submitter,
+    duplicates: list[SimilarAsset],
+    *,
+    token: str,
+    same_as: str,
+    errors: dict[str, str],
+) -> str:
+    taxonomy = state().taxonomy
+    return render_template(
+        "submit/check.html",
+        values=values,
+        asset=asset,
+        category=taxonomy.get(asset.category),
+        submitter=submitter,
+        duplicates=duplicates,
+        located_by="point" if values.get("lon") or values.get("lat") else "postcode",
+        token=token,
+        same_as=same_as,
+        errors=errors,
+        hidden_fields=(*ASSET_FIELDS, *SUBMITTER_FIELDS),
+        **_common(),
+    )
+
+
+def _duplicates(asset: Asset, same_as: str) -> list[SimilarAsset]:
+    """Likely duplicates, plus the asset the resident already picked (with JavaScript)."""
+    found = similar_assets(current_store(), asset.name, asset.lon, asset.lat)
+    if same_as and same_as != _NOT_SAME and all(s.asset.id != same_as for s in found):
+        try:
+            picked = _published(same_as)
+        except NotFound:
+            return found
+        found.append(SimilarAsset(picked, distance_m=-1.0, score=0.0))
+    return found
+
+
+@bp.after_request
+def _no_store(response: Response) -> Response:
+    # Forms carry this session's token, and the check page the sender's own email: no cache
+    # (shared or back-forward) may keep them.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/submit", methods=["GET", "POST"])
+def new_place() -> Any:
+    """Tell us about a place or group that could help people: the public form."""
+    if request.method == "GET":
+        return _render_form({}, {}, token=secrets.token_urlsafe(24))
+    if request.form.get(HONEYPOT, "").strip():
+        return _pretend_sent("new")
+    values = _fields((*ASSET_FIELDS, *SUBMITTER_FIELDS))
+    token = _form_token()
+    same_as = request.form.get("same_as", "").strip()[:40]
+    action = request.form.get("action", "check")
+    if action == "edit":
+        return _render_form(values, {}, token=token, same_as=same_as)
+    asset, errors = read_new_asset(values, state().taxonomy, current_postcodes())
+    submitter, submitter_errors = read_submitter(values)
+    errors += submitter_errors
+    if errors or asset is None:
+        return _render_form(values, _error_map(errors), token=token, same_as=same_as), 400
+    duplicates = _duplicates(asset, same_as)
+    if same_as not in {_NOT_SAME, *(d.asset.id for d in duplicates)}:
+        same_as = ""  # a place no longer listed (or never offered): not an answer
+    if action != "send":
+        return _render_check(
+            values, asset, submitter, duplicates, token=token, same_as=same_as, errors={}
+        )
+    if duplicates and same_as not in {_NOT_SAME, *(d.asset.id for d in duplicates)}:
+        message = "Select whether it is one of the places we already list"
+        return (
+            _render_check(
+                values,
+                asset,
+                submitter,
+                duplicates,
+                token=token,
+                same_as="",
+                errors={"same_as": message},
+            ),
+            400,
+        )
+    store = current_store()
+    existing = store.find_submission_by_key(_key(token))
+    if existing is not None:
+        return _sent(existing)
+    submitter = _with_client(submitter)
+    _check_limits(submitter)
+    if same_as and same_as != _NOT_SAME:
+        target = _published(same_as)
+        changes = same_place_changes(target, asset)
+        if not changes:
+            return render_template("submit/nothing_new.html", asset=target)
+        submission, _ = store.submit_change(
+            target.id,
+            changes=changes,
+            submitter=submitter,
+            message="Sent as a new place; the resident said it is the same place as this one.",
+            idempotency_key=_key(token),
+        )
+    else:
+        submission, _ = store.submit_new(asset, submitter=submitter, idempotency_key=_key(token))
+    return _sent(submission)
+
+
+@bp.route("/assets/<asset_id>/suggest-change", methods=["GET", "POST"])
+def suggest_change(asset_id: str) -> Any:
+    """Suggest a change to a published asset; a moderator checks it before it is made."""
+    asset = _published(asset_id)
+    names = (*CHANGEABLE_FIELDS, *SUBMITTER_FIELDS, "message")
+    if request.method == "GET":
+        values = {**form_values(asset), "message": ""}
+        return render_template(
+            "submit/change.html",
+            asset=asset,
+            values=values,
+            errors={},
+            token=secrets.token_urlsafe(24),
+            **_common(),
+        )
+    if request.form.get(HONEYPOT, "").strip():
+        return _pretend_sent("change")
+    values = _fields(names)
+    token = _form_token()
+    changes, errors = read_changes(asset, values, state().taxonomy)
+    submitter, submitter_errors = read_submitter(values)
+    message, message_errors = read_message(values)
+    errors += submitter_errors + message_errors
+    if not errors and not changes:
+        errors = [
+            ValidationError(
+                "Change at least one of the details, or go back to the page if they are right",
+                field="name",
+            )
+        ]
+    if errors:
+        return (
+            render_template(
+                "submit/change.html",
+                asset=asset,
+                values=values,
+                errors=_error_map(errors),
+                token=token,
+                **_common(),
+            ),
+            400,
+        )
+    store = current_store()
+    existing = store.find_submission_by_key(_key(token))
+    if existing is not None:
+        return _sent(existing)
+    submitter = _with_client(submitter)
+    _check_limits(submitter)
+    submission, _ = store.submit_change(
+        asset.id,
+        changes=changes,
+        submitter=submitter,
+        message=message,
+        idempotency_key=_key(token),
+    )
+    return _sent(submission)
+
+
+@bp.route("/assets/<asset_id>/report-problem", methods=["GET", "POST"])
+def report_problem(asset_id: str) -> Any:
+    """Report a problem with a published asset: closed, wrong details or in the wrong place."""
+    asset = _published(asset_id)
+    if request.method == "GET":
+        return render_template(
+            "submit/problem.html",
+            asset=asset,
+            values={},
+            errors={},
+            token=secrets.token_urlsafe(24),
+            **_common(),
+        )
+    if request.form.get(HONEYPOT, "").strip():
+        return _pretend_sent("problem")
+    values = _fields(("problem", "message", *SUBMITTER_FIELDS))
+    token = _form_token()
+    problem, message, errors = read_problem(values)
+    submitter, submitter_errors = read_submitter(values)
+    errors += submitter_errors
+    if errors:
+        return (
+            render_template(
+                "submit/problem.html",
+                asset=asset,
+                values=values,
+                errors=_error_map(errors),
+                token=token,
+                **_common(),
+            ),
+            400,
+        )
+    store = current_store()
+    existing = store.find_submission_by_key(_key(token))
+    if existing is not None:
+        return _sent(existing)
+    submitter = _with_client(submitter)
+    _check_limits(submitter)
+    submission, _ = store.submit_change(
+        asset.id,
+        changes={},
+        problem=problem,
+        message=message,
+        submitter=submitter,
+        idempotency_key=_key(token),
+    )
+    return _sent(submission)
+
+
+@bp.get("/submissions/<ref>")
+def submission_status(ref: str) -> str:
+    """A submission's reference, status and what happens next (nothing the resident wrote)."""
+    ref = ref.strip().upper()
+    if not _REF.fullmatch(ref):
+        raise NotFound("There is no submission with that reference. Check it and try again.")
+    try:
+        submission = current_store().get_submission(ref)
+    except NotFound:
+        raise NotFound(
+            f"There is no submission with the reference {ref}. Check it and try again."
+        ) from None
+    return render_template(
+        "submit/sent.html",
+        ref=submission.ref,
+        kind=submission.kind,
+        status=submission.status,
+    )

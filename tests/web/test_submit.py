@@ -1,0 +1,542 @@
+"""The resident forms through the test client, on both store backends.
+
+New place (/submit: form, check page, send), suggest a change and report a problem on a
+published asset, the status page, the honeypot, the rate limits and likely duplicates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from markupsafe import escape
+
+from assetmap.domain.asset import Asset
+from assetmap.domain.taxonomy import Taxonomy
+from assetmap.settings import Settings
+from assetmap.store import Store
+from assetmap.web.app import create_app
+from tests.maps.trafford import LIBRARIES, create_all
+from tests.web.residents import (
+    GOOD,
+    M32_0TH,
+    check,
+    checked,
+    error_summary,
+    form_tokens,
+    inputs,
+    reference,
+    send,
+    send_ok,
+    tokens,
+)
+
+LOSTOCK = LIBRARIES[3]  # Lostock Library, M32 9PL (-2.330413, 53.454859)
+
+
+@pytest.fixture
+def lostock(store: Store, taxonomy: Taxonomy) -> Asset:
+    (asset,) = create_all(store, [LOSTOCK], taxonomy)
+    return asset
+
+
+def counts(store: Store) -> tuple[int, int, int]:
+    return store.count_assets(), store.count_revisions(), store.count_submissions()
+
+
+# -- the form ------------------------------------------------------------------------------
+
+
+def test_form_has_labelled_fields_fieldsets_and_the_privacy_notice(client: FlaskClient) -> None:
+    response = client.get("/submit")
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"  # it holds this session's token
+    html = response.get_data(as_text=True)
+    page = inputs(html)
+    for field in ("name", "description", "postcode", "address", "opening_times", "phone"):
+        assert f'<label class="govuk-label" for="{field}">' in html, field
+    for field in ("email", "website", "submitter_name", "submitter_email"):
+        assert field in page.by_id, field
+    # Checkbox and radio groups are fieldsets whose legend asks the question.
+    for legend in (
+        "What kind of place or group is it?",
+        "Where is it?",
+        "Does it cost anything? (optional)",
+        "How can people pay? (optional)",
+        "Accessibility (optional)",
+        "Who is it for? (optional)",
+        "Who runs it? (optional)",
+    ):
+        assert f"{legend}</legend>" in html, legend
+    assert page.by_id["accessibility"]["type"] == "checkbox"
+    assert page.by_id["category"]["type"] == "radio"
+    # The map only fills hidden lon/lat; without JavaScript its block stays hidden.
+    assert page.by_id["lon"]["type"] == page.by_id["lat"]["type"] == "hidden"
+    assert '<div id="location-map-block" class="app-location" hidden>' in html
+    assert "Can’t use the map?" in html
+    # Honeypot: labelled, off screen, hidden from assistive technology, out of the tab order.
+    honeypot = page.by_id["homepage"]
+    assert (honeypot["autocomplete"], honeypot["tabindex"]) == ("off", "-1")
+    assert '<div class="app-honeypot" aria-hidden="true">' in html
+    assert '<label for="homepage">Leave this empty</label>' in html
+    assert "only the staff who check submissions can see them" in html
+    assert "We delete them 12 months after we make a decision on your submission" in html
+    assert page.by_id["submitter_email"]["autocomplete"] == "email"
+    assert tokens(html)["csrf_token"]
+
+
+def test_empty_form_lists_every_error_linking_to_its_field(client: FlaskClient) -> None:
+    response = check(client, {})
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert html.count("<title>Error: Tell us about a place or group") == 1
+    summary = error_summary(html)
+    assert summary == [
+        ("name", "Enter the name of the place or group"),
+        ("category", "Select what kind of place or group it is"),
+        ("postcode", "Enter the postcode of the place, or choose the place on the map"),
+    ]
+    ids = inputs(html).ids
+    for field, message in summary:
+        assert field in ids  # the link lands on the field
+        assert f'id="{field}-error"' in html
+        assert f'<span class="govuk-visually-hidden">Error:</span> {message}' in html
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("name", "x" * 201, "Name must be 200 characters or fewer"),
+        ("description", "x" * 5001, "Description must be 5,000 characters or fewer"),
+        ("address", "x" * 501, "Address must be 500 characters or fewer"),
+        ("postcode", "M33", "Enter a full postcode, like M32 0TH"),
+        ("postcode", "not a postcode", "Enter a full postcode, like M32 0TH"),
+        ("postcode", "ZE1 0AA", "We cannot find the postcode ZE1 0AA."),
+        ("opening_times", "x" * 1001, "Opening times must be 1,000 characters or fewer"),
+        ("cost", "priceless", "'priceless' is not one of: free, low_cost, paid"),
+        ("accessibility", "lift", "'lift' is not one of"),
+        ("phone", "ring me", "Enter a phone number, like 0161 912 5920"),
+        ("email", "walkers at example", "Enter the email address in the correct format"),
+        ("website", "javascript:alert(1)", "Enter a website address that starts with http://"),
+        ("website", "ftp://example.org", "Enter a website address that starts with http://"),
+        ("submitter_name", "x" * 201, "Your name must be 200 characters or fewer"),
+        ("submitter_email", "rita", "Enter your email address in the correct format"),
+    ],
+)
+def test_each_field_error_is_summarised_shown_inline_and_the_value_kept(
+    client: FlaskClient, field: str, value: str, message: str
+) -> None:
+    response = check(client, {**GOOD, field: value})
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    ((linked, shown),) = error_summary(html)
+    assert linked == field
+    assert shown.startswith(message)
+    assert f'id="{field}-error"' in html
+    page = inputs(html)
+    if field in page.textareas:
+        assert page.textareas[field] == value
+    elif page.by_id[field]["type"] in {"checkbox", "radio"}:
+        assert checked(html, "audience") == ["older_people", "carers"]  # a made-up id is dropped
+    else:
+        assert page.by_id[field]["value"] == value
+
+
+def test_every_value_is_kept_when_another_field_is_wrong(client: FlaskClient) -> None:
+    html = check(client, {**GOOD, "name": ""}).get_data(as_text=True)
+    page = inputs(html)
+    assert page.by_id["postcode"]["value"] == "M32 0TH"
+    assert page.textareas["opening_times"] == "Tuesdays 10am-11am"
+    assert checked(html, "category") == ["activity_group"]
+    assert checked(html, "cost") == ["free"]
+    assert checked(html, "accessibility") == ["step_free", "assistance_dogs"]
+    assert checked(html, "audience") == ["older_people", "carers"]
+    assert page.by_id["submitter_email"]["value"] == "rita@example.org"
+
+
+def test_a_map_point_outside_the_uk_is_shown_at_the_location(client: FlaskClient) -> None:
+    response = check(client, {**GOOD, "lon": "2.35", "lat": "48.85"})  # Paris
+    assert error_summary(response.get_data(as_text=True)) == [
+        (
+            "postcode",
+            "The point chosen on the map is not in the UK. Choose a place in the UK, or remove"
+            " the point and enter the postcode",
+        )
+    ]
+
+
+def test_check_page_shows_the_answers_and_how_the_times_were_read(client: FlaskClient) -> None:
+    response = check(client, GOOD)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "Check your answers before sending" in html
+    assert "The middle of the postcode M32 0TH" in html
+    assert "We read this as: <strong>Tue 10:00–11:00</strong>" in html
+    assert "Step-free access" in html and "Carers" in html
+    assert "Rita Resident" in html  # the resident sees their own details back
+    # Every answer travels on as a hidden field, so nothing is kept on the server.
+    hidden = inputs(html)
+    assert 'name="accessibility" value="assistance_dogs"' in html
+    assert not any(a.get("name") == "homepage" for a in hidden.by_id.values())
+    unread = check(client, {**GOOD, "opening_times": "ring first"}).get_data(as_text=True)
+    assert "We could not read this as regular weekly times" in unread
+
+
+def test_change_your_answers_returns_to_the_form_with_the_values(client: FlaskClient) -> None:
+    page = check(client, GOOD)
+    data = {**tokens(page.get_data(as_text=True)), **GOOD, "action": "edit"}
+    html = client.post("/submit", data=data).get_data(as_text=True)
+    assert "Tell us about a place or group</h1>" in html
+    assert inputs(html).by_id["name"]["value"] == GOOD["name"]
+    assert checked(html, "audience") == ["older_people", "carers"]
+
+
+def test_send_stores_a_pending_asset_and_shows_the_reference(
+    client: FlaskClient, store: Store
+) -> None:
+    response = send(client, GOOD)
+    assert response.status_code == 303
+    page = client.get(response.headers["Location"])
+    html = page.get_data(as_text=True)
+    ref = reference(html)
+    assert response.headers["Location"] == f"/submissions/{ref}"
+    assert "New place sent" in html and "What happens next" in html
+    assert 'data-status="pending"' in html
+    # The status page shows nothing the resident wrote.
+    for private in ("Rita", "rita@example.org", "Lostock Tuesday Walkers"):
+        assert private not in html
+    sub = store.get_submission(ref)
+    assert (sub.kind, sub.status) == ("new", "pending")
+    assert (sub.submitter.name, sub.submitter.email, sub.submitter.author) == (
+        "Rita Resident",
+        "rita@example.org",
+        "resident",
+    )
+    assert len(sub.submitter.client_key) == 32  # a keyed hash, not the address
+    asset = store.get_asset(sub.asset_id)
+    assert (asset.status, asset.source, asset.name) == ("pending", "resident", GOOD["name"])
+    assert (asset.lon, asset.lat) == pytest.approx(M32_0TH)
+    assert asset.postcode == "M32 0TH"
+    assert asset.opening_times.schedule is not None
+    assert asset.accessibility == ("step_free", "assistance_dogs")
+    assert "rita" not in str(asset.to_dict()).lower()
+
+
+def test_sending_the_same_form_twice_stores_one_submission(
+    client: FlaskClient, store: Store
+) -> None:
+    page = check(client, GOOD)
+    data = {**tokens(page.get_data(as_text=True)), **GOOD, "action": "send"}
+    first = client.post("/submit", data=data)
+    again = client.post("/submit", data=data)
+    assert first.headers["Location"] == again.headers["Location"]
+    assert store.count_submissions() == 1
+
+
+def test_a_map_point_places_the_asset_and_the_postcode_is_kept_as_text(
+    client: FlaskClient, store: Store
+) -> None:
+    ref = send_ok(client, {**GOOD, "lon": "-2.300123", "lat": "53.450456", "postcode": "m32 0th"})
+    asset = store.get_asset(store.get_submission(ref).asset_id)
+    assert (asset.lon, asset.lat, asset.postcode) == (-2.300123, 53.450456, "M32 0TH")
+
+
+@pytest.mark.parametrize("step", ["check", "send"])
+def test_a_filled_honeypot_looks_sent_but_stores_nothing(
+    client: FlaskClient, store: Store, step: str
+) -> None:
+    before = counts(store)
+    data = {**form_tokens(client), **GOOD, "homepage": "http://spam.example", "action": step}
+    response = client.post("/submit", data=data)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "New place sent" in html
+    assert client.get(f"/submissions/{reference(html)}").status_code == 404
+    assert counts(store) == before
+
+
+# -- likely duplicates ---------------------------------------------------------------------
+
+
+def test_likely_duplicates_are_offered_on_the_check_page(
+    client: FlaskClient, lostock: Asset
+) -> None:
+    near = {**GOOD, "name": "Lostock library", "lon": "-2.3310", "lat": "53.4550"}
+    html = check(client, near).get_data(as_text=True)
+    assert "Is it one of these places we already list?" in html
+    assert f'value="{lostock.id}"' in html
+    assert "Yes, it is Lostock Library" in html
+    assert "No, it is a different place" in html
+    assert f'href="/assets/{lostock.id}"' in html
+    # Sending without an answer asks for one.
+    data = {**tokens(html), **near, "action": "send"}
+    response = client.post("/submit", data=data)
+    assert response.status_code == 400
+    assert error_summary(response.get_data(as_text=True)) == [
+        ("same_as", "Select whether it is one of the places we already list")
+    ]
+
+
+def test_a_different_name_or_a_place_far_away_is_not_a_duplicate(
+    client: FlaskClient, lostock: Asset
+) -> None:
+    other_name = {**GOOD, "name": "Stretford Knit and Natter", "lon": "-2.3310", "lat": "53.4550"}
+    assert "we already list" not in check(client, other_name).get_data(as_text=True)
+    far = {**GOOD, "name": "Lostock Library"}  # at M32 0TH, about 2.8 km away
+    assert "we already list" not in check(client, far).get_data(as_text=True)
+
+
+def test_this_is_the_same_place_turns_it_into_a_suggested_change(
+    client: FlaskClient, store: Store, lostock: Asset
+) -> None:
+    near = {
+        **GOOD,
+        "name": "Lostock library",
+        "lon": "-2.3310",
+        "lat": "53.4550",
+        "phone": "0161 912 3195",
+    }
+    ref = send_ok(client, near, same_as=lostock.id)
+    sub = store.get_submission(ref)
+    assert (sub.kind, sub.asset_id, sub.base_revision) == ("change", lostock.id, 1)
+    # Only what the resident added; the name (same but for case) and the point stay.
+    assert "name" not in sub.changes and "lon" not in sub.changes
+    assert sub.changes["phone"] == "0161 912 3195"
+    assert sub.changes["accessibility"] == ["step_free", "assistance_dogs"]
+    assert store.count_assets(status="pending") == 0
+    assert store.get_asset(lostock.id).phone == ""  # not a direct edit
+    store.approve(ref, moderator="user:mo", expected_version=1)
+    assert store.get_asset(lostock.id).phone == "0161 912 3195"
+
+
+def test_the_same_place_with_nothing_new_stores_nothing(
+    client: FlaskClient, store: Store, lostock: Asset
+) -> None:
+    before = counts(store)
+    same = {"name": "Lostock Library", "category": "library", "lon": "-2.3310", "lat": "53.4550"}
+    response = send(client, same, same_as=lostock.id)
+    assert response.status_code == 200
+    assert "We already have these details" in response.get_data(as_text=True)
+    assert counts(store) == before
+
+
+def test_no_it_is_different_sends_a_new_place(
+    client: FlaskClient, store: Store, lostock: Asset
+) -> None:
+    ref = send_ok(
+        client,
+        {**GOOD, "name": "Lostock library", "lon": "-2.331", "lat": "53.455"},
+        same_as="none",
+    )
+    assert store.get_submission(ref).kind == "new"
+
+
+# -- suggest a change and report a problem --------------------------------------------------
+
+
+def test_asset_page_links_to_both_forms(client: FlaskClient, lostock: Asset) -> None:
+    html = client.get(f"/assets/{lostock.id}").get_data(as_text=True)
+    assert f'href="/assets/{lostock.id}/suggest-change"' in html
+    assert f'href="/assets/{lostock.id}/report-problem"' in html
+
+
+def test_suggest_a_change_records_only_the_changed_fields(
+    client: FlaskClient, store: Store, lostock: Asset
+) -> None:
+    path = f"/assets/{lostock.id}/suggest-change"
+    html = client.get(path).get_data(as_text=True)
+    page = inputs(html)
+    assert page.by_id["name"]["value"] == "Lostock Library"
+    assert page.by_id["postcode"]["value"] == "M32 9PL"
+    assert checked(html, "category") == ["library"]
+    fields: dict[str, Any] = {
+        "name": "Lostock Library",
+        "category": "library",
+        "address": "Selby Road, Stretford",
+        "postcode": "m32 9pl",  # the same postcode, typed differently: not a change
+        "opening_times": "Mon-Fri 9am-5pm",
+        "accessibility": ["hearing_loop"],
+        "message": "New hours since April",
+        "submitter_email": "rita@example.org",
+    }
+    response = client.post(path, data={**tokens(html), **fields})
+    assert response.status_code == 303, error_summary(response.get_data(as_text=True))
+    sub = store.get_submission(response.headers["Location"].rsplit("/", 1)[1])
+    assert (sub.kind, sub.asset_id, sub.message) == ("change", lostock.id, "New hours since April")
+    assert set(sub.changes) == {"opening_times", "accessibility"}
+    assert sub.changes["accessibility"] == ["hearing_loop"]
+    assert sub.changes["opening_times"]["text"] == "Mon-Fri 9am-5pm"
+    assert sub.submitter.email == "rita@example.org"
+    assert store.get_asset(lostock.id).revision == 1
+    store.approve(sub.ref, moderator="user:mo", expected_version=1)
+    live = store.get_asset(lostock.id)
+    assert live.opening_times.schedule is not None and live.accessibility == ("hearing_loop",)
+    sent = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Submission " in sent and 'data-status="approved"' in sent
+
+
+def test_suggest_a_change_needs_a_change_and_valid_values(
+    client: FlaskClient, store: Store, lostock: Asset
+) -> None:
+    path = f"/assets/{lostock.id}/suggest-change"
+    unchanged = {"name": "Lostock Library", "category": "library", "postcode": "M32 9PL"}
+    unchanged["address"] = "Selby Road, Stretford"
+    response = client.post(path, data={**form_tokens(client, path), **unchanged})
+    assert response.status_code == 400
+    assert error_summary(response.get_data(as_text=True)) == [
+        ("name", "Change at least one of the details, or go back to the page if they are right")
+    ]
+    bad = {**unchanged, "website": "www.example.org", "name": ""}
+    html = client.post(path, data={**form_tokens(client, path), **bad}).get_data(as_text=True)
+    assert [field for field, _ in error_summary(html)] == ["name", "website"]
+    assert inputs(html).by_id["website"]["value"] == "www.example.org"
+    assert store.count_submissions() == 0
+
+
+def test_report_a_problem(client: FlaskClient, store: Store, lostock: Asset) -> None:
+    path = f"/assets/{lostock.id}/report-problem"
+    html = client.get(path).get_data(as_text=True)
+    assert '<h1 class="govuk-fieldset__heading">What is wrong?</h1>' in html
+    missing = client.post(path, data={**tokens(html), "message": "x" * 2001})
+    assert missing.status_code == 400
+    assert error_summary(missing.get_data(as_text=True)) == [
+        ("problem", "Select what is wrong"),
+        ("message", "Your message must be 2,000 characters or fewer"),
+    ]
+    response = client.post(
+        path, data={**tokens(html), "problem": "closed", "message": "Shut since May"}
+    )
+    assert response.status_code == 303
+    sub = store.get_submission(response.headers["Location"].rsplit("/", 1)[1])
+    assert (sub.kind, sub.problem, sub.message, sub.changes) == (
+        "problem",
+        "closed",
+        "Shut since May",
+        {},
+    )
+    assert "Problem report sent" in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+@pytest.mark.parametrize("form", ["suggest-change", "report-problem"])
+def test_forms_exist_only_for_published_assets(
+    client: FlaskClient, store: Store, taxonomy: Taxonomy, form: str
+) -> None:
+    (pending,) = create_all(store, [{**LOSTOCK, "status": "pending"}], taxonomy)
+    assert client.get(f"/assets/{pending.id}/{form}").status_code == 404
+    assert client.get(f"/assets/nope/{form}").status_code == 404
+
+
+def test_status_page_for_an_unknown_reference_is_404(client: FlaskClient) -> None:
+    assert client.get("/submissions/AM-0000-0000").status_code == 404
+    response = client.get("/submissions/<script>")
+    assert response.status_code == 404
+    assert "<script>" not in response.get_data(as_text=True)
+
+
+# -- rate limits ---------------------------------------------------------------------------
+
+
+def _client_at(app: Flask, address: str) -> FlaskClient:
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def test_rate_limit_per_client_address(app: Flask, store: Store) -> None:
+    resident = _client_at(app, "203.0.113.7")
+    for i in range(10):
+        send_ok(resident, {**GOOD, "name": f"Group {i}", "submitter_email": ""})
+    response = send(resident, {**GOOD, "name": "Group 10", "submitter_email": ""})
+    assert response.status_code == 429
+    assert response.headers["Retry-After"] == "3600"
+    html = response.get_data(as_text=True)
+    assert "Please wait before trying again" in html
+    assert "You have sent 10 submissions in the last hour" in html
+    assert store.count_submissions() == 10
+    # Someone else, elsewhere, is not held up.
+    send_ok(_client_at(app, "198.51.100.2"), {**GOOD, "submitter_email": ""})
+
+
+def test_rate_limit_per_email_address(app: Flask, store: Store) -> None:
+    for i in range(5):
+        send_ok(_client_at(app, f"203.0.113.{i}"), {**GOOD, "name": f"Group {i}"})
+    response = send(
+        _client_at(app, "203.0.113.99"), {**GOOD, "submitter_email": "RITA@example.org"}
+    )
+    assert response.status_code == 429
+    assert response.headers["Retry-After"] == "86400"
+    assert "This email address has been used for 5 submissions" in response.get_data(as_text=True)
+    assert store.count_submissions() == 5
+
+
+def test_rate_limits_hold_across_two_app_instances_on_one_database(settings: Settings) -> None:
+    # Two app processes would each open their own store on the same database URL.
+    first, second = create_app(settings), create_app(settings)
+    try:
+        for i in range(6):
+            send_ok(
+                _client_at(first, "203.0.113.7"), {**GOOD, "name": f"A{i}", "submitter_email": ""}
+            )
+        for i in range(4):
+            send_ok(
+                _client_at(second, "203.0.113.7"), {**GOOD, "name": f"B{i}", "submitter_email": ""}
+            )
+        assert send(_client_at(first, "203.0.113.7"), GOOD).status_code == 429
+        assert send(_client_at(second, "203.0.113.7"), GOOD).status_code == 429
+    finally:
+        for app in (first, second):
+            app.extensions["assetmap"].store.close()
+
+
+def test_limits_can_be_turned_off(settings: Settings, store: Store) -> None:
+    unlimited = create_app(replace(settings, submissions_per_client_per_hour=0), store=store)
+    resident = unlimited.test_client()
+    for i in range(12):
+        send_ok(resident, {**GOOD, "name": f"Group {i}", "submitter_email": ""})
+    assert store.count_submissions() == 12
+
+
+def test_honeypot_and_limits_apply_to_the_other_forms_too(
+    app: Flask, store: Store, lostock: Asset
+) -> None:
+    resident = _client_at(app, "203.0.113.7")
+    path = f"/assets/{lostock.id}/report-problem"
+    bot = resident.post(
+        path, data={**form_tokens(resident, path), "problem": "closed", "homepage": "x"}
+    )
+    assert bot.status_code == 200 and "Problem report sent" in bot.get_data(as_text=True)
+    assert store.count_submissions() == 0
+    for _ in range(10):
+        data = {**form_tokens(resident, path), "problem": "wrong_place"}
+        assert resident.post(path, data=data).status_code == 303
+    data = {**form_tokens(resident, path), "problem": "wrong_place"}
+    assert resident.post(path, data=data).status_code == 429
+    change = f"/assets/{lostock.id}/suggest-change"
+    data = {**form_tokens(resident, change), "name": "Lostock", "category": "library"}
+    assert resident.post(change, data=data).status_code == 429
+
+
+# -- escaping and size ---------------------------------------------------------------------
+
+
+def test_what_a_resident_typed_comes_back_escaped(client: FlaskClient) -> None:
+    hostile = '"><script>alert(1)</script>{{7*7}}${alert(1)}'
+    for step in ("check", "edit"):
+        data = {**form_tokens(client), **GOOD, "name": hostile, "description": hostile}
+        html = client.post("/submit", data={**data, "action": step}).get_data(as_text=True)
+        assert "<script>alert(1)" not in html
+        assert str(escape(hostile)) in html
+        assert "49" not in html
+
+
+def test_a_body_over_two_megabytes_gets_a_clear_413(client: FlaskClient, store: Store) -> None:
+    data = {**form_tokens(client), **GOOD, "description": "x" * (2 * 1024 * 1024)}
+    response = client.post("/submit", data=data)
+    assert response.status_code == 413
+    html = response.get_data(as_text=True)
+    assert "What you sent is too big" in html
+    assert "larger than 2 MB, the most this service accepts" in html
+    assert store.count_submissions() == 0
