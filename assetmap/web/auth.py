@@ -1,0 +1,220 @@
+"""Staff sign-in and sign-out, the signed-in user, and the ``login_required(role)`` decorator.
+
+Sessions live in the database (``store.create_session``): the browser holds only the token,
+in its own cookie (HttpOnly, SameSite=Lax, and Secure with a ``__Host-`` name unless
+``settings.secure_cookies`` is off for plain-http development). Each request that asks who is
+signed in checks the token against the store, so a password or role change, which ends the
+user's sessions there, signs them out on their next request, whichever worker serves it.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.wrappers import Response
+from werkzeug.wrappers import Response as BaseResponse
+
+from assetmap.domain.errors import Forbidden, TooManyRequests
+from assetmap.domain.people import ROLES, User
+from assetmap.services.accounts import LOCKOUT_WINDOW, authenticate, client_key
+from assetmap.web.app import current_store, state
+
+bp = Blueprint("auth", __name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_USER = "_assetmap_staff_user"
+_STALE = "_assetmap_stale_auth_cookie"
+# Longest password the form accepts; argon2 would hash megabytes, but nobody types them.
+MAX_PASSWORD_CHARS = 1024
+
+
+def auth_cookie_name() -> str:
+    """The sign-in cookie's name: ``__Host-`` prefixed (HTTPS only, this host only) if Secure."""
+    return "__Host-assetmap-auth" if state().settings.secure_cookies else "assetmap-auth"
+
+
+def current_user() -> User | None:
+    """The signed-in member of staff for this request, checked against the store once."""
+    if _USER not in g:
+        token = request.cookies.get(auth_cookie_name(), "")
+        user = current_store().session_user(token) if token else None
+        setattr(g, _USER, user)
+        # A cookie whose session has ended (sign-out elsewhere, password or role change,
+        # expiry) is removed from the browser with this response.
+        setattr(g, _STALE, bool(token) and user is None)
+    user_now: User | None = getattr(g, _USER)
+    return user_now
+
+
+def _user_for_templates() -> User | None:
+    """current_user() for the page header; an error page must render even if the store fails."""
+    try:
+        return current_user()
+    except Exception:
+        return None
+
+
+def login_required(role: str | None = None) -> Callable[[F], F]:
+    """Let a view run only for a signed-in user holding ``role`` (any staff role when None).
+
+    Anyone not signed in is sent to the sign-in page (and back here afterwards, for a GET);
+    a signed-in user without the role gets a 403 page.
+    """
+    if role is not None and role not in ROLES:
+        raise ValueError(f"unknown role {role!r}")
+
+    def decorate(view: F) -> F:
+        @functools.wraps(view)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            user = current_user()
+            if user is None:
+                back = request.full_path.rstrip("?") if request.method in {"GET", "HEAD"} else ""
+                return redirect(url_for("auth.login", next=back or None))
+            if role is not None and not user.can(role):
+                raise Forbidden(
+                    f"You are signed in as {user.display_name} ({ROLES[user.role]}). "
+                    f"This page is for the {role} role."
+                )
+            return view(*args, **kwargs)
+
+        return cast(F, guarded)
+
+    return decorate
+
+
+def _safe_next(target: str) -> str:
+    """``target`` when it is a path on this site, else ''. Stops open redirects."""
+    parts = urlsplit(target)
+    if (
+        not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or parts.scheme
+        or parts.netloc
+        or any(ord(ch) < 32 for ch in target)
+    ):
+        return ""
+    return target
+
+
+def _landing(user: User) -> str:
+    return url_for("moderate.queue") if user.can("moderator") else url_for("pages.home")
+
+
+def _set_auth_cookie(response: BaseResponse, token: str) -> None:
+    secure = state().settings.secure_cookies
+    # No Max-Age: the cookie ends with the browser session; the store's session expires too.
+    response.set_cookie(
+        auth_cookie_name(), token, path="/", secure=secure, httponly=True, samesite="Lax"
+    )
+
+
+def _clear_auth_cookie(response: BaseResponse) -> None:
+    secure = state().settings.secure_cookies
+    response.delete_cookie(
+        auth_cookie_name(), path="/", secure=secure, httponly=True, samesite="Lax"
+    )
+
+
+def _login_page(
+    errors: dict[str, str],
+    username: str,
+    next_url: str,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> tuple[str, int, dict[str, str]]:
+    return (
+        render_template("staff/login.html", errors=errors, username=username, next_url=next_url),
+        status,
+        headers or {},
+    )
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    """Sign in as a member of staff."""
+    next_url = _safe_next(request.values.get("next", ""))
+    if request.method == "GET":
+        return _login_page({}, "", next_url)
+    username = request.form.get("username", "").strip()
+    password = request.form.get("password", "")
+    errors: dict[str, str] = {}
+    if not username:
+        errors["username"] = "Enter your username"
+    if not password:
+        errors["password"] = "Enter your password"  # noqa: S105 - a message, not a secret
+    if errors:
+        return _login_page(errors, username, next_url, 400)
+    store = current_store()
+    settings = state().settings
+    client = client_key(request.remote_addr or "", settings.secret_key)
+    try:
+        user = (
+            authenticate(store, username, password, client=client)
+            if len(password) <= MAX_PASSWORD_CHARS
+            else None
+        )
+    except TooManyRequests as err:
+        # The lockout lasts at most one window from the latest failure: a safe time to wait.
+        wait_s = str(int(LOCKOUT_WINDOW.total_seconds()))
+        return _login_page(
+            {"username": err.message}, username, next_url, err.status, {"Retry-After": wait_s}
+        )
+    if user is None:
+        return _login_page(
+            {"username": "The username or password is not correct"}, username, next_url, 401
+        )
+    # A new session on every sign-in: the old token (if any) is ended, and everything kept
+    # before signing in (the CSRF secret included) is dropped, so nothing set by someone
+    # else before the sign-in carries over.
+    old_token = request.cookies.get(auth_cookie_name(), "")
+    if old_token:
+        store.end_session(old_token)
+    session.clear()
+    response = redirect(next_url or _landing(user), 303)
+    _set_auth_cookie(response, store.create_session(user))
+    return response
+
+
+@bp.post("/logout")
+def logout() -> Any:
+    """Sign out: end the session in the store and remove the cookie."""
+    token = request.cookies.get(auth_cookie_name(), "")
+    if token:
+        current_store().end_session(token)
+    session.clear()
+    flash("You have signed out.")
+    response = redirect(url_for("auth.login"), 303)
+    _clear_auth_cookie(response)
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Register the blueprint, the header's ``staff_user()`` and the cookie bookkeeping."""
+    app.register_blueprint(bp)
+    app.add_template_global(_user_for_templates, "staff_user")
+
+    @app.after_request
+    def staff_response_headers(response: Response) -> Response:
+        if g.get(_STALE):
+            _clear_auth_cookie(response)
+        if g.get(_USER) is not None:
+            # Pages for staff show private details (submitters' names and emails).
+            response.headers["Cache-Control"] = "no-store"
+            response.vary.add("Cookie")
+        return response

@@ -1,0 +1,133 @@
+"""An asset's history for staff: every revision with a field-by-field diff, and revert.
+
+Staff only (any role), never public: old revisions keep what residents once wrote, including
+mistakes and personal details later corrected, and pending or rejected records. Reverting
+(moderators) restores an earlier revision's content as a new revision; nothing is lost, and a
+revert from a stale page is refused with a 409.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from assetmap.domain.asset import changed_fields
+from assetmap.domain.errors import Conflict, Forbidden, ValidationError
+from assetmap.domain.revision import Revision
+from assetmap.domain.vocab import STATUSES
+from assetmap.web.app import current_store, state
+from assetmap.web.auth import current_user, login_required
+from assetmap.web.review import FieldRow, field_rows, when
+
+bp = Blueprint("history", __name__)
+bp.add_app_template_filter(when, "when")
+
+ACTIONS = {
+    "create": "Created",
+    "update": "Changed",
+    "status": "Status changed",
+    "revert": "Reverted",
+    "import": "Imported",
+}
+MAX_REASON_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One revision, what it changed from the one before, and whether it can be restored."""
+
+    revision: Revision
+    rows: list[FieldRow]
+    revertible: bool
+    status_after_revert: str
+
+
+def _entries(revisions: list[Revision]) -> list[HistoryEntry]:
+    taxonomy = state().taxonomy
+    current = revisions[-1].state
+    out = []
+    before: dict[str, Any] | None = None
+    for rev in revisions:
+        rows = field_rows(before, rev.state, taxonomy)
+        differs = bool(changed_fields(rev.state, current))
+        status = rev.state.get("status", "")
+        note = STATUSES.get(status, status) if status != current.get("status") else ""
+        out.append(HistoryEntry(rev, rows, differs, note))
+        before = rev.state
+    out.reverse()
+    return out
+
+
+@bp.get("/assets/<asset_id>/history")
+@login_required()
+def asset_history(asset_id: str) -> Any:
+    """Every revision of an asset, newest first, with what each one changed."""
+    store = current_store()
+    revisions = store.history(asset_id)
+    user = current_user()
+    return render_template(
+        "staff/history.html",
+        asset=store.get_asset(asset_id),
+        entries=_entries(revisions),
+        actions=ACTIONS,
+        statuses=STATUSES,
+        can_revert=user is not None and user.can("moderator"),
+    )
+
+
+@bp.post("/assets/<asset_id>/history/revert")
+@login_required("moderator")
+def revert(asset_id: str) -> Any:
+    """Restore an earlier revision's content as a new revision."""
+    store = current_store()
+    user = current_user()
+    if user is None:  # login_required has already sent anonymous visitors to sign in
+        raise Forbidden("Sign in to revert.")
+    try:
+        to_revision = int(request.form.get("to_revision", ""))
+        expected = int(request.form.get("revision", ""))
+    except ValueError:
+        raise ValidationError(
+            "The form was missing the revision numbers. Open the history again and retry.",
+            field="revision",
+        ) from None
+    reason = request.form.get("reason", "").strip()[:MAX_REASON_CHARS]
+    revisions = store.history(asset_id)
+    target = next((r for r in revisions if r.number == to_revision), None)
+    now = revisions[-1]
+    if (
+        target is not None
+        and now.number == expected
+        and not changed_fields(target.state, now.state)
+    ):
+        # Nothing to restore: a revert would only add an empty revision.
+        raise ValidationError(
+            f"Revision {to_revision} is the same as the current version.", field="to_revision"
+        )
+    try:
+        reverted = store.revert(
+            asset_id,
+            to_revision,
+            author=user.author,
+            reason=reason or f"revert to revision {to_revision}",
+            expected_revision=expected,
+        )
+    except Conflict as err:
+        asset = store.get_asset(asset_id)
+        page = render_template(
+            "staff/conflict.html",
+            message=err.message,
+            tried="revert",
+            sub=None,
+            events=[],
+            asset=asset,
+            latest=store.history(asset_id)[-1],
+            again_url=url_for("history.asset_history", asset_id=asset_id),
+            back_url=url_for("history.asset_history", asset_id=asset_id),
+            back_text=f"History of {asset.name}",
+        )
+        return page, 409
+    flash(f"Reverted to revision {to_revision}. That is now revision {reverted.revision}.")
+    return redirect(url_for("history.asset_history", asset_id=asset_id), 303)

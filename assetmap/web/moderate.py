@@ -1,0 +1,381 @@
+"""The moderation queue: pending submissions and change requests, and the decisions on them.
+
+Moderators (and admins) only. Every decision form carries the submission's ``version`` and
+the asset revision the moderator saw; the store refuses a stale one with Conflict, shown here
+as a "changed since you opened it" page (HTTP 409) that says what happened instead.
+Submitters' names and emails appear on these pages and nowhere else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from assetmap.domain.asset import Asset, validate_asset
+from assetmap.domain.errors import Conflict, Forbidden, ValidationError
+from assetmap.domain.people import User
+from assetmap.domain.submission import PROBLEMS, Submission
+from assetmap.domain.vocab import ACCESSIBILITY, AUDIENCES, COSTS, CURRENCIES, PROVIDER_TYPES
+from assetmap.services.submitting import DUPLICATE_RADIUS_M, SimilarAsset, similar_assets
+from assetmap.store.submissions import merge_changes
+from assetmap.web.app import current_store, state
+from assetmap.web.auth import current_user, login_required
+from assetmap.web.review import LABELS, FieldRow, field_rows, when
+
+bp = Blueprint("moderate", __name__, url_prefix="/moderate")
+bp.add_app_template_filter(when, "when")
+
+KINDS = {"new": "New asset", "change": "Suggested change", "problem": "Problem report"}
+# The fields a moderator can edit before approving, in form order.
+EDIT_FIELDS = (
+    "name",
+    "category",
+    "description",
+    "address",
+    "postcode",
+    "lat",
+    "lon",
+    "phone",
+    "email",
+    "website",
+    "opening_times",
+    "cost",
+    "currencies",
+    "accessibility",
+    "audience",
+    "provider_type",
+    "last_verified",
+)
+LIST_FIELDS = ("currencies", "accessibility", "audience")
+MAX_REASON_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class MergeCandidate:
+    """A likely duplicate, and what merging the submission into it would change there."""
+
+    duplicate: SimilarAsset
+    rows: list[FieldRow]
+
+
+def _moderator() -> User:
+    user = current_user()
+    if user is None:  # login_required has already sent anonymous visitors to sign in
+        raise Forbidden("Sign in to moderate.")
+    return user
+
+
+def _form_int(name: str) -> int:
+    try:
+        return int(request.form.get(name, ""))
+    except ValueError:
+        raise ValidationError(
+            f"The form was missing its {name}. Open the page again and retry.", field=name
+        ) from None
+
+
+def _reason(required: bool, what: str) -> tuple[str, dict[str, str]]:
+    reason = request.form.get("reason", "").strip()
+    if required and not reason:
+        return reason, {"reason": f"Enter a reason for {what}"}
+    if len(reason) > MAX_REASON_CHARS:
+        return reason, {"reason": f"The reason must be {MAX_REASON_CHARS} characters or fewer"}
+    return reason, {}
+
+
+def _proposed(sub: Submission, asset: Asset) -> dict[str, Any]:
+    """The asset as the submission would leave it (before any moderator edits)."""
+    return {**asset.to_dict(), **sub.changes}
+
+
+def _stale(sub: Submission, seen_version: int) -> None:
+    """Refuse at once when the form is older than the submission (the store checks again)."""
+    if sub.version != seen_version or sub.status != "pending":
+        who = f" by {sub.decided_by}" if sub.decided_by else ""
+        raise Conflict(
+            f"Submission {sub.ref} changed since you opened it: it is now {sub.status}{who}."
+        )
+
+
+def _conflict(err: Conflict, sub: Submission, tried: str, asset_id: str = "") -> tuple[str, int]:
+    """The 409 page: nothing was saved, and what happened in the meantime.
+
+    ``asset_id`` names the asset the action was on when it is not the submission's own (the
+    target of a merge).
+    """
+    store = current_store()
+    asset_id = asset_id or sub.asset_id
+    latest = store.history(asset_id)[-1]
+    return (
+        render_template(
+            "staff/conflict.html",
+            message=err.message,
+            tried=tried,
+            sub=store.get_submission(sub.ref),
+            events=store.submission_events(sub.ref),
+            asset=store.get_asset(asset_id),
+            latest=latest,
+            again_url=url_for("moderate.item", ref=sub.ref),
+            back_url=url_for("moderate.queue"),
+            back_text="Back to the moderation queue",
+        ),
+        409,
+    )
+
+
+def _candidates(asset: Asset) -> list[MergeCandidate]:
+    taxonomy = state().taxonomy
+    # The same matching the public form uses to ask "is this the same place?".
+    found = similar_assets(current_store(), asset.name, asset.lon, asset.lat)
+    out = []
+    for dup in found:
+        merged = dup.asset.with_changes(**merge_changes(asset, dup.asset))
+        out.append(MergeCandidate(dup, field_rows(dup.asset.to_dict(), merged.to_dict(), taxonomy)))
+    return out
+
+
+def _render_item(
+    sub: Submission, *, errors: dict[str, str] | None = None, failed: str = "", status: int = 200
+) -> tuple[str, int]:
+    """The item page; ``failed`` names the form ("reject", "merge") whose errors it shows."""
+    store = current_store()
+    taxonomy = state().taxonomy
+    asset = store.get_asset(sub.asset_id)
+    if sub.kind == "new":
+        # Status is bookkeeping here ("pending"); what matters is what the resident sent.
+        rows = [r for r in field_rows(None, asset.to_dict(), taxonomy) if r.field != "status"]
+    else:
+        rows = field_rows(asset.to_dict(), _proposed(sub, asset), taxonomy)
+    pending = sub.status == "pending"
+    return (
+        render_template(
+            "staff/item.html",
+            sub=sub,
+            kind=KINDS.get(sub.kind, sub.kind),
+            problem=PROBLEMS.get(sub.problem, sub.problem),
+            asset=asset,
+            category=taxonomy.get(asset.category).label if asset.category in taxonomy else "",
+            rows=rows,
+            candidates=_candidates(asset) if pending and sub.kind == "new" else [],
+            radius_m=DUPLICATE_RADIUS_M,
+            events=store.submission_events(sub.ref),
+            own=sub.submitter.author == _moderator().author,
+            asset_moved_on=sub.kind != "new" and asset.revision != sub.base_revision,
+            errors=errors or {},
+            failed=failed,
+            form=request.form if request.method == "POST" else {},
+        ),
+        status,
+    )
+
+
+@bp.get("")
+@login_required("moderator")
+def queue() -> Any:
+    """Pending submissions and change requests, oldest first."""
+    store = current_store()
+    subs = store.list_submissions(status="pending")
+    names = {}
+    for sub in subs:
+        names[sub.ref] = store.get_asset(sub.asset_id).name
+    return render_template(
+        "staff/queue.html",
+        subs=subs,
+        names=names,
+        kinds=KINDS,
+        problems=PROBLEMS,
+        total=store.count_submissions(status="pending"),
+    )
+
+
+@bp.get("/<ref>")
+@login_required("moderator")
+def item(ref: str) -> Any:
+    """One submission: what it would change, possible duplicates, and the decisions."""
+    return _render_item(current_store().get_submission(ref))
+
+
+@bp.post("/<ref>/approve")
+@login_required("moderator")
+def approve(ref: str) -> Any:
+    """Approve a submission as it was sent."""
+    store = current_store()
+    sub = store.get_submission(ref)
+    try:
+        _stale(sub, _form_int("version"))
+        store.approve(
+            sub.ref,
+            moderator=_moderator().author,
+            expected_version=sub.version,
+            expected_revision=_form_int("revision"),
+        )
+    except Conflict as err:
+        return _conflict(err, sub, "approval")
+    flash(f"{sub.ref} approved.")
+    return redirect(url_for("moderate.queue"), 303)
+
+
+@bp.post("/<ref>/reject")
+@login_required("moderator")
+def reject(ref: str) -> Any:
+    """Reject a submission, with a reason that is kept."""
+    store = current_store()
+    sub = store.get_submission(ref)
+    try:
+        _stale(sub, _form_int("version"))
+        reason, errors = _reason(True, "rejecting")
+        if errors:
+            return _render_item(sub, errors=errors, failed="reject", status=400)
+        store.reject(
+            sub.ref, moderator=_moderator().author, expected_version=sub.version, reason=reason
+        )
+    except Conflict as err:
+        return _conflict(err, sub, "rejection")
+    flash(f"{sub.ref} rejected.")
+    return redirect(url_for("moderate.queue"), 303)
+
+
+@bp.post("/<ref>/merge")
+@login_required("moderator")
+def merge(ref: str) -> Any:
+    """Merge a new-asset submission into the published asset it duplicates."""
+    store = current_store()
+    sub = store.get_submission(ref)
+    target: Asset | None = None
+    try:
+        _stale(sub, _form_int("version"))
+        into = request.form.get("into", "")
+        reason, errors = _reason(False, "merging")
+        errors = {"merge-reason": errors["reason"]} if errors else {}
+        if not into:
+            errors = {"into": "Choose the asset this submission is the same as", **errors}
+        if errors:
+            return _render_item(sub, errors=errors, failed="merge", status=400)
+        target = store.get_asset(into)
+        store.merge(
+            sub.ref,
+            into=into,
+            moderator=_moderator().author,
+            expected_version=sub.version,
+            expected_revision=_form_int(f"revision-{into}"),
+            reason=reason,
+        )
+    except Conflict as err:
+        return _conflict(err, sub, "merge", asset_id=target.id if target else "")
+    flash(f"{sub.ref} merged into {target.name}.")
+    return redirect(url_for("moderate.queue"), 303)
+
+
+def _form_values(values: dict[str, Any]) -> dict[str, Any]:
+    """A state's editable fields as the edit form shows them."""
+    out: dict[str, Any] = {}
+    for name in EDIT_FIELDS:
+        value = values.get(name)
+        if name == "opening_times" and isinstance(value, dict):
+            value = value.get("text") or ""
+        out[name] = list(value or []) if name in LIST_FIELDS else ("" if value is None else value)
+    return out
+
+
+def _edits(edited: Asset, proposed: dict[str, Any]) -> dict[str, Any]:
+    """The fields where the moderator's version differs from the proposed one (typed)."""
+    after = edited.to_dict()
+    shown = _form_values(proposed)
+    out: dict[str, Any] = {}
+    for name in EDIT_FIELDS:
+        if name == "opening_times":
+            differs = edited.opening_times.text != shown[name]
+        elif name in LIST_FIELDS:
+            differs = list(after[name]) != shown[name]
+        else:
+            differs = after[name] != proposed.get(name)
+        if differs:
+            out[name] = getattr(edited, name)
+    return out
+
+
+def _error_text(err: ValidationError) -> str:
+    label = LABELS.get(err.field or "", "") or {"lat": "Latitude", "lon": "Longitude"}.get(
+        err.field or "", "This field"
+    )
+    if err.message.endswith("is missing"):
+        return f"Enter the {label.lower()}"
+    return err.message[0].upper() + err.message[1:]
+
+
+def _vocab_options() -> dict[str, list[tuple[str, str]]]:
+    taxonomy = state().taxonomy
+    return {
+        "category": [("", "Choose a category"), *((c.id, c.label) for c in taxonomy)],
+        "cost": [("", "Not known"), *COSTS.items()],
+        "currencies": list(CURRENCIES.items()),
+        "accessibility": list(ACCESSIBILITY.items()),
+        "audience": list(AUDIENCES.items()),
+        "provider_type": [("", "Not known"), *PROVIDER_TYPES.items()],
+    }
+
+
+@bp.route("/<ref>/edit", methods=["GET", "POST"])
+@login_required("moderator")
+def edit(ref: str) -> Any:
+    """Edit a submission's details, then approve it."""
+    store = current_store()
+    sub = store.get_submission(ref)
+    if sub.status != "pending" and request.method == "GET":
+        return redirect(url_for("moderate.item", ref=sub.ref), 303)
+    asset = store.get_asset(sub.asset_id)
+    proposed = _proposed(sub, asset)
+    page = {
+        "sub": sub,
+        "asset": asset,
+        "kind": KINDS.get(sub.kind, sub.kind),
+        "options": _vocab_options(),
+    }
+    if request.method == "GET":
+        return render_template(
+            "staff/edit.html",
+            values=_form_values(proposed),
+            errors={},
+            version=sub.version,
+            revision=asset.revision,
+            **page,
+        )
+    form = {
+        name: request.form.getlist(name) if name in LIST_FIELDS else request.form.get(name, "")
+        for name in EDIT_FIELDS
+    }
+    try:
+        version, revision = _form_int("version"), _form_int("revision")
+        _stale(sub, version)
+        reason, errors = _reason(False, "the edits")
+        edited, problems = validate_asset({**proposed, **form}, state().taxonomy)
+        for problem in problems:
+            errors.setdefault(problem.field or "name", _error_text(problem))
+        if errors or edited is None:
+            return (
+                render_template(
+                    "staff/edit.html",
+                    values=form,
+                    errors=errors,
+                    version=version,
+                    revision=revision,
+                    **page,
+                ),
+                400,
+            )
+        edits = _edits(edited, proposed)
+        changed = ", ".join(LABELS.get(n, n).lower() for n in edits) or "nothing"
+        store.approve(
+            sub.ref,
+            moderator=_moderator().author,
+            expected_version=version,
+            expected_revision=revision,
+            edits=edits,
+            reason=reason or f"approved {sub.ref} with edits to {changed}",
+        )
+    except Conflict as err:
+        return _conflict(err, sub, "edits")
+    flash(f"{sub.ref} approved with your edits.")
+    return redirect(url_for("moderate.queue"), 303)

@@ -1,0 +1,520 @@
+"""The moderation queue through the test client, on every store backend.
+
+Submissions are made through the store (the public form has its own tests); every decision
+is made through the pages, and checked in the store and on every public surface.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from assetmap.domain.asset import Asset, build_asset
+from assetmap.domain.submission import Submission, Submitter
+from assetmap.domain.taxonomy import Taxonomy
+from assetmap.services.exporting import export_assets
+from assetmap.store import Store
+from tests.maps.trafford import LIBRARIES, create_all
+from tests.web.staff import csrf, csrf_from, main_text, signed_in_client
+
+# Hale Library (Trafford open data) and, 12 m from it, a knitting group a resident sends in.
+HALE = LIBRARIES[2]
+KNIT_GROUP = {
+    "name": "Hale Knit and Natter",
+    "category": "activity_group",
+    "description": "Knitting, tea and a chat. Tuesdays.",
+    "lon": -2.345700,
+    "lat": 53.376100,
+}
+CANARY_NAME = "Canary Resident 7f3a"
+CANARY_EMAIL = "canary-7f3a@example.org"
+RESIDENT = Submitter(name=CANARY_NAME, email=CANARY_EMAIL, client_key="c1")
+NEARBY = "/api/v1/assets/nearby"
+
+
+@pytest.fixture
+def hale(store: Store, taxonomy: Taxonomy) -> Asset:
+    (asset,) = create_all(store, [HALE], taxonomy)
+    return asset
+
+
+@pytest.fixture
+def mo(app: Flask, store: Store) -> FlaskClient:
+    return signed_in_client(app, store, "mo", "moderator")
+
+
+def submit_new(
+    store: Store, taxonomy: Taxonomy, row: dict[str, object] | None = None
+) -> Submission:
+    sub, _ = store.submit_new(build_asset(row or KNIT_GROUP, taxonomy), submitter=RESIDENT)
+    return sub
+
+
+def form_fields(html: str, action: str) -> dict[str, str]:
+    """The hidden inputs of the form posting to ``action``."""
+    start = html.index(f'action="{action}"')
+    form = html[start : html.index("</form>", start)]
+    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
+
+
+def open_and_post(client: FlaskClient, page: str, action: str, **data: str) -> tuple[int, str]:
+    """Open a page, then post its form to ``action`` with the hidden fields it carried."""
+    html = client.get(page).get_data(as_text=True)
+    response = client.post(action, data={**form_fields(html, action), **data})
+    return response.status_code, response.get_data(as_text=True)
+
+
+def nearby_ids(client: FlaskClient, asset: dict[str, object]) -> list[str]:
+    body = client.get(f"{NEARBY}?lat={asset['lat']}&lon={asset['lon']}&radius_m=500").get_json()
+    return [hit["id"] for hit in body["results"]]
+
+
+def public_surfaces(app: Flask, store: Store, tmp_path: Path) -> str:
+    """Everything the public can read, as one string: home, nearby, exports."""
+    public = app.test_client()
+    parts = [public.get("/").get_data(as_text=True)]
+    parts.append(
+        public.get(f"{NEARBY}?lat={HALE['lat']}&lon={HALE['lon']}&radius_m=2000").get_data(
+            as_text=True
+        )
+    )
+    for fmt in ("csv", "geojson"):
+        out = tmp_path / f"export.{fmt}"
+        export_assets(store, fmt, out)
+        parts.append(out.read_text(encoding="utf-8"))
+    return "\n".join(parts)
+
+
+def test_queue_lists_pending_items_oldest_first_with_private_details(
+    mo: FlaskClient, store: Store, taxonomy: Taxonomy, hale: Asset
+) -> None:
+    first = submit_new(store, taxonomy)
+    change, _ = store.submit_change(
+        hale.id, changes={"phone": "0161 912 3456"}, submitter=Submitter(client_key="c2")
+    )
+    problem, _ = store.submit_change(
+        hale.id, changes={}, problem="closed", message="Shut since May", submitter=RESIDENT
+    )
+    decided = submit_new(store, taxonomy, {**KNIT_GROUP, "name": "Already rejected"})
+    store.reject(decided.ref, moderator="user:ann", expected_version=1, reason="spam")
+    response = mo.get("/moderate")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    refs = re.findall(r'href="/moderate/(AM-[0-9A-Z-]+)"', html)
+    assert refs == [first.ref, change.ref, problem.ref]
+    text = main_text(response)
+    assert "3 waiting" in text
+    assert "New asset" in text and "Suggested change" in text and "Problem report" in text
+    assert "It has closed" in text
+    assert CANARY_NAME in text and CANARY_EMAIL in text and "Not given" in text
+    assert decided.ref not in html and "Already rejected" not in html
+
+
+def test_empty_queue(mo: FlaskClient) -> None:
+    assert "There is nothing waiting for moderation." in main_text(mo.get("/moderate"))
+
+
+def test_new_asset_page_lists_every_field_sent(
+    mo: FlaskClient, store: Store, taxonomy: Taxonomy
+) -> None:
+    sub = submit_new(store, taxonomy, {**KNIT_GROUP, "accessibility": "step_free,hearing_loop"})
+    html = mo.get(f"/moderate/{sub.ref}").get_data(as_text=True)
+    rows = dict(
+        re.findall(r'data-field="([a-z_]+)">\s*<th[^>]*>[^<]*</th>\s*<td[^>]*>([^<]*)</td>', html)
+    )
+    assert rows["name"] == "Hale Knit and Natter"
+    assert rows["category"] == "Activity group"  # the taxonomy's label, not the id
+    assert rows["description"] == "Knitting, tea and a chat. Tuesdays."
+    assert rows["accessibility"] == "Step-free access; Hearing loop"
+    assert rows["location"] == "latitude 53.376100, longitude -2.345700"
+    assert "status" not in rows and "phone" not in rows  # bookkeeping and empty fields left out
+    assert CANARY_EMAIL in html
+
+
+def test_change_page_shows_current_against_proposed(
+    mo: FlaskClient, store: Store, hale: Asset
+) -> None:
+    change, _ = store.submit_change(
+        hale.id,
+        changes={"phone": "0161 912 3456", "address": "25 Cecil Road, Hale, Altrincham"},
+        message="They have a phone now",
+        submitter=RESIDENT,
+    )
+    html = mo.get(f"/moderate/{change.ref}").get_data(as_text=True)
+    cells = re.findall(
+        r'data-field="([a-z_]+)">\s*<th[^>]*>[^<]*<span[^>]*>[^<]*</span></th>\s*'
+        r"<td[^>]*>(.*?)</td>\s*<td[^>]*>(.*?)</td>",
+        html,
+    )
+    diff = {field: (before, after) for field, before, after in cells}
+    assert diff == {
+        "address": ("25 Cecil Road, Hale", "25 Cecil Road, Hale, Altrincham"),
+        "phone": ('<span class="govuk-hint">(empty)</span>', "0161 912 3456"),
+    }
+    assert "They have a phone now" in main_text(mo.get(f"/moderate/{change.ref}"))
+
+
+def test_problem_page_shows_the_problem_and_message(
+    mo: FlaskClient, store: Store, hale: Asset
+) -> None:
+    problem, _ = store.submit_change(
+        hale.id,
+        changes={},
+        problem="closed",
+        message="Boarded up <b>since May</b>",
+        submitter=RESIDENT,
+    )
+    response = mo.get(f"/moderate/{problem.ref}")
+    text = main_text(response)
+    assert "It has closed" in text and "Boarded up <b>since May</b>" in text
+    assert "approving archives the asset" in text
+    assert "Boarded up &lt;b&gt;since May&lt;/b&gt;" in response.get_data(as_text=True)
+
+
+def test_approve_publishes_everywhere(
+    app: Flask, mo: FlaskClient, store: Store, taxonomy: Taxonomy, hale: Asset, tmp_path: Path
+) -> None:
+    sub = submit_new(store, taxonomy)
+    public = app.test_client()
+    assert sub.asset_id not in nearby_ids(public, KNIT_GROUP)
+    assert "Hale Knit and Natter" not in public_surfaces(app, store, tmp_path)
+    status, _ = open_and_post(mo, f"/moderate/{sub.ref}", f"/moderate/{sub.ref}/approve")
+    assert status == 303
+    assert store.get_submission(sub.ref).status == "approved"
+    asset = store.get_asset(sub.asset_id)
+    assert asset.status == "published"
+    last = store.history(sub.asset_id)[-1]
+    assert (last.author, last.reason) == ("user:mo", f"approved {sub.ref}")
+    assert store.submission_events(sub.ref)[-1].actor == "user:mo"
+    assert sub.asset_id in nearby_ids(public, KNIT_GROUP)
+    everything = public_surfaces(app, store, tmp_path)
+    assert "Hale Knit and Natter" in everything
+    assert public.get(f"/assets/{sub.asset_id}").status_code == 200
+    # The resident's own details never went public.
+    assert CANARY_NAME not in everything and CANARY_EMAIL not in everything
+    assert CANARY_EMAIL not in public.get(f"/assets/{sub.asset_id}").get_data(as_text=True)
+    # Back on the queue, with a confirmation; the item page now shows the decision.
+    queue = main_text(mo.get("/moderate"))
+    assert f"{sub.ref} approved." in queue and "There is nothing waiting" in queue
+    assert "This submission was approved by user:mo" in main_text(mo.get(f"/moderate/{sub.ref}"))
+
+
+def test_reject_needs_a_reason_and_keeps_it(
+    app: Flask, mo: FlaskClient, store: Store, taxonomy: Taxonomy, tmp_path: Path
+) -> None:
+    sub = submit_new(store, taxonomy)
+    status, html = open_and_post(
+        mo, f"/moderate/{sub.ref}", f"/moderate/{sub.ref}/reject", reason="   "
+    )
+    assert status == 400
+    assert '<a href="#reason">Enter a reason for rejecting</a>' in html
+    assert 'id="reason-error"' in html
+    assert store.get_submission(sub.ref).status == "pending"
+    reason = "Private group: the organiser asked us not to list it."
+    status, _ = open_and_post(
+        mo, f"/moderate/{sub.ref}", f"/moderate/{sub.ref}/reject", reason=reason
+    )
+    assert status == 303
+    decided = store.get_submission(sub.ref)
+    assert (decided.status, decided.decision_reason, decided.decided_by) == (
+        "rejected",
+        reason,
+        "user:mo",
+    )
+    assert store.get_asset(sub.asset_id).status == "rejected"
+    assert store.history(sub.asset_id)[-1].reason == reason
+    assert store.submission_events(sub.ref)[-1].reason == reason
+    assert reason in main_text(mo.get(f"/moderate/{sub.ref}"))
+    assert sub.asset_id not in nearby_ids(app.test_client(), KNIT_GROUP)
+    assert "Hale Knit and Natter" not in public_surfaces(app, store, tmp_path)
+    assert app.test_client().get(f"/assets/{sub.asset_id}").status_code == 404
+
+
+def test_edit_then_approve_shows_errors_then_saves_the_edits(
+    mo: FlaskClient, store: Store, taxonomy: Taxonomy
+) -> None:
+    sub = submit_new(store, taxonomy)
+    page = mo.get(f"/moderate/{sub.ref}/edit")
+    html = page.get_data(as_text=True)
+    assert 'value="Hale Knit and Natter"' in html  # prefilled with what was sent
+    hidden = form_fields(html, f"/moderate/{sub.ref}/edit")
+    assert hidden["version"] == "1" and hidden["revision"] == "1"
+    form = {
+        **hidden,
+        "name": "Hale Knit & Natter",
+        "category": "activity_group",
+        "description": KNIT_GROUP["description"],
+        "lat": "53.3761",
+        "lon": "-2.3457",
+        "email": "not an email",
+        "website": "javascript:alert(1)",
+        "accessibility": ["step_free"],
+    }
+    response = mo.post(f"/moderate/{sub.ref}/edit", data=form)
+    assert response.status_code == 400
+    bad = response.get_data(as_text=True)
+    assert '<a href="#email">' in bad and '<a href="#website">' in bad
+    assert 'id="email-error"' in bad and "govuk-input--error" in bad
+    assert 'value="Hale Knit &amp; Natter"' in bad  # what was typed is kept
+    assert store.get_submission(sub.ref).status == "pending"
+    form.update(
+        email="knit@example.org",
+        website="https://example.org/knit",
+        phone="0161 123 4567",
+        opening_times="Tuesdays 2pm-4pm",
+        reason="Checked with the organiser by phone",
+    )
+    response = mo.post(f"/moderate/{sub.ref}/edit", data=form)
+    assert response.status_code == 303
+    asset = store.get_asset(sub.asset_id)
+    assert asset.status == "published"
+    assert (asset.name, asset.email, asset.phone, asset.accessibility) == (
+        "Hale Knit & Natter",
+        "knit@example.org",
+        "0161 123 4567",
+        ("step_free",),
+    )
+    assert asset.opening_times.text == "Tuesdays 2pm-4pm"
+    last = store.history(sub.asset_id)[-1]
+    assert (last.author, last.reason) == ("user:mo", "Checked with the organiser by phone")
+    assert {"name", "email", "phone", "website", "status"} <= set(last.changed)
+
+
+def test_edit_can_undo_part_of_a_suggested_change(
+    mo: FlaskClient, store: Store, hale: Asset
+) -> None:
+    change, _ = store.submit_change(
+        hale.id,
+        changes={"name": "Hale Libary", "phone": "0161 912 3456"},
+        submitter=RESIDENT,
+    )
+    html = mo.get(f"/moderate/{change.ref}/edit").get_data(as_text=True)
+    assert 'value="Hale Libary"' in html
+    fields = {
+        **form_fields(html, f"/moderate/{change.ref}/edit"),
+        "name": "Hale Library",  # the typo is not taken
+        "category": "library",
+        "address": HALE["address"],
+        "postcode": HALE["postcode"],
+        "lat": str(HALE["lat"]),
+        "lon": str(HALE["lon"]),
+        "phone": "0161 912 3456",
+    }
+    assert mo.post(f"/moderate/{change.ref}/edit", data=fields).status_code == 303
+    asset = store.get_asset(hale.id)
+    assert (asset.name, asset.phone, asset.revision) == ("Hale Library", "0161 912 3456", 2)
+    assert store.history(hale.id)[-1].changed == ("phone",)
+
+
+def test_merge_into_a_likely_duplicate(
+    mo: FlaskClient, store: Store, taxonomy: Taxonomy, hale: Asset
+) -> None:
+    sub = submit_new(
+        store,
+        taxonomy,
+        {**HALE, "name": "Hale library", "phone": "0161 912 5920", "lon": -2.3457, "lat": 53.3761},
+    )
+    html = mo.get(f"/moderate/{sub.ref}").get_data(as_text=True)
+    assert f'value="{hale.id}"' in html and "Possible duplicates" in html
+    assert f'id="merge-{hale.id}"' in html  # the preview of what merging would change
+    status, page = open_and_post(mo, f"/moderate/{sub.ref}", f"/moderate/{sub.ref}/merge")
+    assert status == 400 and "Choose the asset this submission is the same as" in page
+    status, _ = open_and_post(
+        mo, f"/moderate/{sub.ref}", f"/moderate/{sub.ref}/merge", into=hale.id
+    )
+    assert status == 303
+    decided = store.get_submission(sub.ref)
+    assert (decided.status, decided.merged_into, decided.decided_by) == (
+        "merged",
+        hale.id,
+        "user:mo",
+    )
+    target = store.get_asset(hale.id)
+    assert target.phone == "0161 912 5920" and target.status == "published"
+    # a merge fills gaps only: the record's own name and place are kept
+    assert (target.name, target.lon, target.lat) == (hale.name, hale.lon, hale.lat)
+    assert store.history(hale.id)[-1].author == "user:mo"
+    assert store.get_asset(sub.asset_id).status == "archived"
+
+
+def test_no_duplicates_far_away_or_differently_named(
+    mo: FlaskClient, store: Store, taxonomy: Taxonomy, hale: Asset
+) -> None:
+    far = submit_new(store, taxonomy, {**HALE, "lat": HALE["lat"] + 0.01})  # about 1.1 km
+    other = submit_new(store, taxonomy)
+    for sub in (far, other):
+        html = mo.get(f"/moderate/{sub.ref}").get_data(as_text=True)
+        assert "No published asset with a similar name within 200 metres." in html
+        assert f"/moderate/{sub.ref}/merge" not in html
+
+
+def test_second_moderator_gets_a_conflict_not_an_overwrite(
+    app: Flask, mo: FlaskClient, store: Store, taxonomy: Taxonomy
+) -> None:
+    sub = submit_new(store, taxonomy)
+    ann = signed_in_client(app, store, "ann", "moderator")
+    page = f"/moderate/{sub.ref}"
+    mo_html = mo.get(page).get_data(as_text=True)
+    ann_html = ann.get(page).get_data(as_text=True)
+    # Ann rejects first.
+    ann_form = form_fields(ann_html, f"{page}/reject")
+    assert ann.post(f"{page}/reject", data={**ann_form, "reason": "Duplicate"}).status_code == 303
+    # Mo, still looking at the page he opened before, approves.
+    response = mo.post(f"{page}/approve", data=form_fields(mo_html, f"{page}/approve"))
+    assert response.status_code == 409
+    text = main_text(response)
+    assert "This changed since you opened it" in text
+    assert "Your approval was not saved" in text
+    assert "is now rejected by user:ann" in text and "Duplicate" in text
+    decided = store.get_submission(sub.ref)
+    assert (decided.status, decided.decided_by, decided.version) == ("rejected", "user:ann", 2)
+    assert store.get_asset(sub.asset_id).status == "rejected"
+    assert [e.action for e in store.submission_events(sub.ref)] == ["submitted", "rejected"]
+    # The same for every other action Mo could take from his stale page.
+    token = csrf_from(mo_html)
+    for action, extra in [
+        ("reject", {"reason": "Not a real group"}),
+        ("merge", {"into": "a0", "revision-a0": "1"}),
+        ("edit", {"name": "Renamed", "revision": "1"}),
+    ]:
+        response = mo.post(f"{page}/{action}", data={"csrf_token": token, "version": "1", **extra})
+        assert response.status_code == 409, action
+        assert "This changed since you opened it" in main_text(response)
+    assert store.get_submission(sub.ref).version == 2
+    assert store.get_asset(sub.asset_id).name == "Hale Knit and Natter"
+
+
+def test_a_change_to_the_asset_since_opening_is_a_conflict(
+    mo: FlaskClient, store: Store, hale: Asset
+) -> None:
+    change, _ = store.submit_change(hale.id, changes={"phone": "0161 1"}, submitter=RESIDENT)
+    page = f"/moderate/{change.ref}"
+    html = mo.get(page).get_data(as_text=True)
+    store.update_asset(hale.id, {"phone": "0161 2"}, author="user:ann", reason="rang them")
+    response = mo.post(f"{page}/approve", data=form_fields(html, f"{page}/approve"))
+    assert response.status_code == 409
+    text = main_text(response)
+    assert "you saw revision 1, it is now at revision 2" in text
+    assert "Revision 2: update by user:ann" in text and "rang them" in text
+    assert store.get_submission(change.ref).status == "pending"
+    assert store.get_asset(hale.id).phone == "0161 2"
+    # Opened again, the page warns that the asset moved on, and approving now works.
+    again = mo.get(page)
+    assert "The asset has changed since this was sent" in main_text(again)
+    fresh = form_fields(again.get_data(as_text=True), f"{page}/approve")
+    assert mo.post(f"{page}/approve", data=fresh).status_code == 303
+    assert store.get_asset(hale.id).phone == "0161 1"
+
+
+def test_a_moderator_cannot_approve_their_own_submission(
+    app: Flask, mo: FlaskClient, store: Store, taxonomy: Taxonomy, hale: Asset
+) -> None:
+    mine, _ = store.submit_new(
+        build_asset({**HALE, "name": "Hale library"}, taxonomy),
+        submitter=Submitter(author="user:mo", client_key="c3"),
+    )
+    page = f"/moderate/{mine.ref}"
+    html = mo.get(page).get_data(as_text=True)
+    assert "You sent this submission" in html
+    assert f'action="{page}/approve"' not in html
+    token = csrf_from(html)
+    for action, extra in [
+        ("approve", {}),
+        ("merge", {"into": hale.id, f"revision-{hale.id}": "1"}),
+    ]:
+        response = mo.post(
+            f"{page}/{action}", data={"csrf_token": token, "version": "1", "revision": "1", **extra}
+        )
+        assert response.status_code == 403
+        assert "you cannot approve or merge your own submission" in main_text(response)
+    assert store.get_submission(mine.ref).status == "pending"
+    ann = signed_in_client(app, store, "ann", "moderator")
+    status, _ = open_and_post(ann, page, f"{page}/approve")
+    assert status == 303 and store.get_submission(mine.ref).decided_by == "user:ann"
+
+
+def test_approving_a_closed_report_archives_the_asset(
+    app: Flask, mo: FlaskClient, store: Store, hale: Asset
+) -> None:
+    problem, _ = store.submit_change(hale.id, changes={}, problem="closed", submitter=RESIDENT)
+    assert hale.id in nearby_ids(app.test_client(), HALE)
+    status, _ = open_and_post(mo, f"/moderate/{problem.ref}", f"/moderate/{problem.ref}/approve")
+    assert status == 303
+    assert store.get_asset(hale.id).status == "archived"
+    assert hale.id not in nearby_ids(app.test_client(), HALE)
+
+
+def test_actions_need_the_csrf_token_and_a_version(
+    mo: FlaskClient, store: Store, taxonomy: Taxonomy
+) -> None:
+    sub = submit_new(store, taxonomy)
+    page = f"/moderate/{sub.ref}"
+    for action in ("approve", "reject", "merge", "edit"):
+        assert mo.post(f"{page}/{action}", data={"version": "1", "reason": "x"}).status_code == 400
+        forged = {"csrf_token": "forged", "version": "1", "revision": "1", "reason": "x"}
+        assert mo.post(f"{page}/{action}", data=forged).status_code == 400
+    no_version = mo.post(f"{page}/approve", data={"csrf_token": csrf(mo, "/moderate")})
+    assert no_version.status_code == 400
+    assert store.get_submission(sub.ref).version == 1
+    assert store.count_revisions() == 1
+
+
+def test_unknown_reference_is_404(mo: FlaskClient) -> None:
+    assert mo.get("/moderate/AM-0000-0000").status_code == 404
+
+
+def test_moderation_pages_are_for_moderators_only(
+    app: Flask, store: Store, taxonomy: Taxonomy
+) -> None:
+    sub = submit_new(store, taxonomy)
+    anonymous = app.test_client()
+    for path in ("/moderate", f"/moderate/{sub.ref}", f"/moderate/{sub.ref}/edit"):
+        assert anonymous.get(path).status_code == 302
+    assert anonymous.post(f"/moderate/{sub.ref}/approve").status_code in {302, 400}
+    commissioner = signed_in_client(app, store, "cara", "commissioner")
+    for path in ("/moderate", f"/moderate/{sub.ref}", f"/moderate/{sub.ref}/edit"):
+        response = commissioner.get(path)
+        assert response.status_code == 403
+        assert CANARY_EMAIL not in response.get_data(as_text=True)
+    token = csrf(commissioner, "/")
+    response = commissioner.post(
+        f"/moderate/{sub.ref}/approve", data={"csrf_token": token, "version": "1", "revision": "1"}
+    )
+    assert response.status_code == 403
+    assert store.get_submission(sub.ref).status == "pending"
+
+
+def test_export_rows_match_published_assets(
+    mo: FlaskClient, store: Store, taxonomy: Taxonomy, hale: Asset, tmp_path: Path
+) -> None:
+    approved = submit_new(store, taxonomy)
+    pending = submit_new(store, taxonomy, {**KNIT_GROUP, "name": "Still waiting"})
+    open_and_post(mo, f"/moderate/{approved.ref}", f"/moderate/{approved.ref}/approve")
+    out = tmp_path / "assets.csv"
+    export_assets(store, "csv", out)
+    with out.open(encoding="utf-8-sig") as f:  # the export starts with a BOM, for Excel
+        ids = {row["id"] for row in csv.DictReader(f)}
+    assert ids == {hale.id, approved.asset_id}
+    assert pending.asset_id not in ids
+
+
+def test_a_change_to_the_merge_target_since_opening_is_a_conflict(
+    mo: FlaskClient, store: Store, taxonomy: Taxonomy, hale: Asset
+) -> None:
+    sub = submit_new(store, taxonomy, {**HALE, "name": "Hale library", "phone": "0161 912 5920"})
+    page = f"/moderate/{sub.ref}"
+    html = mo.get(page).get_data(as_text=True)
+    store.update_asset(hale.id, {"phone": "0161 912 0000"}, author="user:ann", reason="rang")
+    data = {**form_fields(html, f"{page}/merge"), "into": hale.id}
+    response = mo.post(f"{page}/merge", data=data)
+    assert response.status_code == 409
+    text = main_text(response)
+    assert "Your merge was not saved" in text
+    assert "Latest change to Hale Library Revision 2: update by user:ann" in text
+    assert store.get_submission(sub.ref).status == "pending"
+    assert store.get_asset(hale.id).phone == "0161 912 0000"
