@@ -1,0 +1,160 @@
+"""The published Trafford JSAA in headless Chromium: every area drawn offline, layers, axe.
+
+The release is the Trafford demo run (tests/maps/jsaa_demo.py) published into a temporary
+maps folder, served by the app at /maps/ like the shipped one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from assetmap.analysis.jsaa import JsaaResult
+from assetmap.settings import Settings
+from assetmap.store import Store
+from assetmap.web.app import create_app
+from tests.browser.conftest import TIMEOUT_MS, PageWatch
+from tests.browser.test_map_page import describe, run_axe
+from tests.maps.jsaa_demo import RELEASE_DATE, TRAFFORD_AREAS, demo_result, publish_demo
+from tests.web.staff import PASSWORD, add_user
+
+pytestmark = pytest.mark.browser
+
+RELEASE = f"/maps/trafford/{RELEASE_DATE}"
+
+
+@pytest.fixture(scope="module")
+def published_root(tmp_path_factory: pytest.TempPathFactory, chromium_path: str) -> Path:
+    root = tmp_path_factory.mktemp("published") / "maps"
+    publish_demo(root)
+    return root
+
+
+@pytest.fixture
+def store_url(tmp_path: Path) -> str:
+    """The pages read files, not the store (one backend is enough), except /jsaa's sign-in."""
+    return f"sqlite:///{tmp_path / 'assetmap.db'}"
+
+
+@pytest.fixture
+def app(settings: Settings, store: Store, published_root: Path) -> Flask:
+    return create_app(replace(settings, maps_path=published_root), store=store)
+
+
+@pytest.fixture(scope="module")
+def trafford() -> JsaaResult:
+    return demo_result()
+
+
+def wait_for_areas(watch: PageWatch) -> None:
+    watch.page.wait_for_function(
+        "n => document.documentElement.getAttribute('data-am-ready') === String(n)",
+        arg=TRAFFORD_AREAS,
+        timeout=TIMEOUT_MS,
+    )
+
+
+def test_the_gap_map_draws_every_area_with_no_request_off_the_host(
+    watch: PageWatch, trafford: JsaaResult
+) -> None:
+    watch.goto(f"{RELEASE}/map-gap.html")
+    wait_for_areas(watch)
+    page = watch.page
+    assert page.locator("path.am-area").count() == TRAFFORD_AREAS
+    codes = page.eval_on_selector_all(
+        "path.am-area", "els => els.map(e => e.getAttribute('data-area-code'))"
+    )
+    assert sorted(codes) == sorted(trafford.areas["area_code"])
+    priority = len(trafford.summary["priority_areas"])
+    assert page.locator("path.am-priority").count() == 2 * priority  # halo and outline
+    assert page.locator("table.app-area-table tbody tr").count() == TRAFFORD_AREAS
+    assert page.locator("table.app-area-table tbody tr.app-row--priority").count() == priority
+    # The legend moved into the map, with the classes, unit and priority key.
+    legend = page.locator(".am-legend.leaflet-control")
+    assert "Gap score" in legend.inner_text()
+    assert f"Priority area ({priority})" in legend.inner_text()
+    watch.assert_clean()
+
+
+def test_an_area_tooltip_gives_its_name_code_and_value(
+    watch: PageWatch, trafford: JsaaResult
+) -> None:
+    watch.goto(f"{RELEASE}/map-imd_score.html")
+    wait_for_areas(watch)
+    row = trafford.areas.sort_values("imd_score").iloc[-1]
+    area = watch.page.locator(f'path.am-area[data-area-code="{row["area_code"]}"]')
+    area.hover(force=True)
+    tip = watch.page.locator(".leaflet-tooltip .am-area-tip")
+    tip.wait_for()
+    text = tip.inner_text()
+    assert row["area_name"] in text and row["area_code"] in text
+    assert f"IMD 2019 score: {row['imd_score']:,.1f}" in text
+    watch.assert_clean()
+
+
+def test_the_layer_control_switches_an_asset_layer(watch: PageWatch, trafford: JsaaResult) -> None:
+    watch.goto(f"{RELEASE}/map-gap.html")
+    wait_for_areas(watch)
+    page = watch.page
+    libraries = int((trafford.assets["category"] == "library").sum())
+    assert libraries > 0
+    markers = page.locator("path.am-marker--library")
+    assert markers.count() == libraries
+    switch = page.get_by_label(re.compile(rf"^\s*Library \({libraries}\)$"))
+    switch.uncheck()
+    assert markers.count() == 0
+    assert page.locator("path.am-area").count() == TRAFFORD_AREAS  # the rest stays
+    switch.check()
+    assert markers.count() == libraries
+    watch.assert_clean()
+
+
+def test_the_release_index_and_report_render(watch: PageWatch) -> None:
+    watch.goto("/maps/")
+    watch.page.get_by_role("link", name="Every release of").first.click()
+    watch.page.wait_for_url("**/maps/trafford/index.html")
+    watch.page.get_by_role("link", name="23 November 2026", exact=True).click()
+    watch.page.wait_for_url(f"**{RELEASE}/index.html")
+    watch.page.get_by_role("link", name="The assessment report").click()
+    watch.page.wait_for_url(f"**{RELEASE}/report.html")
+    images = watch.page.locator("img.app-figure__image")
+    assert images.count() >= 12
+    widths = images.evaluate_all("els => els.map(e => e.naturalWidth)")
+    assert all(w > 100 for w in widths), "every chart loaded"
+    watch.assert_clean()
+
+
+def sign_in_to_jsaa(watch: PageWatch, store: Store) -> None:
+    add_user(store, "cara", "commissioner")
+    page = watch.page
+    watch.goto("/jsaa/new")
+    assert "/login?next=" in page.url
+    page.get_by_label("Username").fill("cara")
+    page.get_by_label("Password").fill(PASSWORD)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign in").click()
+    assert page.url.endswith("/jsaa/new")
+
+
+@pytest.mark.parametrize("page_name", ["report", "map", "jsaa form", "jsaa form errors"])
+def test_no_serious_accessibility_violations(
+    watch: PageWatch, store: Store, page_name: str
+) -> None:
+    if page_name == "report":
+        watch.goto(f"{RELEASE}/report.html")
+    elif page_name == "map":
+        watch.goto(f"{RELEASE}/map-gap.html")
+        wait_for_areas(watch)
+    else:
+        sign_in_to_jsaa(watch, store)
+        if page_name == "jsaa form errors":
+            with watch.page.expect_navigation():
+                watch.page.get_by_role("button", name="Continue").click()
+            assert watch.page.locator(".govuk-error-summary").count() == 1
+    violations = run_axe(watch)
+    assert violations == [], describe(violations)
+    watch.assert_clean()

@@ -1,0 +1,160 @@
+"""The JSAA site of the Trafford demo: report content, charts and their data, provenance."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from assetmap.analysis.jsaa import METHOD, JsaaResult
+from tests.maps.html_tables import html_tables, page_text
+from tests.maps.jsaa_demo import TRAFFORD_AREAS
+
+OWN_PAGES = ("index.html", "report.html")
+
+
+def read(site: Path, name: str) -> str:
+    return (site / name).read_text(encoding="utf-8")
+
+
+def test_the_site_has_every_output_and_provenance_hashes_them_all(site: Path) -> None:
+    files = {p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file()}
+    for name in (
+        "index.html",
+        "report.html",
+        "map-gap.html",
+        "map-gap.js",
+        "map-need.html",
+        "map-access.html",
+        "areas.csv",
+        "areas.gpkg",
+        "summary.json",
+        "validation.json",
+        "provenance.json",
+        "config.toml",
+        "charts/gap-map.png",
+        "charts/provision-ratio.svg",
+        "charts/need-access.svg",
+        "charts/deciles-library.svg",
+        "vendor/leaflet/leaflet.js",
+        "vendor/leaflet/LICENSE",
+        "vendor/assetmap/assetmap.css",
+        "assets/jsaa.css",
+    ):
+        assert name in files, name
+    provenance = json.loads(read(site, "provenance.json"))
+    assert set(provenance["outputs"]) == files - {"provenance.json"}
+    for name, digest in provenance["outputs"].items():
+        assert hashlib.sha256((site / name).read_bytes()).hexdigest() == digest, name
+    config = (site / "config.toml").read_bytes()
+    assert hashlib.sha256(config).hexdigest() == provenance["config"]["sha256"]
+
+
+def test_every_page_records_the_config_hash(site: Path, trafford: JsaaResult) -> None:
+    for page in site.glob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        assert f'<meta name="assetmap:config-sha256" content="{trafford.config.sha256}">' in html
+        assert 'href="provenance.json"' in html, page.name
+
+
+def test_report_states_the_method(site: Path) -> None:
+    text = page_text(read(site, "report.html"))
+    for paragraph in METHOD.strip().split("\n\n"):
+        assert " ".join(paragraph.split()) in text, paragraph[:60]
+
+
+def test_report_lists_every_source_and_licence(site: Path, trafford: JsaaResult) -> None:
+    text = page_text(read(site, "report.html"))
+    for item in trafford.provenance["inputs"]:
+        if item["role"] == "assets":
+            for line in [*item["sources"], *item["licences"]]:
+                assert " ".join(line.split()) in text, line
+        else:
+            assert item["source"] in text and item["licence"] in text, item["role"]
+    assert "Open Government Licence v3.0" in text
+
+
+def test_priority_table_equals_summary_json(site: Path) -> None:
+    summary = json.loads(read(site, "summary.json"))
+    rows = html_tables(read(site, "report.html"))["priority-table"][1:]
+    expected = summary["priority_areas"]
+    assert len(rows) == len(expected) == summary["totals"]["priority_areas"] > 0
+    for row, want in zip(rows, expected, strict=True):
+        rank, name, code, population, need, access, gap, reasons = row
+        assert (int(rank), name, code) == (want["rank"], want["area_name"], want["area_code"])
+        assert population == f"{want['population']:,}"
+        assert need == f"{want['need_percentile']:.1f}"
+        assert access == f"{want['access_percentile']:.1f}"
+        assert gap == f"{want['gap_score']:.1f}"
+        for reason in want["reasons"]:
+            assert reason in reasons
+
+
+def test_decile_chart_data_equals_an_independent_groupby(site: Path) -> None:
+    areas = pd.read_csv(site / "areas.csv")
+    summary = json.loads(read(site, "summary.json"))
+    tables = html_tables(read(site, "report.html"))
+    groups = areas.groupby("imd_decile")
+    for category in summary["categories"]:
+        cid = category["id"]
+        counts = groups[f"count_{cid}"].sum()
+        population = groups["population"].sum()
+        rows = tables[f"data-deciles-{cid}"]
+        assert rows[0] == ["Decile", "Areas", "Residents", "Assets", "Per 1,000 residents"]
+        assert [int(r[0]) for r in rows[1:]] == list(counts.index)
+        for decile, n_areas, residents, assets, rate in rows[1:]:
+            d = int(decile)
+            assert int(n_areas) == int((areas["imd_decile"] == d).sum())
+            assert int(residents.replace(",", "")) == population[d]
+            assert int(assets) == counts[d]
+            assert float(rate) == pytest.approx(counts[d] * 1000 / population[d], abs=5e-4)
+
+
+def test_every_chart_has_a_caption_alt_text_and_a_data_table(site: Path) -> None:
+    html = read(site, "report.html")
+    figures = re.findall(r"<figure.*?</figure>", html, re.S)
+    assert len(figures) >= 12  # gap map, provision ratio, need/access, 9 categories
+    for figure in figures:
+        src = re.search(r'<img class="app-figure__image" src="([^"]+)" alt="([^"]+)"', figure)
+        assert src, figure[:200]
+        assert (site / src.group(1)).is_file()
+        assert len(src.group(2)) > 40
+        assert re.search(r"<figcaption[^>]*>[^<]{40,}</figcaption>", figure)
+        assert '<table class="govuk-table app-chart-table"' in figure
+
+
+def test_report_summary_and_ranked_maps(site: Path, trafford: JsaaResult) -> None:
+    html = read(site, "report.html")
+    text = page_text(html)
+    assert f"of {TRAFFORD_AREAS} areas are priority areas" in text
+    categories = html_tables(html)["categories-table"][1:]
+    assert [r[0] for r in categories] == [c["label"] for c in trafford.summary["categories"]]
+    for name in ("map-gap.html", "map-need.html", "map-access.html", "map-imd_score.html"):
+        assert f'href="{name}"' in html
+    index = read(site, "index.html")
+    for name in ("report.html", "map-gap.html", "areas.csv", "areas.gpkg", "provenance.json"):
+        assert f'href="{name}"' in index
+
+
+def test_pages_load_nothing_from_another_site(site: Path) -> None:
+    own = [site / n for n in OWN_PAGES] + list(site.glob("map-*"))
+    for path in [*own, site / "assets" / "jsaa.css"]:
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", text), path.name
+        assert "cdn." not in text and "@import" not in text, path.name
+        if path.suffix == ".html":
+            # No inline script or style: the pages run under script-src/style-src 'self'.
+            assert not re.search(r"<script(?![^>]*\bsrc=)", text), path.name
+            assert "<style" not in text and " style=" not in text, path.name
+
+
+def test_charts_are_the_same_bytes_for_the_same_numbers(site: Path, trafford: JsaaResult) -> None:
+    from assetmap.maps.charts import decile_charts
+
+    again = {c.filename: c.content for c in decile_charts(trafford.summary)}
+    for name, content in again.items():
+        assert (site / name).read_bytes() == content, name

@@ -1,0 +1,145 @@
+"""Publishing: dated static releases under maps/<slug>/, the index pages, and the CLI."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from assetmap.analysis.jsaa import JsaaResult
+from assetmap.cli import cli
+from assetmap.domain.errors import Conflict, ValidationError
+from assetmap.domain.taxonomy import Taxonomy
+from assetmap.maps.publish import list_releases, publish_release, write_indexes
+from assetmap.store import open_store
+from tests.maps.html_tables import html_tables
+from tests.maps.jsaa_demo import CONFIG, RELEASE_DATE, load_demo_assets
+
+
+@pytest.fixture(scope="module")
+def published(
+    tmp_path_factory: pytest.TempPathFactory,
+    trafford: JsaaResult,
+    taxonomy: Taxonomy,
+    vendor_dir: Path,
+) -> Path:
+    root = tmp_path_factory.mktemp("maps")
+    publish_release(trafford, root, taxonomy=taxonomy, vendor_dir=vendor_dir, on=RELEASE_DATE)
+    return root
+
+
+def test_a_release_is_the_whole_site_under_slug_and_date(published: Path) -> None:
+    release = published / "trafford" / RELEASE_DATE
+    for name in (
+        "index.html",
+        "report.html",
+        "map-gap.html",
+        "areas.csv",
+        "provenance.json",
+        "vendor/leaflet/leaflet.js",
+        "charts/gap-map.png",
+    ):
+        assert (release / name).is_file(), name
+    assert not list(published.rglob(".*")), "no hidden staging folder is left"
+
+
+def test_index_pages_list_the_releases(published: Path) -> None:
+    top = (published / "index.html").read_text(encoding="utf-8")
+    assert 'href="trafford/index.html"' in top
+    assert f'href="trafford/{RELEASE_DATE}/report.html"' in top
+    assert 'href="_site/vendor/assetmap/assetmap.css"' in top
+    assert (published / "_site" / "assets" / "jsaa.css").is_file()
+    slug = (published / "trafford" / "index.html").read_text(encoding="utf-8")
+    rows = [r for t in html_tables(slug).values() for r in t[1:]]
+    assert rows[0][0] == "23 November 2026"
+    assert f'href="{RELEASE_DATE}/map-gap.html"' in slug
+    assert f"/maps/trafford/{RELEASE_DATE}/map-gap.html" in slug  # the embed snippet
+    assert 'href="../_site/vendor/assetmap/assetmap.css"' in slug
+
+
+def test_publishing_the_same_day_again_needs_replace(
+    published: Path, tmp_path: Path, trafford: JsaaResult, taxonomy: Taxonomy, vendor_dir: Path
+) -> None:
+    root = tmp_path / "maps"
+    shutil.copytree(published, root)
+    with pytest.raises(Conflict, match="--replace"):
+        publish_release(trafford, root, taxonomy=taxonomy, vendor_dir=vendor_dir, on=RELEASE_DATE)
+    marker = root / "trafford" / RELEASE_DATE / "stale.txt"
+    marker.write_text("from the release that is replaced")
+    publish_release(
+        trafford, root, taxonomy=taxonomy, vendor_dir=vendor_dir, on=RELEASE_DATE, replace=True
+    )
+    assert not marker.exists()
+    publish_release(trafford, root, taxonomy=taxonomy, vendor_dir=vendor_dir, on="2027-01-05")
+    dates = [r.date for r in list_releases(root)["trafford"]]
+    assert dates == ["2027-01-05", RELEASE_DATE]
+    assert not list(root.rglob(".*"))
+
+
+def test_an_unfinished_release_is_never_listed(
+    published: Path, tmp_path: Path, vendor_dir: Path
+) -> None:
+    root = tmp_path / "maps"
+    shutil.copytree(published, root)
+    # A publish that died half-way: a hidden staging folder, and a dated folder with no data.
+    (root / "trafford" / ".2027-02-01.incoming-1234").mkdir()
+    (root / "trafford" / "2027-02-02").mkdir()
+    write_indexes(root, vendor_dir=vendor_dir)
+    assert [r.date for r in list_releases(root)["trafford"]] == [RELEASE_DATE]
+    assert "2027-02" not in (root / "trafford" / "index.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("slug", "on", "field"),
+    [
+        ("Trafford Council", None, "slug"),
+        ("../up", None, "slug"),
+        ("trafford", "2026-02-30", "date"),
+        ("trafford", "23/11/2026", "date"),
+    ],
+)
+def test_slug_and_date_are_checked(
+    tmp_path: Path,
+    trafford: JsaaResult,
+    taxonomy: Taxonomy,
+    vendor_dir: Path,
+    slug: str,
+    on: str | None,
+    field: str,
+) -> None:
+    with pytest.raises(ValidationError) as err:
+        publish_release(
+            trafford, tmp_path, taxonomy=taxonomy, vendor_dir=vendor_dir, slug=slug, on=on
+        )
+    assert err.value.field == field
+    assert not list(tmp_path.iterdir())
+
+
+def test_cli_publish_writes_a_release(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    store = open_store(url)
+    try:
+        load_demo_assets(store)
+    finally:
+        store.close()
+    root = tmp_path / "maps"
+    args = [
+        "--db",
+        url,
+        "jsaa",
+        "publish",
+        str(CONFIG),
+        "--maps-dir",
+        str(root),
+        "--date",
+        "2026-12-01",
+        "--no-progress",
+    ]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert f"published {root / 'trafford' / '2026-12-01'}" in result.output
+    assert (root / "trafford" / "2026-12-01" / "report.html").is_file()
+    again = CliRunner().invoke(cli, args)
+    assert again.exit_code != 0 and isinstance(again.exception, Conflict)
