@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-$(VENDOR_STAMP): web/package.json web/package-lock.json scripts/vendor_assets.py web/static/scss/assetmap.scss
+$(VENDOR_STAMP): web/package.json web/package-lock.json scripts/vendor_assets.py $(wildcard web/static/scss/*.scss)
 	cd web && npm ci --no-audit --no-fund --loglevel=error
 	$(PYTHON) scripts/vendor_assets.py
 	touch $(VENDOR_STAMP)
@@ -38,15 +38,20 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
+# Two workers: the suite is I/O- and browser-bound; CI machines have 2 cores.
+TEST_WORKERS ?= 2
 test-only:
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 test: setup
 	bash scripts/system_deps.sh
 	$(MAKE) lint typecheck test-only
 
+# Benchmarks print their tables (not part of `make test`): one line each, with its own
+# arguments, e.g. `make bench NEARBY_BENCH_ARGS=--quick`.
+NEARBY_BENCH_ARGS ?=
 bench: setup
-	$(BIN)/assetmap bench --help
+	$(BIN)/python tests/benchmarks/bench_nearby.py $(NEARBY_BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) web/node_modules web/static/vendor instance

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -288,7 +290,12 @@ def serve(
         return
     from assetmap.web import create_app
 
-    app = create_app(ctx.settings, store=ctx.store)
+    settings = ctx.settings
+    if "ASSETMAP_SECURE_COOKIES" not in os.environ:
+        # The development server speaks plain http, over which a browser never sends a
+        # Secure cookie back: staff could not stay signed in (and forms would fail CSRF).
+        settings = replace(settings, secure_cookies=False)
+    app = create_app(settings, store=ctx.store)
     app.run(host=host, port=port, debug=debug, threaded=True)
 
 
@@ -358,6 +365,24 @@ def users_list(ctx: Context) -> None:
         click.echo(f"{user.username}\t{user.role}\t{user.display_name}{state}")
 
 
+@cli.command("forget-submitters")
+@click.option(
+    "--days",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Keep details this many days after the decision (default 365, as the form promises).",
+)
+@pass_ctx
+def forget_submitters_command(ctx: Context, days: int | None) -> None:
+    """Delete submitters' names, emails and address hashes once a decision is old enough."""
+    from assetmap.services.submitting import SUBMITTER_DETAILS_KEPT_DAYS, forget_submitters
+
+    keep = SUBMITTER_DETAILS_KEPT_DAYS if days is None else days
+    cleared = forget_submitters(ctx.store, keep_days=keep)
+    noun = "submission" if cleared == 1 else "submissions"
+    click.echo(f"cleared submitter details from {cleared} {noun} decided over {keep} days ago")
+
+
 @cli.command("migrate-store")
 @click.option("--from", "source_url", required=True, help="Source store URL.")
 @click.option("--to", "target_url", required=True, help="Target store URL (must be empty).")
@@ -384,26 +409,18 @@ def jsaa() -> None:
     """Joint Strategic Assets Assessment: community assets set against needs, per area."""
 
 
-@jsaa.command("run")
-@click.argument("config", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    required=True,
-    help="Folder for areas.csv, areas.gpkg, summary.json, validation.json, provenance.json.",
-)
-@click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
-@pass_ctx
-def jsaa_run(ctx: Context, config: Path, out_dir: Path, no_progress: bool) -> None:
-    """Run the assessment a config (TOML) describes on the store's published assets."""
+def _jsaa_with_progress(
+    ctx: Context, config: Path, no_progress: bool, write: Any
+) -> tuple[Any, Any]:
+    """Load a config, run it with a progress bar, then ``write(result, on_step)``."""
     from tqdm import tqdm
 
-    from assetmap.analysis.jsaa import WRITE_STEPS, load_config, run_jsaa, run_steps, write_outputs
+    from assetmap.analysis.jsaa import WRITE_STEPS, load_config, run_jsaa, run_steps
+    from assetmap.maps.report import site_steps
 
     taxonomy = load_taxonomy(ctx.settings.taxonomy_path)
     cfg = load_config(config, taxonomy)
-    total = len(run_steps(cfg)) + len(WRITE_STEPS)
+    total = len(run_steps(cfg)) + len(WRITE_STEPS) + len(site_steps(cfg))
     with tqdm(total=total, desc="jsaa", unit="step", disable=no_progress) as bar:
 
         def on_step(name: str) -> None:
@@ -411,7 +428,7 @@ def jsaa_run(ctx: Context, config: Path, out_dir: Path, no_progress: bool) -> No
             bar.update()
 
         result = run_jsaa(cfg, ctx.store, taxonomy=taxonomy, on_step=on_step)
-        written = write_outputs(result, out_dir, on_step=on_step)
+        written = write(result, taxonomy, on_step)
     totals = result.summary["totals"]
     for issue in result.report.of_level("warning"):
         click.echo(str(issue))
@@ -419,8 +436,77 @@ def jsaa_run(ctx: Context, config: Path, out_dir: Path, no_progress: bool) -> No
         f"{cfg.title}: {totals['areas']} areas, {totals['assets']} assets, "
         f"{totals['priority_areas']} priority areas (config sha256 {cfg.sha256[:12]})"
     )
-    for name in written:
+    return result, written
+
+
+@jsaa.command("run")
+@click.argument("config", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder for the per-area table (CSV, GeoPackage), summary, provenance, maps, "
+    "charts, report.html and index.html.",
+)
+@click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+@pass_ctx
+def jsaa_run(ctx: Context, config: Path, out_dir: Path, no_progress: bool) -> None:
+    """Run the assessment a config (TOML) describes: table, maps, charts and report."""
+    from assetmap.maps.report import default_vendor_dir, write_site
+
+    def write(result: Any, taxonomy: Any, on_step: Any) -> Any:
+        return write_site(
+            result, out_dir, taxonomy=taxonomy, vendor_dir=default_vendor_dir(), on_step=on_step
+        )
+
+    _result, written = _jsaa_with_progress(ctx, config, no_progress, write)
+    for name in ("areas.csv", "areas.gpkg", "summary.json", "provenance.json", "report.html"):
         click.echo(f"wrote {out_dir / name}")
+    click.echo(f"wrote {len(written)} files in all; start at {out_dir / 'index.html'}")
+
+
+@jsaa.command("publish")
+@click.argument("config", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--slug", help="Folder under maps/ (default: the config's assessment.slug).")
+@click.option("--date", "on", help="Release date, YYYY-MM-DD (default: today).")
+@click.option("--replace", is_flag=True, help="Replace a release already published that day.")
+@click.option(
+    "--maps-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The published maps folder (default: maps/ in the repository, served at /maps/).",
+)
+@click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+@pass_ctx
+def jsaa_publish(
+    ctx: Context,
+    config: Path,
+    slug: str | None,
+    on: str | None,
+    replace: bool,
+    maps_dir: Path | None,
+    no_progress: bool,
+) -> None:
+    """Run an assessment and publish it as the static release maps/<slug>/<YYYY-MM-DD>/."""
+    from assetmap.maps.publish import publish_release
+    from assetmap.maps.report import default_vendor_dir
+
+    root = maps_dir or ctx.settings.maps_path
+
+    def write(result: Any, taxonomy: Any, on_step: Any) -> Any:
+        return publish_release(
+            result,
+            root,
+            taxonomy=taxonomy,
+            vendor_dir=default_vendor_dir(),
+            slug=slug,
+            on=on,
+            replace=replace,
+            on_step=on_step,
+        )
+
+    _result, release = _jsaa_with_progress(ctx, config, no_progress, write)
+    click.echo(f"published {release.path} (listed in {root / 'index.html'})")
 
 
 def main() -> None:

@@ -37,6 +37,14 @@ class Settings:
     stale_after_days: int = 365
     # How many reverse proxies stand in front of the app; X-Forwarded-* is trusted only then.
     trusted_proxies: int = 0
+    # Mark the session and sign-in cookies Secure (sent over HTTPS only). Keep it on wherever
+    # the app is reached over HTTPS; `assetmap serve` without --production (plain http on
+    # 127.0.0.1, as `make run` starts it) turns it off unless ASSETMAP_SECURE_COOKIES is set.
+    secure_cookies: bool = True
+    # Resident submissions accepted per client address per hour and per email address per
+    # day, counted from stored rows (0 turns a limit off, e.g. for a load test).
+    submissions_per_client_per_hour: int = 10
+    submissions_per_email_per_day: int = 5
     testing: bool = False
 
     @classmethod
@@ -62,6 +70,17 @@ class Settings:
             values["trusted_proxies"] = int(env["ASSETMAP_TRUSTED_PROXIES"])
         if "ASSETMAP_STALE_AFTER_DAYS" in env:
             values["stale_after_days"] = int(env["ASSETMAP_STALE_AFTER_DAYS"])
+        if "ASSETMAP_SECURE_COOKIES" in env:
+            secure = env["ASSETMAP_SECURE_COOKIES"].lower()
+            values["secure_cookies"] = secure in {"1", "true", "yes"}
+        if "ASSETMAP_SUBMISSIONS_PER_CLIENT_PER_HOUR" in env:
+            values["submissions_per_client_per_hour"] = int(
+                env["ASSETMAP_SUBMISSIONS_PER_CLIENT_PER_HOUR"]
+            )
+        if "ASSETMAP_SUBMISSIONS_PER_EMAIL_PER_DAY" in env:
+            values["submissions_per_email_per_day"] = int(
+                env["ASSETMAP_SUBMISSIONS_PER_EMAIL_PER_DAY"]
+            )
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 

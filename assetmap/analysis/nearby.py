@@ -639,6 +639,33 @@ def _distance_fields(distance_m: float) -> dict[str, Any]:
     }
 
 
+def describe_hit(
+    hit: NearbyHit, *, taxonomy: Taxonomy, today: date, stale_after_days: int
+) -> dict[str, Any]:
+    """One search result as JSON: :func:`describe_asset` plus its distance from the origin.
+
+    Parameters
+    ----------
+    hit : NearbyHit
+        An asset and its geodesic distance from the search origin, metres.
+    taxonomy, today, stale_after_days
+        As for :func:`describe_asset`.
+
+    Returns
+    -------
+    dict
+        ``id, name, category, category_label``, then ``distance_m`` (0.1 m),
+        ``distance_miles`` (0.01 mi), ``walking_minutes`` and ``walking_label``, then the
+        rest of :func:`describe_asset`.
+    """
+    record = describe_asset(
+        hit.asset, taxonomy=taxonomy, today=today, stale_after_days=stale_after_days
+    )
+    # Distance reads best straight after the name and category.
+    head = {key: record.pop(key) for key in ("id", "name", "category", "category_label")}
+    return {**head, **_distance_fields(hit.distance_m), **record}
+
+
 def matches_filters(asset: Asset, query: NearbyQuery) -> bool:
     """Whether an asset passes the query's text, cost, access and audience filters.
 
@@ -797,15 +824,10 @@ def search_nearby(
 
     def page(ranked: list[tuple[RankKey, NearbyHit]]) -> list[dict[str, Any]]:
         ranked.sort(key=lambda pair: pair[0])
-        out = []
-        for _, hit in ranked[query.offset : query.offset + query.limit]:
-            record = describe_asset(
-                hit.asset, taxonomy=taxonomy, today=today, stale_after_days=stale_after_days
-            )
-            # Distance reads best straight after the name and category.
-            head = {key: record.pop(key) for key in ("id", "name", "category", "category_label")}
-            out.append({**head, **_distance_fields(hit.distance_m), **record})
-        return out
+        return [
+            describe_hit(hit, taxonomy=taxonomy, today=today, stale_after_days=stale_after_days)
+            for _, hit in ranked[query.offset : query.offset + query.limit]
+        ]
 
     return NearbyResult(
         query=query.to_dict(),

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from assetmap.maps.assets import AssetMap, asset_feature, assets_map
-from assetmap.maps.embed import MapParts, map_parts
+from assetmap.maps.embed import MapParts, map_parts, standalone_map_parts
+from assetmap.maps.nearby import distance_text, handout_map, nearby_map, result_feature
 from assetmap.maps.resources import (
     CDN_ORIGINS,
     LEAFLET_VERSION,
@@ -20,7 +21,12 @@ __all__ = [
     "MapParts",
     "asset_feature",
     "assets_map",
+    "distance_text",
+    "handout_map",
     "map_parts",
+    "nearby_map",
     "resource_urls",
+    "result_feature",
+    "standalone_map_parts",
     "use_resources",
 ]

@@ -89,6 +89,8 @@ function %(name)s(feature, layer, category) {
     box.className = "am-popup";
     line(box, p.name, "am-popup__name");
     line(box, category, "am-popup__category");
+    line(box, p.distance, "am-popup__distance");
+    line(box, p.note, "am-popup__note");
     line(box, [p.address, p.postcode].filter(Boolean).join(", "));
     if (p.phone) { line(box, "Phone: " + p.phone); }
     if (typeof p.website === "string" && /^https?:\\/\\/[^\\s]+$/i.test(p.website)) {
@@ -144,15 +146,27 @@ class _PopupBinder(VerbatimMacro):
 
 
 class _CategoryPoints(VerbatimMacro):
-    """One category's assets: a GeoJSON FeatureCollection drawn as circle markers."""
+    """One category's assets: a GeoJSON FeatureCollection drawn as circle markers.
+
+    ``modifier`` adds a class (``am-marker--<modifier>``) and ``style`` overrides the circle
+    options, for a set of markers drawn differently (such as hours unknown on the nearby map).
+    """
 
     def __init__(
-        self, category: Category, features: list[dict[str, Any]], binder: _PopupBinder
+        self,
+        category: Category,
+        features: list[dict[str, Any]],
+        binder: _PopupBinder,
+        *,
+        modifier: str = "",
+        style: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
         self.category = category
         self.features = features
         self.binder = binder
+        self.modifier = modifier
+        self.style = style or {}
 
     def script_js(self) -> str:
         name = self.get_name()
@@ -163,7 +177,10 @@ class _CategoryPoints(VerbatimMacro):
             "fillColor": self.category.colour,
             "fillOpacity": 0.9,
             "className": f"am-marker am-marker--{self.category.id}",
+            **self.style,
         }
+        if self.modifier:
+            style["className"] += f" am-marker--{self.modifier}"
         collection = {"type": "FeatureCollection", "features": self.features}
         return (
             f"var {name}_data = {script_json(collection)};\n"
@@ -177,11 +194,18 @@ class _CategoryPoints(VerbatimMacro):
 
 
 class _Legend(VerbatimMacro):
-    """A Leaflet control listing each category shown: colour swatch, label and count."""
+    """A Leaflet control listing each category shown: colour swatch, label and count.
 
-    def __init__(self, entries: Sequence[tuple[Category, int]]) -> None:
+    ``keys`` adds rows after the categories as (SVG symbol built by this package, plain-text
+    label), for other symbols a map draws.
+    """
+
+    def __init__(
+        self, entries: Sequence[tuple[Category, int]], keys: Sequence[tuple[str, str]] = ()
+    ) -> None:
         super().__init__()
         self.entries = list(entries)
+        self.keys = list(keys)
 
     def body_html(self) -> str:
         items = []
@@ -192,6 +216,8 @@ class _Legend(VerbatimMacro):
                 f' stroke="{OUTLINE}" stroke-width="1"/></svg>'
             )
             items.append(f"<li>{swatch}<span>{html_text(category.label)} ({count})</span></li>")
+        for symbol, label in self.keys:
+            items.append(f"<li>{symbol}<span>{html_text(label)}</span></li>")
         # A disclosure, so a long legend folds away instead of scrolling or covering the map.
         return (
             f'<details class="am-legend" id="{self.get_name()}" open>'

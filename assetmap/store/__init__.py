@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from assetmap.domain.errors import ValidationError
 from assetmap.store.base import BatchOutcome, NearbyHit
-from assetmap.store.submissions import SubmissionsSql
+from assetmap.store.jobs import JobsSql
 
-# The whole contract: assets, people and submissions; both backends implement it unchanged.
-Store = SubmissionsSql
+# The whole contract: assets, people, submissions and background jobs; both backends
+# implement it unchanged.
+Store = JobsSql
 
 __all__ = ["BatchOutcome", "NearbyHit", "Store", "open_store"]
 

@@ -10,7 +10,9 @@ current state, rebuilt from the latest revision on every change.
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
 import threading
 import uuid
 from abc import ABC, abstractmethod
@@ -22,6 +24,7 @@ from importlib import resources
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from assetmap.domain.asset import Asset, changed_fields, normalise_name
 from assetmap.domain.errors import Conflict, NotFound, ValidationError
@@ -31,6 +34,10 @@ from assetmap.domain.vocab import STATUSES
 
 # Largest radius a nearby query accepts; the API and CLI check it too, this guards the store.
 MAX_RADIUS_M = 50_000.0
+# Rows per executemany in create_assets: large enough to amortise round trips.
+_BULK_BATCH = 2_000
+# Keys per "pk IN (...)" when loading assets.
+_LOAD_BATCH = 5_000
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,61 @@ class BatchOutcome:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: int = 0
+
+
+def _indexed(asset: Asset) -> tuple[float, float, str, str]:
+    """What a spatial index may hold about an asset besides its key."""
+    return asset.lon, asset.lat, asset.status, asset.category
+
+
+# WGS84, for the quick local distances below.
+_WGS84_A = 6_378_137.0
+_WGS84_E2 = 0.00669437999014
+# Quick distances are trusted to within this fraction of the true distance plus _APPROX_SLACK_M
+# (the local flat-earth approximation is within 0.01 % out to 50 km below 80 degrees latitude,
+# tests/store/test_nearby_paths.py checks 0.05 %; the bound is far looser), and only used below
+# _APPROX_MAX_LAT.
+_APPROX_REL = 0.01
+_APPROX_SLACK_M = 1.0
+_APPROX_MAX_LAT = 80.0
+
+
+def _approx_distances_m(
+    lon: float, lat: float, lons: NDArray[np.float64], lats: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Quick distances in metres: flat earth scaled by the ellipsoid's local radii.
+
+    Only a filter: within ``_APPROX_REL`` (relative) plus ``_APPROX_SLACK_M`` of the geodesic
+    distance for points up to 50 km apart below ``_APPROX_MAX_LAT``.
+    """
+    phi = math.radians(lat)
+    w = 1.0 - _WGS84_E2 * math.sin(phi) ** 2
+    meridian_m = _WGS84_A * (1.0 - _WGS84_E2) / w**1.5  # metres per radian of latitude
+    normal_m = _WGS84_A / math.sqrt(w)  # times cos(latitude): metres per radian of longitude
+    dlon = (lons - lon + 180.0) % 360.0 - 180.0
+    dx = np.radians(dlon) * normal_m * np.cos(np.radians((lats + lat) / 2.0))
+    dy = np.radians(lats - lat) * meridian_m
+    return np.asarray(np.hypot(dx, dy), dtype=np.float64)
+
+
+def _could_be_nearest(approx_m: NDArray[np.float64], k: int) -> NDArray[np.bool_]:
+    """Which points may be among the k nearest, given quick distances (see above).
+
+    The k-th exact distance is at most ``D(1 + r) + s``, where D is the k-th quick one; a point
+    whose quick distance exceeds ``(D(1 + r) + 2s) / (1 - r)`` is farther than that for sure.
+    """
+    kth = np.partition(approx_m, k - 1)[k - 1]
+    bound = (kth * (1 + _APPROX_REL) + 2 * _APPROX_SLACK_M) / (1 - _APPROX_REL)
+    return np.asarray(approx_m <= bound)
+
+
+def check_radius(radius_m: float) -> None:
+    """Raise ValidationError unless 0 < radius_m <= MAX_RADIUS_M (metres)."""
+    if not 0 < radius_m <= MAX_RADIUS_M:
+        raise ValidationError(
+            f"radius {radius_m} m must be more than 0 and at most {MAX_RADIUS_M:.0f} m",
+            field="radius_m",
+        )
 
 
 def utc_now() -> str:
@@ -105,7 +167,15 @@ class AssetStore(ABC):
         """Change an asset's status as a new revision."""
 
     @abstractmethod
-    def revert(self, asset_id: str, to_revision: int, *, author: str, reason: str = "") -> Asset:
+    def revert(
+        self,
+        asset_id: str,
+        to_revision: int,
+        *,
+        author: str,
+        reason: str = "",
+        expected_revision: int | None = None,
+    ) -> Asset:
         """Restore an earlier revision's content as a new revision."""
 
     @abstractmethod
@@ -113,6 +183,12 @@ class AssetStore(ABC):
         self, assets: Sequence[Asset], *, author: str, reason: str = ""
     ) -> BatchOutcome:
         """Create or update assets keyed on (source, source_id), all in one transaction."""
+
+    @abstractmethod
+    def create_assets(
+        self, assets: Iterable[Asset], *, author: str, reason: str = "", action: str = "create"
+    ) -> int:
+        """Store many new assets, each as revision 1, in one transaction; return how many."""
 
     @abstractmethod
     def get_asset(self, asset_id: str) -> Asset:
@@ -200,8 +276,8 @@ class SqlStore(AssetStore):
         """Start a write transaction that holds the write lock from its first statement."""
 
     @abstractmethod
-    def _index_point(self, conn: Any, pk: int, lon: float, lat: float, new: bool) -> None:
-        """Keep the spatial index in step with an asset's point."""
+    def _index_point(self, conn: Any, pk: int, asset: Asset, new: bool) -> None:
+        """Keep the spatial index in step with an asset's point, status and category."""
 
     @abstractmethod
     def _candidates(
@@ -296,6 +372,14 @@ class SqlStore(AssetStore):
     def _after_bulk_load(self, conn: Any) -> None:
         """Bring derived structures up to date after rows were copied in with their keys."""
 
+    def _last_asset_pk(self, conn: Any) -> int:
+        """The largest asset key so far (0 for none); later inserts get larger ones."""
+        return int(conn.execute("SELECT COALESCE(MAX(pk), 0) FROM assets").fetchone()[0])
+
+    @abstractmethod
+    def _index_since(self, conn: Any, last_pk: int) -> None:
+        """Index the points of every asset inserted with a key above ``last_pk`` (bulk)."""
+
     # -- writes ----------------------------------------------------------------------------
     def _row_state(self, conn: Any, asset_id: str) -> tuple[int, Asset]:
         row = conn.execute(
@@ -333,7 +417,7 @@ class SqlStore(AssetStore):
         )
 
     @staticmethod
-    def _columns(asset: Asset) -> tuple[Any, ...]:
+    def _columns(asset: Asset, state_json: str | None = None) -> tuple[Any, ...]:
         return (
             asset.name,
             normalise_name(asset.name),
@@ -344,7 +428,7 @@ class SqlStore(AssetStore):
             asset.source,
             asset.source_id,
             asset.revision,
-            json.dumps(asset.to_dict(), sort_keys=True),
+            json.dumps(asset.to_dict(), sort_keys=True) if state_json is None else state_json,
             asset.updated_at,
         )
 
@@ -360,7 +444,7 @@ class SqlStore(AssetStore):
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (*self._columns(stored), stored.id, now),
         )
-        self._index_point(conn, pk, stored.lon, stored.lat, new=True)
+        self._index_point(conn, pk, stored, new=True)
         changed = changed_fields({}, stored.to_dict())
         self._append_revision(
             conn, stored, action=action, author=author, reason=reason, changed=changed
@@ -390,8 +474,8 @@ class SqlStore(AssetStore):
             ),
             (*self._columns(stored), pk),
         )
-        if (old.lon, old.lat) != (stored.lon, stored.lat):
-            self._index_point(conn, pk, stored.lon, stored.lat, new=False)
+        if _indexed(old) != _indexed(stored):
+            self._index_point(conn, pk, stored, new=False)
         self._append_revision(
             conn, stored, action=action, author=author, reason=reason, changed=changed
         )
@@ -455,10 +539,22 @@ class SqlStore(AssetStore):
                 conn, pk, current, new, author=author, reason=reason, action="status"
             )
 
-    def revert(self, asset_id: str, to_revision: int, *, author: str, reason: str = "") -> Asset:
-        """Restore revision ``to_revision``'s content as a new revision (action 'revert')."""
+    def revert(
+        self,
+        asset_id: str,
+        to_revision: int,
+        *,
+        author: str,
+        reason: str = "",
+        expected_revision: int | None = None,
+    ) -> Asset:
+        """Restore revision ``to_revision``'s content as a new revision (action 'revert').
+
+        Conflict when ``expected_revision`` is given and the asset has moved on since.
+        """
         with self.transaction() as conn:
             pk, current = self._row_state(conn, asset_id)
+            self._check_expected(current, expected_revision)
             row = conn.execute(
                 self._sql("SELECT state FROM revisions WHERE asset_id = ? AND number = ?"),
                 (asset_id, to_revision),
@@ -503,6 +599,65 @@ class SqlStore(AssetStore):
                 )
                 outcome.updated.append(stored.id)
         return outcome
+
+    def create_assets(
+        self, assets: Iterable[Asset], *, author: str, reason: str = "", action: str = "create"
+    ) -> int:
+        """Store many new assets in one transaction: the bulk form of :meth:`create_asset`.
+
+        Each asset gets an id (unless it has one), revision 1 and a revision row with
+        ``action``, exactly as ``create_asset`` would write it, but rows go to the database
+        in batches instead of one statement at a time. Nothing is matched on
+        (source, source_id): use :meth:`import_batch` when rows may already be stored.
+
+        Parameters
+        ----------
+        assets
+            Unsaved assets (any iterable; consumed in batches, so a generator keeps memory
+            flat).
+        author, reason
+            Recorded on every revision.
+        action
+            ``"create"`` or ``"import"``.
+
+        Returns
+        -------
+        int
+            How many assets were stored.
+        """
+        if action not in {"create", "import"}:
+            raise ValidationError(f"action '{action}' is not create or import", field="action")
+        asset_sql = self._sql(
+            "INSERT INTO assets (name, name_norm, category, status, lon, lat, source, source_id,"
+            " revision, state, updated_at, id, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        )
+        revision_sql = self._sql(
+            "INSERT INTO revisions (asset_id, number, action, author, reason, created_at,"
+            " changed, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        )
+        count = 0
+        items = iter(assets)
+        with self.transaction() as conn:
+            last_pk = self._last_asset_pk(conn)
+            while batch := list(itertools.islice(items, _BULK_BATCH)):
+                now = utc_now()
+                asset_rows, revision_rows = [], []
+                for item in batch:
+                    stored = item.with_changes(
+                        id=item.id or new_asset_id(), revision=1, created_at=now, updated_at=now
+                    )
+                    state = stored.to_dict()
+                    # One serialisation serves the current row and its revision: same text.
+                    text = json.dumps(state, sort_keys=True)
+                    asset_rows.append((*self._columns(stored, text), stored.id, now))
+                    changed = json.dumps(changed_fields({}, state))
+                    revision_rows.append((stored.id, 1, action, author, reason, now, changed, text))
+                self._executemany(conn, asset_sql, asset_rows)
+                self._executemany(conn, revision_sql, revision_rows)
+                count += len(batch)
+            self._index_since(conn, last_pk)
+        return count
 
     def record_import_run(self, source: str, author: str, report: Mapping[str, Any]) -> None:
         """Append an import run's report (JSON) to ``import_runs``."""
@@ -620,17 +775,23 @@ class SqlStore(AssetStore):
             for r in rows
         ]
 
-    def _load(self, conn: Any, pks: Iterable[int]) -> dict[int, Asset]:
+    def _load(self, conn: Any, pks: Iterable[int]) -> dict[int, tuple[str, Asset]]:
+        """(stored normalised name, asset) for each key that exists."""
         pk_list = list(pks)
-        if not pk_list:
-            return {}
-        rows = conn.execute(
-            self._sql(
-                f"SELECT pk, state FROM assets WHERE pk IN ({', '.join('?' * len(pk_list))})"
-            ),
-            pk_list,
-        ).fetchall()
-        return {int(r[0]): Asset.from_dict(json.loads(r[1])) for r in rows}
+        out: dict[int, tuple[str, Asset]] = {}
+        # In slices: a 50 km search in a city can match more rows than a statement may have
+        # parameters (32,766 in SQLite, 65,535 in PostgreSQL).
+        for start in range(0, len(pk_list), _LOAD_BATCH):
+            part = pk_list[start : start + _LOAD_BATCH]
+            rows = conn.execute(
+                self._sql(
+                    "SELECT pk, name_norm, state FROM assets"
+                    f" WHERE pk IN ({', '.join('?' * len(part))})"
+                ),
+                part,
+            ).fetchall()
+            out.update((int(r[0]), (r[1], Asset.from_dict(json.loads(r[2])))) for r in rows)
+        return out
 
     def nearby(
         self,
@@ -662,11 +823,7 @@ class SqlStore(AssetStore):
         list of NearbyHit
             Sorted by distance, then normalised name, then id.
         """
-        if not 0 < radius_m <= MAX_RADIUS_M:
-            raise ValidationError(
-                f"radius {radius_m} m must be more than 0 and at most {MAX_RADIUS_M:.0f} m",
-                field="radius_m",
-            )
+        check_radius(radius_m)
         conn = self._conn()
         cands = self._candidates(conn, lon, lat, radius_m, categories, status)
         return self._rank(conn, lon, lat, radius_m, cands, limit)
@@ -682,9 +839,12 @@ class SqlStore(AssetStore):
     ) -> list[NearbyHit]:
         if not cands:
             return []
-        pks = np.fromiter((c[0] for c in cands), dtype=np.int64, count=len(cands))
-        lons = np.fromiter((c[1] for c in cands), dtype=np.float64, count=len(cands))
-        lats = np.fromiter((c[2] for c in cands), dtype=np.float64, count=len(cands))
+        table = np.array(cands, dtype=np.float64).reshape(len(cands), 3)
+        pks, lons, lats = table[:, 0].astype(np.int64), table[:, 1], table[:, 2]
+        if limit is not None and 0 < limit < len(cands) and abs(lat) < _APPROX_MAX_LAT:
+            # Measure exactly only what can make the cut (see _approx_distances_m).
+            near = _could_be_nearest(_approx_distances_m(lon, lat, lons, lats), limit)
+            pks, lons, lats = pks[near], lons[near], lats[near]
         dist = distances_m(lon, lat, lons, lats)
         inside = dist <= radius_m
         pks, dist = pks[inside], dist[inside]
@@ -693,13 +853,15 @@ class SqlStore(AssetStore):
         if limit is not None and len(order) > limit:
             cutoff = dist[order[limit - 1]] if limit > 0 else -1.0
             order = order[dist[order] <= cutoff]
-        assets = self._load(conn, (int(p) for p in pks[order]))
-        hits = [
-            NearbyHit(assets[int(p)], float(d))
+        loaded = self._load(conn, (int(p) for p in pks[order]))
+        ranked = [
+            (float(d), *loaded[int(p)])
             for p, d in zip(pks[order], dist[order], strict=True)
-            if int(p) in assets
+            if int(p) in loaded
         ]
-        hits.sort(key=lambda h: (h.distance_m, normalise_name(h.asset.name), h.asset.id))
+        # Distance, then name (stored normalised, as list_assets sorts), then id.
+        ranked.sort(key=lambda r: (r[0], r[1], r[2].id))
+        hits = [NearbyHit(asset, d) for d, _, asset in ranked]
         return hits[:limit] if limit is not None else hits
 
     def nearest(

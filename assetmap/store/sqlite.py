@@ -9,16 +9,41 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import weakref
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from assetmap.domain.asset import Asset
 from assetmap.domain.errors import ValidationError
 from assetmap.domain.geodesy import bbox_around
-from assetmap.store.submissions import SubmissionsSql
+from assetmap.store.jobs import JobsSql
+from assetmap.store.threads import ThreadConnection
 
 BUSY_TIMEOUT_MS = 30_000
+# The grid of asset_cells (migration 0006): cells per degree, and the row stride of a cell id.
+_CELLS_PER_DEGREE = 100
+_CELL_ROW = 65_536
+# Cell id of an asset row, in SQL; cell_of() below must compute the same numbers.
+_CELL_SQL = (
+    f"CAST((lat + 90.0) * {_CELLS_PER_DEGREE} AS INTEGER) * {_CELL_ROW}"
+    f" + CAST((lon + 180.0) * {_CELLS_PER_DEGREE} AS INTEGER)"
+)
+_CELL_COLUMNS = "cell, pk, lon, lat, status, category"
+
+
+def _grid_row(lat: float) -> int:
+    return int((lat + 90.0) * _CELLS_PER_DEGREE)
+
+
+def _grid_column(lon: float) -> int:
+    return int((lon + 180.0) * _CELLS_PER_DEGREE)
+
+
+def cell_of(lon: float, lat: float) -> int:
+    """The asset_cells cell id of a WGS84 point (the same arithmetic as the SQL)."""
+    return _grid_row(lat) * _CELL_ROW + _grid_column(lon)
 
 
 def sqlite_path(url: str) -> str:
@@ -33,7 +58,7 @@ def sqlite_path(url: str) -> str:
     return path[1:] if path.startswith("/") else path
 
 
-class SQLiteStore(SubmissionsSql):
+class SQLiteStore(JobsSql):
     """Store backed by one SQLite database file; a connection per thread."""
 
     def __init__(self, url: str) -> None:
@@ -42,8 +67,10 @@ class SQLiteStore(SubmissionsSql):
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
+        # Weak: a thread's ThreadConnection lives in its locals and closes with it.
+        self._all: weakref.WeakSet[ThreadConnection] = weakref.WeakSet()
         self._lock = threading.Lock()
+        self._cells: bool | None = None
 
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -61,8 +88,9 @@ class SQLiteStore(SubmissionsSql):
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             self._local.conn = conn
+            self._local.closer = closer = ThreadConnection(conn)
             with self._lock:
-                self._all.append(conn)
+                self._all.add(closer)
         return conn
 
     def _begin(self, conn: sqlite3.Connection) -> None:
@@ -77,23 +105,59 @@ class SQLiteStore(SubmissionsSql):
                 conn.execute(buf)
                 buf = ""
 
+    def migrate(self, target: int | None = None) -> int:
+        """Apply pending migrations (see :meth:`SqlStore.migrate`)."""
+        try:
+            return super().migrate(target)
+        finally:
+            self._cells = None
+
+    def _has_cells(self, conn: sqlite3.Connection) -> bool:
+        """Whether the database has asset_cells (migration 0006).
+
+        A store opened with ``migrate=False`` (or stopped at an older target) may not; it then
+        searches with the R*Tree alone. Both are kept up to date whenever they exist.
+        """
+        if self._cells is None:
+            found = conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'asset_cells'"
+            ).fetchone()
+            self._cells = found is not None
+        return self._cells
+
     def _after_bulk_load(self, conn: sqlite3.Connection) -> None:
+        self._index_since(conn, 0)
+
+    def _index_since(self, conn: sqlite3.Connection, last_pk: int) -> None:
+        # Inside the write transaction nobody else inserts, so the new rows are exactly these.
         conn.execute(
             "INSERT INTO asset_rtree (pk, min_lon, max_lon, min_lat, max_lat)"
-            " SELECT pk, lon, lon, lat, lat FROM assets"
+            " SELECT pk, lon, lon, lat, lat FROM assets WHERE pk > ?",
+            (last_pk,),
         )
+        if self._has_cells(conn):
+            conn.execute(
+                f"INSERT INTO asset_cells ({_CELL_COLUMNS})"
+                f" SELECT {_CELL_SQL}, pk, lon, lat, status, category FROM assets WHERE pk > ?",
+                (last_pk,),
+            )
 
     def _applied_versions(self, conn: sqlite3.Connection) -> set[int]:
         return {int(r[0]) for r in conn.execute("SELECT version FROM schema_migrations")}
 
-    def _index_point(
-        self, conn: sqlite3.Connection, pk: int, lon: float, lat: float, new: bool
-    ) -> None:
+    def _index_point(self, conn: sqlite3.Connection, pk: int, asset: Asset, new: bool) -> None:
         verb = "INSERT INTO" if new else "REPLACE INTO"
+        lon, lat = asset.lon, asset.lat
         conn.execute(
             f"{verb} asset_rtree (pk, min_lon, max_lon, min_lat, max_lat) VALUES (?, ?, ?, ?, ?)",
             (pk, lon, lon, lat, lat),
         )
+        if self._has_cells(conn):
+            # REPLACE removes the asset's old row through the unique index on pk.
+            conn.execute(
+                f"{verb} asset_cells ({_CELL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+                (cell_of(lon, lat), pk, lon, lat, asset.status, asset.category),
+            )
 
     def _candidates(
         self,
@@ -105,12 +169,35 @@ class SQLiteStore(SubmissionsSql):
         status: str | None,
     ) -> list[tuple[int, float, float]]:
         min_lon, min_lat, max_lon, max_lat = bbox_around(lon, lat, radius_m)
+        if self._has_cells(conn):
+            # One key range per grid row the box touches: cell ids are monotonic in lon and
+            # lat, so every point in the box has a cell in these ranges.
+            first = max(_grid_column(min_lon), 0)
+            last = min(_grid_column(max_lon), _grid_column(180.0))
+            ranges: list[int] = []
+            for row in range(max(_grid_row(min_lat), 0), min(_grid_row(max_lat), 18_000) + 1):
+                ranges += [row * _CELL_ROW + first, row * _CELL_ROW + last]
+            if not ranges:
+                return []
+            cells = " OR ".join(["cell BETWEEN ? AND ?"] * (len(ranges) // 2))
+            where, params = self._filters(status, categories)
+            sql = (
+                f"SELECT pk, lon, lat FROM asset_cells WHERE ({cells})"
+                " AND lon BETWEEN ? AND ? AND lat BETWEEN ? AND ?"
+                f"{where.replace(' WHERE ', ' AND ', 1)}"
+            )
+            found: list[Any] = conn.execute(
+                sql, (*ranges, min_lon, max_lon, min_lat, max_lat, *params)
+            ).fetchall()
+            return found
+        # No asset_cells yet: the R*Tree box, then each row by key. CROSS JOIN fixes that
+        # order; with a plain JOIN SQLite prefers the (status, category) index and probes the
+        # R*Tree once per published asset, which grows with the whole table, not the box.
         where, params = self._filters(status, categories, prefix="a.")
-        extra = where.replace(" WHERE ", " AND ", 1)
         sql = (
-            "SELECT a.pk, a.lon, a.lat FROM asset_rtree r JOIN assets a ON a.pk = r.pk"
+            "SELECT a.pk, a.lon, a.lat FROM asset_rtree r CROSS JOIN assets a ON a.pk = r.pk"
             " WHERE r.min_lon <= ? AND r.max_lon >= ? AND r.min_lat <= ? AND r.max_lat >= ?"
-            f"{extra}"
+            f"{where.replace(' WHERE ', ' AND ', 1)}"
         )
         rows: list[Any] = conn.execute(
             sql, (max_lon, min_lon, max_lat, min_lat, *params)
@@ -120,7 +207,7 @@ class SQLiteStore(SubmissionsSql):
     def close(self) -> None:
         """Close every thread's connection."""
         with self._lock:
-            for conn in self._all:
-                conn.close()
+            for closer in list(self._all):
+                closer.close()
             self._all.clear()
         self._local = threading.local()

@@ -16,6 +16,7 @@ from typing import Any
 
 from assetmap.domain.asset import CONTENT_FIELDS, Asset
 from assetmap.domain.errors import Conflict, Forbidden, NotFound, ValidationError
+from assetmap.domain.opening_times import OpeningTimes
 from assetmap.domain.submission import PROBLEMS, Submission, SubmissionEvent, Submitter
 from assetmap.store.base import utc_now
 from assetmap.store.people import PeopleSql
@@ -27,6 +28,41 @@ _COLUMNS = (
     " submitter_email, client_key, submitted_by, created_at, version, decided_by, decided_at,"
     " decision_reason, merged_into, idempotency_key"
 )
+
+
+def _blank(value: Any) -> bool:
+    if isinstance(value, OpeningTimes):
+        return not value.text and value.schedule is None
+    return value in ("", None, ())
+
+
+def merge_changes(pending: Asset, target: Asset) -> dict[str, Any]:
+    """The fields a merge copies from a submitted asset onto an existing one.
+
+    A merge only fills gaps: a field is copied when the existing asset has nothing there and
+    the resident gave a value. What the existing record already says (its name, place,
+    category, contact details) is never overwritten by a merge; a moderator who wants a
+    resident's correction uses "edit then approve" on a change request instead.
+
+    Parameters
+    ----------
+    pending
+        The submission's (pending) asset.
+    target
+        The published asset it is merged into.
+
+    Returns
+    -------
+    dict
+        Field name -> the submitted value, for every content field that is empty on the
+        target and filled in on the submission; status, source and licence never count.
+    """
+    skip = {"status", "source", "source_id", "licence", "id"}
+    return {
+        name: getattr(pending, name)
+        for name in CONTENT_FIELDS
+        if name not in skip and _blank(getattr(target, name)) and not _blank(getattr(pending, name))
+    }
 
 
 def new_reference() -> str:
@@ -206,6 +242,28 @@ class SubmissionsSql(PeopleSql):
 
         return self._idempotent(idempotency_key, write)
 
+    def find_submission_by_key(self, key: str) -> Submission | None:
+        """The submission stored with this idempotency key, or None."""
+        return self._by_key(self._conn(), key) if key else None
+
+    def forget_submitter_details(self, *, decided_before: str) -> int:
+        """Blank submitter name, email and client key on submissions decided before a time.
+
+        Pending submissions keep theirs until a decision; the submission itself, its events
+        and the asset's history are kept. Returns how many submissions were cleared.
+        """
+        with self.transaction() as conn:
+            cur = conn.execute(
+                self._sql(
+                    "UPDATE submissions SET submitter_name = '', submitter_email = '',"
+                    " client_key = '' WHERE status <> 'pending' AND decided_at <> ''"
+                    " AND decided_at < ? AND (submitter_name <> '' OR submitter_email <> ''"
+                    " OR client_key <> '')"
+                ),
+                (decided_before,),
+            )
+            return int(cur.rowcount)
+
     def get_submission(self, ref: str, *, conn: Any = None) -> Submission:
         """One submission by reference; NotFound when there is none."""
         row = (
@@ -316,15 +374,18 @@ class SubmissionsSql(PeopleSql):
         expected_version: int,
         edits: Mapping[str, Any] | None = None,
         reason: str = "",
+        expected_revision: int | None = None,
     ) -> Submission:
         """Approve a submission.
 
         A new asset is published; a change is applied (moderator edits win); a "closed"
-        problem report archives the asset.
+        problem report archives the asset. ``expected_revision`` is the asset revision the
+        moderator saw: Conflict when the asset has changed since.
         """
         with self.transaction() as conn:
             sub = self._lock_pending(conn, ref, moderator, expected_version, approving=True)
             pk, current = self._row_state(conn, sub.asset_id)
+            self._check_expected(current, expected_revision)
             why = reason or f"approved {sub.ref}"
             changes = {**sub.changes, **(edits or {})}
             if sub.kind == "new":
@@ -363,12 +424,20 @@ class SubmissionsSql(PeopleSql):
             return self._close(conn, sub, "rejected", moderator, reason)
 
     def merge(
-        self, ref: str, *, into: str, moderator: str, expected_version: int, reason: str = ""
+        self,
+        ref: str,
+        *,
+        into: str,
+        moderator: str,
+        expected_version: int,
+        reason: str = "",
+        expected_revision: int | None = None,
     ) -> Submission:
         """Fold a new-asset submission into an existing asset.
 
-        The submission's filled-in fields that differ become a revision of that asset; the
-        pending record is archived.
+        The submission's filled-in fields that differ (:func:`merge_changes`) become a
+        revision of that asset; the pending record is archived. ``expected_revision`` is the
+        target's revision the moderator saw: Conflict when it has changed since.
         """
         with self.transaction() as conn:
             sub = self._lock_pending(conn, ref, moderator, expected_version, approving=True)
@@ -377,16 +446,13 @@ class SubmissionsSql(PeopleSql):
             if into == sub.asset_id:
                 raise ValidationError("cannot merge a submission into itself", field="into")
             target_pk, target = self._row_state(conn, into)
+            self._check_expected(target, expected_revision)
+            if target.status != "published":
+                raise ValidationError(
+                    "a submission can only be merged into a published asset", field="into"
+                )
             pending_pk, pending = self._row_state(conn, sub.asset_id)
-            skip = {"status", "source", "source_id", "licence", "id"}
-            fill = {
-                name: getattr(pending, name)
-                for name in CONTENT_FIELDS
-                if name not in skip
-                and getattr(pending, name) not in ("", None, ())
-                and getattr(pending, name) != getattr(target, name)
-                and not (name == "opening_times" and not pending.opening_times.text)
-            }
+            fill = merge_changes(pending, target)
             why = reason or f"merged submission {sub.ref}"
             if fill:
                 self._replace(

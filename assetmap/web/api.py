@@ -1,4 +1,5 @@
-"""The JSON API under ``/api/v1``: thin views over :mod:`assetmap.analysis.nearby`.
+"""The JSON API under ``/api/v1``: thin views over :mod:`assetmap.analysis.nearby` and, for
+resident submissions, :mod:`assetmap.services.submitting`.
 
 Errors are raised as ``AssetmapError`` and turned into ``{"error": {"field", "message"}}``
 with the right status by the app's one error handler.
@@ -6,16 +7,36 @@ with the right status by the app's one error handler.
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify, request, url_for
 
 from assetmap.analysis.nearby import describe_asset, parse_nearby_query, search_nearby
-from assetmap.domain.errors import NotFound
+from assetmap.domain.errors import NotFound, ValidationError
+from assetmap.domain.submission import Submission
 from assetmap.gazetteer.postcodes import PostcodeIndex, default_postcode_path, load_default_index
+from assetmap.services.accounts import client_key
+from assetmap.services.submitting import (
+    DUPLICATE_RADIUS_M,
+    SIMILAR_NAME_SCORE,
+    KeyReused,
+    check_rate_limits,
+    is_same_submission,
+    read_new_asset,
+    read_submitter,
+    similar_assets,
+)
 from assetmap.web.app import current_store, state
-from assetmap.web.openapi import API_PREFIX, openapi_document
+from assetmap.web.jsonbody import read_json_object, submission_fields
+from assetmap.web.openapi import (
+    API_PREFIX,
+    IDEMPOTENCY_KEY_PATTERN,
+    MAX_SIMILAR_NAME_LENGTH,
+    openapi_document,
+)
 
 bp = Blueprint("api", __name__, url_prefix=API_PREFIX)
 
@@ -87,6 +108,126 @@ def categories() -> Any:
             ]
         }
     )
+
+
+@bp.get("/assets/similar")
+def similar() -> Any:
+    """Published assets within 200 m with a name like the one given: likely duplicates."""
+    app_state = state()
+    name = request.args.get("name", "").strip()
+    if not name:
+        raise ValidationError("give the name to compare (name=...)", field="name")
+    if len(name) > MAX_SIMILAR_NAME_LENGTH:
+        raise ValidationError(
+            f"name must be at most {MAX_SIMILAR_NAME_LENGTH} characters", field="name"
+        )
+    where = {key: request.args.getlist(key) for key in ("postcode", "lat", "lon")}
+    query = parse_nearby_query(where, taxonomy=app_state.taxonomy, postcodes=current_postcodes())
+    found = similar_assets(current_store(), name, query.lon, query.lat)
+    return jsonify(
+        {
+            "results": [
+                {
+                    "id": s.asset.id,
+                    "name": s.asset.name,
+                    "category": s.asset.category,
+                    "category_label": app_state.taxonomy.get(s.asset.category).label
+                    if s.asset.category in app_state.taxonomy
+                    else s.asset.category,
+                    "address": s.asset.address,
+                    "postcode": s.asset.postcode,
+                    "distance_m": round(s.distance_m, 1),
+                    "score": round(s.score, 2),
+                    "url": url_for("pages.asset_detail", asset_id=s.asset.id),
+                }
+                for s in found
+            ],
+            "origin": query.origin(),
+            "radius_m": DUPLICATE_RADIUS_M,
+            "min_score": SIMILAR_NAME_SCORE,
+        }
+    )
+
+
+def _receipt(submission: Submission) -> dict[str, Any]:
+    """What anyone may know of a submission: reference, kind, status and dates."""
+    return {
+        "reference": submission.ref,
+        "kind": submission.kind,
+        "status": submission.status,
+        "submitted_at": submission.created_at,
+        "decided_at": submission.decided_at or None,
+        "status_url": url_for("api.submission_status", ref=submission.ref),
+    }
+
+
+def _idempotency_key() -> str:
+    """The ``Idempotency-Key`` header (a structured-field string; quotes are optional)."""
+    raw = request.headers.get("Idempotency-Key")
+    if raw is None:
+        return ""
+    key = raw.strip()
+    if len(key) >= 2 and key[0] == key[-1] == '"':
+        key = key[1:-1]
+    if not re.fullmatch(IDEMPOTENCY_KEY_PATTERN, key):
+        raise ValidationError(
+            "Idempotency-Key must be 16 to 200 visible ASCII characters; use a random UUID",
+            field="Idempotency-Key",
+        )
+    return key
+
+
+@bp.post("/submissions")
+def create_submission() -> Any:
+    """Send a new asset for moderation; it stays pending until a moderator approves it."""
+    app_state = state()
+    fields = submission_fields(read_json_object(request.get_data(cache=False)))
+    key = _idempotency_key()
+    asset, errors = read_new_asset(fields, app_state.taxonomy, current_postcodes())
+    submitter, submitter_errors = read_submitter(fields)
+    errors += submitter_errors
+    if errors or asset is None:
+        raise errors[0]
+    store = current_store()
+    stored_key = f"api:{key}" if key else ""
+    submitter = replace(
+        submitter, client_key=client_key(request.remote_addr or "", app_state.settings.secret_key)
+    )
+    # A retry of a request already stored answers with that submission, even past the limits.
+    existing = store.find_submission_by_key(stored_key)
+    if existing is None:
+        check_rate_limits(
+            store,
+            client_key=submitter.client_key,
+            email=submitter.email,
+            per_client_per_hour=app_state.settings.submissions_per_client_per_hour,
+            per_email_per_day=app_state.settings.submissions_per_email_per_day,
+        )
+        submission, created = store.submit_new(
+            asset, submitter=submitter, idempotency_key=stored_key
+        )
+    else:
+        submission, created = existing, False
+    if not created and not is_same_submission(store, submission, asset, submitter):
+        raise KeyReused(
+            "this Idempotency-Key was already used for a different submission; use a new key"
+        )
+    status = 201 if created else 200
+    receipt = _receipt(submission)
+    return jsonify(receipt), status, {"Location": receipt["status_url"]}
+
+
+@bp.get("/submissions/<ref>")
+def submission_status(ref: str) -> Any:
+    """A submission's status by reference (never what was sent, nor who sent it)."""
+    ref = ref.strip().upper()
+    try:
+        if not re.fullmatch(r"AM-[0-9A-Z]{4}-[0-9A-Z]{4}", ref):
+            raise NotFound("")
+        submission = current_store().get_submission(ref)
+    except NotFound:
+        raise NotFound(f"no submission has the reference {ref[:40]!r}") from None
+    return jsonify(_receipt(submission))
 
 
 def _summaries() -> dict[str, str]:

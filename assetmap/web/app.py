@@ -9,7 +9,8 @@ from urllib.parse import urlsplit
 
 from flask import Flask, current_app, g, jsonify, render_template, request
 from flask.wrappers import Response
-from werkzeug.exceptions import HTTPException
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, UnsupportedMediaType
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from assetmap.domain.errors import AssetmapError
@@ -19,6 +20,8 @@ from assetmap.settings import REPO_ROOT, Settings
 from assetmap.store import Store, open_store
 
 WEB_ROOT = REPO_ROOT / "web"
+MAX_REQUEST_BYTES = 2 * 1024 * 1024
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 
 @dataclass
@@ -61,7 +64,12 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.config.update(
         SECRET_KEY=settings.secret_key,
         TESTING=settings.testing,
-        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
+        # The session cookie (CSRF secret, flashed messages); the staff sign-in cookie is set
+        # with the same flags by assetmap.web.auth.
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
     )
     # Keep the documented key order in API responses (Flask sorts keys by default).
     app.json.sort_keys = False  # type: ignore[attr-defined]
@@ -78,6 +86,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         )
     _register_errors(app)
     _register_security_headers(app, settings)
+    _register_csrf(app)
 
     @app.get("/healthz")
     def healthz() -> Any:
@@ -91,6 +100,21 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     from assetmap.web import api
 
     app.register_blueprint(api.bp)
+    from assetmap.web import nearby
+
+    app.register_blueprint(nearby.bp)
+    from assetmap.web import submit
+
+    app.register_blueprint(submit.bp)
+    from assetmap.web import auth, history, moderate
+
+    auth.init_app(app)
+    app.register_blueprint(moderate.bp)
+    app.register_blueprint(history.bp)
+    from assetmap.web import jsaa, published
+
+    app.register_blueprint(published.bp)
+    jsaa.init_app(app)
     return app
 
 
@@ -147,10 +171,40 @@ def _register_security_headers(app: Flask, settings: Settings) -> None:
             "Content-Security-Policy", content_security_policy(settings, csp_nonce())
         )
         headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "same-origin")
+        # Tile servers ask for a Referer (OpenStreetMap's policy); send the origin only, so a
+        # search URL holding someone's postcode never leaves the site.
+        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
         return response
 
     app.add_template_global(csp_nonce)
+
+
+def _register_csrf(app: Flask) -> None:
+    """CSRF tokens on every state-changing request, except the JSON API.
+
+    Every form posts a Flask-WTF token tied to the session (no time limit: WCAG 2.2.1, a
+    resident may take long over a form). The API under /api/ carries no cookies' authority
+    and is exempt, but its writes must be ``Content-Type: application/json``: a cross-site
+    HTML form can only send form encodings or text/plain, and a cross-site ``fetch`` with
+    JSON needs a CORS preflight this app never grants, so no other site can post to it.
+    """
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
+    csrf = CSRFProtect(app)
+    from assetmap.web import api
+
+    csrf.exempt(api.bp)
+
+    @app.before_request
+    def api_writes_are_json() -> None:
+        if (
+            request.method not in _SAFE_METHODS
+            and request.url_rule is not None
+            and (request.blueprint or "").split(".")[0] == api.bp.name
+            and request.mimetype != "application/json"
+        ):
+            raise UnsupportedMediaType(
+                "Send the body as JSON, with the header Content-Type: application/json."
+            )
 
 
 def _wants_json() -> bool:
@@ -163,16 +217,32 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(AssetmapError)
     def assetmap_error(err: AssetmapError) -> Any:
         field = getattr(err, "field", None)
+        # A rate limit says when to come back (RFC 9110 Retry-After, in seconds).
+        retry_after = getattr(err, "retry_after_s", None)
+        headers = {"Retry-After": str(retry_after)} if retry_after else {}
         if _wants_json():
-            return jsonify({"error": {"field": field, "message": str(err.message)}}), err.status
+            body = jsonify({"error": {"field": field, "message": str(err.message)}})
+            return body, err.status, headers
         return (
             render_template("error.html", status=err.status, message=err.message),
             err.status,
+            headers,
         )
 
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException) -> Any:
         status = err.code or 500
+        message = err.description
+        if isinstance(err, CSRFError):
+            message = (
+                "This form has expired or was not sent from this website, so nothing was saved."
+                " Go back, reload the page and try again."
+            )
+        elif isinstance(err, RequestEntityTooLarge):
+            message = (
+                f"What you sent is larger than {MAX_REQUEST_BYTES // (1024 * 1024)} MB, the most"
+                " this service accepts, so nothing was saved. Shorten it and try again."
+            )
         if _wants_json():
-            return jsonify({"error": {"field": None, "message": err.description}}), status
-        return render_template("error.html", status=status, message=err.description), status
+            return jsonify({"error": {"field": None, "message": message}}), status
+        return render_template("error.html", status=status, message=message), status

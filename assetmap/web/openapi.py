@@ -20,13 +20,26 @@ from assetmap.analysis.nearby import (
     STALE_BAND_M,
     UNITS,
 )
+from assetmap.domain.asset import MAX_LENGTHS
 from assetmap.domain.opening_times import WEEKDAYS
-from assetmap.domain.vocab import ACCESSIBILITY, AUDIENCES, COSTS, CURRENCIES
+from assetmap.domain.submission import KINDS, STATES
+from assetmap.domain.vocab import ACCESSIBILITY, AUDIENCES, COSTS, CURRENCIES, PROVIDER_TYPES
+from assetmap.services.submitting import (
+    DUPLICATE_RADIUS_M,
+    MAX_EMAIL_LENGTH,
+    MAX_SUBMITTER_NAME_LENGTH,
+    MAX_WEBSITE_LENGTH,
+    SIMILAR_NAME_SCORE,
+    SUBMITTER_DETAILS_KEPT_DAYS,
+)
 from assetmap.store.base import MAX_RADIUS_M
 
 API_PREFIX = "/api/v1"
 _HHMM = "^([01][0-9]|2[0-3]):[0-5][0-9]$"
 _HHMM_CLOSE = "^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$"
+IDEMPOTENCY_KEY_PATTERN = "[\\x21-\\x7e]{16,200}"
+MAX_SIMILAR_NAME_LENGTH = MAX_LENGTHS["name"]
+_REFERENCE = "^AM-[0-9A-Z]{4}-[0-9A-Z]{4}$"
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -315,6 +328,192 @@ def _nearby_parameters(category_ids: Sequence[str]) -> list[dict[str, Any]]:
     ]
 
 
+def _text(max_length: int, description: str = "") -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": ["string", "null"], "maxLength": max_length}
+    if description:
+        schema["description"] = description
+    return schema
+
+
+def _choice_list(vocab: Mapping[str, str]) -> dict[str, Any]:
+    return {"type": ["array", "null"], "items": _vocab(vocab, _vocab_text(vocab))}
+
+
+def _submission_schemas(category_ids: Sequence[str]) -> dict[str, Any]:
+    """Schemas of the submission endpoints and the duplicate check."""
+    request = {
+        "name": {"type": "string", "minLength": 1, "maxLength": MAX_LENGTHS["name"]},
+        "category": _vocab(category_ids, "Category id (see /api/v1/categories)."),
+        "description": _text(MAX_LENGTHS["description"]),
+        "postcode": _text(
+            MAX_LENGTHS["postcode"],
+            "A full postcode. Without lon and lat the asset is placed at its centroid, so"
+            " it must be in the postcode directory.",
+        ),
+        "address": _text(MAX_LENGTHS["address"]),
+        "lon": {"type": ["number", "null"], "minimum": -180, "maximum": 180},
+        "lat": {"type": ["number", "null"], "minimum": -90, "maximum": 90},
+        "opening_times": _text(
+            MAX_LENGTHS["opening_times"], "Free text, e.g. 'Mon-Fri 9am-5pm'; read cautiously."
+        ),
+        "cost": {"type": ["string", "null"], "enum": [*COSTS, None]},
+        "currencies": _choice_list(CURRENCIES),
+        "accessibility": _choice_list(ACCESSIBILITY),
+        "audience": _choice_list(AUDIENCES),
+        "provider_type": {"type": ["string", "null"], "enum": [*PROVIDER_TYPES, None]},
+        "phone": _text(40, "The asset's own phone number."),
+        "email": _text(MAX_EMAIL_LENGTH, "The asset's own email address."),
+        "website": _text(MAX_WEBSITE_LENGTH, "An http:// or https:// address."),
+        "submitter_name": _text(
+            MAX_SUBMITTER_NAME_LENGTH, "Who is sending it (optional; only moderators see it)."
+        ),
+        "submitter_email": _text(
+            MAX_EMAIL_LENGTH,
+            "For questions about this submission (optional; only moderators see it). Deleted"
+            f" {SUBMITTER_DETAILS_KEPT_DAYS} days after the decision.",
+        ),
+    }
+    similar = {
+        "id": {"type": "string"},
+        "name": {"type": "string"},
+        "category": {"type": "string"},
+        "category_label": {"type": "string"},
+        "address": {"type": "string"},
+        "postcode": {"type": "string"},
+        "distance_m": {"type": "number", "minimum": 0, "description": "To 0.1 m."},
+        "score": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 1,
+            "description": "Name similarity, 1 for the same name.",
+        },
+        "url": {"type": "string", "description": "The asset's page on this site."},
+    }
+    return {
+        "SubmissionRequest": {
+            "type": "object",
+            "required": ["name", "category"],
+            "properties": request,
+            "additionalProperties": False,
+            "description": "A new asset. Give lon and lat (WGS84 degrees, in the UK), or a"
+            " postcode. null means not given; unknown fields are refused.",
+        },
+        "SubmissionReceipt": _obj(
+            {
+                "reference": {"type": "string", "pattern": _REFERENCE},
+                "kind": {"type": "string", "enum": list(KINDS)},
+                "status": {"type": "string", "enum": list(STATES)},
+                "submitted_at": {"type": "string", "format": "date-time"},
+                "decided_at": {"type": ["string", "null"], "format": "date-time"},
+                "status_url": {"type": "string"},
+            },
+            "What anyone holding the reference may know: never the content or the sender.",
+        ),
+        "SimilarAsset": _obj(similar, "A published asset that may be the same place."),
+        "SimilarResponse": _obj(
+            {
+                "results": {"type": "array", "items": _ref("SimilarAsset")},
+                "origin": _ref("Origin"),
+                "radius_m": {"type": "number"},
+                "min_score": {"type": "number"},
+            }
+        ),
+    }
+
+
+def _submission_paths() -> dict[str, Any]:
+    """Paths of the submission endpoints and the duplicate check."""
+    limited = _json("Error", "Too many submissions from this client or email address.")
+    limited["headers"] = {
+        "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}
+    }
+    receipt = _json("SubmissionReceipt", "Stored as pending (201).")
+    receipt["headers"] = {
+        "Location": {"schema": {"type": "string"}, "description": "The status URL."}
+    }
+    where = [
+        _param("postcode", {"type": "string"}, "A postcode, sector or district."),
+        _param("lat", {"type": "number", "minimum": -90, "maximum": 90}, "WGS84 latitude."),
+        _param("lon", {"type": "number", "minimum": -180, "maximum": 180}, "WGS84 longitude."),
+    ]
+    return {
+        f"{API_PREFIX}/submissions": {
+            "post": {
+                "operationId": "createSubmission",
+                "description": "The body must be a JSON object sent as application/json (other"
+                " types get 415, which also keeps cross-site HTML forms out). NaN, Infinity,"
+                " repeated keys and deep nesting are refused. Retrying with the same"
+                " Idempotency-Key returns the first submission with 200; the same key with a"
+                " different body gets 422. Limits: 10 submissions an hour per client address,"
+                " 5 a day per submitter email.",
+                "parameters": [
+                    {
+                        "name": "Idempotency-Key",
+                        "in": "header",
+                        "required": False,
+                        "schema": {"type": "string", "pattern": f"^{IDEMPOTENCY_KEY_PATTERN}$"},
+                        "description": "A random UUID: a retry with the same key stores"
+                        " nothing new.",
+                    }
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": _ref("SubmissionRequest")}},
+                },
+                "responses": {
+                    "201": receipt,
+                    "200": _json("SubmissionReceipt", "A retry: the first submission."),
+                    "400": _json("Error", "A field is missing, malformed or out of range."),
+                    "413": _json("Error", "The body is larger than 2 MiB."),
+                    "415": _json("Error", "The body is not sent as application/json."),
+                    "422": _json("Error", "The Idempotency-Key was used for another body."),
+                    "429": limited,
+                },
+            }
+        },
+        f"{API_PREFIX}/submissions/{{ref}}": {
+            "get": {
+                "operationId": "getSubmission",
+                "parameters": [
+                    {
+                        "name": "ref",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "examples": ["AM-7K3Q-9XPD"]},
+                    }
+                ],
+                "responses": {
+                    "200": _json("SubmissionReceipt", "The submission's status."),
+                    "404": _json("Error", "No submission has this reference."),
+                },
+            }
+        },
+        f"{API_PREFIX}/assets/similar": {
+            "get": {
+                "operationId": "similarAssets",
+                "description": f"Published assets within {DUPLICATE_RADIUS_M:.0f} m whose"
+                f" name scores at least {SIMILAR_NAME_SCORE} (difflib ratio or shared words),"
+                " best first. Give a postcode, or lat and lon.",
+                "parameters": [
+                    {
+                        **_param(
+                            "name",
+                            {"type": "string", "maxLength": MAX_SIMILAR_NAME_LENGTH},
+                            "The name to compare.",
+                        ),
+                        "required": True,
+                    },
+                    *where,
+                ],
+                "responses": {
+                    "200": _json("SimilarResponse", "Likely duplicates, best first."),
+                    "400": _json("Error", "A parameter is missing, malformed or out of range."),
+                },
+            }
+        },
+    }
+
+
 def _json(schema: str, description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": _ref(schema)}}}
 
@@ -382,9 +581,11 @@ def openapi_document(
             }
         },
     }
+    paths.update(_submission_paths())
     for path, item in paths.items():
         if path in summaries:
-            item["get"]["summary"] = summaries[path]
+            for operation in item.values():
+                operation["summary"] = summaries[path]
     return {
         "openapi": "3.1.0",
         "info": {
@@ -394,5 +595,5 @@ def openapi_document(
             " area coordinators. Coordinates are WGS84 degrees; distances are metres.",
         },
         "paths": paths,
-        "components": {"schemas": _schemas(category_ids)},
+        "components": {"schemas": {**_schemas(category_ids), **_submission_schemas(category_ids)}},
     }

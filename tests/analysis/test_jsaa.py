@@ -276,7 +276,8 @@ def test_cli_run_writes_every_file(demo_store: Store, config: JsaaConfig, tmp_pa
     assert res.exit_code == 0, res.output
     assert "138 areas" in res.output
     names = {"areas.csv", "areas.gpkg", "summary.json", "validation.json", "provenance.json"}
-    assert {p.name for p in out.iterdir()} == names
+    # The maps, charts and report come too (tests/maps/test_jsaa_report.py checks them).
+    assert names | {"index.html", "report.html", "map-gap.html"} <= {p.name for p in out.iterdir()}
     csv = pd.read_csv(out / "areas.csv")
     assert len(csv) == 138 and csv.columns[0] == "area_code"
     layers = gpd.list_layers(out / "areas.gpkg")

@@ -109,8 +109,8 @@ def test_merge_folds_fields_into_the_existing_asset(store: Store, taxonomy: Taxo
     merged = store.merge(sub.ref, into=lib.id, moderator="user:mo", expected_version=1)
     assert (merged.status, merged.merged_into) == ("merged", lib.id)
     target = store.get_asset(lib.id)
-    assert target.phone == "0161 912 5920"
-    assert target.name == "Altrincham library"  # the resident's spelling differed, and won
+    assert target.phone == "0161 912 5920"  # the gap is filled
+    assert target.name == "Altrincham Library"  # what the record already said is kept
     assert store.get_asset(sub.asset_id).status == "archived"
     assert store.history(sub.asset_id)[-1].reason == f"merged into {lib.id}"
 

@@ -85,14 +85,17 @@ def test_openapi_document_is_valid_and_covers_every_api_route(
     validate_openapi(document)
     assert document["openapi"].startswith("3.1")
     routes = {
-        rule.rule.replace("<", "{").replace(">", "}"): api_app.view_functions[rule.endpoint]
+        (rule.rule.replace("<", "{").replace(">", "}"), method.lower()): api_app.view_functions[
+            rule.endpoint
+        ]
         for rule in api_app.url_map.iter_rules()
         if rule.endpoint.startswith("api.")
+        for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}
     }
-    assert set(routes) == set(document["paths"])
-    for path, view in routes.items():
-        # a view's one-line docstring is its summary
-        assert document["paths"][path]["get"]["summary"] == view.__doc__
+    assert {path for path, _ in routes} == set(document["paths"])
+    for (path, method), view in routes.items():
+        # every route and method is documented; a view's one-line docstring is its summary
+        assert document["paths"][path][method]["summary"] == view.__doc__
     nearby = document["paths"][NEARBY]["get"]
     assert [p["name"] for p in nearby["parameters"]] == list(PARAMETERS)
     assert all(p["description"] and p["schema"] for p in nearby["parameters"])

@@ -229,7 +229,7 @@ def test_security_headers_on_every_response(
         with client.get(path) as response:
             headers = response.headers
             assert headers["X-Content-Type-Options"] == "nosniff", path
-            assert headers["Referrer-Policy"] == "same-origin", path
+            assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin", path
             csp = headers["Content-Security-Policy"]
         directives = dict(d.strip().split(" ", 1) for d in csp.split(";"))
         assert directives["object-src"] == "'none'"

@@ -299,13 +299,37 @@ def write_outputs(
         written[name] = path
     step("summary.json")
 
+    path = write_provenance(result, out_dir, written)
+    written[path.name] = path
+    step("provenance.json")
+    return written
+
+
+def write_provenance(result: JsaaResult, out_dir: Path, files: Mapping[str, Path]) -> Path:
+    """Write ``out_dir/provenance.json``: the run's provenance and the SHA-256 of each file.
+
+    Parameters
+    ----------
+    result
+        The run.
+    out_dir
+        Where the files are; ``provenance.json`` is (re)written there.
+    files
+        Name (path relative to ``out_dir``, with ``/``) → path of every output to list;
+        ``provenance.json`` itself is left out.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+    """
     provenance = dict(result.provenance)
-    provenance["outputs"] = {name: _sha256(p) for name, p in sorted(written.items())}
+    provenance["outputs"] = {
+        name: _sha256(p) for name, p in sorted(files.items()) if name != "provenance.json"
+    }
     path = out_dir / "provenance.json"
     path.write_text(
         json.dumps(_json_safe(provenance), indent=2, ensure_ascii=False, allow_nan=False) + "\n",
         encoding="utf-8",
     )
-    written[path.name] = path
-    step("provenance.json")
-    return written
+    return path

@@ -1,0 +1,123 @@
+"""Build the benchmark stores once and keep them: a SQLite file and a PostGIS schema.
+
+Both hold the same SYNTHETIC assets (:mod:`tests.benchmarks._synthetic`) plus the real
+Trafford demo bundle, written through the store's own write path: ``create_assets`` for the
+synthetic rows (one transaction, a revision per asset) and ``load_demo`` (``import_batch``)
+for the demo. A finished build is cached under a name made of the asset count, the seed and
+``FORMAT``; a build that stops half-way leaves only a ``*-building`` copy, which the next run
+throws away. Bump ``FORMAT`` whenever the synthetic data change.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+
+from assetmap.domain.taxonomy import Taxonomy
+from assetmap.gazetteer.postcodes import load_default_index
+from assetmap.services.importing import load_demo
+from assetmap.store import Store, open_store
+from tests.benchmarks._synthetic import SyntheticAssets
+
+FORMAT = 1
+_CHUNK = 50_000
+
+
+@dataclass(frozen=True)
+class Built:
+    """A ready store URL and how long the build took (0 when it came from the cache)."""
+
+    url: str
+    seconds: float
+    cached: bool
+
+
+def _fill(store: Store, synthetic: SyntheticAssets, taxonomy: Taxonomy, label: str) -> None:
+    n = len(synthetic)
+    started = time.perf_counter()
+    # One transaction for every synthetic row: a crash leaves nothing half-loaded.
+    with store.transaction():
+        for start in range(0, n, _CHUNK):
+            stop = min(n, start + _CHUNK)
+            store.create_assets(synthetic.assets(start, stop), author="benchmark", action="import")
+            rate = stop / (time.perf_counter() - started)
+            print(f"  {label}: {stop:,}/{n:,} synthetic assets ({rate:,.0f}/s)", flush=True)
+    load_demo(store, taxonomy=taxonomy, postcodes=load_default_index(), progress=False)
+
+
+def sqlite_store(
+    cache_dir: Path, synthetic: SyntheticAssets, taxonomy: Taxonomy, *, rebuild: bool = False
+) -> Built:
+    """The cached SQLite benchmark database, built first if missing (or ``rebuild``)."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    final = cache_dir / f"nearby-{len(synthetic)}-seed{synthetic.seed}-v{FORMAT}.db"
+    if final.exists() and not rebuild:
+        return Built(f"sqlite:///{final.resolve()}", 0.0, cached=True)
+    building = final.with_name(final.stem + "-building.db")
+    for path in (final, building):
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    started = time.perf_counter()
+    store = open_store(f"sqlite:///{building.resolve()}")
+    try:
+        _fill(store, synthetic, taxonomy, "SQLite")
+        # Fold the write-ahead log into the file so the finished database is one file.
+        store._conn().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        store.close()
+    building.rename(final)
+    return Built(f"sqlite:///{final.resolve()}", time.perf_counter() - started, cached=False)
+
+
+def ensure_database(url: str) -> None:
+    """Create the benchmark database and the postgis extension if they are missing."""
+    info = psycopg.conninfo.conninfo_to_dict(url)
+    dbname = str(info.get("dbname") or "")
+    try:
+        psycopg.connect(url, autocommit=True).close()
+    except psycopg.OperationalError as err:
+        if "does not exist" not in str(err) or not dbname:
+            raise
+        admin = psycopg.conninfo.make_conninfo(url, dbname="postgres")
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{dbname}"')
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+
+
+def _schema_exists(url: str, schema: str) -> bool:
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT 1 FROM information_schema.schemata WHERE schema_name = %s", (schema,)
+        ).fetchone()
+    return row is not None
+
+
+def postgis_store(
+    url: str, synthetic: SyntheticAssets, taxonomy: Taxonomy, *, rebuild: bool = False
+) -> Built:
+    """The cached PostGIS benchmark schema in database ``url``, built first if missing."""
+    ensure_database(url)
+    final = f"bench_nearby_{len(synthetic)}_s{synthetic.seed}_v{FORMAT}"
+    building = f"{final}_building"
+    sep = "&" if "?" in url else "?"
+    if _schema_exists(url, final) and not rebuild:
+        return Built(f"{url}{sep}schema={final}", 0.0, cached=True)
+    with psycopg.connect(url, autocommit=True) as conn:
+        for schema in (final, building):
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    started = time.perf_counter()
+    store = open_store(f"{url}{sep}schema={building}")
+    try:
+        _fill(store, synthetic, taxonomy, "PostGIS")
+        # What autovacuum would do soon anyway: give the planner statistics for the new rows.
+        store._conn().execute("VACUUM ANALYZE assets")
+        store._conn().execute("VACUUM ANALYZE revisions")
+    finally:
+        store.close()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'ALTER SCHEMA "{building}" RENAME TO "{final}"')
+    return Built(f"{url}{sep}schema={final}", time.perf_counter() - started, cached=False)
