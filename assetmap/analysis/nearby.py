@@ -50,11 +50,13 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from types import MappingProxyType
 from typing import Any, TypeAlias
+
+import numpy as np
 
 from assetmap.domain.asset import Asset, check_point, normalise_name
 from assetmap.domain.errors import ValidationError
@@ -63,7 +65,7 @@ from assetmap.domain.taxonomy import Taxonomy
 from assetmap.domain.vocab import ACCESSIBILITY, AUDIENCES
 from assetmap.gazetteer.postcodes import PostcodeIndex, UnknownPostcode
 from assetmap.store import NearbyHit, Store
-from assetmap.store.base import MAX_RADIUS_M
+from assetmap.store.base import MAX_RADIUS_M, NearbySet
 
 METRES_PER_MILE = 1609.344
 DEFAULT_RADIUS_M = METRES_PER_MILE
@@ -793,47 +795,93 @@ def search_nearby(
             f"stale_after_days must be 0 or more, not {stale_after_days}",
             field="stale_after_days",
         )
-    # No limit here: the filters below, the stale re-ranking and `total` all need every hit in
-    # the radius. Category and status are already applied by the store's index-backed query.
-    hits = store.nearby(
+    # Category and status are applied by the store's index-backed query; assets are read
+    # only where they are needed (a 50 km radius in a city holds tens of thousands).
+    found = store.nearby_set(
         query.lon,
         query.lat,
         query.radius_m,
         categories=query.categories or None,
         status="published",
     )
-    found: list[tuple[RankKey, NearbyHit]] = []
-    unknown: list[tuple[RankKey, NearbyHit]] = []
-    for hit in hits:
-        asset = hit.asset
-        if not matches_filters(asset, query):
-            continue
-        key = rank_key(
-            hit.distance_m,
-            is_stale(asset.last_verified, today=today, stale_after_days=stale_after_days),
-            asset,
-        )
-        if query.open_on is not None:
-            schedule = asset.opening_times.schedule
-            if schedule is None:
-                unknown.append((key, hit))
-                continue
-            if not schedule.is_open(*query.open_on):
-                continue
-        found.append((key, hit))
 
-    def page(ranked: list[tuple[RankKey, NearbyHit]]) -> list[dict[str, Any]]:
-        ranked.sort(key=lambda pair: pair[0])
+    def key(hit: NearbyHit) -> RankKey:
+        stale = is_stale(hit.asset.last_verified, today=today, stale_after_days=stale_after_days)
+        return rank_key(hit.distance_m, stale, hit.asset)
+
+    def describe(hits: list[NearbyHit]) -> list[dict[str, Any]]:
         return [
             describe_hit(hit, taxonomy=taxonomy, today=today, stale_after_days=stale_after_days)
-            for _, hit in ranked[query.offset : query.offset + query.limit]
+            for hit in hits
         ]
+
+    if not _needs_every_asset(query):
+        hits = _page_by_band(found, query.offset, query.limit, key)
+        return NearbyResult(
+            query=query.to_dict(),
+            origin=query.origin(),
+            total=len(found),
+            results=describe(hits),
+            hours_unknown=[],
+            hours_unknown_total=0,
+        )
+    # Filters read every asset in the radius; keep only keys and positions, so memory stays
+    # small, and read the shown page again at the end.
+    kept: list[tuple[RankKey, int]] = []
+    unknown: list[tuple[RankKey, int]] = []
+    for start in range(0, len(found), _FILTER_BATCH):
+        positions = range(start, min(start + _FILTER_BATCH, len(found)))
+        for position, hit in found.pairs(positions):
+            asset = hit.asset
+            if not matches_filters(asset, query):
+                continue
+            if query.open_on is not None:
+                schedule = asset.opening_times.schedule
+                if schedule is None:
+                    unknown.append((key(hit), position))
+                    continue
+                if not schedule.is_open(*query.open_on):
+                    continue
+            kept.append((key(hit), position))
+
+    def page(ranked: list[tuple[RankKey, int]]) -> list[dict[str, Any]]:
+        ranked.sort(key=lambda pair: pair[0])
+        shown = ranked[query.offset : query.offset + query.limit]
+        return describe(found.hits(position for _, position in shown))
 
     return NearbyResult(
         query=query.to_dict(),
         origin=query.origin(),
-        total=len(found),
-        results=page(found),
+        total=len(kept),
+        results=page(kept),
         hours_unknown=page(unknown),
         hours_unknown_total=len(unknown),
     )
+
+
+# Assets read per batch when a filter must look at every asset in the radius.
+_FILTER_BATCH = 2_000
+
+
+def _needs_every_asset(query: NearbyQuery) -> bool:
+    """Whether a filter must read each asset; without one, counts come from distances alone."""
+    return bool(query.q_terms or query.cost or query.access or query.audience or query.open_on)
+
+
+def _page_by_band(
+    found: NearbySet, offset: int, limit: int, key: Callable[[NearbyHit], RankKey]
+) -> list[NearbyHit]:
+    """One page in :func:`rank_key` order, reading only the 400 m bands it falls in.
+
+    Staleness reorders hits only inside a band, and bands follow distance, so each band
+    holds the same positions in distance order as in the final order.
+    """
+    end = min(offset + limit, len(found))
+    if offset >= end:
+        return []
+    bands = np.floor_divide(found.distances_m, STALE_BAND_M)
+    first = int(np.searchsorted(bands, bands[offset], side="left"))
+    last = int(np.searchsorted(bands, bands[end - 1], side="right"))
+    hits = found.hits(range(first, last))
+    hits.sort(key=key)
+    return hits[offset - first : end - first]

@@ -102,8 +102,7 @@ class Asset:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Asset:
         """Rebuild an asset from :meth:`to_dict` output; unknown keys are ignored."""
-        known = {f.name for f in fields(cls)}
-        kwargs: dict[str, Any] = {k: v for k, v in data.items() if k in known}
+        kwargs: dict[str, Any] = {k: v for k, v in data.items() if k in _ASSET_FIELDS}
         if "opening_times" in kwargs:
             kwargs["opening_times"] = OpeningTimes.from_dict(kwargs["opening_times"])
         for name in ("currencies", "accessibility", "audience"):
@@ -115,6 +114,9 @@ class Asset:
         """Return a copy with some fields replaced (no validation)."""
         return replace(self, **changes)
 
+
+# Every field name, looked up once: from_dict runs for each asset read from a store.
+_ASSET_FIELDS = frozenset(f.name for f in fields(Asset))
 
 # Fields that describe the asset itself, as opposed to bookkeeping the store maintains.
 CONTENT_FIELDS = tuple(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any, Literal, TypeAlias
 
@@ -51,23 +51,20 @@ class TimeRange:
 
     opens: str
     closes: str
+    # Minutes after midnight, worked out once: every stored asset's schedule is rebuilt on
+    # each read, and sorting, overlap checks and "open on" filters all compare minutes.
+    opens_minute: int = field(init=False, repr=False, compare=False)
+    closes_minute: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         """Reject malformed times and empty or backwards ranges."""
-        if self.closes_minute <= self.opens_minute:
+        opens, closes = _minutes(self.opens), _minutes(self.closes, closing=True)
+        if closes <= opens:
             raise ValidationError(
                 f"range {self.opens}-{self.closes} closes before it opens", field=_FIELD
             )
-
-    @property
-    def opens_minute(self) -> int:
-        """Opening time in minutes after midnight."""
-        return _minutes(self.opens)
-
-    @property
-    def closes_minute(self) -> int:
-        """Closing time in minutes after midnight (1440 for "24:00")."""
-        return _minutes(self.closes, closing=True)
+        object.__setattr__(self, "opens_minute", opens)
+        object.__setattr__(self, "closes_minute", closes)
 
 
 def _as_ranges(value: object, day: str) -> tuple[TimeRange, ...]:

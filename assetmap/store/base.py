@@ -16,7 +16,7 @@ import math
 import threading
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -38,6 +38,9 @@ MAX_RADIUS_M = 50_000.0
 _BULK_BATCH = 2_000
 # Keys per "pk IN (...)" when loading assets.
 _LOAD_BATCH = 5_000
+# A limited search first looks this far, then widens: in a town the 50 nearest lie well
+# inside a mile, and the index scan grows with the area searched, not with the limit.
+_FIRST_REACH_M = 400.0
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,51 @@ class NearbyHit:
 
     asset: Asset
     distance_m: float
+
+
+class NearbySet:
+    """Every asset within a radius as keys and exact distances; assets are read on demand.
+
+    A search that ranks or counts thousands of hits (a 50 km radius in a city holds tens of
+    thousands) need only decode the page it shows. Positions index ``distances_m``.
+    """
+
+    def __init__(
+        self,
+        keys: NDArray[np.int64],
+        distances_m: NDArray[np.float64],
+        read: Callable[[list[int]], dict[int, tuple[str, Asset]]],
+        status: str | None,
+    ) -> None:
+        self._keys = keys
+        self.distances_m = distances_m
+        self._read = read
+        self._status = status
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def hits(self, positions: Iterable[int]) -> list[NearbyHit]:
+        """The hits at these positions, in that order (see :meth:`pairs`)."""
+        return [hit for _, hit in self.pairs(positions)]
+
+    def pairs(self, positions: Iterable[int]) -> list[tuple[int, NearbyHit]]:
+        """(position, hit) for these positions, in that order.
+
+        One deleted, or moved out of the requested status, since the search is left out:
+        the set is not a snapshot, and a stale row must never be shown as current.
+        """
+        chosen = [int(i) for i in positions]
+        loaded: dict[int, tuple[str, Asset]] = {}
+        for start in range(0, len(chosen), _LOAD_BATCH):
+            keys = [int(self._keys[i]) for i in chosen[start : start + _LOAD_BATCH]]
+            loaded.update(self._read(keys))
+        out = []
+        for i in chosen:
+            row = loaded.get(int(self._keys[i]))
+            if row is not None and (self._status is None or row[1].status == self._status):
+                out.append((i, NearbyHit(row[1], float(self.distances_m[i]))))
+        return out
 
 
 @dataclass
@@ -233,6 +281,18 @@ class AssetStore(ABC):
         limit: int | None = None,
     ) -> list[NearbyHit]:
         """Assets within radius_m of the point, nearest first (ties by name, then id)."""
+
+    @abstractmethod
+    def nearby_set(
+        self,
+        lon: float,
+        lat: float,
+        radius_m: float,
+        *,
+        categories: Sequence[str] | None = None,
+        status: str | None = "published",
+    ) -> NearbySet:
+        """Every asset within radius_m, as distances with assets read on demand."""
 
     @abstractmethod
     def nearest(
@@ -825,8 +885,86 @@ class SqlStore(AssetStore):
         """
         check_radius(radius_m)
         conn = self._conn()
+        if limit is None or limit <= 0:
+            cands = self._candidates(conn, lon, lat, radius_m, categories, status)
+            keys, dist = self._measure(lon, lat, radius_m, cands, limit)
+            return self._hits(conn, keys, dist, limit)
+        # Widen from a small circle (see _FIRST_REACH_M). Exact: once `limit` hits lie within
+        # the reach, anything outside it is farther than all of them, ties included.
+        reach = min(radius_m, _FIRST_REACH_M)
+        while True:
+            cands = self._candidates(conn, lon, lat, reach, categories, status)
+            keys, dist = self._measure(lon, lat, reach, cands, limit)
+            if len(keys) >= limit or reach >= radius_m:
+                return self._hits(conn, keys, dist, limit)
+            # Guess the reach that holds `limit` from the density seen so far.
+            grow = 4.0 if len(keys) == 0 else max(1.5, 1.2 * math.sqrt(limit / len(keys)))
+            reach = min(radius_m, reach * grow)
+
+    def nearby_set(
+        self,
+        lon: float,
+        lat: float,
+        radius_m: float,
+        *,
+        categories: Sequence[str] | None = None,
+        status: str | None = "published",
+    ) -> NearbySet:
+        """Every asset within radius_m (geodesic, WGS84), nearest first, read on demand.
+
+        Parameters are those of :meth:`nearby`. Positions follow distance, then key; callers
+        that need the name and id tie-break read the assets they show.
+        """
+        check_radius(radius_m)
+        conn = self._conn()
         cands = self._candidates(conn, lon, lat, radius_m, categories, status)
-        return self._rank(conn, lon, lat, radius_m, cands, limit)
+        keys, dist = self._measure(lon, lat, radius_m, cands, None)
+        return NearbySet(keys, dist, lambda part: self._load(conn, part), status)
+
+    def _measure(
+        self,
+        lon: float,
+        lat: float,
+        radius_m: float,
+        cands: list[tuple[int, float, float]],
+        limit: int | None,
+    ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        """Keys and exact distances of the candidates within radius_m, nearest first.
+
+        With a limit, only those that can make the cut: up to the limit-th distance, ties
+        included, so the name and id tie-break still sees every contender.
+        """
+        if not cands:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
+        table = np.array(cands, dtype=np.float64).reshape(len(cands), 3)
+        pks, lons, lats = table[:, 0].astype(np.int64), table[:, 1], table[:, 2]
+        if limit is not None and 0 < limit < len(cands) and abs(lat) < _APPROX_MAX_LAT:
+            # Measure exactly only what can make the cut (see _approx_distances_m).
+            near = _could_be_nearest(_approx_distances_m(lon, lat, lons, lats), limit)
+            pks, lons, lats = pks[near], lons[near], lats[near]
+        dist = distances_m(lon, lat, lons, lats)
+        inside = dist <= radius_m
+        pks, dist = pks[inside], dist[inside]
+        order = np.lexsort((pks, dist))
+        if limit is not None and len(order) > limit:
+            cutoff = dist[order[limit - 1]] if limit > 0 else -1.0
+            order = order[dist[order] <= cutoff]
+        return pks[order], dist[order]
+
+    def _hits(
+        self, conn: Any, keys: NDArray[np.int64], dist: NDArray[np.float64], limit: int | None
+    ) -> list[NearbyHit]:
+        """Read the assets, in the contract's order: distance, then name, then id."""
+        if len(keys) == 0:
+            return []
+        loaded = self._load(conn, (int(k) for k in keys))
+        ranked = [
+            (float(d), *loaded[int(k)]) for k, d in zip(keys, dist, strict=True) if int(k) in loaded
+        ]
+        # Names are stored normalised, as list_assets sorts them.
+        ranked.sort(key=lambda r: (r[0], r[1], r[2].id))
+        hits = [NearbyHit(asset, d) for d, _, asset in ranked]
+        return hits[:limit] if limit is not None else hits
 
     def _rank(
         self,
@@ -837,32 +975,8 @@ class SqlStore(AssetStore):
         cands: list[tuple[int, float, float]],
         limit: int | None,
     ) -> list[NearbyHit]:
-        if not cands:
-            return []
-        table = np.array(cands, dtype=np.float64).reshape(len(cands), 3)
-        pks, lons, lats = table[:, 0].astype(np.int64), table[:, 1], table[:, 2]
-        if limit is not None and 0 < limit < len(cands) and abs(lat) < _APPROX_MAX_LAT:
-            # Measure exactly only what can make the cut (see _approx_distances_m).
-            near = _could_be_nearest(_approx_distances_m(lon, lat, lons, lats), limit)
-            pks, lons, lats = pks[near], lons[near], lats[near]
-        dist = distances_m(lon, lat, lons, lats)
-        inside = dist <= radius_m
-        pks, dist = pks[inside], dist[inside]
-        # Load only what can make the cut: everything up to the limit-th distance (ties included).
-        order = np.argsort(dist, kind="stable")
-        if limit is not None and len(order) > limit:
-            cutoff = dist[order[limit - 1]] if limit > 0 else -1.0
-            order = order[dist[order] <= cutoff]
-        loaded = self._load(conn, (int(p) for p in pks[order]))
-        ranked = [
-            (float(d), *loaded[int(p)])
-            for p, d in zip(pks[order], dist[order], strict=True)
-            if int(p) in loaded
-        ]
-        # Distance, then name (stored normalised, as list_assets sorts), then id.
-        ranked.sort(key=lambda r: (r[0], r[1], r[2].id))
-        hits = [NearbyHit(asset, d) for d, _, asset in ranked]
-        return hits[:limit] if limit is not None else hits
+        keys, dist = self._measure(lon, lat, radius_m, cands, limit)
+        return self._hits(conn, keys, dist, limit)
 
     def nearest(
         self,
@@ -874,12 +988,7 @@ class SqlStore(AssetStore):
         status: str | None = "published",
         max_radius_m: float = MAX_RADIUS_M,
     ) -> list[NearbyHit]:
-        """The k nearest assets within max_radius_m, by widening an index-backed search."""
-        radius = min(1_000.0, max_radius_m)
-        conn = self._conn()
-        while True:
-            cands = self._candidates(conn, lon, lat, radius, categories, status)
-            hits = self._rank(conn, lon, lat, radius, cands, k)
-            if len(hits) >= k or radius >= max_radius_m:
-                return hits
-            radius = min(radius * 4, max_radius_m)
+        """The k nearest assets within max_radius_m: a limited :meth:`nearby`."""
+        if k <= 0:
+            return []
+        return self.nearby(lon, lat, max_radius_m, categories=categories, status=status, limit=k)

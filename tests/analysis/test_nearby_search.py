@@ -336,3 +336,53 @@ def test_property_results_equal_brute_force_over_random_queries(
 
     check()
     assert seen["results"] > 0
+
+
+def test_property_unfiltered_pages_equal_brute_force(
+    store: Store, taxonomy: Taxonomy, trafford: list[Asset]
+) -> None:
+    # Without text, cost, access, audience or hours filters the search reads only the 400 m
+    # bands a page falls in; pages deep in the list and across band edges must still match.
+    postcodes = load_default_index()
+    seen = {"results": 0, "deep": 0}
+
+    @settings(max_examples=60, deadline=None)
+    @given(
+        lon=st.floats(-2.45, -2.25),
+        lat=st.floats(53.38, 53.48),
+        radius_m=st.sampled_from([400.0, 1_609.344, 5_000.0, 12_000.0, 50_000.0]),
+        categories=st.lists(st.sampled_from(["library", "park", "school"]), max_size=2),
+        limit=st.integers(1, 60),
+        offset=st.integers(0, 300),
+        stale_after_days=st.sampled_from([0, 365, 10_000]),
+        today=st.dates(date(2024, 1, 1), date(2027, 12, 31)),
+    )
+    def check(
+        lon: float,
+        lat: float,
+        radius_m: float,
+        categories: list[str],
+        limit: int,
+        offset: int,
+        stale_after_days: int,
+        today: date,
+    ) -> None:
+        params: dict[str, Any] = {
+            "lon": repr(lon),
+            "lat": repr(lat),
+            "radius_m": repr(radius_m),
+            "category": sorted(set(categories)),
+            "limit": str(limit),
+            "offset": str(offset),
+        }
+        query = parse_nearby_query(params, taxonomy=taxonomy, postcodes=postcodes)
+        result = search_nearby(
+            store, query, taxonomy=taxonomy, today=today, stale_after_days=stale_after_days
+        )
+        want = expected_for(trafford, query, today=today, stale_after_days=stale_after_days)
+        assert_page(result, query, want)
+        seen["results"] += len(result.results)
+        seen["deep"] += offset >= 50 and len(result.results) > 0
+
+    check()
+    assert seen["results"] > 0 and seen["deep"] > 0

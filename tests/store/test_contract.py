@@ -171,6 +171,23 @@ def test_nearby_is_geodesic_sorted_and_filtered(store: Store, taxonomy: Taxonomy
     assert park.id not in [h.asset.id for h in store.nearby(lon, lat, 6_000)]
 
 
+def test_nearby_set_reads_only_what_is_asked_and_drops_what_left(
+    store: Store, taxonomy: Taxonomy
+) -> None:
+    alt = store.create_asset(make(taxonomy), author="a")
+    sale = store.create_asset(build_asset(SALE, taxonomy), author="a")
+    lon, lat = -2.35, 53.39
+    found = store.nearby_set(lon, lat, 6_000)
+    assert len(found) == 2
+    # nearest first, the same distances nearby() gives
+    assert list(found.distances_m) == [h.distance_m for h in store.nearby(lon, lat, 6_000)]
+    assert [h.asset.id for h in found.hits([1, 0])] == [sale.id, alt.id]
+    # archived after the set was taken: left out when read, never shown as published
+    store.set_status(sale.id, "archived", author="a")
+    assert [(i, h.asset.id) for i, h in found.pairs([0, 1])] == [(0, alt.id)]
+    assert len(store.nearby_set(lon, lat, 6_000, categories=["park"])) == 0
+
+
 def test_nearby_rejects_bad_radius(store: Store) -> None:
     for bad in (0, -5, 50_001):
         with pytest.raises(ValidationError) as err:
