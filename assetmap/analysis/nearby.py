@@ -53,6 +53,7 @@ import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any, TypeAlias
 
@@ -60,7 +61,7 @@ import numpy as np
 
 from assetmap.domain.asset import Asset, check_point, normalise_name
 from assetmap.domain.errors import ValidationError
-from assetmap.domain.opening_times import WEEKDAYS
+from assetmap.domain.opening_times import WEEKDAYS, WeeklySchedule
 from assetmap.domain.taxonomy import Taxonomy
 from assetmap.domain.vocab import ACCESSIBILITY, AUDIENCES
 from assetmap.gazetteer.postcodes import PostcodeIndex, UnknownPostcode
@@ -152,9 +153,13 @@ def fold_text(text: str) -> str:
         ``"cafe bar"``. Letters of every script are kept (unlike
         :func:`~assetmap.domain.asset.normalise_name`, which keeps only a-z and digits).
     """
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(_NOT_WORD.sub(" ", bare).split())
+    folded = text.casefold()
+    # Most names and descriptions are plain ASCII, which has no accents to strip; a filtered
+    # 50 km search folds a quarter of a million of them.
+    if not folded.isascii():
+        decomposed = unicodedata.normalize("NFKD", folded)
+        folded = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(_NOT_WORD.sub(" ", folded).split())
 
 
 @dataclass(frozen=True)
@@ -205,7 +210,7 @@ class NearbyQuery:
     limit: int = DEFAULT_LIMIT
     offset: int = 0
 
-    @property
+    @cached_property
     def q_terms(self) -> tuple[str, ...]:
         """Folded words of ``q`` (see :func:`fold_text`); every one must match."""
         return tuple(fold_text(self.q).split())
@@ -682,21 +687,55 @@ def matches_filters(asset: Asset, query: NearbyQuery) -> bool:
     -------
     bool
     """
+    return _passes(
+        query,
+        name=asset.name,
+        description=asset.description,
+        cost=asset.cost,
+        currencies=asset.currencies,
+        accessibility=asset.accessibility,
+        audience=asset.audience,
+    )
+
+
+def _state_passes(state: Mapping[str, Any], query: NearbyQuery) -> bool:
+    """:func:`matches_filters` on a stored state (``Asset.to_dict`` form), not decoded."""
+    return _passes(
+        query,
+        name=state["name"],
+        description=state.get("description", ""),
+        cost=state.get("cost"),
+        currencies=state.get("currencies", ()),
+        accessibility=state.get("accessibility", ()),
+        audience=state.get("audience", ()),
+    )
+
+
+def _passes(
+    query: NearbyQuery,
+    *,
+    name: str,
+    description: str,
+    cost: str | None,
+    currencies: Sequence[str],
+    accessibility: Sequence[str],
+    audience: Sequence[str],
+) -> bool:
     terms = query.q_terms
     if terms:
-        words = " " + fold_text(f"{asset.name} {asset.description}")
+        words = " " + fold_text(f"{name} {description}")
         if not all(" " + term in words for term in terms):
             return False
     if query.cost:
-        accepted = {"free"} if asset.cost == "free" else set()
-        accepted.update(asset.currencies)
+        accepted = {"free"} if cost == "free" else set()
+        accepted.update(currencies)
         if accepted.isdisjoint(query.cost):
             return False
-    if query.access and not set(query.access) <= set(asset.accessibility):
+    if query.access and not set(query.access) <= set(accessibility):
         return False
     if query.audience is not None:
-        open_to_all = not asset.audience or "everyone" in asset.audience
-        if not (open_to_all or query.audience in asset.audience):
+        open_to_all = not audience or "everyone" in audience
+        if not (open_to_all or query.audience in audience):
             return False
     return True
 
@@ -757,8 +796,11 @@ def rank_key(distance_m: float, stale: bool, asset: Asset) -> RankKey:
     -------
     tuple
     """
-    band = int(distance_m // STALE_BAND_M)
-    return band, stale, distance_m, normalise_name(asset.name), asset.id
+    return _key(distance_m, stale, asset.name, asset.id)
+
+
+def _key(distance_m: float, stale: bool, name: str, asset_id: str) -> RankKey:
+    return int(distance_m // STALE_BAND_M), stale, distance_m, normalise_name(name), asset_id
 
 
 def search_nearby(
@@ -805,9 +847,10 @@ def search_nearby(
         status="published",
     )
 
-    def key(hit: NearbyHit) -> RankKey:
-        stale = is_stale(hit.asset.last_verified, today=today, stale_after_days=stale_after_days)
-        return rank_key(hit.distance_m, stale, hit.asset)
+    def key(position: int, state: Mapping[str, Any]) -> RankKey:
+        last_verified = state.get("last_verified")
+        stale = is_stale(last_verified, today=today, stale_after_days=stale_after_days)
+        return _key(float(found.distances_m[position]), stale, state["name"], state["id"])
 
     def describe(hits: list[NearbyHit]) -> list[dict[str, Any]]:
         return [
@@ -825,24 +868,24 @@ def search_nearby(
             hours_unknown=[],
             hours_unknown_total=0,
         )
-    # Filters read every asset in the radius; keep only keys and positions, so memory stays
-    # small, and read the shown page again at the end.
+    # Filters read every asset in the radius, undecoded (see NearbySet.states); keep only
+    # keys and positions, so memory stays small, and read the shown page again at the end.
     kept: list[tuple[RankKey, int]] = []
     unknown: list[tuple[RankKey, int]] = []
     for start in range(0, len(found), _FILTER_BATCH):
         positions = range(start, min(start + _FILTER_BATCH, len(found)))
-        for position, hit in found.pairs(positions):
-            asset = hit.asset
-            if not matches_filters(asset, query):
+        for position, state in found.states(positions):
+            if not _state_passes(state, query):
                 continue
+            rank = key(position, state)
             if query.open_on is not None:
-                schedule = asset.opening_times.schedule
+                schedule = (state.get("opening_times") or {}).get("schedule")
                 if schedule is None:
-                    unknown.append((key(hit), position))
+                    unknown.append((rank, position))
                     continue
-                if not schedule.is_open(*query.open_on):
+                if not WeeklySchedule.from_dict(schedule).is_open(*query.open_on):
                     continue
-            kept.append((key(hit), position))
+            kept.append((rank, position))
 
     def page(ranked: list[tuple[RankKey, int]]) -> list[dict[str, Any]]:
         ranked.sort(key=lambda pair: pair[0])
@@ -869,7 +912,7 @@ def _needs_every_asset(query: NearbyQuery) -> bool:
 
 
 def _page_by_band(
-    found: NearbySet, offset: int, limit: int, key: Callable[[NearbyHit], RankKey]
+    found: NearbySet, offset: int, limit: int, key: Callable[[int, Mapping[str, Any]], RankKey]
 ) -> list[NearbyHit]:
     """One page in :func:`rank_key` order, reading only the 400 m bands it falls in.
 
@@ -882,6 +925,5 @@ def _page_by_band(
     bands = np.floor_divide(found.distances_m, STALE_BAND_M)
     first = int(np.searchsorted(bands, bands[offset], side="left"))
     last = int(np.searchsorted(bands, bands[end - 1], side="right"))
-    hits = found.hits(range(first, last))
-    hits.sort(key=key)
-    return hits[offset - first : end - first]
+    ranked = sorted((key(i, state), i) for i, state in found.states(range(first, last)))
+    return found.hits(i for _, i in ranked[offset - first : end - first])
