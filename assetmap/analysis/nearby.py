@@ -59,14 +59,14 @@ from typing import Any, TypeAlias
 
 import numpy as np
 
-from assetmap.domain.asset import Asset, check_point, normalise_name
+from assetmap.domain.asset import Asset, check_point
 from assetmap.domain.errors import ValidationError
 from assetmap.domain.opening_times import WEEKDAYS, WeeklySchedule
 from assetmap.domain.taxonomy import Taxonomy
 from assetmap.domain.vocab import ACCESSIBILITY, AUDIENCES
 from assetmap.gazetteer.postcodes import PostcodeIndex, UnknownPostcode
 from assetmap.store import NearbyHit, Store
-from assetmap.store.base import MAX_RADIUS_M, NearbySet
+from assetmap.store.base import MAX_RADIUS_M, NearbySet, StoredRow
 
 METRES_PER_MILE = 1609.344
 DEFAULT_RADIUS_M = METRES_PER_MILE
@@ -781,7 +781,7 @@ class NearbyResult:
         }
 
 
-def rank_key(distance_m: float, stale: bool, asset: Asset) -> RankKey:
+def rank_key(distance_m: float, stale: bool, name_norm: str, asset_id: str) -> RankKey:
     """Sort key for results: 400 m band, fresh before stale, distance, name, id.
 
     Parameters
@@ -790,17 +790,15 @@ def rank_key(distance_m: float, stale: bool, asset: Asset) -> RankKey:
         Geodesic distance from the origin, metres.
     stale : bool
         From :func:`is_stale`.
-    asset : Asset
+    name_norm : str
+        ``normalise_name(asset.name)`` (stores keep it beside each asset).
+    asset_id : str
 
     Returns
     -------
     tuple
     """
-    return _key(distance_m, stale, asset.name, asset.id)
-
-
-def _key(distance_m: float, stale: bool, name: str, asset_id: str) -> RankKey:
-    return int(distance_m // STALE_BAND_M), stale, distance_m, normalise_name(name), asset_id
+    return int(distance_m // STALE_BAND_M), stale, distance_m, name_norm, asset_id
 
 
 def search_nearby(
@@ -847,10 +845,11 @@ def search_nearby(
         status="published",
     )
 
-    def key(position: int, state: Mapping[str, Any]) -> RankKey:
-        last_verified = state.get("last_verified")
-        stale = is_stale(last_verified, today=today, stale_after_days=stale_after_days)
-        return _key(float(found.distances_m[position]), stale, state["name"], state["id"])
+    def key(row: StoredRow) -> RankKey:
+        state = row.state
+        stale = is_stale(state.get("last_verified"), today=today, stale_after_days=stale_after_days)
+        distance = float(found.distances_m[row.position])
+        return rank_key(distance, stale, row.name_norm, state["id"])
 
     def describe(hits: list[NearbyHit]) -> list[dict[str, Any]]:
         return [
@@ -873,19 +872,17 @@ def search_nearby(
     kept: list[tuple[RankKey, int]] = []
     unknown: list[tuple[RankKey, int]] = []
     for start in range(0, len(found), _FILTER_BATCH):
-        positions = range(start, min(start + _FILTER_BATCH, len(found)))
-        for position, state in found.states(positions):
-            if not _state_passes(state, query):
+        for row in found.states(range(start, min(start + _FILTER_BATCH, len(found)))):
+            if not _state_passes(row.state, query):
                 continue
-            rank = key(position, state)
             if query.open_on is not None:
-                schedule = (state.get("opening_times") or {}).get("schedule")
+                schedule = (row.state.get("opening_times") or {}).get("schedule")
                 if schedule is None:
-                    unknown.append((rank, position))
+                    unknown.append((key(row), row.position))
                     continue
                 if not WeeklySchedule.from_dict(schedule).is_open(*query.open_on):
                     continue
-            kept.append((rank, position))
+            kept.append((key(row), row.position))
 
     def page(ranked: list[tuple[RankKey, int]]) -> list[dict[str, Any]]:
         ranked.sort(key=lambda pair: pair[0])
@@ -912,7 +909,7 @@ def _needs_every_asset(query: NearbyQuery) -> bool:
 
 
 def _page_by_band(
-    found: NearbySet, offset: int, limit: int, key: Callable[[int, Mapping[str, Any]], RankKey]
+    found: NearbySet, offset: int, limit: int, key: Callable[[StoredRow], RankKey]
 ) -> list[NearbyHit]:
     """One page in :func:`rank_key` order, reading only the 400 m bands it falls in.
 
@@ -925,5 +922,6 @@ def _page_by_band(
     bands = np.floor_divide(found.distances_m, STALE_BAND_M)
     first = int(np.searchsorted(bands, bands[offset], side="left"))
     last = int(np.searchsorted(bands, bands[end - 1], side="right"))
-    ranked = sorted((key(i, state), i) for i, state in found.states(range(first, last)))
-    return found.hits(i for _, i in ranked[offset - first : end - first])
+    rows = found.states(range(first, last))
+    rows.sort(key=key)
+    return [found.hit(row) for row in rows[offset - first : end - first]]

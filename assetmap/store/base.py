@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import orjson
@@ -52,6 +52,14 @@ class NearbyHit:
     distance_m: float
 
 
+class StoredRow(NamedTuple):
+    """One asset of a :class:`NearbySet`, as stored: its position, normalised name and state."""
+
+    position: int
+    name_norm: str
+    state: dict[str, Any]
+
+
 class NearbySet:
     """Every asset within a radius as keys and exact distances; assets are read on demand.
 
@@ -77,18 +85,19 @@ class NearbySet:
 
     def hits(self, positions: Iterable[int]) -> list[NearbyHit]:
         """The hits at these positions, in that order (see :meth:`states`)."""
-        return [
-            NearbyHit(Asset.from_dict(state), float(self.distances_m[i]))
-            for i, state in self.states(positions)
-        ]
+        return [self.hit(row) for row in self.states(positions)]
 
-    def states(self, positions: Iterable[int]) -> list[tuple[int, dict[str, Any]]]:
-        """(position, stored state) for these positions, in that order, undecoded.
+    def hit(self, row: StoredRow) -> NearbyHit:
+        """Decode one row from :meth:`states`."""
+        return NearbyHit(Asset.from_dict(row.state), float(self.distances_m[row.position]))
 
-        For filters that look at a few fields of many assets: building an :class:`Asset`
-        costs several times more than reading its JSON. One deleted, or moved out of the
-        requested status, since the search is left out: the set is not a snapshot, and a
-        stale row must never be shown as current.
+    def states(self, positions: Iterable[int]) -> list[StoredRow]:
+        """The stored rows at these positions, in that order, undecoded.
+
+        For filters and rankings that look at a few fields of many assets: building an
+        :class:`Asset` costs several times more than reading its JSON. One deleted, or moved
+        out of the requested status, since the search is left out: the set is not a
+        snapshot, and a stale row must never be shown as current.
         """
         chosen = [int(i) for i in positions]
         loaded: dict[int, tuple[str, dict[str, Any]]] = {}
@@ -99,7 +108,7 @@ class NearbySet:
         for i in chosen:
             row = loaded.get(int(self._keys[i]))
             if row is not None and (self._status is None or row[1]["status"] == self._status):
-                out.append((i, row[1]))
+                out.append(StoredRow(i, row[0], row[1]))
         return out
 
 

@@ -184,7 +184,7 @@ def test_nearby_set_reads_only_what_is_asked_and_drops_what_left(
     assert [h.asset.id for h in found.hits([1, 0])] == [sale.id, alt.id]
     # archived after the set was taken: left out when read, never shown as published
     store.set_status(sale.id, "archived", author="a")
-    assert [(i, state["id"]) for i, state in found.states([0, 1])] == [(0, alt.id)]
+    assert [(r.position, r.state["id"]) for r in found.states([0, 1])] == [(0, alt.id)]
     assert [h.asset.id for h in found.hits([1, 0])] == [alt.id]
     assert len(store.nearby_set(lon, lat, 6_000, categories=["park"])) == 0
 
