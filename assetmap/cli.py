@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from assetmap.domain.errors import AssetmapError
+from assetmap.domain.people import User
 from assetmap.domain.taxonomy import load_taxonomy
 from assetmap.settings import Settings
 from assetmap.store import Store, open_store
@@ -310,6 +311,35 @@ def _read_password(from_stdin: bool) -> str:
     return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
 
 
+def _areas_text(codes: tuple[str, ...]) -> str:
+    from assetmap.gazetteer.areas import load_default_areas
+
+    known = load_default_areas().areas
+    return ", ".join(known[c].label if c in known else c for c in codes) or "no areas"
+
+
+def _check_areas(codes: tuple[str, ...]) -> tuple[str, ...]:
+    from assetmap.gazetteer.areas import load_default_areas
+
+    return load_default_areas().check_codes(codes)
+
+
+def _areas_note(user: User) -> None:
+    """Say when an account's areas change nothing, or leave it seeing no resident's details."""
+    if user.role == "moderator" and not user.areas:
+        click.echo(
+            f"note: {user.username} has no areas, so sees no resident's name or email;"
+            " give them some with: assetmap users set-areas"
+            f" {user.username} CODE...",
+            err=True,
+        )
+    elif user.role != "moderator" and user.areas:
+        what = "sees every area" if user.role == "admin" else "does not moderate"
+        click.echo(
+            f"note: {user.username} is {user.role}, so {what}: areas apply to moderators", err=True
+        )
+
+
 @users.command("add")
 @click.argument("username")
 @click.option(
@@ -319,19 +349,35 @@ def _read_password(from_stdin: bool) -> str:
     help="What the account may do.",
 )
 @click.option("--name", "display_name", default="", help="Name shown to colleagues.")
+@click.option(
+    "--area",
+    "areas",
+    multiple=True,
+    metavar="CODE",
+    help="Local authority district code (E08000009 = Trafford) whose submissions a moderator"
+    " looks after: they see those residents' names and emails. Repeat for several.",
+)
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @pass_ctx
 def users_add(
-    ctx: Context, username: str, role: str, display_name: str, password_stdin: bool
+    ctx: Context,
+    username: str,
+    role: str,
+    display_name: str,
+    areas: tuple[str, ...],
+    password_stdin: bool,
 ) -> None:
     """Add a staff account; the password is hashed with argon2id."""
     from assetmap.services.accounts import hash_password
 
+    codes = _check_areas(areas)  # before the password prompt: a typo costs nothing
     password_hash = hash_password(_read_password(password_stdin))
     user = ctx.store.create_user(
-        username, role=role, password_hash=password_hash, display_name=display_name
+        username, role=role, password_hash=password_hash, display_name=display_name, areas=codes
     )
-    click.echo(f"added {user.username} ({user.role})")
+    shown = f", areas: {_areas_text(user.areas)}" if user.areas else ""
+    click.echo(f"added {user.username} ({user.role}){shown}")
+    _areas_note(user)
 
 
 @users.command("set-password")
@@ -356,13 +402,25 @@ def users_set_role(ctx: Context, username: str, role: str) -> None:
     click.echo(f"{username} is now {role}; their sessions have ended")
 
 
+@users.command("set-areas")
+@click.argument("username")
+@click.argument("codes", nargs=-1, metavar="[CODE]...")
+@pass_ctx
+def users_set_areas(ctx: Context, username: str, codes: tuple[str, ...]) -> None:
+    """Set the district codes a moderator looks after (none: clear them)."""
+    user = ctx.store.set_areas(username, _check_areas(codes))
+    click.echo(f"{user.username} now looks after {_areas_text(user.areas)}")
+    _areas_note(user)
+
+
 @users.command("list")
 @pass_ctx
 def users_list(ctx: Context) -> None:
-    """List staff accounts."""
+    """List staff accounts: username, role, name, areas."""
     for user in ctx.store.list_users():
         state = "" if user.active else " (disabled)"
-        click.echo(f"{user.username}\t{user.role}\t{user.display_name}{state}")
+        areas = "all areas" if user.role == "admin" else _areas_text(user.areas)
+        click.echo(f"{user.username}\t{user.role}\t{user.display_name}{state}\t{areas}")
 
 
 @cli.command("forget-submitters")

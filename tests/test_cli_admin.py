@@ -27,11 +27,13 @@ def test_users_add_and_migrate_store(tmp_path: Path, store_url: str) -> None:
         "mo",
         "--role",
         "moderator",
+        "--area",
+        "e08000009",
         "--password-stdin",
         stdin="correct horse battery\n",
     )
     assert added.returncode == 0, added.stderr
-    assert added.stdout.strip() == "added mo (moderator)"
+    assert added.stdout.strip() == "added mo (moderator), areas: E08000009 Trafford"
     short = run(
         "--db", src, "users", "add", "al", "--role", "admin", "--password-stdin", stdin="short\n"
     )
@@ -50,7 +52,7 @@ def test_users_add_and_migrate_store(tmp_path: Path, store_url: str) -> None:
     )
     assert dup.returncode == 2 and "already exists" in dup.stderr
     listed = run("--db", src, "users", "list")
-    assert listed.stdout.splitlines() == ["mo\tmoderator\tmo"]
+    assert listed.stdout.splitlines() == ["mo\tmoderator\tmo\tE08000009 Trafford"]
 
     copied = run("migrate-store", "--from", src, "--to", store_url)
     assert copied.returncode == 0, copied.stderr
@@ -59,9 +61,44 @@ def test_users_add_and_migrate_store(tmp_path: Path, store_url: str) -> None:
     target = open_store(store_url)
     user = target.get_user("mo")
     assert user is not None and user.password_hash.startswith("$argon2id$")
+    assert user.areas == ("E08000009",)
     target.close()
     again = run("migrate-store", "--from", src, "--to", store_url)
     assert again.returncode == 2 and "not empty" in again.stderr
+
+
+def test_users_areas_are_checked_listed_and_changed(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'a.db'}"
+    password = "correct horse battery\n"
+    add = ("--db", db, "users", "add")
+    areas = ("--area", "E08000009", "--area", "E08000003")
+    bad = run(*add, "mo", "--role", "moderator", *areas, "--password-stdin", stdin=password)
+    assert bad.returncode == 2
+    assert "field 'area': 'E08000003' is not a known area" in bad.stderr
+    assert "E08000009 Trafford" in bad.stderr  # the known ones are listed
+    plain = run(*add, "mo", "--role", "moderator", "--password-stdin", stdin=password)
+    assert plain.returncode == 0 and plain.stdout.strip() == "added mo (moderator)"
+    assert "mo has no areas, so sees no resident's name or email" in plain.stderr
+    admin = run(*add, "ada", "--role", "admin", "--password-stdin", stdin=password)
+    assert admin.returncode == 0
+    moved = run("--db", db, "users", "set-areas", "mo", "E09000007", "e08000009")
+    assert moved.returncode == 0, moved.stderr
+    assert moved.stdout.strip() == "mo now looks after E08000009 Trafford, E09000007 Camden"
+    typo = run("--db", db, "users", "set-areas", "mo", "Trafford")
+    assert typo.returncode == 2 and "'Trafford' is not a known area" in typo.stderr
+    assert run("--db", db, "users", "set-areas", "nobody", "E08000009").returncode == 2
+    listed = run("--db", db, "users", "list").stdout.splitlines()
+    assert listed == [
+        "ada\tadmin\tada\tall areas",
+        "mo\tmoderator\tmo\tE08000009 Trafford, E09000007 Camden",
+    ]
+    cleared = run("--db", db, "users", "set-areas", "mo")
+    assert cleared.stdout.strip() == "mo now looks after no areas"
+    assert run("--db", db, "users", "list").stdout.splitlines()[1] == "mo\tmoderator\tmo\tno areas"
+    store = open_store(db)
+    user = store.get_user("mo")
+    assert user is not None and user.areas == ()
+    store.close()
 
 
 def test_help_lists_every_command() -> None:
@@ -69,5 +106,9 @@ def test_help_lists_every_command() -> None:
     assert out.returncode == 0
     for command in ("init", "import", "demo", "export", "serve", "users", "migrate-store"):
         assert f"  {command}" in out.stdout
+    users = run("users", "--help").stdout
+    for command in ("add", "set-areas", "set-password", "set-role", "list"):
+        assert f"  {command}" in users
+    assert "--area CODE" in run("users", "add", "--help").stdout
     serve = run("serve", "--help")
     assert "--production" in serve.stdout

@@ -19,7 +19,8 @@ class User:
     """A staff account.
 
     ``auth_version`` changes whenever the password or role changes, which ends every session
-    issued before.
+    issued before. ``areas`` are the ONS local authority district codes whose submissions a
+    moderator looks after: they decide whose contact details the moderator may see.
     """
 
     id: int
@@ -30,6 +31,7 @@ class User:
     auth_version: int
     active: bool
     created_at: str
+    areas: tuple[str, ...] = ()
 
     @property
     def author(self) -> str:
@@ -39,3 +41,16 @@ class User:
     def can(self, role: str) -> bool:
         """Whether the user holds this role; admins hold every role."""
         return self.active and (self.role == role or self.role == "admin")
+
+    def sees_submitter_contact(self, area_code: str | None) -> bool:
+        """Whether this user may see a resident's name and email on a submission.
+
+        Admins see them for everything; a moderator only when the submission's area (the
+        local authority district its place is in, None when outside every known one) is one
+        of theirs; nobody else ever does.
+        """
+        if not self.active:
+            return False
+        if self.role == "admin":
+            return True
+        return self.role == "moderator" and area_code is not None and area_code in self.areas

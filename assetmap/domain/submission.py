@@ -16,7 +16,11 @@ STATES = ("pending", "approved", "rejected", "merged")
 
 @dataclass(frozen=True)
 class Submitter:
-    """Who sent a submission. Name and email are private: shown only to moderators."""
+    """Who sent a submission.
+
+    Name and email are private: shown only to admins and to the moderators of the area the
+    place is in (see ``User.sees_submitter_contact``).
+    """
 
     name: str = ""
     email: str = ""

@@ -57,6 +57,7 @@ TABLES: dict[str, tuple[str, ...]] = {
         "active",
         "created_at",
         "updated_at",
+        "areas",
     ),
     "login_attempts": ("pk", "username", "client_key", "ok", "at"),
     "submissions": (

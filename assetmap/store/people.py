@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,7 +13,11 @@ from assetmap.domain.errors import NotFound, ValidationError
 from assetmap.domain.people import ROLES, User
 from assetmap.store.base import SqlStore, utc_now
 
-_USER_COLUMNS = "pk, username, display_name, role, password_hash, auth_version, active, created_at"
+_USER_COLUMNS = (
+    "pk, username, display_name, role, password_hash, auth_version, active, created_at, areas"
+)
+# An ONS GSS code such as E08000009; which codes are known areas is checked above the store.
+_AREA_CODE = re.compile(r"[EWSN]\d{8}")
 
 
 def _token_hash(token: str) -> str:
@@ -20,6 +26,21 @@ def _token_hash(token: str) -> str:
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _areas_text(areas: Iterable[str]) -> str:
+    """Area codes as stored: upper case, no repeats, sorted, space-separated."""
+    codes = set()
+    for raw in areas:
+        code = raw.strip().upper()
+        if not _AREA_CODE.fullmatch(code):
+            raise ValidationError(
+                f"'{raw}' is not an area code: use an ONS local authority district code"
+                " such as E08000009",
+                field="area",
+            )
+        codes.add(code)
+    return " ".join(sorted(codes))
 
 
 class PeopleSql(SqlStore):
@@ -36,12 +57,23 @@ class PeopleSql(SqlStore):
             auth_version=int(row[5]),
             active=bool(row[6]),
             created_at=row[7],
+            areas=tuple((row[8] or "").split()),
         )
 
     def create_user(
-        self, username: str, *, role: str, password_hash: str, display_name: str = ""
+        self,
+        username: str,
+        *,
+        role: str,
+        password_hash: str,
+        display_name: str = "",
+        areas: Iterable[str] = (),
     ) -> User:
-        """Add a staff account; the username must be new and the role known."""
+        """Add a staff account; the username must be new and the role known.
+
+        ``areas`` are the local authority district codes the account looks after.
+        """
+        areas_text = _areas_text(areas)
         if role not in ROLES:
             raise ValidationError(f"role '{role}' is not one of: {', '.join(ROLES)}", field="role")
         name = username.strip().lower()
@@ -56,9 +88,9 @@ class PeopleSql(SqlStore):
             conn.execute(
                 self._sql(
                     "INSERT INTO users (username, display_name, role, password_hash,"
-                    " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)"
+                    " created_at, updated_at, areas) VALUES (?, ?, ?, ?, ?, ?, ?)"
                 ),
-                (name, display_name or name, role, password_hash, now, now),
+                (name, display_name or name, role, password_hash, now, now, areas_text),
             )
             user = self._find_user(conn, name)
         if user is None:  # pragma: no cover - just inserted in the same transaction
@@ -108,6 +140,25 @@ class PeopleSql(SqlStore):
         if role not in ROLES:
             raise ValidationError(f"role '{role}' is not one of: {', '.join(ROLES)}", field="role")
         return self._bump_auth(username, "role", role)
+
+    def set_areas(self, username: str, areas: Iterable[str]) -> User:
+        """Replace the areas a user looks after (none clears them).
+
+        Sessions are kept: every request reads the user afresh, so the change applies to
+        the user's next page.
+        """
+        areas_text = _areas_text(areas)
+        with self.transaction() as conn:
+            user = self._find_user(conn, username)
+            if user is None:
+                raise NotFound(f"no user '{username}'")
+            conn.execute(
+                self._sql("UPDATE users SET areas = ?, updated_at = ? WHERE pk = ?"),
+                (areas_text, utc_now(), user.id),
+            )
+            fresh = self._find_user(conn, username)
+        assert fresh is not None  # noqa: S101 - same transaction
+        return fresh
 
     def create_session(self, user: User, *, ttl_s: int = 8 * 3600) -> str:
         """Start a session; returns the token for the cookie (only its hash is stored)."""

@@ -3,7 +3,8 @@
 Moderators (and admins) only. Every decision form carries the submission's ``version`` and
 the asset revision the moderator saw; the store refuses a stale one with Conflict, shown here
 as a "changed since you opened it" page (HTTP 409) that says what happened instead.
-Submitters' names and emails appear on these pages and nowhere else.
+Submitters' names and emails appear on these pages and nowhere else, and only to admins and
+to moderators of the submission's area (:mod:`assetmap.services.moderating`).
 """
 
 from __future__ import annotations
@@ -11,13 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from assetmap.domain.asset import Asset, validate_asset
 from assetmap.domain.errors import Conflict, Forbidden, ValidationError
 from assetmap.domain.people import User
 from assetmap.domain.submission import PROBLEMS, Submission
 from assetmap.domain.vocab import ACCESSIBILITY, AUDIENCES, COSTS, CURRENCIES, PROVIDER_TYPES
+from assetmap.gazetteer.areas import AreaIndex, load_default_areas
+from assetmap.services.moderating import SenderView, as_seen_by
 from assetmap.services.submitting import DUPLICATE_RADIUS_M, SimilarAsset, similar_assets
 from assetmap.store.submissions import merge_changes
 from assetmap.web.app import current_store, state
@@ -67,6 +70,19 @@ def _moderator() -> User:
     return user
 
 
+def _areas() -> AreaIndex:
+    """The known districts (the shipped LSOA boundaries), loaded on first use."""
+    areas: AreaIndex | None = current_app.extensions.get("assetmap.areas")
+    if areas is None:
+        areas = current_app.extensions["assetmap.areas"] = load_default_areas()
+    return areas
+
+
+def _seen(sub: Submission, asset: Asset) -> SenderView:
+    """The submission as the signed-in moderator may see it (contact details withheld or not)."""
+    return as_seen_by(_moderator(), sub, asset, _areas())
+
+
 def _form_int(name: str) -> int:
     try:
         return int(request.form.get(name, ""))
@@ -108,12 +124,13 @@ def _conflict(err: Conflict, sub: Submission, tried: str, asset_id: str = "") ->
     store = current_store()
     asset_id = asset_id or sub.asset_id
     latest = store.history(asset_id)[-1]
+    fresh = store.get_submission(sub.ref)
     return (
         render_template(
             "staff/conflict.html",
             message=err.message,
             tried=tried,
-            sub=store.get_submission(sub.ref),
+            sub=_seen(fresh, store.get_asset(fresh.asset_id)).submission,
             events=store.submission_events(sub.ref),
             asset=store.get_asset(asset_id),
             latest=latest,
@@ -149,10 +166,13 @@ def _render_item(
     else:
         rows = field_rows(asset.to_dict(), _proposed(sub, asset), taxonomy)
     pending = sub.status == "pending"
+    seen = _seen(sub, asset)
     return (
         render_template(
             "staff/item.html",
-            sub=sub,
+            sub=seen.submission,
+            area=seen.area,
+            contact_note=seen.note,
             kind=KINDS.get(sub.kind, sub.kind),
             problem=PROBLEMS.get(sub.problem, sub.problem),
             asset=asset,
@@ -176,14 +196,18 @@ def _render_item(
 def queue() -> Any:
     """Pending submissions and change requests, oldest first."""
     store = current_store()
-    subs = store.list_submissions(status="pending")
-    names = {}
-    for sub in subs:
-        names[sub.ref] = store.get_asset(sub.asset_id).name
+    subs, names, notes = [], {}, {}
+    for sub in store.list_submissions(status="pending"):
+        asset = store.get_asset(sub.asset_id)
+        seen = _seen(sub, asset)
+        subs.append(seen.submission)
+        names[sub.ref] = asset.name
+        notes[sub.ref] = seen.note
     return render_template(
         "staff/queue.html",
         subs=subs,
         names=names,
+        notes=notes,
         kinds=KINDS,
         problems=PROBLEMS,
         total=store.count_submissions(status="pending"),
@@ -328,7 +352,7 @@ def edit(ref: str) -> Any:
     asset = store.get_asset(sub.asset_id)
     proposed = _proposed(sub, asset)
     page = {
-        "sub": sub,
+        "sub": _seen(sub, asset).submission,
         "asset": asset,
         "kind": KINDS.get(sub.kind, sub.kind),
         "options": _vocab_options(),

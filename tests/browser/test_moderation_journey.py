@@ -24,6 +24,7 @@ WALK = {
     "lon": -2.34571,
     "lat": 53.37612,
 }
+TRAFFORD = "E08000009"  # mo coordinates Trafford, where Hale is
 RESIDENT = Submitter(name="Canary Walker 91c", email="canary-91c@example.org", client_key="c1")
 
 
@@ -53,7 +54,7 @@ def test_moderator_signs_in_approves_and_the_asset_goes_public(
 ) -> None:
     libraries = create_all(store, LIBRARIES, taxonomy)
     sub = submit(store, taxonomy)
-    add_user(store, "mo", "moderator")
+    add_user(store, "mo", "moderator", areas=(TRAFFORD,))
     page = watch.page
     # Before: not on the map, not found nearby.
     watch.goto("/")
@@ -102,7 +103,7 @@ def test_resident_map_click_to_moderator_approval_to_the_public_map(
     watch: PageWatch, store: Store, taxonomy: Taxonomy
 ) -> None:
     libraries = create_all(store, LIBRARIES, taxonomy)
-    add_user(store, "mo", "moderator")
+    add_user(store, "mo", "moderator", areas=(TRAFFORD,))
     page = watch.page
     # A resident, no account, places a new group with a click on the form's map.
     watch.goto("/submit")
@@ -158,7 +159,7 @@ def test_staff_pages_have_no_serious_accessibility_violations(
         submitter=RESIDENT,
     )
     submit(store, taxonomy)
-    add_user(store, "mo", "moderator")
+    add_user(store, "mo", "moderator", areas=(TRAFFORD,))
     page = watch.page
     if page_name == "sign in":
         watch.goto("/login")

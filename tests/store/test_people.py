@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assetmap.domain.errors import NotFound, ValidationError
-from assetmap.store import Store
+from assetmap.store import Store, open_store
 
 
 def test_user_lifecycle_and_session_invalidation(store: Store) -> None:
@@ -63,3 +63,53 @@ def test_failed_logins_are_counted_per_user_and_client(store: Store) -> None:
     assert store.failed_logins_since(since=since, username="ann") == 4
     assert store.failed_logins_since(since=since, client_key="client-1") == 3
     assert store.failed_logins_since(since="2999-01-01T00:00:00+00:00", username="ann") == 0
+
+
+def test_areas_are_kept_normalised_and_replaced(store: Store) -> None:
+    mo = store.create_user(
+        "mo", role="moderator", password_hash="h", areas=[" e09000007", "E08000009", "E08000009"]
+    )
+    assert mo.areas == ("E08000009", "E09000007")
+    assert store.create_user("cara", role="commissioner", password_hash="h").areas == ()
+    token = store.create_session(mo)
+    moved = store.set_areas("MO", ["E08000035"])
+    assert moved.areas == ("E08000035",) and moved.auth_version == mo.auth_version
+    # The session is kept, and reads the new areas at once.
+    assert store.session_user(token) == moved
+    assert [u.areas for u in store.list_users()] == [(), ("E08000035",)]
+    assert store.set_areas("mo", []).areas == ()
+    with pytest.raises(ValidationError, match="'Trafford' is not an area code") as err:
+        store.set_areas("mo", ["Trafford"])
+    assert err.value.field == "area"
+    with pytest.raises(ValidationError, match="not an area code"):
+        store.create_user("bo", role="moderator", password_hash="h", areas=["E0800000"])
+    assert store.get_user("bo") is None
+    with pytest.raises(NotFound):
+        store.set_areas("nobody", ["E08000009"])
+
+
+def test_a_database_at_version_6_gains_areas(store_url: str) -> None:
+    old = open_store(store_url, migrate=False)
+    assert old.migrate(target=6) == 6
+    with old.transaction() as conn:
+        conn.execute(
+            old._sql(
+                "INSERT INTO users (username, display_name, role, password_hash, created_at,"
+                " updated_at) VALUES (?, ?, ?, ?, ?, ?)"
+            ),
+            (
+                "mo",
+                "Mo",
+                "moderator",
+                "h",
+                "2025-01-01T00:00:00+00:00",
+                "2025-01-01T00:00:00+00:00",
+            ),
+        )
+    old.close()
+    store = open_store(store_url)
+    assert max(store._applied_versions(store._conn())) >= 7
+    mo = store.get_user("mo")
+    assert mo is not None and mo.areas == () and mo.display_name == "Mo"
+    assert store.set_areas("mo", ["E08000009"]).areas == ("E08000009",)
+    store.close()

@@ -21,9 +21,13 @@ PASSWORD = "correct horse battery staple"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-def add_user(store: Store, username: str, role: str, password: str = PASSWORD) -> User:
-    """A staff account with an argon2id hash of ``password``."""
-    return store.create_user(username, role=role, password_hash=hash_password(password))
+def add_user(
+    store: Store, username: str, role: str, password: str = PASSWORD, areas: tuple[str, ...] = ()
+) -> User:
+    """A staff account with an argon2id hash of ``password``, looking after ``areas``."""
+    return store.create_user(
+        username, role=role, password_hash=hash_password(password), areas=areas
+    )
 
 
 def csrf_from(html: str) -> str:
@@ -48,9 +52,11 @@ def sign_in(
     return client.post("/login", data=data)
 
 
-def signed_in_client(app: Flask, store: Store, username: str, role: str) -> FlaskClient:
-    """A new test client signed in as a new user with this role."""
-    add_user(store, username, role)
+def signed_in_client(
+    app: Flask, store: Store, username: str, role: str, areas: tuple[str, ...] = ()
+) -> FlaskClient:
+    """A new test client signed in as a new user with this role (and these areas)."""
+    add_user(store, username, role, areas=areas)
     client = app.test_client()
     response = sign_in(client, username)
     assert response.status_code == 303, response.get_data(as_text=True)

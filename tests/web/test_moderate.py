@@ -43,9 +43,13 @@ def hale(store: Store, taxonomy: Taxonomy) -> Asset:
     return asset
 
 
+# The district Hale is in: mo is a Trafford coordinator, so sees Trafford senders' details.
+TRAFFORD = "E08000009"
+
+
 @pytest.fixture
 def mo(app: Flask, store: Store) -> FlaskClient:
-    return signed_in_client(app, store, "mo", "moderator")
+    return signed_in_client(app, store, "mo", "moderator", areas=(TRAFFORD,))
 
 
 def submit_new(

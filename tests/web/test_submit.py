@@ -82,7 +82,10 @@ def test_form_has_labelled_fields_fieldsets_and_the_privacy_notice(client: Flask
     assert (honeypot["autocomplete"], honeypot["tabindex"]) == ("off", "-1")
     assert '<div class="app-honeypot" aria-hidden="true">' in html
     assert '<label for="homepage">Leave this empty</label>' in html
-    assert "only the staff who check submissions can see them" in html
+    assert (
+        "only the moderators who check submissions for the area the place is in, and the"
+        " service’s administrators, can see them"
+    ) in html
     assert "We delete them 12 months after we make a decision on your submission" in html
     assert page.by_id["submitter_email"]["autocomplete"] == "email"
     assert tokens(html)["csrf_token"]
