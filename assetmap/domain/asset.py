@@ -11,7 +11,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 from datetime import date
 from typing import Any
 from urllib.parse import urlparse
@@ -110,6 +110,26 @@ class Asset:
                 kwargs[name] = tuple(kwargs[name])
         return cls(**kwargs)
 
+    @classmethod
+    def from_stored(cls, data: Mapping[str, Any]) -> Asset:
+        """Rebuild an asset a store wrote, without re-checking its opening times.
+
+        See :meth:`OpeningTimes.from_stored`: only for states read back from a store.
+        """
+        state = {k: v for k, v in data.items() if k in _ASSET_FIELDS}
+        times = state.get("opening_times")
+        state["opening_times"] = (
+            OpeningTimes(None, "") if times is None else OpeningTimes.from_stored(times)
+        )
+        for name in ("currencies", "accessibility", "audience"):
+            state[name] = tuple(state.get(name, ()))
+        # Filled like the frozen dataclass's own __init__ would, minus its per-field
+        # setattr calls: a city-centre search rebuilds thousands of these.
+        made = object.__new__(cls)
+        made.__dict__.update(_STORED_DEFAULTS)
+        made.__dict__.update(state)
+        return made
+
     def with_changes(self, **changes: Any) -> Asset:
         """Return a copy with some fields replaced (no validation)."""
         return replace(self, **changes)
@@ -117,6 +137,8 @@ class Asset:
 
 # Every field name, looked up once: from_dict runs for each asset read from a store.
 _ASSET_FIELDS = frozenset(f.name for f in fields(Asset))
+# Plain defaults, for from_stored; the one default factory (opening_times) is always set there.
+_STORED_DEFAULTS = {f.name: f.default for f in fields(Asset) if f.default is not MISSING}
 
 # Fields that describe the asset itself, as opposed to bookkeeping the store maintains.
 CONTENT_FIELDS = tuple(

@@ -8,7 +8,7 @@ schedule empty rather than half-read. Times are "HH:MM" on the 24-hour clock, lo
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any, Literal, TypeAlias
@@ -344,6 +344,42 @@ class OpeningTimes:
         raw = data.get("schedule")
         schedule = None if raw is None else WeeklySchedule.from_dict(raw)
         return cls(schedule=schedule, text=text)
+
+    @classmethod
+    def from_stored(cls, data: Mapping[str, Any]) -> OpeningTimes:
+        """Rebuild from `to_dict` output that a store wrote, without checking it again.
+
+        Only for states a store kept: every one passed `from_dict`'s checks when written
+        (revisions are append-only), and re-checking each range on every read was most of
+        the cost of a nearby search. Anything else must use `from_dict`.
+        """
+        raw = data.get("schedule")
+        schedule = None if raw is None else _stored_schedule(raw)
+        return cls(schedule=schedule, text=data.get("text", ""))
+
+
+def _stored_range(pair: Sequence[str]) -> TimeRange:
+    """A TimeRange from a stored, already checked ["HH:MM", "HH:MM"] pair."""
+    opens, closes = pair
+    made = object.__new__(TimeRange)
+    # Frozen: fill the instance dict directly, as dataclasses' own __init__ would.
+    made.__dict__.update(
+        opens=opens,
+        closes=closes,
+        opens_minute=int(opens[:2]) * 60 + int(opens[3:]),
+        closes_minute=int(closes[:2]) * 60 + int(closes[3:]),
+    )
+    return made
+
+
+def _stored_schedule(data: Mapping[str, Any]) -> WeeklySchedule:
+    """A WeeklySchedule from stored `to_dict` output (sorted, checked when written)."""
+    made = object.__new__(WeeklySchedule)
+    made.__dict__.update(
+        days={day: tuple(_stored_range(p) for p in data.get(day, ())) for day in WEEKDAYS},
+        note=data.get("note", ""),
+    )
+    return made
 
 
 # --- Parsing free text --------------------------------------------------------------------

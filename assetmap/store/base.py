@@ -89,7 +89,7 @@ class NearbySet:
 
     def hit(self, row: StoredRow) -> NearbyHit:
         """Decode one row from :meth:`states`."""
-        return NearbyHit(Asset.from_dict(row.state), float(self.distances_m[row.position]))
+        return NearbyHit(Asset.from_stored(row.state), float(self.distances_m[row.position]))
 
     def states(self, positions: Iterable[int]) -> list[StoredRow]:
         """The stored rows at these positions, in that order, undecoded.
@@ -793,7 +793,7 @@ class SqlStore(AssetStore):
             )
             .fetchone()
         )
-        return None if row is None else Asset.from_dict(read_state(row[0]))
+        return None if row is None else Asset.from_stored(read_state(row[0]))
 
     @staticmethod
     def _filters(
@@ -824,7 +824,7 @@ class SqlStore(AssetStore):
             sql += " LIMIT ? OFFSET ?"
             params += [limit, offset]
         rows = self._conn().execute(self._sql(sql), params).fetchall()
-        return [Asset.from_dict(read_state(r[0])) for r in rows]
+        return [Asset.from_stored(read_state(r[0])) for r in rows]
 
     def count_assets(self, *, status: str | None = None, category: str | None = None) -> int:
         """How many assets have this status and category (None = any)."""
@@ -868,7 +868,7 @@ class SqlStore(AssetStore):
     def _load(self, conn: Any, pks: Iterable[int]) -> dict[int, tuple[str, Asset]]:
         """(stored normalised name, asset) for each key that exists."""
         return {
-            pk: (name, Asset.from_dict(state))
+            pk: (name, Asset.from_stored(state))
             for pk, (name, state) in self._load_states(conn, pks).items()
         }
 

@@ -7,7 +7,6 @@ candidates found with the GiST index on a geography column (``ST_DWithin`` for a
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 import weakref
@@ -20,7 +19,7 @@ import psycopg
 from assetmap.domain.asset import Asset
 from assetmap.domain.errors import ValidationError
 from assetmap.domain.geodesy import distances_m
-from assetmap.store.base import MAX_RADIUS_M, NearbyHit, check_radius
+from assetmap.store.base import MAX_RADIUS_M, NearbyHit, check_radius, read_state
 from assetmap.store.jobs import JobsSql
 from assetmap.store.threads import ThreadConnection
 
@@ -194,7 +193,7 @@ class PostGISStore(JobsSql):
                 return super().nearby(
                     lon, lat, radius_m, categories=categories, status=status, limit=limit
                 )
-        return [NearbyHit(Asset.from_dict(json.loads(rows[i][4])), d) for d, _, _, i in ranked]
+        return [NearbyHit(Asset.from_stored(read_state(rows[i][4])), d) for d, _, _, i in ranked]
 
     def nearest(
         self,

@@ -204,3 +204,28 @@ def test_nearest_widens_until_found(store: Store, taxonomy: Taxonomy) -> None:
     assert [h.asset.id for h in far] == [alt.id, sale.id]
     assert far[0].distance_m > 15_000
     assert store.nearest(-2.05, 53.30, k=1, max_radius_m=5_000) == []
+
+
+def test_assets_read_back_equal_the_checked_decoding(store: Store) -> None:
+    # Stores rebuild assets with Asset.from_stored, which trusts what they wrote; over the
+    # real Trafford bundle it must give exactly what the checking from_dict gives.
+    from tests.analysis.trafford import load_trafford
+
+    written = {asset.id: asset for asset in load_trafford(store)}
+    read_back = store.list_assets(status=None)
+    assert len(read_back) == len(written)
+    with_hours = 0
+    for read in read_back:
+        asset = written[read.id]
+        checked = Asset.from_dict(read.to_dict())
+        assert read == checked and hash(read.opening_times) == hash(checked.opening_times)
+        assert read.to_dict() == asset.to_dict()
+        schedule, want = read.opening_times.schedule, checked.opening_times.schedule
+        if schedule is not None and want is not None:
+            with_hours += 1
+            for day, ranges in schedule.days.items():
+                assert [(r.opens_minute, r.closes_minute) for r in ranges] == [
+                    (r.opens_minute, r.closes_minute) for r in want.days[day]
+                ]
+                assert schedule.is_open(day, "12:00") == want.is_open(day, "12:00")
+    assert with_hours > 20
