@@ -112,6 +112,26 @@ class NearbySet:
         return out
 
 
+@dataclass(frozen=True)
+class AssetPoints:
+    """Assets as columns: what an area-by-area analysis needs, without decoding each asset.
+
+    Every list has one entry per asset, in id order; lon and lat are WGS84 degrees.
+    """
+
+    ids: list[str]
+    names: list[str]
+    categories: list[str]
+    revisions: list[int]
+    lons: NDArray[np.float64]
+    lats: NDArray[np.float64]
+    sources: list[str]
+    licences: list[str]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
 @dataclass
 class BatchOutcome:
     """What an import batch did: ids created and updated, and how many were already current."""
@@ -286,6 +306,12 @@ class AssetStore(ABC):
         offset: int = 0,
     ) -> list[Asset]:
         """Assets ordered by name then id."""
+
+    @abstractmethod
+    def asset_points(
+        self, *, status: str | None = "published", categories: Sequence[str] | None = None
+    ) -> AssetPoints:
+        """The matching assets as columns, in id order (see :class:`AssetPoints`)."""
 
     @abstractmethod
     def count_assets(self, *, status: str | None = None, category: str | None = None) -> int:
@@ -825,6 +851,34 @@ class SqlStore(AssetStore):
             params += [limit, offset]
         rows = self._conn().execute(self._sql(sql), params).fetchall()
         return [Asset.from_stored(read_state(r[0])) for r in rows]
+
+    # SQL for one text field of the stored state; the key is always a constant here.
+    _STATE_FIELD_SQL = "json_extract(state, '$.{key}')"
+
+    def asset_points(
+        self, *, status: str | None = "published", categories: Sequence[str] | None = None
+    ) -> AssetPoints:
+        """The matching assets as columns, in id order, read without decoding their states.
+
+        An England-wide assessment reads a million assets; building each one as an Asset
+        took most of its time and memory.
+        """
+        where, params = self._filters(status, categories)
+        licence = self._STATE_FIELD_SQL.format(key="licence")
+        sql = f"SELECT id, name, category, revision, lon, lat, source, {licence} FROM assets{where}"
+        # Sorted here, not in SQL: a server's collation need not order ids as Python does.
+        rows = sorted(self._conn().execute(self._sql(sql), params).fetchall())
+        columns = list(zip(*rows, strict=True)) if rows else [()] * 8
+        return AssetPoints(
+            ids=list(columns[0]),
+            names=list(columns[1]),
+            categories=list(columns[2]),
+            revisions=[int(r) for r in columns[3]],
+            lons=np.array(columns[4], dtype=np.float64),
+            lats=np.array(columns[5], dtype=np.float64),
+            sources=list(columns[6]),
+            licences=[text or "" for text in columns[7]],
+        )
 
     def count_assets(self, *, status: str | None = None, category: str | None = None) -> int:
         """How many assets have this status and category (None = any)."""

@@ -74,6 +74,8 @@ class PostGISStore(JobsSql):
                 self._all.add(closer)
         return conn
 
+    _STATE_FIELD_SQL = "(state::json ->> '{key}')"
+
     def _sql(self, sql: str) -> str:
         return sql.replace("?", "%s")
 

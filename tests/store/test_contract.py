@@ -229,3 +229,22 @@ def test_assets_read_back_equal_the_checked_decoding(store: Store) -> None:
                 ]
                 assert schedule.is_open(day, "12:00") == want.is_open(day, "12:00")
     assert with_hours > 20
+
+
+def test_asset_points_are_the_listed_assets_as_columns(store: Store, taxonomy: Taxonomy) -> None:
+    from tests.analysis.trafford import load_trafford
+
+    load_trafford(store)
+    for status, categories in (("published", None), (None, None), ("published", ["park"])):
+        listed = sorted(store.list_assets(status=status, categories=categories), key=lambda a: a.id)
+        points = store.asset_points(status=status, categories=categories)
+        assert len(points) == len(listed) > 0
+        assert points.ids == [a.id for a in listed]
+        assert points.names == [a.name for a in listed]
+        assert points.categories == [a.category for a in listed]
+        assert points.revisions == [a.revision for a in listed]
+        assert points.lons.tolist() == [a.lon for a in listed]
+        assert points.lats.tolist() == [a.lat for a in listed]
+        assert points.sources == [a.source for a in listed]
+        assert points.licences == [a.licence for a in listed]
+    assert any(points.licences) and any(points.sources)

@@ -180,31 +180,37 @@ def assets_frame(
         id) and a record with the count per category and a SHA-256 over each asset's id,
         revision, category and position, so a rerun on changed assets is detectable.
     """
-    assets = sorted(
-        store.list_assets(status="published", categories=list(categories)), key=lambda a: a.id
-    )
+    # Columns, not Assets: England holds a million, and only these fields are used.
+    points = store.asset_points(status="published", categories=list(categories))
     frame = gpd.GeoDataFrame(
         {
-            "id": [a.id for a in assets],
-            "name": [a.name for a in assets],
-            "category": [a.category for a in assets],
-            "revision": [a.revision for a in assets],
+            "id": points.ids,
+            "name": points.names,
+            "category": points.categories,
+            "revision": points.revisions,
         },
-        geometry=gpd.points_from_xy([a.lon for a in assets], [a.lat for a in assets]),
+        geometry=gpd.points_from_xy(points.lons, points.lats),
         crs=STORAGE_CRS,
     )
     digest = hashlib.sha256()
-    for a in assets:
-        digest.update(f"{a.id},{a.revision},{a.category},{a.lon!r},{a.lat!r}\n".encode())
+    for asset_id, revision, category, lon, lat in zip(
+        points.ids,
+        points.revisions,
+        points.categories,
+        points.lons.tolist(),  # Python floats: their repr is what the digest has always used
+        points.lats.tolist(),
+        strict=True,
+    ):
+        digest.update(f"{asset_id},{revision},{category},{lon!r},{lat!r}\n".encode())
     by_category = {c: int((frame["category"] == c).sum()) for c in categories}
     record = {
         "role": "assets",
         "status": "published",
-        "count": len(assets),
+        "count": len(points),
         "by_category": by_category,
         "sha256": digest.hexdigest(),
-        "licences": sorted({a.licence for a in assets if a.licence}),
-        "sources": sorted({a.source for a in assets if a.source}),
+        "licences": sorted({licence for licence in points.licences if licence}),
+        "sources": sorted({source for source in points.sources if source}),
     }
     return frame, record
 
