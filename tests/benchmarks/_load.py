@@ -5,7 +5,8 @@ Trafford demo bundle, written through the store's own write path: ``create_asset
 synthetic rows (one transaction, a revision per asset) and ``load_demo`` (``import_batch``)
 for the demo. A finished build is cached under a name made of the asset count, the seed and
 ``FORMAT``; a build that stops half-way leaves only a ``*-building`` copy, which the next run
-throws away. Bump ``FORMAT`` whenever the synthetic data change.
+throws away. Bump ``FORMAT`` whenever the synthetic data change. ``cached_sqlite`` and
+``cached_postgis`` find a finished build without drawing the synthetic assets first.
 """
 
 from __future__ import annotations
@@ -48,14 +49,25 @@ def _fill(store: Store, synthetic: SyntheticAssets, taxonomy: Taxonomy, label: s
     load_demo(store, taxonomy=taxonomy, postcodes=load_default_index(), progress=False)
 
 
+def _sqlite_path(cache_dir: Path, n: int, seed: int) -> Path:
+    return cache_dir / f"nearby-{n}-seed{seed}-v{FORMAT}.db"
+
+
+def cached_sqlite(cache_dir: Path, n: int, seed: int) -> Built | None:
+    """The finished SQLite benchmark database for ``n`` assets and ``seed``, if built."""
+    final = _sqlite_path(cache_dir, n, seed)
+    return Built(f"sqlite:///{final.resolve()}", 0.0, cached=True) if final.exists() else None
+
+
 def sqlite_store(
     cache_dir: Path, synthetic: SyntheticAssets, taxonomy: Taxonomy, *, rebuild: bool = False
 ) -> Built:
     """The cached SQLite benchmark database, built first if missing (or ``rebuild``)."""
     cache_dir.mkdir(parents=True, exist_ok=True)
-    final = cache_dir / f"nearby-{len(synthetic)}-seed{synthetic.seed}-v{FORMAT}.db"
-    if final.exists() and not rebuild:
-        return Built(f"sqlite:///{final.resolve()}", 0.0, cached=True)
+    final = _sqlite_path(cache_dir, len(synthetic), synthetic.seed)
+    cached = cached_sqlite(cache_dir, len(synthetic), synthetic.seed)
+    if cached is not None and not rebuild:
+        return cached
     building = final.with_name(final.stem + "-building.db")
     for path in (final, building):
         for suffix in ("", "-wal", "-shm"):
@@ -96,21 +108,36 @@ def _schema_exists(url: str, schema: str) -> bool:
     return row is not None
 
 
+def _schema_name(n: int, seed: int) -> str:
+    return f"bench_nearby_{n}_s{seed}_v{FORMAT}"
+
+
+def _with_schema(url: str, schema: str) -> str:
+    sep = "&" if "?" in url else "?"
+    return f"{url}{sep}schema={schema}"
+
+
+def cached_postgis(url: str, n: int, seed: int) -> Built | None:
+    """The finished PostGIS benchmark schema for ``n`` assets and ``seed``, if built."""
+    ensure_database(url)
+    final = _schema_name(n, seed)
+    return Built(_with_schema(url, final), 0.0, cached=True) if _schema_exists(url, final) else None
+
+
 def postgis_store(
     url: str, synthetic: SyntheticAssets, taxonomy: Taxonomy, *, rebuild: bool = False
 ) -> Built:
     """The cached PostGIS benchmark schema in database ``url``, built first if missing."""
-    ensure_database(url)
-    final = f"bench_nearby_{len(synthetic)}_s{synthetic.seed}_v{FORMAT}"
+    cached = cached_postgis(url, len(synthetic), synthetic.seed)
+    if cached is not None and not rebuild:
+        return cached
+    final = _schema_name(len(synthetic), synthetic.seed)
     building = f"{final}_building"
-    sep = "&" if "?" in url else "?"
-    if _schema_exists(url, final) and not rebuild:
-        return Built(f"{url}{sep}schema={final}", 0.0, cached=True)
     with psycopg.connect(url, autocommit=True) as conn:
         for schema in (final, building):
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
     started = time.perf_counter()
-    store = open_store(f"{url}{sep}schema={building}")
+    store = open_store(_with_schema(url, building))
     try:
         _fill(store, synthetic, taxonomy, "PostGIS")
         # What autovacuum would do soon anyway: give the planner statistics for the new rows.
@@ -120,4 +147,4 @@ def postgis_store(
         store.close()
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(f'ALTER SCHEMA "{building}" RENAME TO "{final}"')
-    return Built(f"{url}{sep}schema={final}", time.perf_counter() - started, cached=False)
+    return Built(_with_schema(url, final), time.perf_counter() - started, cached=False)
