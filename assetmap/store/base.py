@@ -854,6 +854,8 @@ class SqlStore(AssetStore):
 
     # SQL for one text field of the stored state; the key is always a constant here.
     _STATE_FIELD_SQL = "json_extract(state, '$.{key}')"
+    # Ids in the order Python sorts them (code points); SQLite compares text bytewise.
+    _ID_ORDER_SQL = "id"
 
     def asset_points(
         self, *, status: str | None = "published", categories: Sequence[str] | None = None
@@ -865,9 +867,11 @@ class SqlStore(AssetStore):
         """
         where, params = self._filters(status, categories)
         licence = self._STATE_FIELD_SQL.format(key="licence")
-        sql = f"SELECT id, name, category, revision, lon, lat, source, {licence} FROM assets{where}"
-        # Sorted here, not in SQL: a server's collation need not order ids as Python does.
-        rows = sorted(self._conn().execute(self._sql(sql), params).fetchall())
+        sql = (
+            f"SELECT id, name, category, revision, lon, lat, source, {licence}"
+            f" FROM assets{where} ORDER BY {self._ID_ORDER_SQL}"
+        )
+        rows = self._conn().execute(self._sql(sql), params).fetchall()
         columns = list(zip(*rows, strict=True)) if rows else [()] * 8
         return AssetPoints(
             ids=list(columns[0]),

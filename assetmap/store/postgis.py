@@ -75,6 +75,9 @@ class PostGISStore(JobsSql):
         return conn
 
     _STATE_FIELD_SQL = "(state::json ->> '{key}')"
+    # The database's own collation may ignore case or punctuation; "C" compares bytes, which
+    # for UTF-8 is code point order, as Python sorts.
+    _ID_ORDER_SQL = 'id COLLATE "C"'
 
     def _sql(self, sql: str) -> str:
         return sql.replace("?", "%s")

@@ -10,6 +10,7 @@ the provenance. Writing files is :func:`assetmap.analysis.jsaa.outputs.write_out
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -202,7 +203,8 @@ def assets_frame(
         strict=True,
     ):
         digest.update(f"{asset_id},{revision},{category},{lon!r},{lat!r}\n".encode())
-    by_category = {c: int((frame["category"] == c).sum()) for c in categories}
+    counts = Counter(points.categories)
+    by_category = {c: counts.get(c, 0) for c in categories}
     record = {
         "role": "assets",
         "status": "published",
