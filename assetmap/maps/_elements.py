@@ -130,3 +130,17 @@ class VerbatimMacro(MacroElement):
         for child in self._children.values():
             child.render(**kwargs)
         return ""
+
+
+class StyleSheet(VerbatimMacro):
+    """A map's own stylesheet, inline in the head with the page's CSP nonce.
+
+    Subclasses set :attr:`css` (a constant of this package, never data).
+    """
+
+    css = ""
+
+    def header_html(self, nonce: str) -> str:
+        """The ``<style>`` element, with ``nonce`` when there is one."""
+        nonce_attr = f' nonce="{html.escape(nonce)}"' if nonce else ""
+        return f"<style{nonce_attr}>{self.css.strip()}</style>"

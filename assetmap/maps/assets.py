@@ -2,23 +2,33 @@
 
 Resident text never reaches Folium's Popup or Tooltip, Leaflet's HTML string handling or a
 Jinja template. Each category's assets go into the page as one GeoJSON FeatureCollection
-(:func:`~assetmap.maps._elements.script_json`), and a small script of ours builds popups and
-tooltips with ``textContent``, adding links only for http(s) addresses.
+(:func:`~assetmap.maps._elements.script_json`), and a small script of ours
+(:mod:`assetmap.maps.popups`) builds popups and tooltips with ``textContent``, adding links
+only for http(s) addresses.
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
 import folium
 from folium.template import Template
 
 from assetmap.domain.asset import Asset
 from assetmap.domain.taxonomy import Category, Taxonomy
-from assetmap.maps._elements import VerbatimMacro, html_text, script_json
+from assetmap.maps._elements import StyleSheet, html_text
+from assetmap.maps.popups import (
+    CONTACT_FIELDS,
+    OUTLINE,
+    CategoryPoints,
+    LegendControl,
+    PopupBinder,
+    contact_properties,
+    legend_item,
+    point_geometry,
+    svg_symbol,
+)
 from assetmap.maps.resources import use_resources
 
 # Centre and zoom of an empty map: England.
@@ -28,13 +38,9 @@ EMPTY_ZOOM = 6
 # bounds of a single asset would zoom in without end).
 MAX_ZOOM = 18
 FIT_MAX_ZOOM = 16
-# GOV.UK text colour: a dark outline keeps pale category colours visible (WCAG 1.4.11).
-OUTLINE = "#0b0c0c"
 # Where assets go whose category has left the taxonomy since they were stored (taxonomy ids
 # start with a letter, so "_other" cannot clash with one).
 OTHER = Category(id="_other", label="Other", description="", colour="#505a5f", osm=())
-# Coordinates are rounded to 6 decimal places (about 0.1 m) to keep the page small.
-_PLACES = 6
 
 MAP_CSS = """
 .am-map{width:100%;height:100%;min-height:20rem}
@@ -51,59 +57,6 @@ border:2px solid rgba(0,0,0,.2);font-size:.875rem;line-height:1.3;max-width:16re
 .am-popup__name{font-weight:700;font-size:1.125rem}
 .am-popup__category{color:#484949}
 .am-tooltip{font-size:.875rem}
-"""
-
-# Popups and tooltips from feature properties, as DOM built with textContent: no string a
-# resident typed is ever parsed as HTML. Website links need an http(s) scheme; detail links
-# must be same-origin paths.
-_POPUP_JS = """
-function %(name)s(feature, layer, category) {
-  var p = feature.properties || {};
-  function line(box, text, cls) {
-    if (!text) { return; }
-    var el = document.createElement("p");
-    if (cls) { el.className = cls; }
-    el.textContent = text;
-    box.appendChild(el);
-  }
-  function link(box, href, text) {
-    var para = document.createElement("p");
-    var a = document.createElement("a");
-    a.setAttribute("href", href);
-    a.textContent = text;
-    para.appendChild(a);
-    box.appendChild(para);
-  }
-  layer.on("add", function () {
-    var el = layer.getElement && layer.getElement();
-    if (el && p.id) { el.setAttribute("data-asset-id", p.id); }
-  });
-  layer.bindTooltip(function () {
-    var span = document.createElement("span");
-    span.className = "am-tooltip";
-    span.textContent = p.name || "";
-    return span;
-  });
-  layer.bindPopup(function () {
-    var box = document.createElement("div");
-    box.className = "am-popup";
-    line(box, p.name, "am-popup__name");
-    line(box, category, "am-popup__category");
-    line(box, p.distance, "am-popup__distance");
-    line(box, p.note, "am-popup__note");
-    line(box, [p.address, p.postcode].filter(Boolean).join(", "));
-    if (p.phone) { line(box, "Phone: " + p.phone); }
-    if (typeof p.website === "string" && /^https?:\\/\\/[^\\s]+$/i.test(p.website)) {
-      var host = p.website;
-      try { host = new URL(p.website).host; } catch (e) { /* keep the full address */ }
-      link(box, p.website, "Website: " + host);
-    }
-    if (typeof p.url === "string" && /^\\/(?![\\/\\\\])/.test(p.url)) {
-      link(box, p.url, "More about " + (p.name || "this asset"));
-    }
-    return box;
-  }, {maxWidth: 320});
-}
 """
 
 
@@ -130,70 +83,13 @@ class AssetMap(folium.Map):
     )
 
 
-class _MapStyle(VerbatimMacro):
+class _MapStyle(StyleSheet):
     """The map's own stylesheet (legend, popups), inline with the page's CSP nonce."""
 
-    def header_html(self, nonce: str) -> str:
-        nonce_attr = f' nonce="{html.escape(nonce)}"' if nonce else ""
-        return f"<style{nonce_attr}>{MAP_CSS.strip()}</style>"
+    css = MAP_CSS
 
 
-class _PopupBinder(VerbatimMacro):
-    """Defines the function that gives each asset circle its tooltip and popup."""
-
-    def script_js(self) -> str:
-        return _POPUP_JS % {"name": self.get_name()}
-
-
-class _CategoryPoints(VerbatimMacro):
-    """One category's assets: a GeoJSON FeatureCollection drawn as circle markers.
-
-    ``modifier`` adds a class (``am-marker--<modifier>``) and ``style`` overrides the circle
-    options, for a set of markers drawn differently (such as hours unknown on the nearby map).
-    """
-
-    def __init__(
-        self,
-        category: Category,
-        features: list[dict[str, Any]],
-        binder: _PopupBinder,
-        *,
-        modifier: str = "",
-        style: dict[str, Any] | None = None,
-    ) -> None:
-        super().__init__()
-        self.category = category
-        self.features = features
-        self.binder = binder
-        self.modifier = modifier
-        self.style = style or {}
-
-    def script_js(self) -> str:
-        name = self.get_name()
-        style = {
-            "radius": 7,
-            "color": OUTLINE,
-            "weight": 1,
-            "fillColor": self.category.colour,
-            "fillOpacity": 0.9,
-            "className": f"am-marker am-marker--{self.category.id}",
-            **self.style,
-        }
-        if self.modifier:
-            style["className"] += f" am-marker--{self.modifier}"
-        collection = {"type": "FeatureCollection", "features": self.features}
-        return (
-            f"var {name}_data = {script_json(collection)};\n"
-            f"L.geoJSON({name}_data, {{\n"
-            f"  pointToLayer: function (f, latlng) {{ return L.circleMarker(latlng, "
-            f"{script_json(style)}); }},\n"
-            f"  onEachFeature: function (f, layer) {{ {self.binder.get_name()}(f, layer, "
-            f"{script_json(self.category.label)}); }}\n"
-            f"}}).addTo({self.parent_name()});\n"
-        )
-
-
-class _Legend(VerbatimMacro):
+class _Legend(LegendControl):
     """A Leaflet control listing each category shown: colour swatch, label and count.
 
     ``keys`` adds rows after the categories as (SVG symbol built by this package, plain-text
@@ -208,43 +104,40 @@ class _Legend(VerbatimMacro):
         self.keys = list(keys)
 
     def body_html(self) -> str:
-        items = []
-        for category, count in self.entries:
-            swatch = (
-                '<svg width="14" height="14" viewBox="0 0 14 14" aria-hidden="true" '
-                f'focusable="false"><circle cx="7" cy="7" r="6" fill="{html_text(category.colour)}"'
-                f' stroke="{OUTLINE}" stroke-width="1"/></svg>'
+        items = [
+            legend_item(
+                svg_symbol(
+                    f'<circle cx="7" cy="7" r="6" fill="{html_text(category.colour)}"'
+                    f' stroke="{OUTLINE}" stroke-width="1"/>'
+                ),
+                f"{category.label} ({count})",
             )
-            items.append(f"<li>{swatch}<span>{html_text(category.label)} ({count})</span></li>")
-        for symbol, label in self.keys:
-            items.append(f"<li>{symbol}<span>{html_text(label)}</span></li>")
-        # A disclosure, so a long legend folds away instead of scrolling or covering the map.
-        return (
-            f'<details class="am-legend" id="{self.get_name()}" open>'
-            "<summary>Categories</summary>"
-            f"<ul>{''.join(items)}</ul></details>"
-        )
-
-    def script_js(self) -> str:
-        name = self.get_name()
-        return (
-            f"var {name} = L.control({{position: 'bottomleft'}});\n"
-            f"{name}.onAdd = function () {{\n"
-            f"  var el = document.getElementById({script_json(name)});\n"
-            "  if (window.matchMedia && window.matchMedia('(max-width: 40em)').matches) {\n"
-            "    el.open = false;\n"
-            "  }\n"
-            "  L.DomEvent.disableClickPropagation(el);\n"
-            "  L.DomEvent.disableScrollPropagation(el);\n"
-            "  return el;\n"
-            "};\n"
-            f"{name}.addTo({self.parent_name()});\n"
-        )
+            for category, count in self.entries
+        ]
+        items += [legend_item(symbol, label) for symbol, label in self.keys]
+        return self.details("Categories", items)
 
 
-def _is_web_address(url: str) -> bool:
-    parts = urlsplit(url)
-    return parts.scheme in {"http", "https"} and bool(parts.netloc)
+def add_tiles(m: folium.Map, tile_url: str, tile_attribution: str = "") -> None:
+    """Add the background tiles to ``m``; an empty ``tile_url`` adds none.
+
+    Parameters
+    ----------
+    m
+        The map.
+    tile_url
+        Leaflet tile URL template.
+    tile_attribution
+        Plain-text attribution shown with the tiles (escaped here).
+    """
+    if tile_url:
+        folium.TileLayer(
+            tiles=tile_url,
+            attr=html_text(tile_attribution) or " ",
+            name="Background map",
+            max_zoom=MAX_ZOOM,
+            control=False,
+        ).add_to(m)
 
 
 def asset_feature(asset: Asset, *, url: str = "") -> dict[str, Any]:
@@ -264,22 +157,11 @@ def asset_feature(asset: Asset, *, url: str = "") -> dict[str, Any]:
         ``postcode``, ``phone``, ``website`` (http or https only) and ``url``. Coordinates
         are rounded to 6 decimal places (about 0.1 m).
     """
-    props: dict[str, str] = {"id": asset.id, "name": asset.name}
-    for key in ("address", "postcode", "phone"):
-        value = getattr(asset, key)
-        if value:
-            props[key] = value
-    if asset.website and _is_web_address(asset.website):
-        props["website"] = asset.website
-    if url:
-        props["url"] = url
+    contact = {key: getattr(asset, key) for key in CONTACT_FIELDS}
     return {
         "type": "Feature",
-        "geometry": {
-            "type": "Point",
-            "coordinates": [round(asset.lon, _PLACES), round(asset.lat, _PLACES)],
-        },
-        "properties": props,
+        "geometry": point_geometry(asset.lon, asset.lat),
+        "properties": {"id": asset.id, "name": asset.name, **contact_properties(contact, url=url)},
     }
 
 
@@ -338,21 +220,14 @@ def assets_map(
         maxZoom=MAX_ZOOM,
         control_scale=True,
     )
-    if tile_url:
-        folium.TileLayer(
-            tiles=tile_url,
-            attr=html_text(tile_attribution) or " ",
-            name="Background map",
-            max_zoom=MAX_ZOOM,
-            control=False,
-        ).add_to(m)
+    add_tiles(m, tile_url, tile_attribution)
     _MapStyle().add_to(m)
-    binder = _PopupBinder()
+    binder = PopupBinder()
     binder.add_to(m)
     for category, group in shown:
         layer = folium.FeatureGroup(name=html_text(category.label))
         features = [asset_feature(a, url=detail_url(a) if detail_url else "") for a in group]
-        _CategoryPoints(category, features, binder).add_to(layer)
+        CategoryPoints(category, features, binder).add_to(layer)
         layer.add_to(m)
     if shown and controls:
         folium.LayerControl(collapsed=True).add_to(m)

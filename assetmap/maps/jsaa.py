@@ -31,8 +31,16 @@ import shapely
 
 from assetmap.domain.taxonomy import Category, Taxonomy
 from assetmap.maps._elements import VerbatimMacro, html_text, script_json
-from assetmap.maps.assets import EMPTY_CENTRE, EMPTY_ZOOM, OUTLINE, AssetMap, _CategoryPoints
-from assetmap.maps.assets import _PopupBinder as _AssetPopupBinder
+from assetmap.maps.assets import EMPTY_CENTRE, EMPTY_ZOOM, AssetMap
+from assetmap.maps.popups import (
+    OUTLINE,
+    CategoryPoints,
+    LegendControl,
+    PopupBinder,
+    legend_item,
+    point_geometry,
+    svg_symbol,
+)
 from assetmap.maps.resources import use_resources
 
 BNG = "EPSG:27700"
@@ -453,17 +461,14 @@ def _swatch(colour: str, *, shape: str = "rect", outline: str = OUTLINE, width: 
             f'<rect x="1" y="1" width="14" height="14" fill="{html_text(colour)}" '
             f'stroke="{outline}" stroke-width="{width:g}"/>'
         )
-    return (
-        f'<svg width="16" height="16" viewBox="0 0 16 16" aria-hidden="true" '
-        f'focusable="false">{body}</svg>'
-    )
+    return svg_symbol(body, size=16)
 
 
-_OUTLINE_SWATCH = (
-    '<svg width="16" height="16" viewBox="0 0 16 16" aria-hidden="true" focusable="false">'
+_OUTLINE_SWATCH = svg_symbol(
     '<rect x="2" y="2" width="12" height="12" fill="none" stroke="#ffffff" stroke-width="4"/>'
     f'<rect x="2" y="2" width="12" height="12" fill="none" stroke="{OUTLINE}" '
-    'stroke-width="2"/></svg>'
+    'stroke-width="2"/>',
+    size=16,
 )
 
 
@@ -481,7 +486,7 @@ def class_labels(classes: Classification, decimals: int) -> list[str]:
     return out
 
 
-class _Legend(VerbatimMacro):
+class _Legend(LegendControl):
     """A Leaflet control: the classes (with units and source), then any other symbols."""
 
     def __init__(
@@ -499,21 +504,23 @@ class _Legend(VerbatimMacro):
 
     def body_html(self) -> str:
         spec = self.spec
-        items = []
         labels = class_labels(self.classes, self.decimals)
         # Highest class first, as readers scan a legend from the top.
-        for c in reversed(range(self.classes.k)):
-            items.append(
-                f"<li>{_swatch(self.classes.colours[c], outline='#505a5f')}"
-                f"<span>{html_text(labels[c])} ({self.classes.counts[c]:,})</span></li>"
+        items = [
+            legend_item(
+                _swatch(self.classes.colours[c], outline="#505a5f"),
+                f"{labels[c]} ({self.classes.counts[c]:,})",
             )
+            for c in reversed(range(self.classes.k))
+        ]
         if self.classes.no_data:
             items.append(
-                f"<li>{_swatch(NO_DATA_COLOUR, outline='#505a5f')}"
-                f"<span>No data ({self.classes.no_data:,})</span></li>"
+                legend_item(
+                    _swatch(NO_DATA_COLOUR, outline="#505a5f"),
+                    f"No data ({self.classes.no_data:,})",
+                )
             )
-        for swatch_html, text in self.extra:
-            items.append(f"<li>{swatch_html}<span>{html_text(text)}</span></li>")
+        items += [legend_item(swatch_html, text) for swatch_html, text in self.extra]
         unit = f'<p class="am-legend__unit">{html_text(spec.unit)}</p>' if spec.unit else ""
         source = (
             f'<p class="am-legend__source">Source: {html_text(spec.source)}</p>'
@@ -521,27 +528,7 @@ class _Legend(VerbatimMacro):
             else ""
         )
         # Asset categories are keyed in the layer control, beside their switches.
-        return (
-            f'<details class="am-legend" id="{self.get_name()}" open>'
-            f"<summary>{html_text(spec.label)}</summary>{unit}"
-            f"<ul>{''.join(items)}</ul>{source}</details>"
-        )
-
-    def script_js(self) -> str:
-        name = self.get_name()
-        return (
-            f"var {name} = L.control({{position: 'bottomleft'}});\n"
-            f"{name}.onAdd = function () {{\n"
-            f"  var el = document.getElementById({script_json(name)});\n"
-            "  if (window.matchMedia && window.matchMedia('(max-width: 40em)').matches) {\n"
-            "    el.open = false;\n"
-            "  }\n"
-            "  L.DomEvent.disableClickPropagation(el);\n"
-            "  L.DomEvent.disableScrollPropagation(el);\n"
-            "  return el;\n"
-            "};\n"
-            f"{name}.addTo({self.parent_name()});\n"
-        )
+        return self.details(spec.label, items, before=unit, after=source)
 
 
 def _base_map(bounds: Sequence[float]) -> folium.Map:
@@ -599,7 +586,7 @@ def _asset_layers(
     """One toggleable layer of circles per category; popups and tooltips are built as text."""
     if assets is None or taxonomy is None or len(assets) == 0:
         return []
-    binder = _AssetPopupBinder()
+    binder = PopupBinder()
     binder.add_to(m)
     shown = []
     points = assets.to_crs(STORAGE_CRS) if assets.crs != STORAGE_CRS else assets
@@ -610,10 +597,7 @@ def _asset_layers(
         features = [
             {
                 "type": "Feature",
-                "geometry": {
-                    "type": "Point",
-                    "coordinates": [round(float(p.x), 6), round(float(p.y), 6)],
-                },
+                "geometry": point_geometry(float(p.x), float(p.y)),
                 "properties": {"id": str(i), "name": str(n)},
             }
             for i, n, p in zip(part["id"], part["name"], part.geometry, strict=True)
@@ -623,7 +607,7 @@ def _asset_layers(
             f"{_swatch(category.colour, shape='circle')}{html_text(category.label)} ({len(part):,})"
         )
         layer = folium.FeatureGroup(name=name, show=show)
-        _CategoryPoints(category, features, binder, style=_ASSET_STYLE).add_to(layer)
+        CategoryPoints(category, features, binder, style=_ASSET_STYLE).add_to(layer)
         layer.add_to(m)
         shown.append((category, len(part)))
     return shown

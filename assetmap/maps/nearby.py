@@ -2,13 +2,12 @@
 
 Both take the JSON records of :mod:`assetmap.analysis.nearby` (``describe_hit``), not
 assets. As on the asset map, resident text goes into the page only as escaped JSON and is
-shown with ``textContent`` by our own script (see :mod:`assetmap.maps.assets`); nothing here
+shown with ``textContent`` by our own script (see :mod:`assetmap.maps.popups`); nothing here
 passes a string to a Folium Popup, Tooltip, GeoJson or layer name.
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -16,17 +15,16 @@ import folium
 
 from assetmap.domain.geodesy import bbox_around
 from assetmap.domain.taxonomy import Category, Taxonomy
-from assetmap.maps._elements import VerbatimMacro, html_text, script_json
-from assetmap.maps.assets import (
-    MAX_ZOOM,
-    OTHER,
+from assetmap.maps._elements import StyleSheet, VerbatimMacro, html_text, script_json
+from assetmap.maps.assets import MAX_ZOOM, OTHER, AssetMap, _Legend, _MapStyle, add_tiles
+from assetmap.maps.popups import (
+    CONTACT_FIELDS,
     OUTLINE,
-    AssetMap,
-    _CategoryPoints,
-    _is_web_address,
-    _Legend,
-    _MapStyle,
-    _PopupBinder,
+    CategoryPoints,
+    PopupBinder,
+    contact_properties,
+    point_geometry,
+    svg_symbol,
 )
 from assetmap.maps.resources import use_resources
 
@@ -36,7 +34,6 @@ ORIGIN_FILL = "#ffdd00"
 AREA_COLOUR = "#1d70b8"
 NUMBER_FILL = "#1d70b8"
 HOURS_UNKNOWN_NOTE = "Opening hours not known"
-_PLACES = 6
 HANDOUT_MAX_ZOOM = 16
 
 NEARBY_CSS = """
@@ -87,32 +84,23 @@ _PICK_JS = """
 """
 
 
-def _svg(body: str) -> str:
-    return (
-        '<svg width="14" height="14" viewBox="0 0 14 14" aria-hidden="true" focusable="false">'
-        f"{body}</svg>"
-    )
-
-
-ORIGIN_SYMBOL = _svg(
+ORIGIN_SYMBOL = svg_symbol(
     f'<circle cx="7" cy="7" r="5" fill="{ORIGIN_FILL}" stroke="{OUTLINE}" stroke-width="2.5"/>'
 )
-AREA_SYMBOL = _svg(
+AREA_SYMBOL = svg_symbol(
     f'<circle cx="7" cy="7" r="6" fill="none" stroke="{AREA_COLOUR}" stroke-width="1.5"'
     ' stroke-dasharray="3 2"/>'
 )
-HOURS_UNKNOWN_SYMBOL = _svg(
+HOURS_UNKNOWN_SYMBOL = svg_symbol(
     f'<circle cx="7" cy="7" r="6" fill="#ffffff" stroke="{OUTLINE}" stroke-width="1.5"'
     ' stroke-dasharray="2 1.5"/>'
 )
 
 
-class _NearbyStyle(VerbatimMacro):
+class _NearbyStyle(StyleSheet):
     """The nearby maps' own stylesheet (point picker, numbered markers)."""
 
-    def header_html(self, nonce: str) -> str:
-        nonce_attr = f' nonce="{html.escape(nonce)}"' if nonce else ""
-        return f"<style{nonce_attr}>{NEARBY_CSS.strip()}</style>"
+    css = NEARBY_CSS
 
 
 class _SearchArea(VerbatimMacro):
@@ -202,10 +190,7 @@ class _NumberedPoints(VerbatimMacro):
 
 
 def _point(record: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "type": "Point",
-        "coordinates": [round(float(record["lon"]), _PLACES), round(float(record["lat"]), _PLACES)],
-    }
+    return point_geometry(float(record["lon"]), float(record["lat"]))
 
 
 def distance_text(record: Mapping[str, Any]) -> str:
@@ -249,15 +234,8 @@ def result_feature(record: Mapping[str, Any], *, url: str = "", note: str = "") 
         "id": str(record["id"]),
         "name": str(record["name"]),
         "distance": distance_text(record),
+        **contact_properties({key: record.get(key) for key in CONTACT_FIELDS}, url=url),
     }
-    for key in ("address", "postcode", "phone"):
-        if record.get(key):
-            props[key] = str(record[key])
-    website = str(record.get("website") or "")
-    if website and _is_web_address(website):
-        props["website"] = website
-    if url:
-        props["url"] = url
     if note:
         props["note"] = note
     return {"type": "Feature", "geometry": _point(record), "properties": props}
@@ -328,18 +306,11 @@ def nearby_map(
         tiles=None,
         maxZoom=MAX_ZOOM,
     )
-    if tile_url:
-        folium.TileLayer(
-            tiles=tile_url,
-            attr=html_text(tile_attribution) or " ",
-            name="Background map",
-            max_zoom=MAX_ZOOM,
-            control=False,
-        ).add_to(m)
+    add_tiles(m, tile_url, tile_attribution)
     _MapStyle().add_to(m)
     _NearbyStyle().add_to(m)
     _SearchArea(lon, lat, radius_m).add_to(m)
-    binder = _PopupBinder()
+    binder = PopupBinder()
     binder.add_to(m)
 
     def features(group: Sequence[Mapping[str, Any]], note: str = "") -> list[dict[str, Any]]:
@@ -354,9 +325,9 @@ def nearby_map(
     for category in shown:
         layer = folium.FeatureGroup(name=html_text(category.label))
         if category in known:
-            _CategoryPoints(category, features(known[category]), binder).add_to(layer)
+            CategoryPoints(category, features(known[category]), binder).add_to(layer)
         if category in unknown:
-            _CategoryPoints(
+            CategoryPoints(
                 category,
                 features(unknown[category], HOURS_UNKNOWN_NOTE),
                 binder,
@@ -419,14 +390,7 @@ def handout_map(
         maxZoom=MAX_ZOOM,
         scrollWheelZoom=False,
     )
-    if tile_url:
-        folium.TileLayer(
-            tiles=tile_url,
-            attr=html_text(tile_attribution) or " ",
-            name="Background map",
-            max_zoom=MAX_ZOOM,
-            control=False,
-        ).add_to(m)
+    add_tiles(m, tile_url, tile_attribution)
     _MapStyle().add_to(m)
     _NearbyStyle().add_to(m)
     features = [

@@ -395,7 +395,6 @@ def search() -> Any:
     context: dict[str, Any] = {
         "choices": _choices(),
         "form_id": FORM_ID,
-        "error_list": errors,
         "errors": {e["control"]: e["message"] for e in errors},
     }
     if query is not None:

@@ -16,7 +16,8 @@ from __future__ import annotations
 import re
 import secrets
 import time
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
@@ -304,25 +305,10 @@ def new_place() -> Any:
     return _sent(submission)
 
 
-@bp.route("/assets/<asset_id>/suggest-change", methods=["GET", "POST"])
-def suggest_change(asset_id: str) -> Any:
-    """Suggest a change to a published asset; a moderator checks it before it is made."""
-    asset = _published(asset_id)
-    names = (*CHANGEABLE_FIELDS, *SUBMITTER_FIELDS, "message")
-    if request.method == "GET":
-        values = {**form_values(asset), "message": ""}
-        return render_template(
-            "submit/change.html",
-            asset=asset,
-            values=values,
-            errors={},
-            token=secrets.token_urlsafe(24),
-            **_common(),
-        )
-    if request.form.get(HONEYPOT, "").strip():
-        return _pretend_sent("change")
-    values = _fields(names)
-    token = _form_token()
+def _read_change(
+    asset: Asset, values: dict[str, Any]
+) -> tuple[dict[str, Any], str, str, Submitter, list[ValidationError]]:
+    """A suggested change: (changes, problem, message, submitter, errors)."""
     changes, errors = read_changes(asset, values, state().taxonomy)
     submitter, submitter_errors = read_submitter(values)
     message, message_errors = read_message(values)
@@ -334,10 +320,83 @@ def suggest_change(asset_id: str) -> Any:
                 field="name",
             )
         ]
+    return changes, "", message, submitter, errors
+
+
+def _read_problem(
+    asset: Asset, values: dict[str, Any]
+) -> tuple[dict[str, Any], str, str, Submitter, list[ValidationError]]:
+    """A problem report: (no changes, problem, message, submitter, errors)."""
+    problem, message, errors = read_problem(values)
+    submitter, submitter_errors = read_submitter(values)
+    errors += submitter_errors
+    return {}, problem, message, submitter, errors
+
+
+@dataclass(frozen=True)
+class _AssetForm:
+    """What differs between the two forms about a published asset."""
+
+    template: str
+    fields: tuple[str, ...]
+    initial: Callable[[Asset], dict[str, Any]]
+    read: Callable[
+        [Asset, dict[str, Any]],
+        tuple[dict[str, Any], str, str, Submitter, list[ValidationError]],
+    ]
+
+
+# Keyed by the submission kind each form makes.
+_ASSET_FORMS = {
+    "change": _AssetForm(
+        template="submit/change.html",
+        fields=(*CHANGEABLE_FIELDS, *SUBMITTER_FIELDS, "message"),
+        initial=lambda asset: {**form_values(asset), "message": ""},
+        read=_read_change,
+    ),
+    "problem": _AssetForm(
+        template="submit/problem.html",
+        fields=("problem", "message", *SUBMITTER_FIELDS),
+        initial=lambda asset: {},
+        read=_read_problem,
+    ),
+}
+
+
+@bp.route(
+    "/assets/<asset_id>/suggest-change",
+    methods=["GET", "POST"],
+    endpoint="suggest_change",
+    defaults={"kind": "change"},
+)
+@bp.route(
+    "/assets/<asset_id>/report-problem",
+    methods=["GET", "POST"],
+    endpoint="report_problem",
+    defaults={"kind": "problem"},
+)
+def asset_form(asset_id: str, kind: str) -> Any:
+    """Suggest a change to, or report a problem with, a published asset, for a moderator."""
+    asset = _published(asset_id)
+    form = _ASSET_FORMS[kind]
+    if request.method == "GET":
+        return render_template(
+            form.template,
+            asset=asset,
+            values=form.initial(asset),
+            errors={},
+            token=secrets.token_urlsafe(24),
+            **_common(),
+        )
+    if request.form.get(HONEYPOT, "").strip():
+        return _pretend_sent(kind)
+    values = _fields(form.fields)
+    token = _form_token()
+    changes, problem, message, submitter, errors = form.read(asset, values)
     if errors:
         return (
             render_template(
-                "submit/change.html",
+                form.template,
                 asset=asset,
                 values=values,
                 errors=_error_map(errors),
@@ -355,54 +414,6 @@ def suggest_change(asset_id: str) -> Any:
     submission, _ = store.submit_change(
         asset.id,
         changes=changes,
-        submitter=submitter,
-        message=message,
-        idempotency_key=_key(token),
-    )
-    return _sent(submission)
-
-
-@bp.route("/assets/<asset_id>/report-problem", methods=["GET", "POST"])
-def report_problem(asset_id: str) -> Any:
-    """Report a problem with a published asset: closed, wrong details or in the wrong place."""
-    asset = _published(asset_id)
-    if request.method == "GET":
-        return render_template(
-            "submit/problem.html",
-            asset=asset,
-            values={},
-            errors={},
-            token=secrets.token_urlsafe(24),
-            **_common(),
-        )
-    if request.form.get(HONEYPOT, "").strip():
-        return _pretend_sent("problem")
-    values = _fields(("problem", "message", *SUBMITTER_FIELDS))
-    token = _form_token()
-    problem, message, errors = read_problem(values)
-    submitter, submitter_errors = read_submitter(values)
-    errors += submitter_errors
-    if errors:
-        return (
-            render_template(
-                "submit/problem.html",
-                asset=asset,
-                values=values,
-                errors=_error_map(errors),
-                token=token,
-                **_common(),
-            ),
-            400,
-        )
-    store = current_store()
-    existing = store.find_submission_by_key(_key(token))
-    if existing is not None:
-        return _sent(existing)
-    submitter = _with_client(submitter)
-    _check_limits(submitter)
-    submission, _ = store.submit_change(
-        asset.id,
-        changes={},
         problem=problem,
         message=message,
         submitter=submitter,
