@@ -145,8 +145,8 @@ def read_state(text: str) -> dict[str, Any]:
     """An asset's stored JSON state as a dict.
 
     orjson reads it several times faster than the standard library, which matters when a
-    filtered search reads every asset within 50 km of a city centre; states written before
-    it (or holding a NaN the standard library allowed) still read the standard way.
+    filtered search reads every asset within 50 km of a city centre. It refuses the NaN and
+    Infinity that ``json.dumps`` can write, so such a state is read the standard way.
     """
     try:
         state: dict[str, Any] = orjson.loads(text)
