@@ -267,7 +267,6 @@ def test_only_published_assets_are_found(
 def test_property_results_equal_brute_force_over_random_queries(
     store: Store, taxonomy: Taxonomy, trafford: list[Asset]
 ) -> None:
-    postcodes = load_default_index()
     seen = {"results": 0}
 
     # Random filters often leave nothing to compare; this example always has results (Sale,
@@ -343,10 +342,7 @@ def test_property_results_equal_brute_force_over_random_queries(
             "limit": str(limit),
             "offset": str(offset),
         }
-        query = parse_nearby_query(params, taxonomy=taxonomy, postcodes=postcodes)
-        result = search_nearby(
-            store, query, taxonomy=taxonomy, today=today, stale_after_days=stale_after_days
-        )
+        query, result = run(store, taxonomy, params, today=today, stale_after_days=stale_after_days)
         want = expected_for(trafford, query, today=today, stale_after_days=stale_after_days)
         assert_page(result, query, want)
         seen["results"] += len(result.results) + len(result.hours_unknown)
@@ -360,7 +356,6 @@ def test_property_unfiltered_pages_equal_brute_force(
 ) -> None:
     # Without text, cost, access, audience or hours filters the search reads only the 400 m
     # bands a page falls in; pages deep in the list and across band edges must still match.
-    postcodes = load_default_index()
     seen = {"results": 0, "deep": 0}
 
     # Always a deep page across band edges, whatever hypothesis draws.
@@ -403,10 +398,7 @@ def test_property_unfiltered_pages_equal_brute_force(
             "limit": str(limit),
             "offset": str(offset),
         }
-        query = parse_nearby_query(params, taxonomy=taxonomy, postcodes=postcodes)
-        result = search_nearby(
-            store, query, taxonomy=taxonomy, today=today, stale_after_days=stale_after_days
-        )
+        query, result = run(store, taxonomy, params, today=today, stale_after_days=stale_after_days)
         want = expected_for(trafford, query, today=today, stale_after_days=stale_after_days)
         assert_page(result, query, want)
         seen["results"] += len(result.results) + len(result.hours_unknown)
