@@ -673,54 +673,25 @@ def describe_hit(
     return {**head, **_distance_fields(hit.distance_m), **record}
 
 
-def matches_filters(asset: Asset, query: NearbyQuery) -> bool:
+def matches_filters(state: Mapping[str, Any], query: NearbyQuery) -> bool:
     """Whether an asset passes the query's text, cost, access and audience filters.
 
     Location, category, status and ``open_on`` are not checked here.
 
     Parameters
     ----------
-    asset : Asset
+    state : Mapping
+        The asset as stored (``Asset.to_dict`` form): a filtered search reads every asset in
+        the radius, and decoding each into an Asset would cost several times more.
     query : NearbyQuery
 
     Returns
     -------
     bool
     """
-    return _passes(
-        query,
-        name=asset.name,
-        description=asset.description,
-        cost=asset.cost,
-        currencies=asset.currencies,
-        accessibility=asset.accessibility,
-        audience=asset.audience,
-    )
-
-
-def _state_passes(state: Mapping[str, Any], query: NearbyQuery) -> bool:
-    """:func:`matches_filters` on a stored state (``Asset.to_dict`` form), not decoded."""
-    return _passes(
-        query,
-        name=state["name"],
-        description=state.get("description", ""),
-        cost=state.get("cost"),
-        currencies=state.get("currencies", ()),
-        accessibility=state.get("accessibility", ()),
-        audience=state.get("audience", ()),
-    )
-
-
-def _passes(
-    query: NearbyQuery,
-    *,
-    name: str,
-    description: str,
-    cost: str | None,
-    currencies: Sequence[str],
-    accessibility: Sequence[str],
-    audience: Sequence[str],
-) -> bool:
+    name, description = state["name"], state.get("description", "")
+    cost, currencies = state.get("cost"), state.get("currencies", ())
+    accessibility, audience = state.get("accessibility", ()), state.get("audience", ())
     terms = query.q_terms
     if terms:
         words = " " + fold_text(f"{name} {description}")
@@ -873,7 +844,7 @@ def search_nearby(
     unknown: list[tuple[RankKey, int]] = []
     for start in range(0, len(found), _FILTER_BATCH):
         for row in found.states(range(start, min(start + _FILTER_BATCH, len(found)))):
-            if not _state_passes(row.state, query):
+            if not matches_filters(row.state, query):
                 continue
             if query.open_on is not None:
                 schedule = (row.state.get("opening_times") or {}).get("schedule")
