@@ -116,7 +116,13 @@ class Asset:
 
         See :meth:`OpeningTimes.from_stored`: only for states read back from a store.
         """
-        state = {k: v for k, v in data.items() if k in _ASSET_FIELDS}
+        # A state this version wrote has only Asset's fields; an older one may hold a field
+        # since dropped, and is filtered.
+        state = (
+            dict(data)
+            if data.keys() <= _ASSET_FIELDS
+            else {k: v for k, v in data.items() if k in _ASSET_FIELDS}
+        )
         times = state.get("opening_times")
         state["opening_times"] = (
             OpeningTimes(None, "") if times is None else OpeningTimes.from_stored(times)

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
-from typing import Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 from assetmap.domain.errors import ValidationError
 
@@ -312,6 +312,14 @@ class OpeningTimes:
             ``{"text": str, "status": str, "schedule": dict | None}``; "status" is derived
             and ignored by `from_dict`.
         """
+        stored = self.__dict__.get("_stored")
+        if stored is not None and "schedule" not in self.__dict__:
+            # Never built (see from_stored): the stored form is already to_dict's output.
+            schedule = {
+                key: list(value) if isinstance(value, list) else value
+                for key, value in stored.items()
+            }
+            return {"text": self.text, "status": "structured", "schedule": schedule}
         return {
             "text": self.text,
             "status": self.status,
@@ -354,8 +362,29 @@ class OpeningTimes:
         the cost of a nearby search. Anything else must use `from_dict`.
         """
         raw = data.get("schedule")
-        schedule = None if raw is None else _stored_schedule(raw)
-        return cls(schedule=schedule, text=data.get("text", ""))
+        made = object.__new__(cls)
+        if raw is None:
+            made.__dict__.update(schedule=None, text=data.get("text", ""))
+        else:
+            # The schedule is built on first use (__getattr__): a search describes most
+            # assets it reads without ever asking whether they are open at some hour.
+            made.__dict__.update(_stored=raw, text=data.get("text", ""))
+        return made
+
+    if not TYPE_CHECKING:  # so that type checkers still catch misspelt attributes
+
+        def __getattr__(self, name: str) -> Any:
+            """Build a stored schedule the first time it is asked for (see from_stored).
+
+            Python calls this only when ``name`` is not in the instance dict, which is true
+            of ``schedule`` alone, and only for an instance from_stored left unbuilt.
+            """
+            stored = self.__dict__.get("_stored") if name == "schedule" else None
+            if stored is None:
+                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+            schedule = _stored_schedule(stored)
+            self.__dict__["schedule"] = schedule
+            return schedule
 
 
 def _stored_range(pair: Sequence[str]) -> TimeRange:

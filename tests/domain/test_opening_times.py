@@ -272,6 +272,36 @@ def test_opening_times_dict_round_trip() -> None:
         assert OpeningTimes.from_dict(data) == parsed
 
 
+def test_stored_times_build_their_schedule_only_when_asked() -> None:
+    parsed = parse_opening_times("Mon-Fri 9am-5pm; Sat 10:00-12:30")
+    stored = json.loads(json.dumps(parsed.to_dict()))
+    read = OpeningTimes.from_stored(stored)
+    assert "schedule" not in vars(read)
+    handed = read.to_dict()
+    assert handed == parsed.to_dict()
+    # What to_dict hands out is the caller's: changing it leaves the stored form alone.
+    handed["schedule"]["mon"].append(["18:00", "19:00"])
+    handed["schedule"]["note"] = "changed"
+    assert read.to_dict() == parsed.to_dict()
+    assert "schedule" not in vars(read)
+    assert read.schedule is not None and read.schedule.is_open("sat", "12:00")
+    assert read == parsed and hash(read) == hash(parsed)
+    assert read.to_dict() == parsed.to_dict()
+    assert OpeningTimes.from_stored({"text": "", "schedule": None}).schedule is None
+    with pytest.raises(AttributeError, match="shedule"):
+        read.shedule  # noqa: B018 - a misspelt attribute still fails as usual
+
+
+def test_stored_times_copy_and_pickle_as_equals() -> None:
+    import copy
+    import pickle
+
+    parsed = parse_opening_times("Tue, Thu 10:00-12:00")
+    for make in (copy.copy, copy.deepcopy, lambda o: pickle.loads(pickle.dumps(o))):
+        read = OpeningTimes.from_stored(json.loads(json.dumps(parsed.to_dict())))
+        assert make(read) == parsed
+
+
 def test_schedules_are_hashable_and_compare_by_value() -> None:
     first = parse_opening_times("Mon-Fri 9am-5pm").schedule
     second = parse_opening_times("Monday to Friday, 09:00-17:00").schedule
