@@ -930,6 +930,10 @@ class SqlStore(AssetStore):
             for pk, (name, state) in self._load_states(conn, pks).items()
         }
 
+    def _keys_clause(self, keys: list[int]) -> tuple[str, Sequence[Any]]:
+        """SQL matching ``pk`` against these keys, and its parameters."""
+        return f"pk IN ({', '.join('?' * len(keys))})", keys
+
     def _load_states(self, conn: Any, pks: Iterable[int]) -> dict[int, tuple[str, dict[str, Any]]]:
         """(stored normalised name, stored state as Asset.to_dict gave it) for each key."""
         pk_list = list(pks)
@@ -937,13 +941,9 @@ class SqlStore(AssetStore):
         # In slices: a 50 km search in a city can match more rows than a statement may have
         # parameters (32,766 in SQLite, 65,535 in PostgreSQL).
         for start in range(0, len(pk_list), _LOAD_BATCH):
-            part = pk_list[start : start + _LOAD_BATCH]
+            keys, params = self._keys_clause(pk_list[start : start + _LOAD_BATCH])
             rows = conn.execute(
-                self._sql(
-                    "SELECT pk, name_norm, state FROM assets"
-                    f" WHERE pk IN ({', '.join('?' * len(part))})"
-                ),
-                part,
+                self._sql(f"SELECT pk, name_norm, state FROM assets WHERE {keys}"), params
             ).fetchall()
             out.update((int(r[0]), (r[1], read_state(r[2]))) for r in rows)
         return out
