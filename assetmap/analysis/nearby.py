@@ -49,7 +49,6 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -63,6 +62,7 @@ from assetmap.domain.asset import Asset, check_point
 from assetmap.domain.errors import ValidationError
 from assetmap.domain.opening_times import WEEKDAYS, WeeklySchedule
 from assetmap.domain.taxonomy import Taxonomy
+from assetmap.domain.text import fold_text, matches_words, search_text
 from assetmap.domain.vocab import ACCESSIBILITY, AUDIENCES
 from assetmap.gazetteer.postcodes import PostcodeIndex, UnknownPostcode
 from assetmap.store import NearbyHit, Store
@@ -129,37 +129,12 @@ _DAY_SPELLINGS = {
 _OPEN_ON = re.compile(r"([a-z]+)\s*(?:@|\s)\s*([0-9]{1,2}):([0-9]{2})")
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _WHOLE = re.compile(r"\+?[0-9]{1,9}")
-_NOT_WORD = re.compile(r"[\W_]+")
 _MAX_ECHO = 40
 
 
 def _shown(text: str) -> str:
     """Quote user text for an error message, cut short if someone pasted a paragraph."""
     return repr(text if len(text) <= _MAX_ECHO else text[: _MAX_ECHO - 1] + "…")
-
-
-def fold_text(text: str) -> str:
-    """Fold text for searching: accents and case removed, punctuation turned into spaces.
-
-    Parameters
-    ----------
-    text : str
-        Any text, such as a name, a description or a search term.
-
-    Returns
-    -------
-    str
-        Lower-case words separated by single spaces, e.g. ``"Café—Bar"`` gives
-        ``"cafe bar"``. Letters of every script are kept (unlike
-        :func:`~assetmap.domain.asset.normalise_name`, which keeps only a-z and digits).
-    """
-    folded = text.casefold()
-    # Most names and descriptions are plain ASCII, which has no accents to strip; a filtered
-    # 50 km search folds a quarter of a million of them.
-    if not folded.isascii():
-        decomposed = unicodedata.normalize("NFKD", folded)
-        folded = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(_NOT_WORD.sub(" ", folded).split())
 
 
 @dataclass(frozen=True)
@@ -693,10 +668,8 @@ def matches_filters(state: Mapping[str, Any], query: NearbyQuery) -> bool:
     cost, currencies = state.get("cost"), state.get("currencies", ())
     accessibility, audience = state.get("accessibility", ()), state.get("audience", ())
     terms = query.q_terms
-    if terms:
-        words = " " + fold_text(f"{name} {description}")
-        if not all(" " + term in words for term in terms):
-            return False
+    if terms and not matches_words(search_text(name, description), terms):
+        return False
     if query.cost:
         accepted = {"free"} if cost == "free" else set()
         accepted.update(currencies)
@@ -814,6 +787,7 @@ def search_nearby(
         query.radius_m,
         categories=query.categories or None,
         status="published",
+        words=query.q_terms,
     )
 
     def key(row: StoredRow) -> RankKey:

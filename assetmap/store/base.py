@@ -31,12 +31,30 @@ from assetmap.domain.asset import Asset, changed_fields, normalise_name
 from assetmap.domain.errors import Conflict, NotFound, ValidationError
 from assetmap.domain.geodesy import distances_m
 from assetmap.domain.revision import Revision
+from assetmap.domain.text import search_text
 from assetmap.domain.vocab import STATUSES
 
 # Largest radius a nearby query accepts; the API and CLI check it too, this guards the store.
 MAX_RADIUS_M = 50_000.0
 # Rows per executemany in create_assets: large enough to amortise round trips.
 _BULK_BATCH = 2_000
+# The assets columns a write sets from the asset itself (see SqlStore._columns).
+_ROW_COLUMN_NAMES = (
+    "name",
+    "name_norm",
+    "category",
+    "status",
+    "lon",
+    "lat",
+    "source",
+    "source_id",
+    "revision",
+    "state",
+    "updated_at",
+    "search_text",
+)
+# The migration that adds search_text; its rows are filled in Python (_fill_search_text).
+_SEARCH_TEXT_VERSION = 8
 # Keys per "pk IN (...)" when loading assets.
 _LOAD_BATCH = 5_000
 # A limited search first looks this far, then widens: in a town the 50 nearest lie well
@@ -347,8 +365,15 @@ class AssetStore(ABC):
         *,
         categories: Sequence[str] | None = None,
         status: str | None = "published",
+        words: Sequence[str] = (),
     ) -> NearbySet:
-        """Every asset within radius_m, as distances with assets read on demand."""
+        """Every asset within radius_m, as distances with assets read on demand.
+
+        ``words`` (folded, see :func:`~assetmap.domain.text.fold_text`) narrow it to assets
+        whose name and description start a word with each; the set may still hold a few
+        that do not (rows written before their folded text was stored), so callers check
+        :func:`~assetmap.domain.text.matches_words` on what they read.
+        """
 
     @abstractmethod
     def nearest(
@@ -381,6 +406,47 @@ class SqlStore(AssetStore):
         self.url = url
         # Transaction nesting depth, per thread: each thread has its own connection.
         self._tx = threading.local()
+        self._search_text: bool | None = None
+
+    def _row_names(self, conn: Any) -> tuple[str, ...]:
+        """The _ROW_COLUMN_NAMES this database has.
+
+        A store opened without migrating (or stopped at an older version) may lack
+        search_text (migration 8); it then writes without it and searches text in Python.
+        """
+        if self._search_text is None:
+            cursor = conn.execute("SELECT * FROM assets WHERE 1 = 0")
+            self._search_text = any(d[0] == "search_text" for d in cursor.description)
+        return _ROW_COLUMN_NAMES if self._search_text else _ROW_COLUMN_NAMES[:-1]
+
+    def _words_clause(
+        self, conn: Any, words: Sequence[str], find: str, column: str
+    ) -> tuple[str, list[str]]:
+        """SQL keeping rows whose search_text has every word at the start of one of its words.
+
+        ``find`` is the backend's substring function: ``instr`` (SQLite) or ``strpos``
+        (PostgreSQL); both give 0 when absent. A row not yet folded (NULL), or a database
+        without the column, keeps every candidate: the search checks the words of what it
+        reads in Python (:func:`~assetmap.domain.text.matches_words`), so both agree.
+        """
+        if not words or "search_text" not in self._row_names(conn):
+            return "", []
+        found = " AND ".join(f"{find}({column}, ?) > 0" for _ in words)
+        return f" AND ({column} IS NULL OR ({found}))", [" " + word for word in words]
+
+    def _insert_sql(self, conn: Any) -> str:
+        """INSERT of one assets row: the _ROW_COLUMN_NAMES it has, then id and created_at."""
+        names = self._row_names(conn)
+        marks = ", ".join("?" * len(names))
+        return self._sql(
+            f"INSERT INTO assets ({', '.join(names)}, id, created_at) VALUES ({marks}, ?, ?)"
+        )
+
+    def _row_values(
+        self, conn: Any, asset: Asset, state_json: str | None = None
+    ) -> tuple[Any, ...]:
+        """:meth:`_columns` for the columns this database has."""
+        return self._columns(asset, state_json)[: len(self._row_names(conn))]
 
     # -- backend hooks ---------------------------------------------------------------------
     @abstractmethod
@@ -404,8 +470,13 @@ class SqlStore(AssetStore):
         radius_m: float,
         categories: Sequence[str] | None,
         status: str | None,
+        words: Sequence[str] = (),
     ) -> list[tuple[int, float, float]]:
-        """(pk, lon, lat) of assets that may lie within radius_m: a superset, index-backed."""
+        """(pk, lon, lat) of assets that may lie within radius_m: a superset, index-backed.
+
+        With ``words``, only assets whose ``search_text`` holds each (see
+        :meth:`_words_clause`), or has not been filled in yet.
+        """
 
     @abstractmethod
     def _applied_versions(self, conn: Any) -> set[int]:
@@ -466,11 +537,15 @@ class SqlStore(AssetStore):
                 "(version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
             )
         version = max(self._applied_versions(self._conn()), default=0)
+        self._search_text = None  # the columns may change below
         for number, sql in self._migration_files():
             if number <= version or (target is not None and number > target):
                 continue
             with self.transaction() as conn:
                 self._run_script(conn, sql)
+                if number == _SEARCH_TEXT_VERSION:
+                    self._fill_search_text(conn)
+                self._search_text = None
                 conn.execute(
                     self._sql("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)"),
                     (number, utc_now()),
@@ -480,6 +555,23 @@ class SqlStore(AssetStore):
 
     def _run_script(self, conn: Any, sql: str) -> None:
         conn.execute(sql)
+
+    def _fill_search_text(self, conn: Any) -> None:
+        """Fold every stored asset's name and description into ``search_text``.
+
+        Run once, by the migration that adds the column: SQL cannot fold accents as
+        :func:`~assetmap.domain.text.fold_text` does.
+        """
+        last = 0
+        select = self._sql("SELECT pk, name, state FROM assets WHERE pk > ? ORDER BY pk LIMIT ?")
+        update = self._sql("UPDATE assets SET search_text = ? WHERE pk = ?")
+        while rows := conn.execute(select, (last, _BULK_BATCH)).fetchall():
+            folded = [
+                (search_text(name, read_state(state).get("description", "")), pk)
+                for pk, name, state in rows
+            ]
+            self._executemany(conn, update, folded)
+            last = rows[-1][0]
 
     def _executemany(self, conn: Any, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         """Run one statement for many parameter rows (bulk copies)."""
@@ -534,6 +626,7 @@ class SqlStore(AssetStore):
 
     @staticmethod
     def _columns(asset: Asset, state_json: str | None = None) -> tuple[Any, ...]:
+        """The values of _ROW_COLUMN_NAMES for an asset."""
         return (
             asset.name,
             normalise_name(asset.name),
@@ -546,6 +639,7 @@ class SqlStore(AssetStore):
             asset.revision,
             json.dumps(asset.to_dict(), sort_keys=True) if state_json is None else state_json,
             asset.updated_at,
+            search_text(asset.name, asset.description),
         )
 
     def _insert(self, conn: Any, asset: Asset, *, author: str, reason: str, action: str) -> Asset:
@@ -554,11 +648,7 @@ class SqlStore(AssetStore):
             id=asset.id or new_asset_id(), revision=1, created_at=now, updated_at=now
         )
         pk = self._insert_pk(
-            conn,
-            "INSERT INTO assets (name, name_norm, category, status, lon, lat, source, source_id,"
-            " revision, state, updated_at, id, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (*self._columns(stored), stored.id, now),
+            conn, self._insert_sql(conn), (*self._row_values(conn, stored), stored.id, now)
         )
         self._index_point(conn, pk, stored, new=True)
         changed = changed_fields({}, stored.to_dict())
@@ -584,11 +674,10 @@ class SqlStore(AssetStore):
         )
         conn.execute(
             self._sql(
-                "UPDATE assets SET name = ?, name_norm = ?, category = ?, status = ?, lon = ?,"
-                " lat = ?, source = ?, source_id = ?, revision = ?, state = ?, updated_at = ?"
+                f"UPDATE assets SET {', '.join(f'{n} = ?' for n in self._row_names(conn))}"
                 " WHERE pk = ?"
             ),
-            (*self._columns(stored), pk),
+            (*self._row_values(conn, stored), pk),
         )
         if _indexed(old) != _indexed(stored):
             self._index_point(conn, pk, stored, new=False)
@@ -743,11 +832,6 @@ class SqlStore(AssetStore):
         """
         if action not in {"create", "import"}:
             raise ValidationError(f"action '{action}' is not create or import", field="action")
-        asset_sql = self._sql(
-            "INSERT INTO assets (name, name_norm, category, status, lon, lat, source, source_id,"
-            " revision, state, updated_at, id, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        )
         revision_sql = self._sql(
             "INSERT INTO revisions (asset_id, number, action, author, reason, created_at,"
             " changed, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
@@ -766,10 +850,10 @@ class SqlStore(AssetStore):
                     state = stored.to_dict()
                     # One serialisation serves the current row and its revision: same text.
                     text = json.dumps(state, sort_keys=True)
-                    asset_rows.append((*self._columns(stored, text), stored.id, now))
+                    asset_rows.append((*self._row_values(conn, stored, text), stored.id, now))
                     changed = json.dumps(changed_fields({}, state))
                     revision_rows.append((stored.id, 1, action, author, reason, now, changed, text))
-                self._executemany(conn, asset_sql, asset_rows)
+                self._executemany(conn, self._insert_sql(conn), asset_rows)
                 self._executemany(conn, revision_sql, revision_rows)
                 count += len(batch)
             self._index_since(conn, last_pk)
@@ -1004,15 +1088,17 @@ class SqlStore(AssetStore):
         *,
         categories: Sequence[str] | None = None,
         status: str | None = "published",
+        words: Sequence[str] = (),
     ) -> NearbySet:
         """Every asset within radius_m (geodesic, WGS84), nearest first, read on demand.
 
-        Parameters are those of :meth:`nearby`. Positions follow distance, then key; callers
-        that need the name and id tie-break read the assets they show.
+        Parameters are those of :meth:`nearby`, and ``words`` (see
+        :meth:`AssetStore.nearby_set`). Positions follow distance, then key; callers that
+        need the name and id tie-break read the assets they show.
         """
         check_radius(radius_m)
         conn = self._conn()
-        cands = self._candidates(conn, lon, lat, radius_m, categories, status)
+        cands = self._candidates(conn, lon, lat, radius_m, categories, status, words)
         keys, dist = self._measure(lon, lat, radius_m, cands, None)
         return NearbySet(keys, dist, lambda part: self._load_states(conn, part), status)
 

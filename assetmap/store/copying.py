@@ -34,6 +34,7 @@ TABLES: dict[str, tuple[str, ...]] = {
         "state",
         "created_at",
         "updated_at",
+        "search_text",
     ),
     "revisions": (
         "pk",

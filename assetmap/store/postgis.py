@@ -133,9 +133,11 @@ class PostGISStore(JobsSql):
         radius_m: float,
         categories: Sequence[str] | None,
         status: str | None,
+        words: Sequence[str] = (),
     ) -> list[tuple[int, float, float]]:
         where, params = self._filters(status, categories)
-        extra = where.replace(" WHERE ", " AND ", 1)
+        text, text_params = self._words_clause(conn, words, "strpos", "search_text")
+        extra = where.replace(" WHERE ", " AND ", 1) + text
         # On the sphere (use_spheroid false), widened by _SPHERE_GAP: cheaper per row than
         # the spheroid, and a superset of the circle; the exact geodesic cut is ours.
         sql = self._sql(
@@ -144,7 +146,7 @@ class PostGISStore(JobsSql):
             f"{extra}"
         )
         reach = radius_m * (1 + _SPHERE_GAP) + 0.5
-        rows: list[Any] = conn.execute(sql, (lon, lat, reach, *params)).fetchall()
+        rows: list[Any] = conn.execute(sql, (lon, lat, reach, *params, *text_params)).fetchall()
         return rows
 
     def _keys_clause(self, keys: list[int]) -> tuple[str, Sequence[Any]]:

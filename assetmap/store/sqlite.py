@@ -173,9 +173,11 @@ class SQLiteStore(JobsSql):
         radius_m: float,
         categories: Sequence[str] | None,
         status: str | None,
+        words: Sequence[str] = (),
     ) -> list[tuple[int, float, float]]:
         min_lon, min_lat, max_lon, max_lat = bbox_around(lon, lat, radius_m)
-        if self._has_cells(conn):
+        text, text_params = self._words_clause(conn, words, "instr", "a.search_text")
+        if self._has_cells(conn) and not text:
             # One key range per grid row the box touches: cell ids are monotonic in lon and
             # lat, so every point in the box has a cell in these ranges.
             first = max(_grid_column(min_lon), 0)
@@ -196,17 +198,18 @@ class SQLiteStore(JobsSql):
                 sql, (*ranges, min_lon, max_lon, min_lat, max_lat, *params)
             ).fetchall()
             return found
-        # No asset_cells yet: the R*Tree box, then each row by key. CROSS JOIN fixes that
-        # order; with a plain JOIN SQLite prefers the (status, category) index and probes the
-        # R*Tree once per published asset, which grows with the whole table, not the box.
+        # Words, or no asset_cells yet: the R*Tree box, then each row by key, where the
+        # folded text is. CROSS JOIN fixes that order; with a plain JOIN SQLite prefers the
+        # (status, category) index and probes the R*Tree once per published asset, which
+        # grows with the whole table, not the box.
         where, params = self._filters(status, categories, prefix="a.")
         sql = (
             "SELECT a.pk, a.lon, a.lat FROM asset_rtree r CROSS JOIN assets a ON a.pk = r.pk"
             " WHERE r.min_lon <= ? AND r.max_lon >= ? AND r.min_lat <= ? AND r.max_lat >= ?"
-            f"{where.replace(' WHERE ', ' AND ', 1)}"
+            f"{where.replace(' WHERE ', ' AND ', 1)}{text}"
         )
         rows: list[Any] = conn.execute(
-            sql, (max_lon, min_lon, max_lat, min_lat, *params)
+            sql, (max_lon, min_lon, max_lat, min_lat, *params, *text_params)
         ).fetchall()
         return rows
 
