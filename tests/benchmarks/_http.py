@@ -61,10 +61,11 @@ def _children(pid: int) -> list[int]:
     return out
 
 
-def _peak_rss_mb(pid: int) -> float:
+def _status_mb(pid: int, key: str) -> float:
+    """One memory figure from /proc/PID/status, in MB (NaN if the process is gone)."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(f"{key}:"):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
@@ -73,10 +74,16 @@ def _peak_rss_mb(pid: int) -> float:
 
 @dataclass
 class Server:
-    """A running gunicorn: its port, and (after it stops) its workers' peak RSS in MB."""
+    """A running gunicorn: its port, and (after it stops) its workers' memory in MB.
+
+    Peak RSS counts the pages of a memory-mapped database file a worker touched: they are the
+    operating system's file cache, shared by every worker. Private memory (RssAnon, read
+    just before the workers stop) is what each worker holds on its own.
+    """
 
     port: int
     worker_peak_rss_mb: list[float] = field(default_factory=list)
+    worker_private_mb: list[float] = field(default_factory=list)
 
 
 @contextmanager
@@ -124,7 +131,9 @@ def gunicorn(
             time.sleep(0.2)
         yield server
     finally:
-        server.worker_peak_rss_mb = [_peak_rss_mb(pid) for pid in _children(proc.pid)]
+        worker_pids = _children(proc.pid)
+        server.worker_peak_rss_mb = [_status_mb(pid, "VmHWM") for pid in worker_pids]
+        server.worker_private_mb = [_status_mb(pid, "RssAnon") for pid in worker_pids]
         proc.send_signal(signal.SIGTERM)
         try:
             proc.wait(timeout=30)

@@ -97,6 +97,17 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def mapped_file_mb() -> float:
+    """Resident pages of memory-mapped files now, in MB: the SQLite store reads through a map.
+
+    They count in RSS but are the operating system's file cache, shared and reclaimable.
+    """
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("RssFile:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def load_england() -> tuple[gpd.GeoDataFrame, pd.DataFrame, gpd.GeoDataFrame]:
     """England's LSOAs (sorted by code), IMD 2019 and population indicators, and postcodes."""
     report = ValidationReport()
@@ -407,6 +418,7 @@ def timed_in_child(
         result["prepare_seconds"] = prepared
         result["seconds"] = time.perf_counter() - start
         result["peak_rss_mb"] = peak_rss_mb()
+        result["mapped_mb"] = mapped_file_mb()
         conn.send(result)
         conn.close()
 
@@ -423,6 +435,7 @@ def best(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """The fastest run, with the highest peak RSS of them all."""
     fastest = dict(min(runs, key=lambda r: r["seconds"]))
     fastest["peak_rss_mb"] = max(r["peak_rss_mb"] for r in runs)
+    fastest["mapped_mb"] = max(r["mapped_mb"] for r in runs)
     return fastest
 
 
@@ -515,8 +528,8 @@ def report(args: argparse.Namespace, got: dict[str, dict[str, Any]]) -> None:
     bare, ours = got["bare"], got["memory"]
     print(f"\nbest of {args.repeat} run(s) each; peak RSS is the highest of them")
     print(
-        f"{'':44} {'seconds':>9} {'× bare':>7} {'peak RSS MB':>12} {'areas':>7} "
-        f"{'assets in areas':>16} {'priority':>9}"
+        f"{'':44} {'seconds':>9} {'× bare':>7} {'peak RSS MB':>12} {'of it, file':>12}"
+        f" {'areas':>7} {'assets in areas':>16} {'priority':>9}"
     )
     rows = [
         ("bare geopandas sjoin + 17× sjoin_nearest", bare),
@@ -530,12 +543,13 @@ def report(args: argparse.Namespace, got: dict[str, dict[str, Any]]) -> None:
     for label, r in rows:
         print(
             f"{label:44} {r['seconds']:9.2f} {r['seconds'] / bare['seconds']:6.2f}× "
-            f"{r['peak_rss_mb']:12,.0f} {r['rows']:7,} {r['assets counted']:16,} "
-            f"{r['priority']!s:>9}"
+            f"{r['peak_rss_mb']:12,.0f} {r['mapped_mb']:12,.0f} {r['rows']:7,}"
+            f" {r['assets counted']:16,} {r['priority']!s:>9}"
         )
     print(
         f"\ntargets: assess ≤ 2× bare (in memory {ours['seconds'] / bare['seconds']:.2f}×), "
-        f"peak RSS ≤ 3 GB"
+        f"peak RSS ≤ 3 GB ('of it, file': pages of the memory-mapped SQLite file resident at"
+        f" the end, shared file cache)"
     )
     for label, r in rows[1:]:
         steps = ", ".join(f"{k} {v:.2f} s" for k, v in r["steps"].items())

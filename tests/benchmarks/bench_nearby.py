@@ -428,6 +428,7 @@ class HttpResult:
     latencies_ms: NDArray[np.float64]
     bursts: list[_http.Load]
     worker_peak_rss_mb: list[float] = field(default_factory=list)
+    worker_private_mb: list[float] = field(default_factory=list)
     wide: str = ""
 
     @property
@@ -541,6 +542,7 @@ def run_http(
                 results[name].wide = wide_request(server.port)
     for name, server in servers.items():
         results[name].worker_peak_rss_mb = server.worker_peak_rss_mb
+        results[name].worker_private_mb = server.worker_private_mb
     for h in results.values():
         print(
             f"  {h.name:<28} one at a time: {len(h.latencies_ms)} requests,"
@@ -694,11 +696,11 @@ def report(
         load_head = f"{tool} x{args.connections}, {len(http[-1].bursts)} x {burst:.0f} s"
         lines.append(
             f"{'HTTP, gunicorn 2 sync workers':<30}{'one at a time: p50 / p99 ms':^36}"
-            f"{load_head:^40}{'peak RSS':>10}"
+            f"{load_head:^40}{'MB per worker':>18}"
         )
         lines.append(
             f"{'':<30}{'all':>12}{'category':>12}{'both':>12}"
-            f"{'req/s':>10}{'p50':>8}{'p99':>8}{'n':>8}{'err':>6}{'MB/worker':>10}"
+            f"{'req/s':>10}{'p50':>8}{'p99':>8}{'n':>8}{'err':>6}{'peak RSS':>10}{'private':>8}"
         )
         bare = http[-1]
 
@@ -707,12 +709,13 @@ def report(
 
         for h in http:
             rss = max(h.worker_peak_rss_mb) if h.worker_peak_rss_mb else float("nan")
+            private = max(h.worker_private_mb) if h.worker_private_mb else float("nan")
             # Paths alternate: all categories, then one category, for each point.
             lines.append(
                 f"{h.name:<30}{p50_p99(h.latencies_ms[0::2]):>12}"
                 f"{p50_p99(h.latencies_ms[1::2]):>12}{p50_p99(h.latencies_ms):>12}"
                 f"{h.rps:>10,.0f}{h.load_ms('p50'):>8.1f}{h.load_ms('p99'):>8.1f}"
-                f"{h.requests:>8}{h.errors:>6}{rss:>10.0f}"
+                f"{h.requests:>8}{h.errors:>6}{rss:>10.0f}{private:>8.0f}"
             )
         n = len(bare.latencies_ms)
         lines.append(f"  ({n} requests one at a time per app, taking turns)")
