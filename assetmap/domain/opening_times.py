@@ -315,8 +315,9 @@ class OpeningTimes:
         stored = self.__dict__.get("_stored")
         if stored is not None and "schedule" not in self.__dict__:
             # Never built (see from_stored): the stored form is already to_dict's output.
+            # Copied down to the pairs: the caller may change what it is handed.
             schedule = {
-                key: list(value) if isinstance(value, list) else value
+                key: [list(pair) for pair in value] if isinstance(value, list) else value
                 for key, value in stored.items()
             }
             return {"text": self.text, "status": "structured", "schedule": schedule}

@@ -281,6 +281,7 @@ def test_stored_times_build_their_schedule_only_when_asked() -> None:
     assert handed == parsed.to_dict()
     # What to_dict hands out is the caller's: changing it leaves the stored form alone.
     handed["schedule"]["mon"].append(["18:00", "19:00"])
+    handed["schedule"]["tue"][0][1] = "23:00"
     handed["schedule"]["note"] = "changed"
     assert read.to_dict() == parsed.to_dict()
     assert "schedule" not in vars(read)
