@@ -38,8 +38,9 @@ from assetmap.domain.vocab import STATUSES
 MAX_RADIUS_M = 50_000.0
 # Rows per executemany in create_assets: large enough to amortise round trips.
 _BULK_BATCH = 2_000
-# The assets columns a write sets from the asset itself (see SqlStore._columns).
-_ROW_COLUMN_NAMES = (
+# The assets columns a write sets from the asset itself (see SqlStore._columns); with pk,
+# id and created_at, every column of the table.
+ASSET_ROW_COLUMNS = (
     "name",
     "name_norm",
     "category",
@@ -409,7 +410,7 @@ class SqlStore(AssetStore):
         self._search_text: bool | None = None
 
     def _row_names(self, conn: Any) -> tuple[str, ...]:
-        """The _ROW_COLUMN_NAMES this database has.
+        """The ASSET_ROW_COLUMNS this database has.
 
         A store opened without migrating (or stopped at an older version) may lack
         search_text (migration 8); it then writes without it and searches text in Python.
@@ -417,7 +418,7 @@ class SqlStore(AssetStore):
         if self._search_text is None:
             cursor = conn.execute("SELECT * FROM assets WHERE 1 = 0")
             self._search_text = any(d[0] == "search_text" for d in cursor.description)
-        return _ROW_COLUMN_NAMES if self._search_text else _ROW_COLUMN_NAMES[:-1]
+        return ASSET_ROW_COLUMNS if self._search_text else ASSET_ROW_COLUMNS[:-1]
 
     def _words_clause(
         self, conn: Any, words: Sequence[str], find: str, column: str
@@ -435,7 +436,7 @@ class SqlStore(AssetStore):
         return f" AND ({column} IS NULL OR ({found}))", [" " + word for word in words]
 
     def _insert_sql(self, conn: Any) -> str:
-        """INSERT of one assets row: the _ROW_COLUMN_NAMES it has, then id and created_at."""
+        """INSERT of one assets row: the ASSET_ROW_COLUMNS it has, then id and created_at."""
         names = self._row_names(conn)
         marks = ", ".join("?" * len(names))
         return self._sql(
@@ -626,7 +627,7 @@ class SqlStore(AssetStore):
 
     @staticmethod
     def _columns(asset: Asset, state_json: str | None = None) -> tuple[Any, ...]:
-        """The values of _ROW_COLUMN_NAMES for an asset."""
+        """The values of ASSET_ROW_COLUMNS for an asset."""
         return (
             asset.name,
             normalise_name(asset.name),

@@ -15,27 +15,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from assetmap.domain.errors import ValidationError
+from assetmap.store.base import ASSET_ROW_COLUMNS
 from assetmap.store.submissions import SubmissionsSql
 
 # Parents before children, so foreign keys hold at every insert.
 TABLES: dict[str, tuple[str, ...]] = {
-    "assets": (
-        "pk",
-        "id",
-        "name",
-        "name_norm",
-        "category",
-        "status",
-        "lon",
-        "lat",
-        "source",
-        "source_id",
-        "revision",
-        "state",
-        "created_at",
-        "updated_at",
-        "search_text",
-    ),
+    "assets": ("pk", "id", "created_at", *ASSET_ROW_COLUMNS),
     "revisions": (
         "pk",
         "asset_id",
