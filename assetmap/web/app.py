@@ -18,6 +18,7 @@ from assetmap.domain.taxonomy import Taxonomy, load_taxonomy
 from assetmap.maps import CDN_ORIGINS
 from assetmap.settings import REPO_ROOT, Settings
 from assetmap.store import Store, open_store
+from assetmap.web.json_provider import OrjsonProvider
 
 WEB_ROOT = REPO_ROOT / "web"
 MAX_REQUEST_BYTES = 2 * 1024 * 1024
@@ -71,8 +72,9 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
     )
+    app.json = OrjsonProvider(app)
     # Keep the documented key order in API responses (Flask sorts keys by default).
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False
     app.extensions["assetmap"] = AppState(
         settings=settings,
         store=store or open_store(settings.database_url),

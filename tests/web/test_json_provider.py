@@ -1,0 +1,99 @@
+"""JSON responses written by orjson say what the standard provider said."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from datetime import date
+
+import pytest
+from flask import Flask, jsonify
+from flask.json.provider import DefaultJSONProvider
+from flask.testing import FlaskClient
+
+from assetmap.store import Store
+from assetmap.web.json_provider import OrjsonProvider
+from tests.analysis.trafford import load_trafford
+
+
+@dataclass
+class _Point:
+    lon: float
+    lat: float
+
+
+@pytest.fixture
+def bare() -> Flask:
+    """A Flask app with the provider as create_app sets it up, and no store."""
+    app = Flask(__name__)
+    app.json = OrjsonProvider(app)
+    app.json.sort_keys = False
+    return app
+
+
+def _both(app: Flask, value: object) -> tuple[bytes, bytes]:
+    """The body each provider writes for ``value``, with the app's settings."""
+    standard = DefaultJSONProvider(app)
+    standard.sort_keys = app.json.sort_keys  # type: ignore[attr-defined]
+    with app.app_context():
+        fast = app.json.response(value).get_data()
+        slow = standard.response(value).get_data()
+    return fast, slow
+
+
+def test_keys_keep_their_order(bare: Flask) -> None:
+    fast, slow = _both(bare, {"results": [{"z": 1, "a": 2.5}], "total": 1})
+    assert fast == b'{"results":[{"z":1,"a":2.5}],"total":1}\n'
+    assert json.loads(fast) == json.loads(slow)
+
+
+def test_values_orjson_hands_back_are_written_as_flask_writes_them(bare: Flask) -> None:
+    value = {"day": date(2026, 11, 23), "point": _Point(-2.3, 53.4), "name": "Café Zoë"}
+    fast, slow = _both(bare, value)
+    assert json.loads(fast) == json.loads(slow)
+    assert json.loads(fast)["day"] == "Mon, 23 Nov 2026 00:00:00 GMT"
+    # UTF-8 instead of \\u escapes: the same text once parsed.
+    assert "Café Zoë".encode() in fast
+    assert b"\\u00e9" in slow
+
+
+def test_not_a_number_becomes_null_not_invalid_json(bare: Flask) -> None:
+    fast, slow = _both(bare, {"x": math.nan})
+    assert json.loads(fast) == {"x": None}
+    assert b"NaN" in slow
+
+
+def test_integers_past_64_bits_fall_back_to_the_standard_library(bare: Flask) -> None:
+    fast, slow = _both(bare, {"big": 2**70})
+    assert fast == slow
+    assert json.loads(fast) == {"big": 2**70}
+
+
+def test_debug_output_stays_indented(bare: Flask) -> None:
+    bare.debug = True
+    with bare.app_context():
+        body = jsonify({"a": [1]}).get_data(as_text=True)
+    assert body == '{\n  "a": [\n    1\n  ]\n}\n'
+
+
+def test_a_real_nearby_answer_parses_to_what_the_standard_library_writes(
+    client: FlaskClient, app: Flask, store: Store
+) -> None:
+    assert isinstance(app.json, OrjsonProvider)
+    load_trafford(store)
+    response = client.get("/api/v1/assets/nearby?postcode=M32%200TH&radius_m=3000")
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    answer = response.get_json()
+    assert len(answer["results"]) == 50
+    _, slow = _both(app, answer)
+    assert json.loads(slow) == answer
+    # Key order is the documented one, not sorted.
+    assert list(answer["results"][0])[:5] == [
+        "id",
+        "name",
+        "category",
+        "category_label",
+        "distance_m",
+    ]
