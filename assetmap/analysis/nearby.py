@@ -611,7 +611,8 @@ def walking_minutes(distance_m: float) -> int:
     return math.ceil(distance_m / (WALKING_SPEED_KMH * 1000 / 60))
 
 
-def _distance_fields(distance_m: float) -> dict[str, Any]:
+def distance_fields(distance_m: float) -> dict[str, Any]:
+    """A result's distance fields: metres (0.1 m), miles (0.01 mi) and straight-line walk."""
     minutes = walking_minutes(distance_m)
     return {
         "distance_m": round(distance_m, 1),
@@ -645,7 +646,7 @@ def describe_hit(
     )
     # Distance reads best straight after the name and category.
     head = {key: record.pop(key) for key in ("id", "name", "category", "category_label")}
-    return {**head, **_distance_fields(hit.distance_m), **record}
+    return {**head, **distance_fields(hit.distance_m), **record}
 
 
 def matches_filters(state: Mapping[str, Any], query: NearbyQuery) -> bool:

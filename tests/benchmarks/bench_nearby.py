@@ -24,17 +24,19 @@ assets, once over all categories and once for one random category. Measured, in 
 * raw PostGIS from psycopg (issue 6's baseline): one prepared ``ST_DWithin`` + ``<->`` KNN
   query with ``LIMIT 50`` returning keys and spheroid distances;
 * HTTP: the real ``/api/v1/assets/nearby`` under gunicorn with 2 sync workers, on each store,
-  and a bare Flask endpoint answering the same JSON bytes from memory under the same gunicorn
-  settings. Latency is one request at a time (Python client, new connection per request, as
-  sync workers close it); requests per second come from wrk with ``--connections`` clients
-  (a threaded Python client when wrk is not installed). Loopback only; every loop is bounded
-  in count and in seconds.
+  and two bare Flask baselines under the same gunicorn settings, both answering the same
+  JSON bytes: one searches a shapely STRtree in memory on every request
+  (``_bare_search_app``), the other only looks each answer up (``_bare_app``). Latency is
+  one request at a time (Python client, new connection per request, as sync workers close
+  it); requests per second come from wrk with ``--connections`` clients (a threaded Python
+  client when wrk is not installed). Loopback only; every loop is bounded in count and in
+  seconds.
 
 Every engine's answers are compared with the STRtree's (same keys in the same order, same
 distances) and the agreement is printed. Targets (issues 3 and 6): SQLite store ≤ 3× the
 STRtree and p99 ≤ 5 ms; PostGIS store p99 ≤ 3 ms and ≤ 3× raw KNN; API p50 ≤ 10 ms; API
-requests per second ≥ 70 % of bare Flask. Not collected by pytest (tests/benchmarks is
-excluded from the default run).
+requests per second ≥ 70 % of bare Flask (shown against both baselines). Not collected
+by pytest (tests/benchmarks is excluded from the default run).
 """
 
 from __future__ import annotations
@@ -63,7 +65,12 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from assetmap.analysis.nearby import NearbyQuery, search_nearby  # noqa: E402
+from assetmap.analysis.nearby import (  # noqa: E402
+    DEFAULT_STALE_AFTER_DAYS,
+    NearbyQuery,
+    is_stale,
+    search_nearby,
+)
 from assetmap.domain.asset import Asset  # noqa: E402
 from assetmap.domain.geodesy import bbox_around, distances_m  # noqa: E402
 from assetmap.domain.taxonomy import load_taxonomy  # noqa: E402
@@ -193,8 +200,8 @@ class BareSTRtree:
         rows = (
             store._conn()
             .execute(
-                "SELECT source, source_id, name_norm, id, category, lon, lat FROM assets"
-                " WHERE status = 'published'"
+                "SELECT source, source_id, name_norm, id, category, lon, lat,"
+                " json_extract(state, '$.last_verified') FROM assets WHERE status = 'published'"
             )
             .fetchall()
         )
@@ -202,7 +209,14 @@ class BareSTRtree:
         cols = list(zip(*rows, strict=True))
         self.keys = np.array([f"{s}|{i}" for s, i in zip(cols[0], cols[1], strict=True)])
         names = np.array(cols[2], dtype=str)
-        ids = np.array(cols[3], dtype=str)
+        self.ids = ids = np.array(cols[3], dtype=str)
+        # Staleness as the API judges it today, for the searching HTTP baseline.
+        today = date.today()
+        stale_of = {
+            v: is_stale(v, today=today, stale_after_days=DEFAULT_STALE_AFTER_DAYS)
+            for v in set(cols[7])
+        }
+        self.stale = np.array([stale_of[v] for v in cols[7]], dtype=bool)
         self.categories = np.array(cols[4], dtype=object)
         self.lons = np.array(cols[5], dtype=np.float64)
         self.lats = np.array(cols[6], dtype=np.float64)
@@ -238,6 +252,18 @@ class BareSTRtree:
     def answer(self, result: tuple[NDArray[np.int64], NDArray[np.float64]]) -> Answer:
         """Keys and distances for a :meth:`nearby` result."""
         return [(str(self.keys[int(i)]), float(d)) for i, d in zip(*result, strict=True)]
+
+    def save_points(self, path: Path) -> None:
+        """The arrays ``_bare_search_app`` searches, as an ``.npz`` file."""
+        np.savez(
+            path,
+            ids=self.ids,
+            categories=self.categories.astype(str),
+            lons=self.lons,
+            lats=self.lats,
+            tiebreak=self.tiebreak,
+            stale=self.stale,
+        )
 
 
 class RawPostGIS:
@@ -430,6 +456,7 @@ class HttpResult:
     worker_peak_rss_mb: list[float] = field(default_factory=list)
     worker_private_mb: list[float] = field(default_factory=list)
     wide: str = ""
+    same_bytes: str = ""
 
     @property
     def rps(self) -> float:
@@ -477,14 +504,27 @@ def wide_request(port: int) -> str:
     return f"{status} after {time.perf_counter() - start:.1f} s"
 
 
+# The HTTP baselines, by name: the last one in the table is the lookup.
+BARE_SEARCH = "bare Flask + STRtree (search)"
+BARE_LOOKUP = "bare Flask (lookup)"
+# Paths whose answers the searching baseline must match byte for byte before it is timed.
+SAME_BYTES_CHECKED = 300
+
+
 def run_http(
-    urls: dict[str, str], points: _synthetic.QueryPoints, args: argparse.Namespace, work: Path
+    urls: dict[str, str],
+    points: _synthetic.QueryPoints,
+    args: argparse.Namespace,
+    work: Path,
+    bare: BareSTRtree,
 ) -> list[HttpResult]:
-    """The real API on each store and bare Flask with the same answers, measured side by side.
+    """The real API on each store and both bare baselines, measured side by side.
 
     Every app runs under its own gunicorn (2 sync workers) for the whole phase. The SQLite
-    API's answers are collected first (also warming it up) and become the bare app's
-    bodies, so both answer the same bytes to the same paths. Latency: one request at a time,
+    API's answers are collected first (also warming it up) and become the bare apps'
+    bodies: the lookup baseline sends them as they are, the searching one takes from them
+    what does not depend on the search (see ``_bare_search_app``) and is checked to send
+    the same bytes. Latency: one request at a time,
     the apps taking turns request by request. Throughput: ``--http-rounds`` bursts of wrk
     per app, the apps taking turns burst by burst.
     """
@@ -510,7 +550,24 @@ def run_http(
         print(f"  collected {len(paths)} answers from the first API", flush=True)
         bodies = work / "bodies.json"
         bodies.write_text(json.dumps({p: b.decode() for p, b in collected.bodies.items()}))
-        servers["bare Flask (same JSON)"] = stack.enter_context(
+        bare_points = work / "points.npz"
+        bare.save_points(bare_points)
+        servers[BARE_SEARCH] = stack.enter_context(
+            _http.gunicorn(
+                "tests.benchmarks._bare_search_app:create_app()",
+                {"ASSETMAP_BENCH_BODIES": str(bodies), "ASSETMAP_BENCH_POINTS": str(bare_points)},
+                workers=2,
+                log=log,
+            )
+        )
+        checked = paths[:SAME_BYTES_CHECKED]
+        searched = _http.sequential(
+            servers[BARE_SEARCH].port, checked, max_seconds=args.http_seconds, keep_bodies=True
+        )
+        same = sum(searched.bodies[p] == collected.bodies[p] for p in searched.bodies)
+        same_bytes = f"{same}/{len(searched.bodies)} answers byte-identical to the API's"
+        print(f"  {BARE_SEARCH}: {same_bytes}", flush=True)
+        servers[BARE_LOOKUP] = stack.enter_context(
             _http.gunicorn(
                 "tests.benchmarks._bare_app:create_app()",
                 {"ASSETMAP_BENCH_BODIES": str(bodies)},
@@ -540,6 +597,7 @@ def run_http(
         for name, server in servers.items():
             if name.startswith("API"):
                 results[name].wide = wide_request(server.port)
+        results[BARE_SEARCH].same_bytes = same_bytes
     for name, server in servers.items():
         results[name].worker_peak_rss_mb = server.worker_peak_rss_mb
         results[name].worker_private_mb = server.worker_private_mb
@@ -719,21 +777,29 @@ def report(
             )
         n = len(bare.latencies_ms)
         lines.append(f"  ({n} requests one at a time per app, taking turns)")
-        for h in http[:-1]:
-            share = h.rps / bare.rps
-            lines.append(f"{h.name + ' / bare req/s':<30}{'':>36}{share:>10.0%}")
+        apis = [h for h in http if h.name.startswith("API")]
+        searching = [h for h in http if h.name == BARE_SEARCH]
+        for h in apis:
+            for base in (*searching, bare):
+                share = h.rps / base.rps
+                lines.append(f"{h.name + ' / ' + base.name:<66}{share:>10.0%}")
+                label = f"{h.name}: >= 70 % of {base.name} req/s"
+                targets.append((label, f"{share:.0%}", share >= 0.7))
             for mode, ms in (("all", h.latencies_ms[0::2]), ("category", h.latencies_ms[1::2])):
                 p50 = float(np.percentile(ms, 50))
                 label = f"{h.name} ({mode}): p50 <= 10 ms"
                 targets.append((label, f"{p50:.2f} ms", p50 <= 10))
-            targets.append((f"{h.name}: >= 70 % of bare req/s", f"{share:.0%}", share >= 0.7))
-        for h in http[:-1]:
+        for h in searching:
+            share = h.rps / bare.rps
+            lines.append(f"{h.name + ' / ' + bare.name:<66}{share:>10.0%}")
+            lines.append(f"{h.name}: {h.same_bytes}")
+        for h in apis:
             lines.append(f"{h.name}, radius 50 km at Charing Cross: {h.wide}")
 
     lines.append("")
     lines.append("targets")
     for label, value, ok in targets:
-        lines.append(f"  {label:<46}{value:>12}  {verdict(ok)}")
+        lines.append(f"  {label:<62}{value:>12}  {verdict(ok)}")
     lines.append("")
     lines.append("build (s)  " + "; ".join(f"{k} {v}" for k, v in builds.items()))
     lines.append(f"peak RSS   benchmark process {peak_rss_mb():,.0f} MB")
@@ -853,7 +919,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("HTTP:", flush=True)
         with tempfile.TemporaryDirectory(prefix="bench-nearby-") as tmp:
             try:
-                http = run_http(urls, points, args, Path(tmp))
+                http = run_http(urls, points, args, Path(tmp), bare)
             except Exception as err:  # keep the store-level figures
                 print(f"HTTP phase failed, table without it: {err!r}", flush=True)
                 failed = True
