@@ -9,7 +9,9 @@ distance, name, id), then writes the JSON with Flask's ``jsonify``.
 
 What does not depend on the search comes from the real API's answers, collected first: each
 asset's description (a result minus its distance fields) and each path's echo of its query
-and origin. So it answers the same bytes as the API, and the benchmark checks that it does.
+and origin. So it answers the same JSON as the API, and the benchmark checks that it does
+(numbers may be spelt differently: the API writes with orjson, this plain Flask app with the
+standard library).
 
 ``ASSETMAP_BENCH_BODIES`` names the collected answers (path -> body);
 ``ASSETMAP_BENCH_POINTS`` an ``.npz`` of the published points: ``ids``, ``categories``,
