@@ -57,8 +57,9 @@ from types import MappingProxyType
 from typing import Any, TypeAlias
 
 import numpy as np
+from numpy.typing import NDArray
 
-from assetmap.domain.asset import Asset, check_point
+from assetmap.domain.asset import Asset, check_point, day_number, verified_day
 from assetmap.domain.errors import ValidationError
 from assetmap.domain.opening_times import WEEKDAYS, WeeklySchedule
 from assetmap.domain.taxonomy import Taxonomy
@@ -540,13 +541,29 @@ def is_stale(last_verified: str | None, *, today: date, stale_after_days: int) -
     -------
     bool
     """
-    if not last_verified:
-        return True
-    try:
-        verified = date.fromisoformat(last_verified[:10])
-    except ValueError:
-        return True
-    return (today - verified).days > stale_after_days
+    day = verified_day(last_verified)
+    return day is None or day_number(today) - day > stale_after_days
+
+
+def stale_days(
+    days: NDArray[np.float64], *, today: date, stale_after_days: int
+) -> NDArray[np.bool_]:
+    """:func:`is_stale` for many listings at once, from their stored day numbers.
+
+    Parameters
+    ----------
+    days : array of float
+        Each listing's ``last_verified`` as :func:`~assetmap.domain.asset.verified_day`
+        gives it, NaN for never verified (see :attr:`NearbySet.verified_days`).
+    today, stale_after_days
+        As for :func:`is_stale`.
+
+    Returns
+    -------
+    array of bool
+    """
+    # NaN compares False, so never-verified listings are stale through isnan alone.
+    return np.asarray(np.isnan(days) | (day_number(today) - days > stale_after_days))
 
 
 def describe_asset(
@@ -803,8 +820,11 @@ def search_nearby(
             for hit in hits
         ]
 
+    def stale(days: NDArray[np.float64]) -> NDArray[np.bool_]:
+        return stale_days(days, today=today, stale_after_days=stale_after_days)
+
     if not _needs_every_asset(query):
-        hits = _page_by_band(found, query.offset, query.limit, key)
+        hits = _page_by_band(found, query.offset, query.limit, key, stale)
         return NearbyResult(
             query=query.to_dict(),
             origin=query.origin(),
@@ -855,12 +875,17 @@ def _needs_every_asset(query: NearbyQuery) -> bool:
 
 
 def _page_by_band(
-    found: NearbySet, offset: int, limit: int, key: Callable[[StoredRow], RankKey]
+    found: NearbySet,
+    offset: int,
+    limit: int,
+    key: Callable[[StoredRow], RankKey],
+    stale: Callable[[NDArray[np.float64]], NDArray[np.bool_]],
 ) -> list[NearbyHit]:
     """One page in :func:`rank_key` order, reading only the 400 m bands it falls in.
 
     Staleness reorders hits only inside a band, and bands follow distance, so each band
-    holds the same positions in distance order as in the final order.
+    holds the same positions in distance order as in the final order. Where the store keeps
+    each asset's verified day, only the page itself is read (see :func:`_page_by_day`).
     """
     end = min(offset + limit, len(found))
     if offset >= end:
@@ -868,6 +893,49 @@ def _page_by_band(
     bands = np.floor_divide(found.distances_m, STALE_BAND_M)
     first = int(np.searchsorted(bands, bands[offset], side="left"))
     last = int(np.searchsorted(bands, bands[end - 1], side="right"))
+    if found.verified_days is not None:
+        hits = _page_by_day(found, found.verified_days, first, last, offset, end, key, stale)
+        if hits is not None:
+            return hits
     rows = found.states(range(first, last))
     rows.sort(key=key)
     return [found.hit(row) for row in rows[offset - first : end - first]]
+
+
+def _page_by_day(
+    found: NearbySet,
+    days: NDArray[np.float64],
+    first: int,
+    last: int,
+    offset: int,
+    end: int,
+    key: Callable[[StoredRow], RankKey],
+    stale: Callable[[NDArray[np.float64]], NDArray[np.bool_]],
+) -> list[NearbyHit] | None:
+    """Positions ``offset:end`` in :func:`rank_key` order, reading just those assets.
+
+    ``first:last`` are the whole bands they fall in. The stored verified ``days`` give each
+    position's band, staleness and distance, the key's first three parts; only name and id,
+    which part exact ties, need the asset. So the page is cut by those three, widened at
+    either end to take in every position tied with its first or last, and only that is read
+    and sorted by the full key. None if an asset was deleted or left the status searched
+    since the search: the caller then reads the whole bands, as it would without the days.
+    """
+    dist = found.distances_m[first:last]
+    stale_at = stale(days[first:last])
+    # Band, then fresh before stale, then distance: rank_key's first three parts.
+    order = np.lexsort((dist, stale_at, np.floor_divide(dist, STALE_BAND_M)))
+    ranked_stale, ranked_dist = stale_at[order], dist[order]
+    tied = (ranked_stale[1:] == ranked_stale[:-1]) & (ranked_dist[1:] == ranked_dist[:-1])
+    start, stop = offset - first, end - first
+    while start > 0 and tied[start - 1]:
+        start -= 1
+    while stop < len(order) and tied[stop - 1]:
+        stop += 1
+    chosen = order[start:stop] + first
+    rows = found.states(chosen)
+    if len(rows) < len(chosen):
+        return None
+    rows.sort(key=key)
+    skip = offset - first - start
+    return [found.hit(row) for row in rows[skip : skip + end - offset]]

@@ -165,6 +165,30 @@ def normalise_name(name: str) -> str:
     return " ".join(text.split())
 
 
+# Day numbers count from 1970-01-01: a store keeps last_verified as one, so a search can
+# rank by staleness from its index without reading each listing.
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+
+def day_number(day: date) -> int:
+    """Days from 1970-01-01 to ``day`` (negative before it)."""
+    return day.toordinal() - _EPOCH_ORDINAL
+
+
+def verified_day(last_verified: str | None) -> int | None:
+    """An asset's ``last_verified`` as a :func:`day_number`.
+
+    None when it is blank or does not start with an ISO date (``YYYY-MM-DD``): the listing
+    counts as never verified.
+    """
+    if not last_verified:
+        return None
+    try:
+        return day_number(date.fromisoformat(last_verified[:10]))
+    except ValueError:
+        return None
+
+
 def clean_text(value: object) -> str:
     """Coerce a raw value to stripped text; None and NaN become ''."""
     if value is None or (isinstance(value, float) and math.isnan(value)):

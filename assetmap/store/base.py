@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from importlib import resources
 from typing import Any, NamedTuple
 
@@ -27,7 +28,7 @@ import numpy as np
 import orjson
 from numpy.typing import NDArray
 
-from assetmap.domain.asset import Asset, changed_fields, normalise_name
+from assetmap.domain.asset import Asset, changed_fields, normalise_name, verified_day
 from assetmap.domain.errors import Conflict, NotFound, ValidationError
 from assetmap.domain.geodesy import distances_m
 from assetmap.domain.revision import Revision
@@ -53,9 +54,12 @@ ASSET_ROW_COLUMNS = (
     "state",
     "updated_at",
     "search_text",
+    "verified_day",
 )
-# The migration that adds search_text; its rows are filled in Python (_fill_search_text).
+# Migrations whose new column is filled in Python from each stored state (see _fill): SQL
+# cannot fold accents as fold_text does, nor read a date exactly as verified_day does.
 _SEARCH_TEXT_VERSION = 8
+VERIFIED_DAY_VERSION = 9
 # Keys per "pk IN (...)" when loading assets.
 _LOAD_BATCH = 5_000
 # A limited search first looks this far, then widens: in a town the 50 nearest lie well
@@ -93,9 +97,13 @@ class NearbySet:
         distances_m: NDArray[np.float64],
         read: Callable[[list[int]], dict[int, tuple[str, dict[str, Any]]]],
         status: str | None,
+        verified_days: NDArray[np.float64] | None = None,
     ) -> None:
         self._keys = keys
         self.distances_m = distances_m
+        # Each asset's last_verified as a day number (domain.asset.verified_day), NaN for
+        # never, by position; None when the database does not keep it (not yet migrated).
+        self.verified_days = verified_days
         self._read = read
         self._status = status
 
@@ -174,9 +182,9 @@ def read_state(text: str) -> dict[str, Any]:
     return state
 
 
-def _indexed(asset: Asset) -> tuple[float, float, str, str]:
+def _indexed(asset: Asset) -> tuple[float, float, str, str, str | None]:
     """What a spatial index may hold about an asset besides its key."""
-    return asset.lon, asset.lat, asset.status, asset.category
+    return asset.lon, asset.lat, asset.status, asset.category, asset.last_verified
 
 
 # WGS84, for the quick local distances below.
@@ -407,18 +415,24 @@ class SqlStore(AssetStore):
         self.url = url
         # Transaction nesting depth, per thread: each thread has its own connection.
         self._tx = threading.local()
-        self._search_text: bool | None = None
+        self._names: tuple[str, ...] | None = None
 
     def _row_names(self, conn: Any) -> tuple[str, ...]:
-        """The ASSET_ROW_COLUMNS this database has.
+        """The ASSET_ROW_COLUMNS this database has: always a leading part of them.
 
         A store opened without migrating (or stopped at an older version) may lack
-        search_text (migration 8); it then writes without it and searches text in Python.
+        search_text (migration 8) and verified_day (9); it then writes without them,
+        searches text in Python and ranks by staleness from each state it reads.
         """
-        if self._search_text is None:
+        if self._names is None:
             cursor = conn.execute("SELECT * FROM assets WHERE 1 = 0")
-            self._search_text = any(d[0] == "search_text" for d in cursor.description)
-        return ASSET_ROW_COLUMNS if self._search_text else ASSET_ROW_COLUMNS[:-1]
+            present = {d[0] for d in cursor.description}
+            self._names = tuple(itertools.takewhile(present.__contains__, ASSET_ROW_COLUMNS))
+        return self._names
+
+    def _verified_column(self, conn: Any, prefix: str = "") -> str:
+        """What a candidate query selects as its fourth column: verified_day, if kept."""
+        return f"{prefix}verified_day" if "verified_day" in self._row_names(conn) else "NULL"
 
     def _words_clause(
         self, conn: Any, words: Sequence[str], find: str, column: str
@@ -472,8 +486,11 @@ class SqlStore(AssetStore):
         categories: Sequence[str] | None,
         status: str | None,
         words: Sequence[str] = (),
-    ) -> list[tuple[int, float, float]]:
-        """(pk, lon, lat) of assets that may lie within radius_m: a superset, index-backed.
+    ) -> list[tuple[Any, ...]]:
+        """(pk, lon, lat, verified_day) of assets that may lie within radius_m.
+
+        A superset, found through an index. verified_day is None for never verified, and for
+        every row of a database without the column (see :meth:`_verified_column`).
 
         With ``words``, only assets whose ``search_text`` holds each (see
         :meth:`_words_clause`), or has not been filled in yet.
@@ -538,15 +555,14 @@ class SqlStore(AssetStore):
                 "(version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
             )
         version = max(self._applied_versions(self._conn()), default=0)
-        self._search_text = None  # the columns may change below
+        self._names = None  # the columns may change below
         for number, sql in self._migration_files():
             if number <= version or (target is not None and number > target):
                 continue
             with self.transaction() as conn:
                 self._run_script(conn, sql)
-                if number == _SEARCH_TEXT_VERSION:
-                    self._fill_search_text(conn)
-                self._search_text = None
+                self._names = None
+                self._fill(conn, number)
                 conn.execute(
                     self._sql("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)"),
                     (number, utc_now()),
@@ -557,21 +573,27 @@ class SqlStore(AssetStore):
     def _run_script(self, conn: Any, sql: str) -> None:
         conn.execute(sql)
 
-    def _fill_search_text(self, conn: Any) -> None:
-        """Fold every stored asset's name and description into ``search_text``.
+    def _fill(self, conn: Any, number: int) -> None:
+        """Fill in the column that migration ``number`` added, if SQL alone cannot.
 
-        Run once, by the migration that adds the column: SQL cannot fold accents as
-        :func:`~assetmap.domain.text.fold_text` does.
+        Run once, inside that migration's transaction.
         """
+        if number == _SEARCH_TEXT_VERSION:
+            self._fill_column(
+                conn, "search_text", lambda s: search_text(s["name"], s.get("description", ""))
+            )
+        elif number == VERIFIED_DAY_VERSION:
+            self._fill_column(conn, "verified_day", lambda s: verified_day(s.get("last_verified")))
+
+    def _fill_column(
+        self, conn: Any, column: str, value: Callable[[dict[str, Any]], object]
+    ) -> None:
+        """Set ``column`` of every stored asset to ``value(its stored state)``."""
         last = 0
-        select = self._sql("SELECT pk, name, state FROM assets WHERE pk > ? ORDER BY pk LIMIT ?")
-        update = self._sql("UPDATE assets SET search_text = ? WHERE pk = ?")
+        select = self._sql("SELECT pk, state FROM assets WHERE pk > ? ORDER BY pk LIMIT ?")
+        update = self._sql(f"UPDATE assets SET {column} = ? WHERE pk = ?")
         while rows := conn.execute(select, (last, _BULK_BATCH)).fetchall():
-            folded = [
-                (search_text(name, read_state(state).get("description", "")), pk)
-                for pk, name, state in rows
-            ]
-            self._executemany(conn, update, folded)
+            self._executemany(conn, update, [(value(read_state(st)), pk) for pk, st in rows])
             last = rows[-1][0]
 
     def _executemany(self, conn: Any, sql: str, rows: Sequence[Sequence[Any]]) -> None:
@@ -641,6 +663,7 @@ class SqlStore(AssetStore):
             json.dumps(asset.to_dict(), sort_keys=True) if state_json is None else state_json,
             asset.updated_at,
             search_text(asset.name, asset.description),
+            verified_day(asset.last_verified),
         )
 
     def _insert(self, conn: Any, asset: Asset, *, author: str, reason: str, action: str) -> Asset:
@@ -1067,14 +1090,14 @@ class SqlStore(AssetStore):
         conn = self._conn()
         if limit is None or limit <= 0:
             cands = self._candidates(conn, lon, lat, radius_m, categories, status)
-            keys, dist = self._measure(lon, lat, radius_m, cands, limit)
+            keys, dist, _ = self._measure(lon, lat, radius_m, cands, limit)
             return self._hits(conn, keys, dist, limit)
         # Widen from a small circle (see _FIRST_REACH_M). Exact: once `limit` hits lie within
         # the reach, anything outside it is farther than all of them, ties included.
         reach = min(radius_m, _FIRST_REACH_M)
         while True:
             cands = self._candidates(conn, lon, lat, reach, categories, status)
-            keys, dist = self._measure(lon, lat, reach, cands, limit)
+            keys, dist, _ = self._measure(lon, lat, reach, cands, limit)
             if len(keys) >= limit or reach >= radius_m:
                 return self._hits(conn, keys, dist, limit)
             # Guess the reach that holds `limit` from the density seen so far.
@@ -1100,38 +1123,46 @@ class SqlStore(AssetStore):
         check_radius(radius_m)
         conn = self._conn()
         cands = self._candidates(conn, lon, lat, radius_m, categories, status, words)
-        keys, dist = self._measure(lon, lat, radius_m, cands, None)
-        return NearbySet(keys, dist, lambda part: self._load_states(conn, part), status)
+        keys, dist, days = self._measure(lon, lat, radius_m, cands, None)
+        kept = "verified_day" in self._row_names(conn)
+        read = partial(self._load_states, conn)
+        return NearbySet(keys, dist, read, status, days if kept else None)
 
     def _measure(
         self,
         lon: float,
         lat: float,
         radius_m: float,
-        cands: list[tuple[int, float, float]],
+        cands: Sequence[tuple[Any, ...]],
         limit: int | None,
-    ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-        """Keys and exact distances of the candidates within radius_m, nearest first.
+    ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
+        """Keys, exact distances and verified days of the candidates within radius_m.
 
-        With a limit, only those that can make the cut: up to the limit-th distance, ties
-        included, so the name and id tie-break still sees every contender.
+        Candidates are (pk, lon, lat, verified_day or None) rows, or (pk, lon, lat). The
+        result is nearest first; days are NaN where None or not given. With a limit, only
+        those that can make the cut: up to the limit-th distance, ties included, so the name
+        and id tie-break still sees every contender.
         """
         if not cands:
-            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
-        table = np.array(cands, dtype=np.float64).reshape(len(cands), 3)
-        pks, lons, lats = table[:, 0].astype(np.int64), table[:, 1], table[:, 2]
+            empty = np.empty(0, dtype=np.float64)
+            return np.empty(0, dtype=np.int64), empty, empty
+        # None becomes NaN in a float array: one conversion for every column.
+        table = np.array(cands, dtype=np.float64).reshape(len(cands), -1)
+        pks = table[:, 0].astype(np.int64)
+        lons, lats = table[:, 1], table[:, 2]
+        days = table[:, 3] if table.shape[1] > 3 else np.full(len(pks), np.nan)
         if limit is not None and 0 < limit < len(cands) and abs(lat) < _APPROX_MAX_LAT:
             # Measure exactly only what can make the cut (see _approx_distances_m).
             near = _could_be_nearest(_approx_distances_m(lon, lat, lons, lats), limit)
-            pks, lons, lats = pks[near], lons[near], lats[near]
+            pks, lons, lats, days = pks[near], lons[near], lats[near], days[near]
         dist = distances_m(lon, lat, lons, lats)
         inside = dist <= radius_m
-        pks, dist = pks[inside], dist[inside]
+        pks, dist, days = pks[inside], dist[inside], days[inside]
         order = np.lexsort((pks, dist))
         if limit is not None and len(order) > limit:
             cutoff = dist[order[limit - 1]] if limit > 0 else -1.0
             order = order[dist[order] <= cutoff]
-        return pks[order], dist[order]
+        return pks[order], dist[order], days[order]
 
     def _hits(
         self, conn: Any, keys: NDArray[np.int64], dist: NDArray[np.float64], limit: int | None
@@ -1154,10 +1185,10 @@ class SqlStore(AssetStore):
         lon: float,
         lat: float,
         radius_m: float,
-        cands: list[tuple[int, float, float]],
+        cands: Sequence[tuple[Any, ...]],
         limit: int | None,
     ) -> list[NearbyHit]:
-        keys, dist = self._measure(lon, lat, radius_m, cands, limit)
+        keys, dist, _ = self._measure(lon, lat, radius_m, cands, limit)
         return self._hits(conn, keys, dist, limit)
 
     def nearest(

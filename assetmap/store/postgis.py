@@ -134,14 +134,14 @@ class PostGISStore(JobsSql):
         categories: Sequence[str] | None,
         status: str | None,
         words: Sequence[str] = (),
-    ) -> list[tuple[int, float, float]]:
+    ) -> list[tuple[Any, ...]]:
         where, params = self._filters(status, categories)
         text, text_params = self._words_clause(conn, words, "strpos", "search_text")
         extra = where.replace(" WHERE ", " AND ", 1) + text
         # On the sphere (use_spheroid false), widened by _SPHERE_GAP: cheaper per row than
         # the spheroid, and a superset of the circle; the exact geodesic cut is ours.
         sql = self._sql(
-            "SELECT pk, lon, lat FROM assets"
+            f"SELECT pk, lon, lat, {self._verified_column(conn)} FROM assets"
             " WHERE ST_DWithin(geog, ST_SetSRID(ST_MakePoint(?, ?), 4326)::geography, ?, false)"
             f"{extra}"
         )

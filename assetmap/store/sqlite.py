@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from assetmap.domain.asset import Asset
+from assetmap.domain.asset import Asset, verified_day
 from assetmap.domain.errors import ValidationError
 from assetmap.domain.geodesy import bbox_around
+from assetmap.store.base import VERIFIED_DAY_VERSION
 from assetmap.store.jobs import JobsSql
 from assetmap.store.threads import ThreadConnection
 
@@ -33,7 +34,7 @@ _CELL_SQL = (
     f"CAST((lat + 90.0) * {_CELLS_PER_DEGREE} AS INTEGER) * {_CELL_ROW}"
     f" + CAST((lon + 180.0) * {_CELLS_PER_DEGREE} AS INTEGER)"
 )
-_CELL_COLUMNS = "cell, pk, lon, lat, status, category"
+_CELL_COLUMNS = ("cell", "pk", "lon", "lat", "status", "category", "verified_day")
 
 
 def _grid_row(lat: float) -> int:
@@ -131,6 +132,20 @@ class SQLiteStore(JobsSql):
             self._cells = found is not None
         return self._cells
 
+    def _cell_columns(self, conn: sqlite3.Connection) -> tuple[str, ...]:
+        """The asset_cells columns this database has: verified_day came with migration 9."""
+        if "verified_day" in self._row_names(conn):
+            return _CELL_COLUMNS
+        return _CELL_COLUMNS[:-1]
+
+    def _fill(self, conn: sqlite3.Connection, number: int) -> None:
+        super()._fill(conn, number)
+        if number == VERIFIED_DAY_VERSION:
+            conn.execute(
+                "UPDATE asset_cells SET verified_day ="
+                " (SELECT a.verified_day FROM assets a WHERE a.pk = asset_cells.pk)"
+            )
+
     def _after_bulk_load(self, conn: sqlite3.Connection) -> None:
         self._index_since(conn, 0)
 
@@ -142,9 +157,10 @@ class SQLiteStore(JobsSql):
             (last_pk,),
         )
         if self._has_cells(conn):
+            columns = self._cell_columns(conn)
             conn.execute(
-                f"INSERT INTO asset_cells ({_CELL_COLUMNS})"
-                f" SELECT {_CELL_SQL}, pk, lon, lat, status, category FROM assets WHERE pk > ?",
+                f"INSERT INTO asset_cells ({', '.join(columns)})"
+                f" SELECT {_CELL_SQL}, {', '.join(columns[1:])} FROM assets WHERE pk > ?",
                 (last_pk,),
             )
 
@@ -159,10 +175,14 @@ class SQLiteStore(JobsSql):
             (pk, lon, lon, lat, lat),
         )
         if self._has_cells(conn):
+            columns = self._cell_columns(conn)
+            day = verified_day(asset.last_verified)
+            values = (cell_of(lon, lat), pk, lon, lat, asset.status, asset.category, day)
             # REPLACE removes the asset's old row through the unique index on pk.
             conn.execute(
-                f"{verb} asset_cells ({_CELL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
-                (cell_of(lon, lat), pk, lon, lat, asset.status, asset.category),
+                f"{verb} asset_cells ({', '.join(columns)})"
+                f" VALUES ({', '.join('?' * len(columns))})",
+                values[: len(columns)],
             )
 
     def _candidates(
@@ -174,7 +194,7 @@ class SQLiteStore(JobsSql):
         categories: Sequence[str] | None,
         status: str | None,
         words: Sequence[str] = (),
-    ) -> list[tuple[int, float, float]]:
+    ) -> list[tuple[Any, ...]]:
         min_lon, min_lat, max_lon, max_lat = bbox_around(lon, lat, radius_m)
         text, text_params = self._words_clause(conn, words, "instr", "a.search_text")
         if self._has_cells(conn) and not text:
@@ -190,7 +210,8 @@ class SQLiteStore(JobsSql):
             cells = " OR ".join(["cell BETWEEN ? AND ?"] * (len(ranges) // 2))
             where, params = self._filters(status, categories)
             sql = (
-                f"SELECT pk, lon, lat FROM asset_cells WHERE ({cells})"
+                f"SELECT pk, lon, lat, {self._verified_column(conn)} FROM asset_cells"
+                f" WHERE ({cells})"
                 " AND lon BETWEEN ? AND ? AND lat BETWEEN ? AND ?"
                 f"{where.replace(' WHERE ', ' AND ', 1)}"
             )
@@ -204,7 +225,8 @@ class SQLiteStore(JobsSql):
         # grows with the whole table, not the box.
         where, params = self._filters(status, categories, prefix="a.")
         sql = (
-            "SELECT a.pk, a.lon, a.lat FROM asset_rtree r CROSS JOIN assets a ON a.pk = r.pk"
+            f"SELECT a.pk, a.lon, a.lat, {self._verified_column(conn, 'a.')}"
+            " FROM asset_rtree r CROSS JOIN assets a ON a.pk = r.pk"
             " WHERE r.min_lon <= ? AND r.max_lon >= ? AND r.min_lat <= ? AND r.max_lat >= ?"
             f"{where.replace(' WHERE ', ' AND ', 1)}{text}"
         )

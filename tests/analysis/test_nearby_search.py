@@ -406,3 +406,91 @@ def test_property_unfiltered_pages_equal_brute_force(
 
     check()
     assert seen["results"] > 0 and seen["deep"] > 0
+
+
+def test_pages_cut_through_exact_ties_match_brute_force(store: Store, taxonomy: Taxonomy) -> None:
+    # Twelve listings at one spot (one distance), fresh, stale and never verified, with
+    # repeated names: page edges fall inside groups that only name and id can order.
+    spot = GEOD.fwd(*M32_0TH, 45.0, 150.0)[:2]
+    rows: list[dict[str, Any]] = []
+    for i in range(12):
+        verified = None if i % 4 == 0 else TODAY - timedelta(days=30 if i % 3 else 800)
+        rows.append({"name": f"Same spot {i % 5}", "lon": spot[0], "lat": spot[1], "v": verified})
+    for metres in (20.0, 300.0, 390.0, 450.0):
+        lon, lat, _ = GEOD.fwd(*M32_0TH, 90.0, metres)
+        rows.append({"name": f"Apart {metres:.0f}", "lon": lon, "lat": lat, "v": TODAY})
+    stored = [
+        store.create_asset(
+            build_asset(
+                {
+                    "name": r["name"],
+                    "category": "library",
+                    "lon": r["lon"],
+                    "lat": r["lat"],
+                    "last_verified": r["v"].isoformat() if r["v"] else None,
+                },
+                taxonomy,
+            ),
+            author="test",
+        )
+        for r in rows
+    ]
+    where = {"lat": repr(M32_0TH[1]), "lon": repr(M32_0TH[0])}
+    for limit in (1, 2, 3, 5, 7):
+        for offset in range(17):
+            params = {**where, "limit": str(limit), "offset": str(offset)}
+            query, result = run(store, taxonomy, params)
+            assert_page(result, query, expected_for(stored, query))
+
+
+def _count_reads(store: Store, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Record the keys of every asset a search reads from the store."""
+    keys: list[int] = []
+    real = store.nearby_set
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        found = real(*args, **kwargs)
+        read = found._read
+
+        def reading(part: list[int]) -> Any:
+            keys.extend(part)
+            return read(part)
+
+        found._read = reading
+        return found
+
+    monkeypatch.setattr(store, "nearby_set", counted)
+    return keys
+
+
+def test_an_unfiltered_page_reads_only_the_listings_it_shows(
+    store: Store, taxonomy: Taxonomy, trafford: list[Asset], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keys = _count_reads(store, monkeypatch)
+    params = {"postcode": "M32 0TH", "radius_m": "5000", "limit": "25", "offset": "40"}
+    query, result = run(store, taxonomy, params)
+    assert_page(result, query, expected_for(trafford, query))
+    # The bands this page falls in hold more; their staleness came from the store's index.
+    assert len(result.results) == 25 and len(keys) == 25
+
+
+def test_a_listing_withdrawn_mid_search_is_skipped_and_the_page_stays_full(
+    store: Store, taxonomy: Taxonomy, trafford: list[Asset], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    params = {"postcode": "M32 0TH", "radius_m": "5000", "limit": "25", "offset": "40"}
+    query, before = run(store, taxonomy, params)
+    withdrawn = before.results[3]["id"]
+    real = store.nearby_set
+
+    def withdrawing(*args: Any, **kwargs: Any) -> Any:
+        found = real(*args, **kwargs)
+        # After the search found it, before its page is read.
+        store.set_status(withdrawn, "archived", author="test", reason="closed")
+        return found
+
+    monkeypatch.setattr(store, "nearby_set", withdrawing)
+    _, after = run(store, taxonomy, params)
+    current = store.list_assets(status=None)
+    want = expected_for(current, query).results[query.offset : query.offset + query.limit]
+    assert withdrawn not in [r["id"] for r in after.results]
+    assert_matches(after.results, want)
