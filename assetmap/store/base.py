@@ -217,6 +217,27 @@ def _approx_distances_m(
     return np.asarray(np.hypot(dx, dy), dtype=np.float64)
 
 
+def circle_scales(
+    lon: float, lat: float, radius_m: float, box: tuple[float, float, float, float]
+) -> tuple[float, float, float] | None:
+    """Scales for a cheap SQL test that keeps every point within radius_m of (lon, lat).
+
+    Returns ``(kx, ky, reach)``: a point of ``box`` (min_lon, min_lat, max_lon, max_lat)
+    within radius_m (geodesic) has ``((lon - x) kx)^2 + ((lat - y) ky)^2 <= reach^2``. kx and
+    ky are metres per degree east and north, kx taken at the box's poleward half-way line so
+    that it never exceeds the quick distance's (above), and reach is radius_m stretched by
+    that distance's error bound. Drops the box's corners, about a fifth of it, before any
+    row reaches Python. None where the bound is not trusted (near the poles).
+    """
+    edge = abs(lat) + (box[3] - box[1]) / 4.0  # farthest from the equator of (lat + y) / 2
+    if edge >= _APPROX_MAX_LAT or radius_m > MAX_RADIUS_M:
+        return None
+    w = 1.0 - _WGS84_E2 * math.sin(math.radians(lat)) ** 2
+    ky = math.radians(1.0) * _WGS84_A * (1.0 - _WGS84_E2) / w**1.5
+    kx = math.radians(1.0) * _WGS84_A / math.sqrt(w) * math.cos(math.radians(edge))
+    return kx, ky, radius_m * (1 + _APPROX_REL) + _APPROX_SLACK_M
+
+
 def _could_be_nearest(approx_m: NDArray[np.float64], k: int) -> NDArray[np.bool_]:
     """Which points may be among the k nearest, given quick distances (see above).
 

@@ -18,7 +18,7 @@ from urllib.parse import unquote, urlparse
 from assetmap.domain.asset import Asset, verified_day
 from assetmap.domain.errors import ValidationError
 from assetmap.domain.geodesy import bbox_around
-from assetmap.store.base import VERIFIED_DAY_VERSION
+from assetmap.store.base import VERIFIED_DAY_VERSION, circle_scales
 from assetmap.store.jobs import JobsSql
 from assetmap.store.threads import ThreadConnection
 
@@ -48,6 +48,18 @@ def _grid_column(lon: float) -> int:
 def cell_of(lon: float, lat: float) -> int:
     """The asset_cells cell id of a WGS84 point (the same arithmetic as the SQL)."""
     return _grid_row(lat) * _CELL_ROW + _grid_column(lon)
+
+
+def _circle_clause(
+    prefix: str, lon: float, lat: float, radius_m: float, box: tuple[float, float, float, float]
+) -> tuple[str, tuple[float, ...]]:
+    """SQL (and its parameters) keeping the box's rows that may lie within radius_m."""
+    scales = circle_scales(lon, lat, radius_m, box)
+    if scales is None:
+        return "", ()
+    kx, ky, reach = scales
+    dx, dy = f"(({prefix}lon - ?) * ?)", f"(({prefix}lat - ?) * ?)"
+    return f" AND {dx} * {dx} + {dy} * {dy} <= ?", (lon, kx, lon, kx, lat, ky, lat, ky, reach**2)
 
 
 def sqlite_path(url: str) -> str:
@@ -195,7 +207,8 @@ class SQLiteStore(JobsSql):
         status: str | None,
         words: Sequence[str] = (),
     ) -> list[tuple[Any, ...]]:
-        min_lon, min_lat, max_lon, max_lat = bbox_around(lon, lat, radius_m)
+        box = bbox_around(lon, lat, radius_m)
+        min_lon, min_lat, max_lon, max_lat = box
         text, text_params = self._words_clause(conn, words, "instr", "a.search_text")
         if self._has_cells(conn) and not text:
             # One key range per grid row the box touches: cell ids are monotonic in lon and
@@ -209,14 +222,15 @@ class SQLiteStore(JobsSql):
                 return []
             cells = " OR ".join(["cell BETWEEN ? AND ?"] * (len(ranges) // 2))
             where, params = self._filters(status, categories)
+            circle, circle_params = _circle_clause("", lon, lat, radius_m, box)
             sql = (
                 f"SELECT pk, lon, lat, {self._verified_column(conn)} FROM asset_cells"
                 f" WHERE ({cells})"
-                " AND lon BETWEEN ? AND ? AND lat BETWEEN ? AND ?"
+                f" AND lon BETWEEN ? AND ? AND lat BETWEEN ? AND ?{circle}"
                 f"{where.replace(' WHERE ', ' AND ', 1)}"
             )
             found: list[Any] = conn.execute(
-                sql, (*ranges, min_lon, max_lon, min_lat, max_lat, *params)
+                sql, (*ranges, min_lon, max_lon, min_lat, max_lat, *circle_params, *params)
             ).fetchall()
             return found
         # Words, or no asset_cells yet: the R*Tree box, then each row by key, where the
@@ -224,14 +238,15 @@ class SQLiteStore(JobsSql):
         # (status, category) index and probes the R*Tree once per published asset, which
         # grows with the whole table, not the box.
         where, params = self._filters(status, categories, prefix="a.")
+        circle, circle_params = _circle_clause("a.", lon, lat, radius_m, box)
         sql = (
             f"SELECT a.pk, a.lon, a.lat, {self._verified_column(conn, 'a.')}"
             " FROM asset_rtree r CROSS JOIN assets a ON a.pk = r.pk"
             " WHERE r.min_lon <= ? AND r.max_lon >= ? AND r.min_lat <= ? AND r.max_lat >= ?"
-            f"{where.replace(' WHERE ', ' AND ', 1)}{text}"
+            f"{circle}{where.replace(' WHERE ', ' AND ', 1)}{text}"
         )
         rows: list[Any] = conn.execute(
-            sql, (max_lon, min_lon, max_lat, min_lat, *params, *text_params)
+            sql, (max_lon, min_lon, max_lat, min_lat, *circle_params, *params, *text_params)
         ).fetchall()
         return rows
 

@@ -16,9 +16,10 @@ import pytest
 
 import assetmap.store.base as store_base
 from assetmap.domain.asset import Asset, build_asset
-from assetmap.domain.geodesy import WGS84, distances_m
+from assetmap.domain.geodesy import WGS84, bbox_around, distances_m
 from assetmap.domain.taxonomy import Taxonomy
 from assetmap.store import Store, open_store
+from assetmap.store.base import circle_scales
 from assetmap.store.sqlite import _CELL_SQL, SQLiteStore, cell_of
 
 # Stretford, Trafford (M32 0TH in data/postcodes).
@@ -164,3 +165,48 @@ def test_quick_distances_stay_within_their_bound() -> None:
         quick = store_base._approx_distances_m(lon0, lat0, lons, lats)
         assert np.all(np.abs(quick - exact) <= 0.0005 * exact + 0.01)
     assert store_base._APPROX_REL >= 0.0005
+
+
+@pytest.mark.parametrize("lat", [-60.0, 0.0, 49.9, 53.45, 60.8, 70.0, 78.9])
+@pytest.mark.parametrize("radius_m", [1.0, 400.0, 1_609.344, 12_000.0, 50_000.0])
+def test_the_sql_circle_keeps_every_point_of_the_circle(lat: float, radius_m: float) -> None:
+    lon = -2.29
+    box = bbox_around(lon, lat, radius_m)
+    scales = circle_scales(lon, lat, radius_m, box)
+    if scales is None:  # too near the pole for the bound: the box alone is used
+        assert abs(lat) + (box[3] - box[1]) / 4 >= 80.0
+        return
+    kx, ky, reach = scales
+    # Points on the circle itself, every 5 degrees of azimuth: the hardest to keep.
+    azimuths = np.arange(0.0, 360.0, 5.0)
+    lons, lats, _ = WGS84.fwd(
+        np.full(len(azimuths), lon), np.full(len(azimuths), lat), azimuths, np.full(72, radius_m)
+    )
+    measure = ((lons - lon) * kx) ** 2 + ((lats - lat) * ky) ** 2
+    assert (measure <= reach**2).all()
+    # The box's corners lie well outside the circle, and the test drops them (below a few
+    # metres the bound's 1 m of slack keeps the whole box).
+    corners = [(box[0], box[1]), (box[0], box[3]), (box[2], box[1]), (box[2], box[3])]
+    for c_lon, c_lat in corners if radius_m > 10 else []:
+        assert ((c_lon - lon) * kx) ** 2 + ((c_lat - lat) * ky) ** 2 > reach**2
+
+
+def test_sqlite_searches_keep_points_just_inside_the_radius(
+    tmp_path: Path, taxonomy: Taxonomy
+) -> None:
+    # A ring of assets 1 cm inside and 1 cm outside 1,600 m: the SQL circle must keep all the
+    # inner ones, on both query paths (grid, and R*Tree with words), and the exact cut
+    # drop the outer ones.
+    store = open_store(f"sqlite:///{tmp_path / 'ring.db'}")
+    assets = []
+    for azimuth in range(0, 360, 3):
+        for metres, name in ((1_599.99, "Inner library"), (1_600.01, "Outer library")):
+            lon, lat, _ = WGS84.fwd(ORIGIN[0], ORIGIN[1], float(azimuth), metres)
+            assets.append(build_asset({**PLACE, "name": name, "lon": lon, "lat": lat}, taxonomy))
+    store.create_assets(assets, author="test")
+    grid = store.nearby_set(*ORIGIN, 1_600.0)
+    rtree = store.nearby_set(*ORIGIN, 1_600.0, words=("inner",))
+    for found in (grid, rtree):
+        names = {row.state["name"] for row in found.states(range(len(found)))}
+        assert len(found) == 120 and names == {"Inner library"}
+    store.close()
