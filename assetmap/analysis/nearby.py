@@ -567,7 +567,12 @@ def stale_days(
 
 
 def describe_asset(
-    asset: Asset, *, taxonomy: Taxonomy, today: date, stale_after_days: int
+    asset: Asset,
+    *,
+    taxonomy: Taxonomy,
+    today: date,
+    stale_after_days: int,
+    distance_m: float | None = None,
 ) -> dict[str, Any]:
     """The JSON form of an asset shown to coordinators (API, page, CLI and handout).
 
@@ -581,20 +586,24 @@ def describe_asset(
         For ``stale``.
     stale_after_days : int
         See :func:`is_stale`.
+    distance_m : float, optional
+        Distance from a search's origin: adds :func:`distance_fields` after the category.
 
     Returns
     -------
     dict
-        ``id, name, category, category_label, description, address, postcode, phone,
-        email, website, opening_times`` (``{"text", "status", "schedule"}``), ``cost,
-        currencies, accessibility, audience, last_verified, stale, lon, lat`` (WGS84).
+        ``id, name, category, category_label``, the distance fields if given, then
+        ``description, address, postcode, phone, email, website, opening_times``
+        (``{"text", "status", "schedule"}``), ``cost, currencies, accessibility, audience,
+        last_verified, stale, lon, lat`` (WGS84).
     """
     label = taxonomy.get(asset.category).label if asset.category in taxonomy else asset.category
-    return {
-        "id": asset.id,
-        "name": asset.name,
-        "category": asset.category,
-        "category_label": label,
+    record = {"id": asset.id, "name": asset.name, "category": asset.category}
+    record["category_label"] = label
+    # Distance reads best straight after the name and category.
+    if distance_m is not None:
+        record.update(distance_fields(distance_m))
+    return record | {
         "description": asset.description,
         "address": asset.address,
         "postcode": asset.postcode,
@@ -658,12 +667,13 @@ def describe_hit(
         ``distance_miles`` (0.01 mi), ``walking_minutes`` and ``walking_label``, then the
         rest of :func:`describe_asset`.
     """
-    record = describe_asset(
-        hit.asset, taxonomy=taxonomy, today=today, stale_after_days=stale_after_days
+    return describe_asset(
+        hit.asset,
+        taxonomy=taxonomy,
+        today=today,
+        stale_after_days=stale_after_days,
+        distance_m=hit.distance_m,
     )
-    # Distance reads best straight after the name and category.
-    head = {key: record.pop(key) for key in ("id", "name", "category", "category_label")}
-    return {**head, **distance_fields(hit.distance_m), **record}
 
 
 def matches_filters(state: Mapping[str, Any], query: NearbyQuery) -> bool:
