@@ -13,6 +13,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from assetmap.domain.asset import DEFAULT_STALE_AFTER_DAYS
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 DEFAULT_TILE_ATTRIBUTION = "© OpenStreetMap contributors"
@@ -34,7 +36,7 @@ class Settings:
     taxonomy_path: Path = REPO_ROOT / "data" / "taxonomy.toml"
     data_path: Path = REPO_ROOT / "data"
     maps_path: Path = REPO_ROOT / "maps"
-    stale_after_days: int = 365
+    stale_after_days: int = DEFAULT_STALE_AFTER_DAYS
     # How many reverse proxies stand in front of the app; X-Forwarded-* is trusted only then.
     trusted_proxies: int = 0
     # Mark the session and sign-in cookies Secure (sent over HTTPS only). Keep it on wherever

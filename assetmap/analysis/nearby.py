@@ -59,7 +59,13 @@ from typing import Any, TypeAlias
 import numpy as np
 from numpy.typing import NDArray
 
-from assetmap.domain.asset import Asset, check_point, day_number, verified_day
+from assetmap.domain.asset import (
+    DEFAULT_STALE_AFTER_DAYS,
+    Asset,
+    check_point,
+    day_number,
+    verified_day,
+)
 from assetmap.domain.errors import ValidationError
 from assetmap.domain.opening_times import WEEKDAYS, WeeklySchedule
 from assetmap.domain.taxonomy import Taxonomy
@@ -78,7 +84,6 @@ MAX_Q_LENGTH = 200
 WALKING_SPEED_KMH = 4.8
 WALKING_LABEL = "straight line at 4.8 km/h"
 STALE_BAND_M = 400.0
-DEFAULT_STALE_AFTER_DAYS = 365
 
 # (400 m band, stale, distance_m, folded name, id): see rank_key.
 RankKey: TypeAlias = tuple[int, bool, float, str, str]

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from assetmap.analysis.nearby import DEFAULT_STALE_AFTER_DAYS, NearbyQuery, describe_hit
+from assetmap.analysis.nearby import NearbyQuery, describe_hit
+from assetmap.domain.asset import DEFAULT_STALE_AFTER_DAYS
 from assetmap.domain.errors import NotFound, ValidationError
 from assetmap.domain.geodesy import distances_m
 from assetmap.domain.taxonomy import Taxonomy

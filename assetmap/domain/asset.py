@@ -165,6 +165,9 @@ def normalise_name(name: str) -> str:
     return " ".join(text.split())
 
 
+# A listing last verified more than this many days ago is stale: 12 months, unless a
+# deployment sets otherwise (Settings.stale_after_days).
+DEFAULT_STALE_AFTER_DAYS = 365
 # Day numbers count from 1970-01-01: a store keeps last_verified as one, so a search can
 # rank by staleness from its index without reading each listing.
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()

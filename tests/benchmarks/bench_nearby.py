@@ -65,13 +65,8 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from assetmap.analysis.nearby import (  # noqa: E402
-    DEFAULT_STALE_AFTER_DAYS,
-    NearbyQuery,
-    is_stale,
-    search_nearby,
-)
-from assetmap.domain.asset import Asset  # noqa: E402
+from assetmap.analysis.nearby import NearbyQuery, is_stale, search_nearby  # noqa: E402
+from assetmap.domain.asset import DEFAULT_STALE_AFTER_DAYS, Asset  # noqa: E402
 from assetmap.domain.geodesy import bbox_around, distances_m  # noqa: E402
 from assetmap.domain.taxonomy import load_taxonomy  # noqa: E402
 from assetmap.store import Store, open_store  # noqa: E402
