@@ -974,6 +974,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.no_http:
         print("HTTP:", flush=True)
         with tempfile.TemporaryDirectory(prefix="bench-nearby-") as tmp:
+            # Again: minutes have passed, and this machine may have reclaimed file pages
+            # since; the bare apps hold everything in memory, the API reads its store.
+            warm_caches(urls)
             try:
                 http = run_http(urls, points, args, Path(tmp), bare)
             except Exception as err:  # keep the store-level figures
