@@ -1159,8 +1159,8 @@ class SqlStore(AssetStore):
     ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
         """Keys, exact distances and verified days of the candidates within radius_m.
 
-        Candidates are (pk, lon, lat, verified_day or None) rows, or (pk, lon, lat). The
-        result is nearest first; days are NaN where None or not given. With a limit, only
+        Candidates are (pk, lon, lat, verified_day or None) rows, as :meth:`_candidates`
+        gives them. The result is nearest first; days are NaN where None. With a limit, only
         those that can make the cut: up to the limit-th distance, ties included, so the name
         and id tie-break still sees every contender.
         """
@@ -1168,10 +1168,9 @@ class SqlStore(AssetStore):
             empty = np.empty(0, dtype=np.float64)
             return np.empty(0, dtype=np.int64), empty, empty
         # None becomes NaN in a float array: one conversion for every column.
-        table = np.array(cands, dtype=np.float64).reshape(len(cands), -1)
+        table = np.array(cands, dtype=np.float64).reshape(len(cands), 4)
         pks = table[:, 0].astype(np.int64)
-        lons, lats = table[:, 1], table[:, 2]
-        days = table[:, 3] if table.shape[1] > 3 else np.full(len(pks), np.nan)
+        lons, lats, days = table[:, 1], table[:, 2], table[:, 3]
         if limit is not None and 0 < limit < len(cands) and abs(lat) < _APPROX_MAX_LAT:
             # Measure exactly only what can make the cut (see _approx_distances_m).
             near = _could_be_nearest(_approx_distances_m(lon, lat, lons, lats), limit)

@@ -226,7 +226,7 @@ class PostGISStore(JobsSql):
         # KNN on geography orders by sphere distance; fetch a few spare so the exact
         # (ellipsoidal) ranking cannot miss one that the sphere put just behind.
         sql = self._sql(
-            "SELECT pk, lon, lat FROM assets"
+            f"SELECT pk, lon, lat, {self._verified_column(conn)} FROM assets"
             " WHERE ST_DWithin(geog, ST_SetSRID(ST_MakePoint(?, ?), 4326)::geography, ?)"
             f"{extra} ORDER BY geog <-> ST_SetSRID(ST_MakePoint(?, ?), 4326)::geography LIMIT ?"
         )
