@@ -603,28 +603,35 @@ def describe_asset(
         last_verified, stale, lon, lat`` (WGS84).
     """
     label = taxonomy.get(asset.category).label if asset.category in taxonomy else asset.category
-    record = {"id": asset.id, "name": asset.name, "category": asset.category}
-    record["category_label"] = label
+    record: dict[str, Any] = {
+        "id": asset.id,
+        "name": asset.name,
+        "category": asset.category,
+        "category_label": label,
+    }
     # Distance reads best straight after the name and category.
     if distance_m is not None:
         record.update(distance_fields(distance_m))
-    return record | {
-        "description": asset.description,
-        "address": asset.address,
-        "postcode": asset.postcode,
-        "phone": asset.phone,
-        "email": asset.email,
-        "website": asset.website,
-        "opening_times": asset.opening_times.to_dict(),
-        "cost": asset.cost,
-        "currencies": list(asset.currencies),
-        "accessibility": list(asset.accessibility),
-        "audience": list(asset.audience),
-        "last_verified": asset.last_verified,
-        "stale": is_stale(asset.last_verified, today=today, stale_after_days=stale_after_days),
-        "lon": asset.lon,
-        "lat": asset.lat,
-    }
+    record.update(
+        {
+            "description": asset.description,
+            "address": asset.address,
+            "postcode": asset.postcode,
+            "phone": asset.phone,
+            "email": asset.email,
+            "website": asset.website,
+            "opening_times": asset.opening_times.to_dict(),
+            "cost": asset.cost,
+            "currencies": list(asset.currencies),
+            "accessibility": list(asset.accessibility),
+            "audience": list(asset.audience),
+            "last_verified": asset.last_verified,
+            "stale": is_stale(asset.last_verified, today=today, stale_after_days=stale_after_days),
+            "lon": asset.lon,
+            "lat": asset.lat,
+        }
+    )
+    return record
 
 
 def walking_minutes(distance_m: float) -> int:
@@ -909,7 +916,8 @@ def _page_by_band(
     first = int(np.searchsorted(bands, bands[offset], side="left"))
     last = int(np.searchsorted(bands, bands[end - 1], side="right"))
     if found.verified_days is not None:
-        hits = _page_by_day(found, found.verified_days, first, last, offset, end, key, stale)
+        days = found.verified_days[first:last]
+        hits = _page_by_day(found, days, bands[first:last], first, offset, end, key, stale)
         if hits is not None:
             return hits
     rows = found.states(range(first, last))
@@ -920,8 +928,8 @@ def _page_by_band(
 def _page_by_day(
     found: NearbySet,
     days: NDArray[np.float64],
+    bands: NDArray[np.float64],
     first: int,
-    last: int,
     offset: int,
     end: int,
     key: Callable[[StoredRow], RankKey],
@@ -929,17 +937,18 @@ def _page_by_day(
 ) -> list[NearbyHit] | None:
     """Positions ``offset:end`` in :func:`rank_key` order, reading just those assets.
 
-    ``first:last`` are the whole bands they fall in. The stored verified ``days`` give each
-    position's band, staleness and distance, the key's first three parts; only name and id,
-    which part exact ties, need the asset. So the page is cut by those three, widened at
-    either end to take in every position tied with its first or last, and only that is read
-    and sorted by the full key. None if an asset was deleted or left the status searched
-    since the search: the caller then reads the whole bands, as it would without the days.
+    ``days`` and ``bands`` cover positions ``first:last``, the whole bands they fall in. The
+    stored verified days give each position's staleness, so with its band and distance the
+    key's first three parts are known; only name and id, which part exact ties, need the
+    asset. So the page is cut by those three, widened at either end to take in every
+    position tied with its first or last, and only that is read and sorted by the full key.
+    None if an asset was deleted or left the status searched since the search: the caller
+    then reads the whole bands, as it would without the days.
     """
-    dist = found.distances_m[first:last]
-    stale_at = stale(days[first:last])
+    dist = found.distances_m[first : first + len(days)]
+    stale_at = stale(days)
     # Band, then fresh before stale, then distance: rank_key's first three parts.
-    order = np.lexsort((dist, stale_at, np.floor_divide(dist, STALE_BAND_M)))
+    order = np.lexsort((dist, stale_at, bands))
     ranked_stale, ranked_dist = stale_at[order], dist[order]
     tied = (ranked_stale[1:] == ranked_stale[:-1]) & (ranked_dist[1:] == ranked_dist[:-1])
     start, stop = offset - first, end - first
