@@ -28,7 +28,8 @@ class Context:
     @property
     def store(self) -> Store:
         if self._store is None:
-            self._store = open_store(self.settings.database_url)
+            # A command searches once or not at all: not worth loading every point.
+            self._store = open_store(self.settings.database_url, points_in_memory=False)
         return self._store
 
     def close(self) -> None:
@@ -296,7 +297,8 @@ def serve(
         # The development server speaks plain http, over which a browser never sends a
         # Secure cookie back: staff could not stay signed in (and forms would fail CSRF).
         settings = replace(settings, secure_cookies=False)
-    app = create_app(settings, store=ctx.store)
+    # The app opens its own store: a server searches often, so it holds the points in memory.
+    app = create_app(settings)
     app.run(host=host, port=port, debug=debug, threaded=True)
 
 

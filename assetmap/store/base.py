@@ -139,6 +139,26 @@ class NearbySet:
         return out
 
 
+class Candidates(NamedTuple):
+    """Assets that may lie within a radius, as columns: key, WGS84 point, verified day.
+
+    The day is :func:`verified_day`'s number, NaN for never verified and for every asset of
+    a database that does not keep it.
+    """
+
+    pks: NDArray[np.int64]
+    lons: NDArray[np.float64]
+    lats: NDArray[np.float64]
+    days: NDArray[np.float64]
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[tuple[Any, ...]]) -> Candidates:
+        """From (pk, lon, lat, verified_day or None) rows."""
+        # None becomes NaN in a float array: one conversion for every column.
+        table = np.array(rows, dtype=np.float64).reshape(len(rows), 4)
+        return cls(table[:, 0].astype(np.int64), table[:, 1], table[:, 2], table[:, 3])
+
+
 @dataclass(frozen=True)
 class AssetPoints:
     """Assets as columns: what an area-by-area analysis needs, without decoding each asset.
@@ -279,6 +299,9 @@ class AssetStore(ABC):
     @abstractmethod
     def migrate(self) -> int:
         """Bring the schema up to date; return the schema version."""
+
+    def warm(self) -> None:  # noqa: B027 - optional: most backends keep nothing in memory
+        """Load now whatever searches keep in memory, so no request waits for it."""
 
     @abstractmethod
     def close(self) -> None:
@@ -507,11 +530,8 @@ class SqlStore(AssetStore):
         categories: Sequence[str] | None,
         status: str | None,
         words: Sequence[str] = (),
-    ) -> list[tuple[Any, ...]]:
-        """(pk, lon, lat, verified_day) of assets that may lie within radius_m.
-
-        A superset, found through an index. verified_day is None for never verified, and for
-        every row of a database without the column (see :meth:`_verified_column`).
+    ) -> Candidates:
+        """Assets that may lie within radius_m: a superset, found through an index.
 
         With ``words``, only assets whose ``search_text`` holds each (see
         :meth:`_words_clause`), or has not been filled in yet.
@@ -1115,7 +1135,7 @@ class SqlStore(AssetStore):
             return self._hits(conn, keys, dist, limit)
         # Widen from a small circle (see _FIRST_REACH_M). Exact: once `limit` hits lie within
         # the reach, anything outside it is farther than all of them, ties included.
-        reach = min(radius_m, _FIRST_REACH_M)
+        reach = min(radius_m, self._first_reach_m(conn))
         while True:
             cands = self._candidates(conn, lon, lat, reach, categories, status)
             keys, dist, _ = self._measure(lon, lat, reach, cands, limit)
@@ -1124,6 +1144,10 @@ class SqlStore(AssetStore):
             # Guess the reach that holds `limit` from the density seen so far.
             grow = 4.0 if len(keys) == 0 else max(1.5, 1.2 * math.sqrt(limit / len(keys)))
             reach = min(radius_m, reach * grow)
+
+    def _first_reach_m(self, conn: Any) -> float:
+        """How far a limited :meth:`nearby` looks first (see ``_FIRST_REACH_M``)."""
+        return _FIRST_REACH_M
 
     def nearby_set(
         self,
@@ -1154,24 +1178,19 @@ class SqlStore(AssetStore):
         lon: float,
         lat: float,
         radius_m: float,
-        cands: Sequence[tuple[Any, ...]],
+        cands: Candidates,
         limit: int | None,
     ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
         """Keys, exact distances and verified days of the candidates within radius_m.
 
-        Candidates are (pk, lon, lat, verified_day or None) rows, as :meth:`_candidates`
-        gives them. The result is nearest first; days are NaN where None. With a limit, only
-        those that can make the cut: up to the limit-th distance, ties included, so the name
-        and id tie-break still sees every contender.
+        The result is nearest first. With a limit, only those that can make the cut: up to
+        the limit-th distance, ties included, so the name and id tie-break still sees every
+        contender.
         """
-        if not cands:
-            empty = np.empty(0, dtype=np.float64)
-            return np.empty(0, dtype=np.int64), empty, empty
-        # None becomes NaN in a float array: one conversion for every column.
-        table = np.array(cands, dtype=np.float64).reshape(len(cands), 4)
-        pks = table[:, 0].astype(np.int64)
-        lons, lats, days = table[:, 1], table[:, 2], table[:, 3]
-        if limit is not None and 0 < limit < len(cands) and abs(lat) < _APPROX_MAX_LAT:
+        pks, lons, lats, days = cands
+        if len(pks) == 0:
+            return pks, lons, days
+        if limit is not None and 0 < limit < len(pks) and abs(lat) < _APPROX_MAX_LAT:
             # Measure exactly only what can make the cut (see _approx_distances_m).
             near = _could_be_nearest(_approx_distances_m(lon, lat, lons, lats), limit)
             pks, lons, lats, days = pks[near], lons[near], lats[near], days[near]
@@ -1205,7 +1224,7 @@ class SqlStore(AssetStore):
         lon: float,
         lat: float,
         radius_m: float,
-        cands: Sequence[tuple[Any, ...]],
+        cands: Candidates,
         limit: int | None,
     ) -> list[NearbyHit]:
         keys, dist, _ = self._measure(lon, lat, radius_m, cands, limit)

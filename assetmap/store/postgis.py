@@ -19,7 +19,13 @@ import psycopg
 from assetmap.domain.asset import Asset
 from assetmap.domain.errors import ValidationError
 from assetmap.domain.geodesy import distances_m
-from assetmap.store.base import MAX_RADIUS_M, NearbyHit, check_radius, read_state
+from assetmap.store.base import (
+    MAX_RADIUS_M,
+    Candidates,
+    NearbyHit,
+    check_radius,
+    read_state,
+)
 from assetmap.store.jobs import JobsSql
 from assetmap.store.threads import ThreadConnection
 
@@ -134,7 +140,7 @@ class PostGISStore(JobsSql):
         categories: Sequence[str] | None,
         status: str | None,
         words: Sequence[str] = (),
-    ) -> list[tuple[Any, ...]]:
+    ) -> Candidates:
         where, params = self._filters(status, categories)
         text, text_params = self._words_clause(conn, words, "strpos", "search_text")
         extra = where.replace(" WHERE ", " AND ", 1) + text
@@ -146,8 +152,8 @@ class PostGISStore(JobsSql):
             f"{extra}"
         )
         reach = radius_m * (1 + _SPHERE_GAP) + 0.5
-        rows: list[Any] = conn.execute(sql, (lon, lat, reach, *params, *text_params)).fetchall()
-        return rows
+        rows = conn.execute(sql, (lon, lat, reach, *params, *text_params)).fetchall()
+        return Candidates.from_rows(rows)
 
     def _keys_clause(self, keys: list[int]) -> tuple[str, Sequence[Any]]:
         # One array parameter: the same statement text for any number of keys, so psycopg
@@ -233,7 +239,7 @@ class PostGISStore(JobsSql):
         rows = conn.execute(
             sql, (lon, lat, max_radius_m + 0.5, *params, lon, lat, k * 2 + 8)
         ).fetchall()
-        return self._rank(conn, lon, lat, max_radius_m, rows, k)
+        return self._rank(conn, lon, lat, max_radius_m, Candidates.from_rows(rows), k)
 
     def close(self) -> None:
         """Close every thread's connection."""

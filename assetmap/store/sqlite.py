@@ -12,42 +12,24 @@ import threading
 import weakref
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 from urllib.parse import unquote, urlparse
 
 from assetmap.domain.asset import Asset, verified_day
 from assetmap.domain.errors import ValidationError
 from assetmap.domain.geodesy import bbox_around
-from assetmap.store.base import VERIFIED_DAY_VERSION, circle_scales
+from assetmap.store.base import VERIFIED_DAY_VERSION, Candidates, circle_scales
+from assetmap.store.cells import CELL_SQL, cell_of, cell_ranges
 from assetmap.store.jobs import JobsSql
+from assetmap.store.point_grid import PointGrid
 from assetmap.store.threads import ThreadConnection
 
 BUSY_TIMEOUT_MS = 30_000
 # SQLite caps this at its compile-time limit (2 GiB in common builds); mapped pages are the
 # operating system's file cache, shared between workers, not extra memory per process.
 MMAP_BYTES = 1 << 32
-# The grid of asset_cells (migration 0006): cells per degree, and the row stride of a cell id.
-_CELLS_PER_DEGREE = 100
-_CELL_ROW = 65_536
-# Cell id of an asset row, in SQL; cell_of() below must compute the same numbers.
-_CELL_SQL = (
-    f"CAST((lat + 90.0) * {_CELLS_PER_DEGREE} AS INTEGER) * {_CELL_ROW}"
-    f" + CAST((lon + 180.0) * {_CELLS_PER_DEGREE} AS INTEGER)"
-)
+# A limited search on the points in memory first looks this far (see _first_reach_m).
+GRID_FIRST_REACH_M = 1_600.0
 _CELL_COLUMNS = ("cell", "pk", "lon", "lat", "status", "category", "verified_day")
-
-
-def _grid_row(lat: float) -> int:
-    return int((lat + 90.0) * _CELLS_PER_DEGREE)
-
-
-def _grid_column(lon: float) -> int:
-    return int((lon + 180.0) * _CELLS_PER_DEGREE)
-
-
-def cell_of(lon: float, lat: float) -> int:
-    """The asset_cells cell id of a WGS84 point (the same arithmetic as the SQL)."""
-    return _grid_row(lat) * _CELL_ROW + _grid_column(lon)
 
 
 def _circle_clause(
@@ -77,7 +59,7 @@ def sqlite_path(url: str) -> str:
 class SQLiteStore(JobsSql):
     """Store backed by one SQLite database file; a connection per thread."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, points_in_memory: bool = True) -> None:
         super().__init__(url)
         self.path = sqlite_path(url)
         if self.path != ":memory:":
@@ -86,7 +68,9 @@ class SQLiteStore(JobsSql):
         # Weak: a thread's ThreadConnection lives in its locals and closes with it.
         self._all: weakref.WeakSet[ThreadConnection] = weakref.WeakSet()
         self._lock = threading.Lock()
-        self._cells: bool | None = None
+        # Which optional tables the database has (see _has_table); cleared by migrate.
+        self._tables: dict[str, bool] = {}
+        self._grid = PointGrid() if points_in_memory else None
 
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -129,7 +113,15 @@ class SQLiteStore(JobsSql):
         try:
             return super().migrate(target)
         finally:
-            self._cells = None
+            self._tables = {}
+
+    def _has_table(self, conn: sqlite3.Connection, name: str) -> bool:
+        if name not in self._tables:
+            found = conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+            ).fetchone()
+            self._tables[name] = found is not None
+        return self._tables[name]
 
     def _has_cells(self, conn: sqlite3.Connection) -> bool:
         """Whether the database has asset_cells (migration 0006).
@@ -137,12 +129,35 @@ class SQLiteStore(JobsSql):
         A store opened with ``migrate=False`` (or stopped at an older target) may not; it then
         searches with the R*Tree alone. Both are kept up to date whenever they exist.
         """
-        if self._cells is None:
-            found = conn.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'asset_cells'"
-            ).fetchone()
-            self._cells = found is not None
-        return self._cells
+        return self._has_table(conn, "asset_cells")
+
+    def _has_log(self, conn: sqlite3.Connection) -> bool:
+        """Whether asset_cells changes are logged (migration 0010), so the grid can be kept."""
+        return self._has_table(conn, "cell_changes")
+
+    def _grid_usable(self, conn: sqlite3.Connection) -> bool:
+        """Whether a search on ``conn`` may take its candidates from the points in memory.
+
+        Not inside a transaction: the grid could take in a change that is then rolled back.
+        """
+        return (
+            self._grid is not None
+            and self._has_cells(conn)
+            and self._has_log(conn)
+            and not conn.in_transaction
+        )
+
+    def warm(self) -> None:
+        """Load the points into memory now: 2–3 s and about 60 MB per million assets."""
+        conn = self._conn()
+        if self._grid is not None and self._grid_usable(conn):
+            self._grid.refresh(conn)
+
+    def _first_reach_m(self, conn: sqlite3.Connection) -> float:
+        # From memory a wider circle costs little more; a second pass costs a whole one.
+        if self._grid_usable(conn):
+            return GRID_FIRST_REACH_M
+        return super()._first_reach_m(conn)
 
     def _cell_columns(self, conn: sqlite3.Connection) -> tuple[str, ...]:
         """The asset_cells columns this database has: verified_day came with migration 9."""
@@ -172,7 +187,7 @@ class SQLiteStore(JobsSql):
             columns = self._cell_columns(conn)
             conn.execute(
                 f"INSERT INTO asset_cells ({', '.join(columns)})"
-                f" SELECT {_CELL_SQL}, {', '.join(columns[1:])} FROM assets WHERE pk > ?",
+                f" SELECT {CELL_SQL}, {', '.join(columns[1:])} FROM assets WHERE pk > ?",
                 (last_pk,),
             )
 
@@ -206,20 +221,16 @@ class SQLiteStore(JobsSql):
         categories: Sequence[str] | None,
         status: str | None,
         words: Sequence[str] = (),
-    ) -> list[tuple[Any, ...]]:
+    ) -> Candidates:
         box = bbox_around(lon, lat, radius_m)
         min_lon, min_lat, max_lon, max_lat = box
         text, text_params = self._words_clause(conn, words, "instr", "a.search_text")
+        if self._grid is not None and not text and self._grid_usable(conn):
+            return self._grid.candidates(conn, lon, lat, radius_m, categories, status)
         if self._has_cells(conn) and not text:
-            # One key range per grid row the box touches: cell ids are monotonic in lon and
-            # lat, so every point in the box has a cell in these ranges.
-            first = max(_grid_column(min_lon), 0)
-            last = min(_grid_column(max_lon), _grid_column(180.0))
-            ranges: list[int] = []
-            for row in range(max(_grid_row(min_lat), 0), min(_grid_row(max_lat), 18_000) + 1):
-                ranges += [row * _CELL_ROW + first, row * _CELL_ROW + last]
+            ranges = [bound for pair in cell_ranges(box) for bound in pair]
             if not ranges:
-                return []
+                return Candidates.from_rows([])
             cells = " OR ".join(["cell BETWEEN ? AND ?"] * (len(ranges) // 2))
             where, params = self._filters(status, categories)
             circle, circle_params = _circle_clause("", lon, lat, radius_m, box)
@@ -231,10 +242,10 @@ class SQLiteStore(JobsSql):
             )
             # The circle's arithmetic last: the status and category tests are cheaper, and
             # with a category they leave few rows to measure.
-            found: list[Any] = conn.execute(
+            found = conn.execute(
                 sql, (*ranges, min_lon, max_lon, min_lat, max_lat, *params, *circle_params)
             ).fetchall()
-            return found
+            return Candidates.from_rows(found)
         # Words, or no asset_cells yet: the R*Tree box, then each row by key, where the
         # folded text is. CROSS JOIN fixes that order; with a plain JOIN SQLite prefers the
         # (status, category) index and probes the R*Tree once per published asset, which
@@ -247,10 +258,10 @@ class SQLiteStore(JobsSql):
             " WHERE r.min_lon <= ? AND r.max_lon >= ? AND r.min_lat <= ? AND r.max_lat >= ?"
             f"{where.replace(' WHERE ', ' AND ', 1)}{circle}{text}"
         )
-        rows: list[Any] = conn.execute(
+        rows = conn.execute(
             sql, (max_lon, min_lon, max_lat, min_lat, *params, *circle_params, *text_params)
         ).fetchall()
-        return rows
+        return Candidates.from_rows(rows)
 
     def close(self) -> None:
         """Close every thread's connection."""

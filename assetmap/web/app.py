@@ -80,6 +80,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         store=store or open_store(settings.database_url),
         taxonomy=load_taxonomy(settings.taxonomy_path),
     )
+    # Here, not at the first search: a worker starts before it takes requests.
+    app.extensions["assetmap"].store.warm()
     if settings.trusted_proxies:
         # Believe X-Forwarded-For/Proto/Host only from the configured number of proxies.
         n = settings.trusted_proxies

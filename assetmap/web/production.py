@@ -2,8 +2,10 @@
 
 The app keeps nothing in process memory that matters across requests (sessions, rate-limit
 counts and jobs are in the database), so any number of workers and instances can share one
-database. Behind a reverse proxy set ``ASSETMAP_TRUSTED_PROXIES`` to the number of proxies
-in front of the app; only then are ``X-Forwarded-*`` headers believed.
+database. On SQLite each worker holds the asset points in memory for radius searches, a
+cache brought up to date from the database before every search. Behind a reverse proxy
+set ``ASSETMAP_TRUSTED_PROXIES`` to the number of proxies in front of the app; only then
+are ``X-Forwarded-*`` headers believed.
 """
 
 from __future__ import annotations

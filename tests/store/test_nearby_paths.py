@@ -20,7 +20,8 @@ from assetmap.domain.geodesy import WGS84, bbox_around, distances_m
 from assetmap.domain.taxonomy import Taxonomy
 from assetmap.store import Store, open_store
 from assetmap.store.base import circle_scales
-from assetmap.store.sqlite import _CELL_SQL, SQLiteStore, cell_of
+from assetmap.store.cells import CELL_SQL, cell_of
+from assetmap.store.sqlite import SQLiteStore
 
 # Stretford, Trafford (M32 0TH in data/postcodes).
 ORIGIN = (-2.28748, 53.45901)
@@ -132,7 +133,7 @@ def test_sqlite_grid_cells_agree_in_python_and_sql(tmp_path: Path, taxonomy: Tax
     points += [(-2.29 + i / 100, 53.45 + i / 100) for i in range(-50, 50)]
     conn = store._conn()
     for lon, lat in points:
-        sql = f"SELECT {_CELL_SQL} FROM (SELECT ? AS lon, ? AS lat)"
+        sql = f"SELECT {CELL_SQL} FROM (SELECT ? AS lon, ? AS lat)"
         (in_sql,) = conn.execute(sql, (lon, lat)).fetchone()
         assert in_sql == cell_of(lon, lat), (lon, lat)
     # Written one at a time (Python) or in bulk (SQL), then moved: one row each, right cell.
@@ -195,8 +196,8 @@ def test_sqlite_searches_keep_points_just_inside_the_radius(
     tmp_path: Path, taxonomy: Taxonomy
 ) -> None:
     # A ring of assets 1 cm inside and 1 cm outside 1,600 m: the SQL circle must keep all the
-    # inner ones, on both query paths (grid, and R*Tree with words), and the exact cut
-    # drop the outer ones.
+    # inner ones, on every query path (the grid in memory; its SQL scan, which a search
+    # inside a transaction takes; the R*Tree, with words), and the exact cut drop the outer.
     store = open_store(f"sqlite:///{tmp_path / 'ring.db'}")
     assets = []
     for azimuth in range(0, 360, 3):
@@ -205,8 +206,10 @@ def test_sqlite_searches_keep_points_just_inside_the_radius(
             assets.append(build_asset({**PLACE, "name": name, "lon": lon, "lat": lat}, taxonomy))
     store.create_assets(assets, author="test")
     grid = store.nearby_set(*ORIGIN, 1_600.0)
+    with store.transaction():
+        scan = store.nearby_set(*ORIGIN, 1_600.0)
     rtree = store.nearby_set(*ORIGIN, 1_600.0, words=("inner",))
-    for found in (grid, rtree):
+    for found in (grid, scan, rtree):
         names = {row.state["name"] for row in found.states(range(len(found)))}
         assert len(found) == 120 and names == {"Inner library"}
     store.close()
