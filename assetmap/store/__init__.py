@@ -25,7 +25,7 @@ def open_store(url: str, *, migrate: bool = True, points_in_memory: bool = True)
         Apply pending schema migrations (an older database is upgraded in place).
     points_in_memory
         SQLite only: hold every asset's point in memory for radius searches (see
-        :mod:`assetmap.store.point_grid`). Loading them takes 2–3 s and about 60 MB per
+        :mod:`assetmap.store.point_grid`). Loading them takes 2–4 s and about 60 MB per
         million assets, repaid by a server's many searches, not by a one-off command's one.
     """
     if url.startswith("sqlite:"):

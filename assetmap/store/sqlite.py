@@ -148,7 +148,7 @@ class SQLiteStore(JobsSql):
         )
 
     def warm(self) -> None:
-        """Load the points into memory now: 2–3 s and about 60 MB per million assets."""
+        """Load the points into memory now: 2–4 s and about 60 MB per million assets."""
         conn = self._conn()
         if self._grid is not None and self._grid_usable(conn):
             self._grid.refresh(conn)
