@@ -160,11 +160,10 @@ class PointGrid:
         codes = dict(snap.codes)
         fresh = _points([r for r in rows if r[0] is not None], codes)
         # A changed key's base row is out of date, and so is any earlier recent point.
-        found = np.searchsorted(snap.base.pks, changed, sorter=snap.by_pk)
-        found = np.minimum(found, len(snap.by_pk) - 1) if len(snap.by_pk) else found
         alive = snap.alive.copy()
         if len(snap.by_pk):
-            positions = snap.by_pk[found]
+            found = np.searchsorted(snap.base.pks, changed, sorter=snap.by_pk)
+            positions = snap.by_pk[np.minimum(found, len(snap.by_pk) - 1)]
             alive[positions[snap.base.pks[positions] == changed]] = False
         recent = snap.recent.take(~np.isin(snap.recent.pks, changed))
         recent = _joined([recent, fresh])

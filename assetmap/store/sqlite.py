@@ -135,27 +135,24 @@ class SQLiteStore(JobsSql):
         """Whether asset_cells changes are logged (migration 0010), so the grid can be kept."""
         return self._has_table(conn, "cell_changes")
 
-    def _grid_usable(self, conn: sqlite3.Connection) -> bool:
-        """Whether a search on ``conn`` may take its candidates from the points in memory.
+    def _usable_grid(self, conn: sqlite3.Connection) -> PointGrid | None:
+        """The points in memory, if a search on ``conn`` may take its candidates from them.
 
         Not inside a transaction: the grid could take in a change that is then rolled back.
         """
-        return (
-            self._grid is not None
-            and self._has_cells(conn)
-            and self._has_log(conn)
-            and not conn.in_transaction
-        )
+        if self._has_cells(conn) and self._has_log(conn) and not conn.in_transaction:
+            return self._grid
+        return None
 
     def warm(self) -> None:
         """Load the points into memory now: 2–4 s and about 60 MB per million assets."""
         conn = self._conn()
-        if self._grid is not None and self._grid_usable(conn):
-            self._grid.refresh(conn)
+        if (grid := self._usable_grid(conn)) is not None:
+            grid.refresh(conn)
 
     def _first_reach_m(self, conn: sqlite3.Connection) -> float:
         # From memory a wider circle costs little more; a second pass costs a whole one.
-        if self._grid_usable(conn):
+        if self._usable_grid(conn) is not None:
             return GRID_FIRST_REACH_M
         return super()._first_reach_m(conn)
 
@@ -225,8 +222,8 @@ class SQLiteStore(JobsSql):
         box = bbox_around(lon, lat, radius_m)
         min_lon, min_lat, max_lon, max_lat = box
         text, text_params = self._words_clause(conn, words, "instr", "a.search_text")
-        if self._grid is not None and not text and self._grid_usable(conn):
-            return self._grid.candidates(conn, lon, lat, radius_m, categories, status)
+        if not text and (grid := self._usable_grid(conn)) is not None:
+            return grid.candidates(conn, lon, lat, radius_m, categories, status)
         if self._has_cells(conn) and not text:
             ranges = [bound for pair in cell_ranges(box) for bound in pair]
             if not ranges:
