@@ -968,7 +968,7 @@ class SqlStore(AssetStore):
             )
             .fetchone()
         )
-        return None if row is None else Asset.from_stored(read_state(row[0]))
+        return None if row is None else Asset.adopt_stored(read_state(row[0]))
 
     @staticmethod
     def _filters(
@@ -999,7 +999,7 @@ class SqlStore(AssetStore):
             sql += " LIMIT ? OFFSET ?"
             params += [limit, offset]
         rows = self._conn().execute(self._sql(sql), params).fetchall()
-        return [Asset.from_stored(read_state(r[0])) for r in rows]
+        return [Asset.adopt_stored(read_state(r[0])) for r in rows]
 
     # SQL for one text field of the stored state; the key is always a constant here.
     _STATE_FIELD_SQL = "json_extract(state, '$.{key}')"
@@ -1075,7 +1075,7 @@ class SqlStore(AssetStore):
     def _load(self, conn: Any, pks: Iterable[int]) -> dict[int, tuple[str, Asset]]:
         """(stored normalised name, asset) for each key that exists."""
         return {
-            pk: (name, Asset.from_stored(state))
+            pk: (name, Asset.adopt_stored(state))
             for pk, (name, state) in self._load_states(conn, pks).items()
         }
 

@@ -213,7 +213,7 @@ class PostGISStore(JobsSql):
                 return super().nearby(
                     lon, lat, radius_m, categories=categories, status=status, limit=limit
                 )
-        return [NearbyHit(Asset.from_stored(read_state(rows[i][4])), d) for d, _, _, i in ranked]
+        return [NearbyHit(Asset.adopt_stored(read_state(rows[i][4])), d) for d, _, _, i in ranked]
 
     def nearest(
         self,
