@@ -142,11 +142,11 @@ class Asset:
 
         The dict becomes the asset's own attribute dict, changed in place: copying 26
         fields into a new instance was most of the cost of decoding, and a nearby search
-        decodes every hit it returns. A state in the order this version writes it (every
-        field, keys sorted, as ``json.dumps(..., sort_keys=True)`` gives them) takes that
-        path; any other goes through :meth:`from_stored`.
+        decodes every hit it returns. A state holding exactly this version's fields takes
+        that path; one written before a field was added, or holding one since dropped, goes
+        through :meth:`from_stored`.
         """
-        if tuple(state) != _STORED_KEYS:
+        if state.keys() != _ASSET_FIELDS:
             return cls.from_stored(state)
         times = state["opening_times"]
         state["opening_times"] = (
@@ -167,8 +167,6 @@ class Asset:
 
 # Every field name, looked up once: from_dict runs for each asset read from a store.
 _ASSET_FIELDS = frozenset(f.name for f in fields(Asset))
-# A state's keys as the stores write them (json.dumps with sort_keys), for adopt_stored.
-_STORED_KEYS = tuple(sorted(_ASSET_FIELDS))
 # Plain defaults, for from_stored; the one default factory (opening_times) is always set there.
 _STORED_DEFAULTS = {f.name: f.default for f in fields(Asset) if f.default is not MISSING}
 
