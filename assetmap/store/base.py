@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from importlib import resources
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -60,6 +61,8 @@ ASSET_ROW_COLUMNS = (
 # cannot fold accents as fold_text does, nor read a date exactly as verified_day does.
 _SEARCH_TEXT_VERSION = 8
 VERIFIED_DAY_VERSION = 9
+# (distance, normalised name, id, asset) sorts on its first three: ids are unique.
+_RANK_ORDER = itemgetter(0, 1, 2)
 # Keys per "pk IN (...)" when loading assets.
 _LOAD_BATCH = 5_000
 # A limited search first looks this far, then widens: in a town the 50 nearest lie well
@@ -115,8 +118,11 @@ class NearbySet:
         return [self.hit(row) for row in self.states(positions)]
 
     def hit(self, row: StoredRow) -> NearbyHit:
-        """Decode one row from :meth:`states`."""
-        return NearbyHit(Asset.from_stored(row.state), float(self.distances_m[row.position]))
+        """Decode one row from :meth:`states`; the row's own state is left as it was."""
+        # A shallow copy for adopt_stored, which changes the dict it is given: callers rank
+        # and filter on row.state, and may still read it after this.
+        asset = Asset.adopt_stored(dict(row.state))
+        return NearbyHit(asset, float(self.distances_m[row.position]))
 
     def states(self, positions: Iterable[int]) -> list[StoredRow]:
         """The stored rows at these positions, in that order, undecoded.
@@ -1072,13 +1078,6 @@ class SqlStore(AssetStore):
             for r in rows
         ]
 
-    def _load(self, conn: Any, pks: Iterable[int]) -> dict[int, tuple[str, Asset]]:
-        """(stored normalised name, asset) for each key that exists."""
-        return {
-            pk: (name, Asset.adopt_stored(state))
-            for pk, (name, state) in self._load_states(conn, pks).items()
-        }
-
     def _keys_clause(self, keys: list[int]) -> tuple[str, Sequence[Any]]:
         """SQL matching ``pk`` against these keys, and its parameters."""
         return f"pk IN ({', '.join('?' * len(keys))})", keys
@@ -1094,7 +1093,8 @@ class SqlStore(AssetStore):
             rows = conn.execute(
                 self._sql(f"SELECT pk, name_norm, state FROM assets WHERE {keys}"), params
             ).fetchall()
-            out.update((int(r[0]), (r[1], read_state(r[2]))) for r in rows)
+            for pk, name, state in rows:
+                out[pk] = (name, read_state(state))
         return out
 
     def nearby(
@@ -1209,13 +1209,16 @@ class SqlStore(AssetStore):
         """Read the assets, in the contract's order: distance, then name, then id."""
         if len(keys) == 0:
             return []
-        loaded = self._load(conn, (int(k) for k in keys))
-        ranked = [
-            (float(d), *loaded[int(k)]) for k, d in zip(keys, dist, strict=True) if int(k) in loaded
-        ]
-        # Names are stored normalised, as list_assets sorts them.
-        ranked.sort(key=lambda r: (r[0], r[1], r[2].id))
-        hits = [NearbyHit(asset, d) for d, _, asset in ranked]
+        pks = keys.tolist()
+        loaded = self._load_states(conn, pks)
+        ranked = []
+        for pk, d in zip(pks, dist.tolist(), strict=True):
+            if (row := loaded.get(pk)) is not None:
+                asset = Asset.adopt_stored(row[1])
+                # Names are stored normalised, as list_assets sorts them.
+                ranked.append((d, row[0], asset.id, asset))
+        ranked.sort(key=_RANK_ORDER)
+        hits = [NearbyHit(asset, d) for d, _, _, asset in ranked]
         return hits[:limit] if limit is not None else hits
 
     def _rank(

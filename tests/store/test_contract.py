@@ -3,6 +3,8 @@ parametrized over backends)."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from assetmap.domain.asset import Asset, build_asset
@@ -182,6 +184,12 @@ def test_nearby_set_reads_only_what_is_asked_and_drops_what_left(
     # nearest first, the same distances nearby() gives
     assert list(found.distances_m) == [h.distance_m for h in store.nearby(lon, lat, 6_000)]
     assert [h.asset.id for h in found.hits([1, 0])] == [sale.id, alt.id]
+    # decoding a row leaves its state as read, for rankings and filters that look again
+    (row,) = found.states([1])
+    before = json.loads(json.dumps(row.state))
+    hit = found.hit(row)
+    assert hit.asset == sale and hit.distance_m == found.distances_m[1]
+    assert row.state == before and isinstance(row.state["opening_times"], dict)
     # archived after the set was taken: left out when read, never shown as published
     store.set_status(sale.id, "archived", author="a")
     assert [(r.position, r.state["id"]) for r in found.states([0, 1])] == [(0, alt.id)]
@@ -207,7 +215,7 @@ def test_nearest_widens_until_found(store: Store, taxonomy: Taxonomy) -> None:
 
 
 def test_assets_read_back_equal_the_checked_decoding(store: Store) -> None:
-    # Stores rebuild assets with Asset.from_stored, which trusts what they wrote; over the
+    # Stores rebuild assets with Asset.adopt_stored, which trusts what they wrote; over the
     # real Trafford bundle it must give exactly what the checking from_dict gives.
     from tests.analysis.trafford import load_trafford
 
