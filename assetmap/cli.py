@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,21 @@ def init(ctx: Context) -> None:
     """Create the store, or upgrade its schema to the latest version."""
     version = ctx.store.migrate()
     click.echo(f"store ready at {ctx.settings.database_url} (schema version {version})")
+
+
+@cli.command()
+@pass_ctx
+def cluster(ctx: Context) -> None:
+    """Put the assets in spatial order on disk, so nearby searches read fewer pages.
+
+    Worth running after a large import. It holds the write lock while it runs (about two
+    minutes per million assets on SQLite; CLUSTER on PostgreSQL, about one); searches
+    running meanwhile are still answered correctly. On SQLite the assets' internal keys
+    change; ids, revisions and everything users see stay as they were.
+    """
+    started = time.perf_counter()
+    count = ctx.store.cluster()
+    click.echo(f"{count:,} assets put in spatial order in {time.perf_counter() - started:.1f} s")
 
 
 def _print_reports(reports: list[Any], as_json: bool) -> bool:

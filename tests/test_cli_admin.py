@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -101,10 +103,32 @@ def test_users_areas_are_checked_listed_and_changed(tmp_path: Path) -> None:
     store.close()
 
 
+def test_cluster_reports_the_assets_and_keeps_the_answers(store_url: str) -> None:
+    assert run("--db", store_url, "demo").returncode == 0
+    search = ("--db", store_url, "nearby", "--postcode", "M32 0TH", "--radius", "3000")
+    before = run(*search, "--format", "json")
+    assert before.returncode == 0 and len(json.loads(before.stdout)["results"]) > 20
+    done = run("--db", store_url, "cluster")
+    assert done.returncode == 0, done.stderr
+    assert re.fullmatch(r"397 assets put in spatial order in \d+\.\d s\n", done.stdout)
+    assert run(*search, "--format", "json").stdout == before.stdout
+
+
 def test_help_lists_every_command() -> None:
     out = run("--help")
     assert out.returncode == 0
-    for command in ("init", "import", "demo", "export", "serve", "users", "migrate-store"):
+    for command in (
+        "init",
+        "import",
+        "demo",
+        "export",
+        "serve",
+        "users",
+        "migrate-store",
+        "cluster",
+        "nearby",
+        "jsaa",
+    ):
         assert f"  {command}" in out.stdout
     users = run("users", "--help").stdout
     for command in ("add", "set-areas", "set-password", "set-role", "list"):

@@ -73,7 +73,7 @@ from assetmap.domain.text import fold_text, matches_words, search_text
 from assetmap.domain.vocab import ACCESSIBILITY, AUDIENCES
 from assetmap.gazetteer.postcodes import PostcodeIndex, UnknownPostcode
 from assetmap.store import NearbyHit, Store
-from assetmap.store.base import MAX_RADIUS_M, NearbySet, StoredRow
+from assetmap.store.base import MAX_RADIUS_M, AssetsRekeyed, NearbySet, StoredRow
 
 METRES_PER_MILE = 1609.344
 DEFAULT_RADIUS_M = METRES_PER_MILE
@@ -819,6 +819,22 @@ def search_nearby(
             f"stale_after_days must be 0 or more, not {stale_after_days}",
             field="stale_after_days",
         )
+    for _ in range(_REKEYED_TRIES - 1):
+        try:
+            return _search(store, query, taxonomy, today, stale_after_days)
+        except AssetsRekeyed:
+            continue  # the store was clustered while this search read it: search again
+    return _search(store, query, taxonomy, today, stale_after_days)
+
+
+# Tries at a search that keeps meeting a cluster (as in SqlStore.nearby).
+_REKEYED_TRIES = 3
+
+
+def _search(
+    store: Store, query: NearbyQuery, taxonomy: Taxonomy, today: date, stale_after_days: int
+) -> NearbyResult:
+    """One try at :func:`search_nearby`; AssetsRekeyed if the store was clustered meanwhile."""
     # Category and status are applied by the store's index-backed query; assets are read
     # only where they are needed (a 50 km radius in a city holds tens of thousands).
     found = store.nearby_set(
@@ -942,8 +958,8 @@ def _page_by_day(
     key's first three parts are known; only name and id, which part exact ties, need the
     asset. So the page is cut by those three, widened at either end to take in every
     position tied with its first or last, and only that is read and sorted by the full key.
-    None if an asset was deleted or left the status searched since the search: the caller
-    then reads the whole bands, as it would without the days.
+    None if an asset left the status searched since the search: the caller then reads the
+    whole bands, as it would without the days.
     """
     dist = found.distances_m[first : first + len(days)]
     stale_at = stale(days)

@@ -209,6 +209,40 @@ class SQLiteStore(JobsSql):
                 values[: len(columns)],
             )
 
+    def cluster(self) -> int:
+        """Renumber the assets' keys in grid-cell order: rows sit in key order on disk.
+
+        Every asset takes a key above any it had (the largest before, plus its place in
+        (cell, key) order), so a key a search found before this finds nothing after it and
+        the search tries again (:class:`AssetsRekeyed`) instead of reading another asset.
+        Ids, revisions and everything else that names an asset are untouched: they use its
+        id. asset_cells's triggers log both keys of each asset, so a process holding the
+        points in memory drops the old ones and takes in the new.
+        """
+        with self.transaction() as conn:
+            (top,) = conn.execute("SELECT coalesce(max(pk), 0) FROM assets").fetchone()
+            conn.execute(
+                "CREATE TEMP TABLE cluster_keys (old INTEGER PRIMARY KEY, new INTEGER NOT NULL)"
+            )
+            try:
+                conn.execute(
+                    "INSERT INTO cluster_keys (old, new)"
+                    f" SELECT pk, ? + row_number() OVER (ORDER BY {CELL_SQL}, pk) FROM assets",
+                    (top,),
+                )
+                tables = ["assets", "asset_rtree"]
+                if self._has_cells(conn):
+                    tables.append("asset_cells")
+                for table in tables:
+                    conn.execute(
+                        f"UPDATE {table} SET pk ="
+                        f" (SELECT new FROM cluster_keys WHERE old = {table}.pk)"
+                    )
+                (count,) = conn.execute("SELECT count(*) FROM cluster_keys").fetchone()
+            finally:
+                conn.execute("DROP TABLE temp.cluster_keys")
+        return int(count)
+
     def _candidates(
         self,
         conn: sqlite3.Connection,

@@ -428,6 +428,7 @@ def _submission_paths() -> dict[str, Any]:
         "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}
     }
     receipt = _json("SubmissionReceipt", "Stored as pending (201).")
+    rekeyed = _json("Error", _REKEYED)
     receipt["headers"] = {
         "Location": {"schema": {"type": "string"}, "description": "The status URL."}
     }
@@ -508,10 +509,18 @@ def _submission_paths() -> dict[str, Any]:
                 "responses": {
                     "200": _json("SimilarResponse", "Likely duplicates, best first."),
                     "400": _json("Error", "A parameter is missing, malformed or out of range."),
+                    "409": rekeyed,
                 },
             }
         },
     }
+
+
+# Only if `assetmap cluster` renumbers the assets three times while one search runs.
+_REKEYED = (
+    "The assets were renumbered (assetmap cluster) over and over while this search ran;"
+    " search again."
+)
 
 
 def _json(schema: str, description: str) -> dict[str, Any]:
@@ -532,6 +541,7 @@ def openapi_document(
         docstring, used as the operation summary.
     """
     bad_input = _json("Error", "A parameter is missing, malformed or out of range.")
+    rekeyed = _json("Error", _REKEYED)
     paths: dict[str, Any] = {
         f"{API_PREFIX}/assets/nearby": {
             "get": {
@@ -543,6 +553,7 @@ def openapi_document(
                 "responses": {
                     "200": _json("NearbyResponse", "One page of results."),
                     "400": bad_input,
+                    "409": rekeyed,
                 },
             }
         },

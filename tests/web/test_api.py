@@ -6,8 +6,9 @@ and ``store`` fixtures, so every test runs on SQLite and on PostGIS.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,6 +28,7 @@ from assetmap.domain.asset import Asset
 from assetmap.domain.taxonomy import Taxonomy
 from assetmap.settings import Settings
 from assetmap.store import Store
+from assetmap.store.sqlite import SQLiteStore
 from assetmap.web.app import create_app
 from tests.analysis.trafford import brute_force, load_trafford
 
@@ -286,3 +288,47 @@ def test_wrong_method_and_unknown_path_answer_json(api: FlaskClient) -> None:
     assert api.post(NEARBY).status_code == 405
     assert api.post(NEARBY).get_json()["error"]["field"] is None
     assert api.get("/api/v1/nothing-here").get_json()["error"]["field"] is None
+
+
+def test_a_search_the_store_keeps_renumbering_is_a_documented_409(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SQLite alone renumbers (Store.cluster). Here another process clusters every time a
+    # search has taken its keys, so each try finds them gone; three tries, then a 409.
+    store = SQLiteStore(f"sqlite:///{tmp_path / 'busy.db'}")
+    store.migrate()
+    load_trafford(store)
+    other = SQLiteStore(store.url)
+    clusters = []
+
+    def then_cluster(find: Callable[..., Any]) -> Callable[..., Any]:
+        def found_then_clustered(*args: Any, **kwargs: Any) -> Any:
+            found = find(*args, **kwargs)
+            clusters.append(other.cluster())
+            return found
+
+        return found_then_clustered
+
+    # Both searches find their keys here: store.nearby, and store.nearby_set for the API.
+    monkeypatch.setattr(store, "_measure", then_cluster(store._measure))
+    settings = Settings(
+        database_url=store.url,
+        instance_path=tmp_path / "instance",
+        secret_key="test-secret-key",
+        tile_url="",
+        maps_path=tmp_path / "maps",
+        testing=True,
+    )
+    api = create_app(settings, store=store).test_client()
+    document = api.get("/api/v1/openapi.json").get_json()
+    for path, query in (
+        (NEARBY, "postcode=M32+0TH"),
+        ("/api/v1/assets/similar", "name=Stretford+Library&postcode=M32+0TH"),
+    ):
+        clusters.clear()
+        response = api.get(f"{path}?{query}")
+        assert response.status_code == 409 and len(clusters) == 3
+        documented(document, path, response)
+        assert response.get_json()["error"]["message"] == (
+            "the assets were renumbered (assetmap cluster) while this search ran; search again"
+        )

@@ -1,0 +1,148 @@
+"""Store.cluster (``assetmap cluster``): rows in spatial order, every answer unchanged.
+
+On the real Trafford bundle: searches, listings and histories read the same before and after.
+On SQLite, where clustering renumbers the internal keys, a search that took its keys before
+the renumbering and reads the assets after it must search again, never show another asset.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from assetmap.analysis.nearby import NearbyQuery, search_nearby
+from assetmap.domain.asset import build_asset
+from assetmap.domain.taxonomy import Taxonomy
+from assetmap.store import NearbyHit, Store
+from assetmap.store.base import AssetsRekeyed
+from assetmap.store.cells import cell_of
+from assetmap.store.sqlite import SQLiteStore
+from tests.analysis.trafford import load_trafford
+from tests.store.test_contract import SALE
+
+# M32 0TH (Stretford), M33 7ZF (Sale) and WA14 1PF (Altrincham), from data/postcodes.
+POINTS = ((-2.28748, 53.45901), (-2.32, 53.42512), (-2.35262, 53.38745))
+
+
+def answers(store: Store) -> list[list[tuple[str, float]]]:
+    """(id, distance) of every search the tests repeat: limited, unlimited, one category."""
+    out = []
+    for lon, lat in POINTS:
+        for kwargs in ({"limit": 20}, {}, {"categories": ["library", "park"], "limit": 5}):
+            hits = store.nearby(lon, lat, 3_000, **kwargs)  # type: ignore[arg-type]
+            out.append([(h.asset.id, h.distance_m) for h in hits])
+    return out
+
+
+def test_clustering_changes_no_answer_and_no_history(store: Store, taxonomy: Taxonomy) -> None:
+    written = load_trafford(store)
+    before = answers(store)
+    assert sum(len(a) for a in before) > 300  # the searches see plenty of the real bundle
+    listed = store.list_assets(status=None)
+    some = written[::40]
+    histories = {a.id: store.history(a.id) for a in some}
+    assert store.cluster() == len(written)
+    assert answers(store) == before
+    assert store.list_assets(status=None) == listed
+    assert {a.id: store.history(a.id) for a in some} == histories
+    # and the store writes and finds as before: Sale Library again, then moved to M33 7ZF
+    new = store.create_asset(build_asset({**SALE, "source_id": "again"}, taxonomy), author="t")
+    assert store.nearby(SALE["lon"], SALE["lat"], 1, categories=["library"]) == [
+        NearbyHit(new, 0.0)
+    ]
+    moved = store.update_asset(new.id, {"lon": POINTS[1][0], "lat": POINTS[1][1]}, author="t")
+    assert store.nearby(*POINTS[1], 1, categories=["library"]) == [NearbyHit(moved, 0.0)]
+    assert store.cluster() == len(written) + 1
+    assert answers(store)[3:6] != before[3:6]  # the moved library is now found at M33 7ZF
+
+
+def sqlite_keys(path: Path) -> tuple[SQLiteStore, SQLiteStore]:
+    """Two stores on one file, standing in for two processes: each its own points in memory."""
+    url = f"sqlite:///{path}"
+    first = SQLiteStore(url)
+    first.migrate()
+    return first, SQLiteStore(url)
+
+
+def test_sqlite_keys_follow_the_grid_and_are_never_reused(tmp_path: Path) -> None:
+    store, _ = sqlite_keys(tmp_path / "c.db")
+    load_trafford(store)
+    conn = store._conn()
+    (top,) = conn.execute("SELECT max(pk) FROM assets").fetchone()
+    ids_before = {r[0]: r[1] for r in conn.execute("SELECT id, pk FROM assets")}
+    store.cluster()
+    rows = conn.execute("SELECT pk, id, lon, lat FROM assets ORDER BY pk").fetchall()
+    assert [r[0] for r in rows] == list(range(top + 1, top + 1 + len(rows)))
+    order = [(cell_of(r[2], r[3]), ids_before[r[1]]) for r in rows]
+    assert order == sorted(order)  # by cell, then by the old key
+    keys = [r[0] for r in rows]
+    for table in ("asset_cells", "asset_rtree"):
+        assert [r[0] for r in conn.execute(f"SELECT pk FROM {table} ORDER BY pk")] == keys
+    assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+
+
+def test_a_search_whose_keys_went_stale_searches_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reader, other = sqlite_keys(tmp_path / "c.db")
+    load_trafford(reader)
+    want = answers(reader)
+    # Another process clusters just after the reader found its keys, before it reads them.
+    found_keys = reader._measure
+    clustered = []
+
+    def measure_then_cluster(*args: object, **kwargs: object) -> object:
+        result = found_keys(*args, **kwargs)  # type: ignore[arg-type]
+        if not clustered:
+            clustered.append(other.cluster())
+        return result
+
+    monkeypatch.setattr(reader, "_measure", measure_then_cluster)
+    assert answers(reader) == want
+    assert clustered  # it did cluster in the middle of the first search
+
+
+def test_a_nearby_set_from_before_a_cluster_refuses_to_read(tmp_path: Path) -> None:
+    reader, other = sqlite_keys(tmp_path / "c.db")
+    load_trafford(reader)
+    found = reader.nearby_set(*POINTS[0], 1_000)
+    assert len(found) > 10
+    first = [h.asset.id for h in found.hits(range(5))]
+    other.cluster()
+    with pytest.raises(AssetsRekeyed):
+        found.states(range(5))
+    # a new set reads the same assets under their new keys
+    assert [h.asset.id for h in reader.nearby_set(*POINTS[0], 1_000).hits(range(5))] == first
+
+
+def test_the_coordinator_search_survives_a_cluster_mid_search(
+    tmp_path: Path, taxonomy: Taxonomy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reader, other = sqlite_keys(tmp_path / "c.db")
+    load_trafford(reader)
+    query = NearbyQuery(
+        lon=POINTS[0][0],
+        lat=POINTS[0][1],
+        origin_label="M32 0TH",
+        origin_kind="postcode",
+        radius_m=2_000,
+    )
+    today = date(2026, 11, 23)
+    want = search_nearby(reader, query, taxonomy=taxonomy, today=today)
+    assert want.total > 20
+    take_set = reader.nearby_set
+    calls = []
+
+    def set_then_cluster(*args: object, **kwargs: object) -> object:
+        found = take_set(*args, **kwargs)  # type: ignore[arg-type]
+        calls.append(found)
+        if len(calls) == 1:
+            other.cluster()  # after the set's keys were taken, before its page is read
+        return found
+
+    monkeypatch.setattr(reader, "nearby_set", set_then_cluster)
+    got = search_nearby(reader, query, taxonomy=taxonomy, today=today)
+    assert len(calls) == 2  # the first try met the renumbering and searched again
+    assert got.results == want.results and got.total == want.total
