@@ -15,16 +15,11 @@ import pytest
 
 from assetmap.domain.asset import Asset, build_asset
 from assetmap.domain.taxonomy import load_taxonomy
+from tests.maps.trafford import OTHERS
 
+# The row as tests/maps/trafford.py copies it, with its hours from the same CSV row.
 ROW = {
-    "name": "Sale Leisure Centre",
-    "category": "leisure_centre",
-    "address": "Broad Road, Sale",
-    "postcode": "M33 2AL",
-    "phone": "01617492570",
-    "website": "https://traffordleisure.co.uk/centres/sale/",
-    "lon": -2.3159524585775513,
-    "lat": 53.42488843133235,
+    **next(row for row in OTHERS if row["name"] == "Sale Leisure Centre"),
     "opening_times": "Mon-Fri: 6:30am-9:30pm, Sat-Sun: 8:00am-6:00pm",
     "accessibility": "step_free;accessible_toilet",
     "cost": "paid",
