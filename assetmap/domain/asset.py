@@ -123,10 +123,8 @@ class Asset:
             if data.keys() <= _ASSET_FIELDS
             else {k: v for k, v in data.items() if k in _ASSET_FIELDS}
         )
-        times = state.get("opening_times")
-        state["opening_times"] = (
-            OpeningTimes(None, "") if times is None else OpeningTimes.from_stored(times)
-        )
+        # None in states from before opening times were kept: unknown hours.
+        state["opening_times"] = OpeningTimes.from_stored(state.get("opening_times") or {})
         for name in ("currencies", "accessibility", "audience"):
             state[name] = tuple(state.get(name, ()))
         # Filled like the frozen dataclass's own __init__ would, minus its per-field
@@ -148,10 +146,7 @@ class Asset:
         """
         if state.keys() != _ASSET_FIELDS:
             return cls.from_stored(state)
-        times = state["opening_times"]
-        state["opening_times"] = (
-            OpeningTimes(None, "") if times is None else OpeningTimes.from_stored(times)
-        )
+        state["opening_times"] = OpeningTimes.from_stored(state["opening_times"] or {})
         state["currencies"] = tuple(state["currencies"])
         state["accessibility"] = tuple(state["accessibility"])
         state["audience"] = tuple(state["audience"])

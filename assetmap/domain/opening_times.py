@@ -363,13 +363,16 @@ class OpeningTimes:
         the cost of a nearby search. Anything else must use `from_dict`.
         """
         raw = data.get("schedule")
+        text = data.get("text", "")
+        if raw is None and not text and cls is OpeningTimes:
+            return _UNKNOWN  # most listings: one shared instance (frozen, so it is safe)
         made = object.__new__(cls)
         if raw is None:
-            made.__dict__.update(schedule=None, text=data.get("text", ""))
+            made.__dict__.update(schedule=None, text=text)
         else:
             # The schedule is built on first use (__getattr__): a search describes most
             # assets it reads without ever asking whether they are open at some hour.
-            made.__dict__.update(_stored=raw, text=data.get("text", ""))
+            made.__dict__.update(_stored=raw, text=text)
         return made
 
     if not TYPE_CHECKING:  # so that type checkers still catch misspelt attributes
@@ -386,6 +389,10 @@ class OpeningTimes:
             schedule = _stored_schedule(stored)
             self.__dict__["schedule"] = schedule
             return schedule
+
+
+# Hours not known: what from_stored gives for most stored listings.
+_UNKNOWN = OpeningTimes(schedule=None, text="")
 
 
 def _stored_range(pair: Sequence[str]) -> TimeRange:

@@ -14,6 +14,7 @@ import json
 import pytest
 
 from assetmap.domain.asset import Asset, build_asset
+from assetmap.domain.opening_times import OpeningTimes
 from assetmap.domain.taxonomy import load_taxonomy
 from tests.maps.trafford import OTHERS
 
@@ -86,3 +87,8 @@ def test_a_state_without_hours_reads_as_unknown(asset: Asset) -> None:
     state["opening_times"] = None
     read = Asset.adopt_stored(state)
     assert read.opening_times.schedule is None and read.opening_times.text == ""
+    assert read.opening_times.status == "unknown" and read.opening_times == OpeningTimes(None, "")
+    # Most listings' hours are unknown: they share one (frozen) instance instead of one each.
+    blank = stored(dataclasses.replace(asset, opening_times=OpeningTimes(None, "")))
+    assert blank["opening_times"] == {"schedule": None, "status": "unknown", "text": ""}
+    assert Asset.adopt_stored(blank).opening_times is read.opening_times
