@@ -61,6 +61,7 @@ ASSET_ROW_COLUMNS = (
 # cannot fold accents as fold_text does, nor read a date exactly as verified_day does.
 _SEARCH_TEXT_VERSION = 8
 VERIFIED_DAY_VERSION = 9
+# What a search that keeps meeting a cluster tells its caller (an API 409).
 _REKEYED_MESSAGE = (
     "the assets were renumbered (assetmap cluster) while this search ran; search again"
 )
