@@ -71,10 +71,10 @@ def init(ctx: Context) -> None:
 def cluster(ctx: Context) -> None:
     """Put the assets in spatial order on disk, so nearby searches read fewer pages.
 
-    Worth running after a large import. It holds the write lock while it runs (about two
-    minutes per million assets on SQLite; CLUSTER on PostgreSQL, about one); searches
-    running meanwhile are still answered correctly. On SQLite the assets' internal keys
-    change; ids, revisions and everything users see stay as they were.
+    Worth running after a large import, at a quiet time. On SQLite it holds the write lock
+    (about two minutes per million assets) and searches go on, answered correctly; the
+    assets' internal keys change, while ids, revisions and everything users see stay as
+    they were. On PostgreSQL it runs CLUSTER, which blocks reads too (about a minute).
     """
     started = time.perf_counter()
     count = ctx.store.cluster()

@@ -471,9 +471,10 @@ class AssetStore(ABC):
         """Put the assets' rows in spatial order on disk; return how many there are.
 
         A nearby search then reads its hits from a few pages instead of one page each. Worth
-        doing after a large import; it holds the write lock while it runs (about two minutes
-        per million assets on SQLite, one on PostgreSQL). Searches running meanwhile are
-        answered correctly, searching again where they must (see :class:`AssetsRekeyed`).
+        doing after a large import. It holds the write lock while it runs (about two minutes
+        per million assets on SQLite; on PostgreSQL, about one, reads wait too). Searches
+        running meanwhile are answered correctly, searching again where they must (see
+        :class:`AssetsRekeyed`).
         """
 
     @abstractmethod
