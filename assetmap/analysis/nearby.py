@@ -52,7 +52,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from functools import cached_property
+from functools import cached_property, partial
 from types import MappingProxyType
 from typing import Any, TypeAlias
 
@@ -73,7 +73,12 @@ from assetmap.domain.text import fold_text, matches_words, search_text
 from assetmap.domain.vocab import ACCESSIBILITY, AUDIENCES
 from assetmap.gazetteer.postcodes import PostcodeIndex, UnknownPostcode
 from assetmap.store import NearbyHit, Store
-from assetmap.store.base import MAX_RADIUS_M, AssetsRekeyed, NearbySet, StoredRow
+from assetmap.store.base import (
+    MAX_RADIUS_M,
+    NearbySet,
+    StoredRow,
+    searched_again_if_rekeyed,
+)
 
 METRES_PER_MILE = 1609.344
 DEFAULT_RADIUS_M = METRES_PER_MILE
@@ -819,16 +824,10 @@ def search_nearby(
             f"stale_after_days must be 0 or more, not {stale_after_days}",
             field="stale_after_days",
         )
-    for _ in range(_REKEYED_TRIES - 1):
-        try:
-            return _search(store, query, taxonomy, today, stale_after_days)
-        except AssetsRekeyed:
-            continue  # the store was clustered while this search read it: search again
-    return _search(store, query, taxonomy, today, stale_after_days)
-
-
-# Tries at a search that keeps meeting a cluster (as in SqlStore.nearby).
-_REKEYED_TRIES = 3
+    # The store may be clustered while the set's assets are read: then search again.
+    return searched_again_if_rekeyed(
+        partial(_search, store, query, taxonomy, today, stale_after_days)
+    )
 
 
 def _search(

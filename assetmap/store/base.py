@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from functools import partial
 from importlib import resources
 from operator import itemgetter
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 import orjson
@@ -92,6 +92,22 @@ class AssetsRekeyed(Conflict):
     so a key read before it finds nothing after it. Assets are never deleted, so that is the
     only way a search's key can go missing; searching again gives the right answer.
     """
+
+
+_Found = TypeVar("_Found")
+
+
+def searched_again_if_rekeyed(search: Callable[[], _Found]) -> _Found:
+    """Run a search, and again if a cluster renumbered the keys it found (AssetsRekeyed).
+
+    At most ``_REKEYED_TRIES`` tries; the last one's AssetsRekeyed reaches the caller.
+    """
+    for _ in range(_REKEYED_TRIES - 1):
+        try:
+            return search()
+        except AssetsRekeyed:
+            continue  # clustered since the keys were found: find them again
+    return search()
 
 
 class StoredRow(NamedTuple):
@@ -1158,12 +1174,9 @@ class SqlStore(AssetStore):
             Sorted by distance, then normalised name, then id.
         """
         check_radius(radius_m)
-        for _ in range(_REKEYED_TRIES - 1):
-            try:
-                return self._nearby(lon, lat, radius_m, categories, status, limit)
-            except AssetsRekeyed:
-                continue  # clustered since the keys were found: find them again
-        return self._nearby(lon, lat, radius_m, categories, status, limit)
+        return searched_again_if_rekeyed(
+            partial(self._nearby, lon, lat, radius_m, categories, status, limit)
+        )
 
     def _nearby(
         self,
