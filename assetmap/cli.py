@@ -74,7 +74,9 @@ def cluster(ctx: Context) -> None:
     Worth running after a large import, at a quiet time. On SQLite it holds the write lock
     (about two minutes per million assets) and searches go on, answered correctly; the
     assets' internal keys change, while ids, revisions and everything users see stay as
-    they were. On PostgreSQL it runs CLUSTER, which blocks reads too (about a minute).
+    they were. Then it rewrites the file in that order (VACUUM: about 40 s per million
+    assets, with free disk space of about twice the file's size). On PostgreSQL it runs
+    CLUSTER, which blocks reads too (about a minute).
     """
     started = time.perf_counter()
     count = ctx.store.cluster()

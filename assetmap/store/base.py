@@ -487,8 +487,8 @@ class AssetStore(ABC):
         """Put the assets' rows in spatial order on disk; return how many there are.
 
         A nearby search then reads its hits from a few pages instead of one page each. Worth
-        doing after a large import. It holds the write lock while it runs (about two minutes
-        per million assets on SQLite; on PostgreSQL, about one, reads wait too). Searches
+        doing after a large import. It holds the write lock while it runs (two to three
+        minutes per million assets on SQLite; on PostgreSQL, about one, reads wait too). Searches
         running meanwhile are answered correctly, searching again where they must (see
         :class:`AssetsRekeyed`).
         """

@@ -7,6 +7,7 @@ the renumbering and reads the assets after it must search again, never show anot
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import date
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 
 from assetmap.analysis.nearby import NearbyQuery, search_nearby
 from assetmap.domain.asset import build_asset
+from assetmap.domain.errors import AssetmapError
 from assetmap.domain.taxonomy import Taxonomy
 from assetmap.store import NearbyHit, Store
 from assetmap.store.base import AssetsRekeyed
@@ -82,6 +84,63 @@ def test_sqlite_keys_follow_the_grid_and_are_never_reused(tmp_path: Path) -> Non
     for table in ("asset_cells", "asset_rtree"):
         assert [r[0] for r in conn.execute(f"SELECT pk FROM {table} ORDER BY pk")] == keys
     assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+
+
+def leaf_pages(conn: sqlite3.Connection, table: str) -> list[int]:
+    """The table's leaf pages, in key order (the B-tree's own order: dbstat's path)."""
+    rows = conn.execute(
+        "SELECT pageno FROM dbstat WHERE name = ? AND pagetype = 'leaf' ORDER BY path", (table,)
+    )
+    return [r[0] for r in rows]
+
+
+def test_sqlite_cluster_rewrites_the_file_in_key_order(tmp_path: Path) -> None:
+    store, _ = sqlite_keys(tmp_path / "c.db")
+    load_trafford(store)
+    conn = store._conn()
+    before = leaf_pages(conn, "assets")
+    assert len(before) > 50
+    # what renumbering alone leaves (the rewrite undone): rows in key order, pages not
+    with store.transaction():
+        store._renumber()
+    renumbered = leaf_pages(conn, "assets")
+    assert renumbered != sorted(renumbered)
+    (grown,) = conn.execute("PRAGMA page_count").fetchone()
+    store.cluster()
+    pages = leaf_pages(conn, "assets")
+    assert pages == sorted(pages)  # reading the hits in key order walks the file forwards
+    assert pages[-1] - pages[0] < 2 * len(pages)  # together, not spread over the file
+    assert conn.execute("PRAGMA freelist_count").fetchone()[0] == 0  # free pages given back
+    assert conn.execute("PRAGMA page_count").fetchone()[0] < grown
+    # and the rewritten pages are in the file itself, not waiting in the write-ahead log
+    assert (tmp_path / "c.db-wal").stat().st_size == 0
+
+
+def test_a_cluster_that_cannot_rewrite_the_file_says_so_and_keeps_the_new_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, other = sqlite_keys(tmp_path / "c.db")
+    written = load_trafford(store)
+    want = answers(store)
+    conn = store._conn()
+    (top,) = conn.execute("SELECT max(pk) FROM assets").fetchone()
+    conn.execute("PRAGMA busy_timeout=200")  # not the 30 s a real writer would be given
+    renumber = store._renumber
+    writer = other._conn()
+
+    def renumber_then_another_writes() -> int:
+        count = renumber()
+        writer.execute("BEGIN IMMEDIATE")  # another process starts writing just then
+        return count
+
+    monkeypatch.setattr(store, "_renumber", renumber_then_another_writes)
+    with pytest.raises(AssetmapError, match=r"renumbered in spatial order, but .* locked"):
+        store.cluster()
+    writer.execute("ROLLBACK")
+    assert conn.execute("SELECT min(pk) FROM assets").fetchone()[0] == top + 1
+    assert answers(store) == want
+    monkeypatch.undo()
+    assert store.cluster() == len(written)  # and run again, it finishes
 
 
 def test_a_search_whose_keys_went_stale_searches_again(
