@@ -145,10 +145,23 @@ class SQLiteStore(JobsSql):
         return None
 
     def warm(self) -> None:
-        """Load the points into memory now: 2–4 s and about 60 MB per million assets."""
+        """Load the points into memory, and map the assets' pages, before any search.
+
+        The points take 2–4 s and about 60 MB per million assets; the pages, 0.15 s, into
+        this thread's connection. SQLite reads the file through a memory map (MMAP_BYTES),
+        and a page of it costs a page fault the first time this process touches it: four
+        or five per search of a million assets, about a tenth of the search's time, until
+        every page has been read once. Counting the rows walks every page of the table, so
+        searches never meet those faults. The pages are the operating system's file cache,
+        shared by every worker: they count in each worker's resident size, not in its own
+        memory.
+        """
         conn = self._conn()
         if (grid := self._usable_grid(conn)) is not None:
             grid.refresh(conn)
+        if self._has_table(conn, "assets"):  # none before `assetmap init`
+            # NOT INDEXED: the table's own pages, not those of its smallest index.
+            conn.execute("SELECT count(*) FROM assets NOT INDEXED").fetchone()
 
     def _first_reach_m(self, conn: sqlite3.Connection) -> float:
         # From memory a wider circle costs little more; a second pass costs a whole one.
