@@ -116,6 +116,17 @@ def test_sqlite_cluster_rewrites_the_file_in_key_order(tmp_path: Path) -> None:
     assert (tmp_path / "c.db-wal").stat().st_size == 0
 
 
+def test_a_cluster_inside_a_transaction_renumbers_and_leaves_the_file(tmp_path: Path) -> None:
+    store, _ = sqlite_keys(tmp_path / "c.db")
+    written = load_trafford(store)
+    want = answers(store)
+    with store.transaction():
+        assert store.cluster() == len(written)
+    assert answers(store) == want
+    pages = leaf_pages(store._conn(), "assets")
+    assert pages != sorted(pages)  # SQLite cannot rewrite the file inside a transaction
+
+
 def test_a_cluster_that_cannot_rewrite_the_file_says_so_and_keeps_the_new_order(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
