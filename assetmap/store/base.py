@@ -299,6 +299,21 @@ def circle_scales(
     return kx, ky, radius_m * (1 + _APPROX_REL) + _APPROX_SLACK_M
 
 
+def circle_clause(
+    prefix: str, lon: float, lat: float, radius_m: float, box: tuple[float, float, float, float]
+) -> tuple[str, tuple[float, ...]]:
+    """SQL (and its parameters) keeping the box's rows that may lie within radius_m.
+
+    ``prefix`` qualifies the lon and lat columns (``"a."``); see :func:`circle_scales`.
+    """
+    scales = circle_scales(lon, lat, radius_m, box)
+    if scales is None:
+        return "", ()
+    kx, ky, reach = scales
+    dx, dy = f"(({prefix}lon - ?) * ?)", f"(({prefix}lat - ?) * ?)"
+    return f" AND {dx} * {dx} + {dy} * {dy} <= ?", (lon, kx, lon, kx, lat, ky, lat, ky, reach**2)
+
+
 def _could_be_nearest(approx_m: NDArray[np.float64], k: int) -> NDArray[np.bool_]:
     """Which points may be among the k nearest, given quick distances (see above).
 

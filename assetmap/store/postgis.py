@@ -1,8 +1,8 @@
 """The server store: PostgreSQL + PostGIS, for several app processes sharing one database.
 
 Only what differs from SQLite lives here: connections, the placeholder style, and spatial
-candidates found with the GiST index on a geography column (``ST_DWithin`` for a radius,
-``<->`` KNN ordering for nearest). Distances are then measured exactly as on SQLite.
+candidates found with GiST indexes: a planar lon/lat box for a radius, ``<->`` KNN ordering
+on the geography column for the nearest. Distances are then measured exactly as on SQLite.
 """
 
 from __future__ import annotations
@@ -18,12 +18,13 @@ import psycopg
 
 from assetmap.domain.asset import Asset
 from assetmap.domain.errors import ValidationError
-from assetmap.domain.geodesy import distances_m
+from assetmap.domain.geodesy import bbox_around, distances_m
 from assetmap.store.base import (
     MAX_RADIUS_M,
     Candidates,
     NearbyHit,
     check_radius,
+    circle_clause,
     read_state,
 )
 from assetmap.store.jobs import JobsSql
@@ -36,6 +37,9 @@ _MIGRATION_LOCK = 0x61737365746D6170
 # differs from it by at most about 0.56 % (local radii of curvature 6,335-6,400 km against
 # the 6,371 km sphere). Bounds that must hold for every unfetched row use 1 %.
 _SPHERE_GAP = 0.01
+# Each asset's point as planar lon/lat geometry: the expression the assets_point index
+# (migration 11) is built on, spelt the same so that the planner uses it.
+_POINT_SQL = "ST_SetSRID(ST_MakePoint(lon, lat), 4326)"
 
 
 def split_schema(url: str) -> tuple[str, str | None]:
@@ -126,9 +130,14 @@ class PostGISStore(JobsSql):
             conn.execute("SELECT pg_advisory_unlock(%s)", (_MIGRATION_LOCK,))
 
     def cluster(self) -> int:
-        """``CLUSTER`` the assets on their GiST index, then ``ANALYZE``; keys are kept."""
+        """``CLUSTER`` the assets on their planar GiST index, then ``ANALYZE``; keys are kept.
+
+        That index is built sorted along a space-filling curve, so nearby assets end up in
+        the same heap pages: a 1,600 m box in central London (1,376 rows of a million)
+        touched 993 heap pages clustered on the geography index, 676 clustered on this one.
+        """
         with self.transaction() as conn:
-            conn.execute("CLUSTER assets USING assets_geog")
+            conn.execute("CLUSTER assets USING assets_point")
             (count,) = conn.execute("SELECT count(*) FROM assets").fetchone()
         # Outside the transaction, so the statistics are those of the committed table.
         self._conn().execute("ANALYZE assets")
@@ -153,15 +162,18 @@ class PostGISStore(JobsSql):
         where, params = self._filters(status, categories)
         text, text_params = self._words_clause(conn, words, "strpos", "search_text")
         extra = where.replace(" WHERE ", " AND ", 1) + text
-        # On the sphere (use_spheroid false), widened by _SPHERE_GAP: cheaper per row than
-        # the spheroid, and a superset of the circle; the exact geodesic cut is ours.
+        box = bbox_around(lon, lat, radius_m)
+        # The lon/lat box on the planar index (migration 11), then the cheap circle test;
+        # the exact geodesic cut is ours. ST_DWithin on geography tested a geocentric box
+        # holding about 2.7 times the circle's rows and measured each, several times slower.
+        # A planar box does not wrap at the antimeridian, as geography does; assets lie in
+        # the UK (domain.asset checks), far from it, as SQLite's grid also assumes.
+        circle, circle_params = circle_clause("", lon, lat, radius_m, box)
         sql = self._sql(
             f"SELECT pk, lon, lat, {self._verified_column(conn)} FROM assets"
-            " WHERE ST_DWithin(geog, ST_SetSRID(ST_MakePoint(?, ?), 4326)::geography, ?, false)"
-            f"{extra}"
+            f" WHERE {_POINT_SQL} && ST_MakeEnvelope(?, ?, ?, ?, 4326){extra}{circle}"
         )
-        reach = radius_m * (1 + _SPHERE_GAP) + 0.5
-        rows = conn.execute(sql, (lon, lat, reach, *params, *text_params)).fetchall()
+        rows = conn.execute(sql, (*box, *params, *text_params, *circle_params)).fetchall()
         return Candidates.from_rows(rows)
 
     def _keys_clause(self, keys: list[int]) -> tuple[str, Sequence[Any]]:

@@ -17,7 +17,7 @@ from urllib.parse import unquote, urlparse
 from assetmap.domain.asset import Asset, verified_day
 from assetmap.domain.errors import AssetmapError, ValidationError
 from assetmap.domain.geodesy import bbox_around
-from assetmap.store.base import VERIFIED_DAY_VERSION, Candidates, circle_scales
+from assetmap.store.base import VERIFIED_DAY_VERSION, Candidates, circle_clause
 from assetmap.store.cells import CELL_SQL, cell_of, cell_ranges
 from assetmap.store.jobs import JobsSql
 from assetmap.store.point_grid import PointGrid
@@ -30,18 +30,6 @@ MMAP_BYTES = 1 << 32
 # A limited search on the points in memory first looks this far (see _first_reach_m).
 GRID_FIRST_REACH_M = 1_600.0
 _CELL_COLUMNS = ("cell", "pk", "lon", "lat", "status", "category", "verified_day")
-
-
-def _circle_clause(
-    prefix: str, lon: float, lat: float, radius_m: float, box: tuple[float, float, float, float]
-) -> tuple[str, tuple[float, ...]]:
-    """SQL (and its parameters) keeping the box's rows that may lie within radius_m."""
-    scales = circle_scales(lon, lat, radius_m, box)
-    if scales is None:
-        return "", ()
-    kx, ky, reach = scales
-    dx, dy = f"(({prefix}lon - ?) * ?)", f"(({prefix}lat - ?) * ?)"
-    return f" AND {dx} * {dx} + {dy} * {dy} <= ?", (lon, kx, lon, kx, lat, ky, lat, ky, reach**2)
 
 
 def sqlite_path(url: str) -> str:
@@ -314,7 +302,7 @@ class SQLiteStore(JobsSql):
                 return Candidates.from_rows([])
             cells = " OR ".join(["cell BETWEEN ? AND ?"] * (len(ranges) // 2))
             where, params = self._filters(status, categories)
-            circle, circle_params = _circle_clause("", lon, lat, radius_m, box)
+            circle, circle_params = circle_clause("", lon, lat, radius_m, box)
             sql = (
                 f"SELECT pk, lon, lat, {self._verified_column(conn)} FROM asset_cells"
                 f" WHERE ({cells})"
@@ -332,7 +320,7 @@ class SQLiteStore(JobsSql):
         # (status, category) index and probes the R*Tree once per published asset, which
         # grows with the whole table, not the box.
         where, params = self._filters(status, categories, prefix="a.")
-        circle, circle_params = _circle_clause("a.", lon, lat, radius_m, box)
+        circle, circle_params = circle_clause("a.", lon, lat, radius_m, box)
         sql = (
             f"SELECT a.pk, a.lon, a.lat, {self._verified_column(conn, 'a.')}"
             " FROM asset_rtree r CROSS JOIN assets a ON a.pk = r.pk"

@@ -469,7 +469,7 @@ def warm_caches(urls: dict[str, str]) -> None:
             conninfo, schema = split_schema(url)
             with psycopg.connect(conninfo, autocommit=True) as conn:
                 conn.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
-                for relation in ("assets", "assets_geog", "assets_status_category"):
+                for relation in ("assets", "assets_geog", "assets_point", "assets_status_category"):
                     # 'read' fills the operating system's cache, like the SQLite read above.
                     conn.execute("SELECT pg_prewarm(%s, 'read')", (f'"{schema}".{relation}',))
 
