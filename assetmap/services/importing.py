@@ -62,6 +62,8 @@ class ImportReport:
     errors. ``errors`` are ``{row, line, field, reason, value}`` and ``duplicate_rows``
     ``{row, line, reason, existing}``, where ``row`` counts data rows (or features) from 1
     and ``line`` is the CSV file line. ``written`` says whether anything was stored.
+    ``kept_edits`` maps each stored asset whose staff corrections the import kept (the
+    source had not changed those fields since its last import) to those fields.
     """
 
     source: str
@@ -79,6 +81,7 @@ class ImportReport:
     merged: int = 0
     geocoded: int = 0
     valid: int = 0
+    kept_edits: dict[str, list[str]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form (also what the store keeps as the run's audit record)."""
@@ -113,6 +116,13 @@ class ImportReport:
         if notes:
             counts += f" ({', '.join(notes)})"
         lines.append(counts)
+        if self.kept_edits:
+            shown = [f"{i} ({', '.join(f)})" for i, f in list(self.kept_edits.items())[:10]]
+            more = len(self.kept_edits) - len(shown)
+            lines.append(
+                f"  kept staff corrections the source has not changed since its last import: "
+                f"{'; '.join(shown)}{f'; and {more} more' if more > 0 else ''}"
+            )
         if not self.written:
             lines.append(
                 f"  nothing was stored: {self.rejected} row(s) have errors. Fix them, or use "
@@ -339,6 +349,7 @@ def import_source(
         report.imported = len(outcome.created)
         report.updated = len(outcome.updated)
         report.unchanged = outcome.unchanged
+        report.kept_edits = outcome.kept_edits
         report.written = True
     store.record_import_run(spec.source, author, report.to_dict())
     return report

@@ -227,6 +227,9 @@ class BatchOutcome:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: int = 0
+    # Asset id -> fields staff corrected since its last import, kept because the source
+    # had not changed them.
+    kept_edits: dict[str, list[str]] = field(default_factory=dict)
 
 
 def read_state(text: str) -> dict[str, Any]:
@@ -407,7 +410,11 @@ class AssetStore(ABC):
     def import_batch(
         self, assets: Sequence[Asset], *, author: str, reason: str = ""
     ) -> BatchOutcome:
-        """Create or update assets keyed on (source, source_id), all in one transaction."""
+        """Create or update assets keyed on (source, source_id), all in one transaction.
+
+        An update takes only the fields the source changed since its last import, so a
+        re-import never undoes staff's corrections to the others.
+        """
 
     @abstractmethod
     def create_assets(
@@ -907,8 +914,12 @@ class SqlStore(AssetStore):
     ) -> BatchOutcome:
         """Create or update assets keyed on (source, source_id), in one transaction.
 
-        An asset whose content equals the stored one is counted as unchanged and writes nothing,
-        so re-running an import is a no-op. ``created_at``/``updated_at`` never count as change.
+        A stored asset takes only the fields its source changed since the import that last
+        changed it (see :meth:`_from_source`): fields staff corrected since are kept unless
+        the source changed them too, when the source's newer value wins (the correction stays
+        in the history). So re-running an import writes nothing, and an asset whose result
+        equals the stored one is counted as unchanged. ``created_at``/``updated_at`` never
+        count as change.
         """
         outcome = BatchOutcome()
         with self.transaction() as conn:
@@ -928,14 +939,70 @@ class SqlStore(AssetStore):
                     outcome.created.append(stored.id)
                     continue
                 current = Asset.from_dict(read_state(row[1]))
-                if not changed_fields(current.to_dict(), asset.to_dict()):
+                merged, kept = self._from_source(conn, current, asset)
+                if kept:
+                    outcome.kept_edits[current.id] = kept
+                if not changed_fields(current.to_dict(), merged.to_dict()):
                     outcome.unchanged += 1
                     continue
                 stored = self._replace(
-                    conn, int(row[0]), current, asset, author=author, reason=reason, action="import"
+                    conn,
+                    int(row[0]),
+                    current,
+                    merged,
+                    author=author,
+                    reason=reason,
+                    action="import",
                 )
                 outcome.updated.append(stored.id)
         return outcome
+
+    def _from_source(self, conn: Any, current: Asset, incoming: Asset) -> tuple[Asset, list[str]]:
+        """``current`` with the fields its source changed; and the corrected fields it keeps.
+
+        The source's last word is its import_sources row (migration 12) or, for an asset no
+        import has changed since that table came, its last import revision. Without either
+        (an asset created otherwise, then matched by source id), the source's row is taken
+        whole. The source's row is recorded whenever it changed.
+        """
+        new = incoming.to_dict()
+        if not changed_fields(current.to_dict(), new):
+            return current, []
+        base = self._source_said(conn, current.id)
+        if base is None:
+            self._record_source(conn, current.id, new)
+            return incoming, []
+        from_source = changed_fields(base, new)
+        kept = [n for n in changed_fields(base, current.to_dict()) if n not in from_source]
+        if not from_source:
+            return current, kept
+        self._record_source(conn, current.id, new)
+        return current.with_changes(**{n: getattr(incoming, n) for n in from_source}), kept
+
+    def _source_said(self, conn: Any, asset_id: str) -> dict[str, Any] | None:
+        """What the asset's source said at the import that last changed it (see above)."""
+        row = conn.execute(
+            self._sql("SELECT state FROM import_sources WHERE asset_id = ?"), (asset_id,)
+        ).fetchone()
+        if row is None:
+            row = conn.execute(
+                self._sql(
+                    "SELECT state FROM revisions WHERE asset_id = ? AND action = 'import'"
+                    " ORDER BY number DESC LIMIT 1"
+                ),
+                (asset_id,),
+            ).fetchone()
+        return None if row is None else read_state(row[0])
+
+    def _record_source(self, conn: Any, asset_id: str, state: dict[str, Any]) -> None:
+        conn.execute(
+            self._sql(
+                "INSERT INTO import_sources (asset_id, state, imported_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (asset_id) DO UPDATE"
+                " SET state = excluded.state, imported_at = excluded.imported_at"
+            ),
+            (asset_id, json.dumps(state, sort_keys=True), utc_now()),
+        )
 
     def create_assets(
         self, assets: Iterable[Asset], *, author: str, reason: str = "", action: str = "create"

@@ -33,6 +33,7 @@ TABLES: dict[str, tuple[str, ...]] = {
         "state",
     ),
     "import_runs": ("pk", "source", "author", "started_at", "report"),
+    "import_sources": ("pk", "asset_id", "state", "imported_at"),
     "users": (
         "pk",
         "username",

@@ -107,6 +107,7 @@ class PostGISStore(JobsSql):
             "assets",
             "revisions",
             "import_runs",
+            "import_sources",
             "users",
             "login_attempts",
             "submissions",

@@ -232,6 +232,55 @@ def test_reimport_keeps_a_moderators_status(
     assert store.get_asset(asset.id).status == "archived"
 
 
+def test_reimport_keeps_staff_corrections_and_takes_the_sources_own_changes(
+    store: Store, taxonomy: Taxonomy, postcodes: PostcodeIndex, tmp_path: Path
+) -> None:
+    rows = real_site_rows(5)
+    path = write_rows(tmp_path / "sites.csv", rows)
+    run_import(store, path, taxonomy=taxonomy, postcodes=postcodes, progress=False)
+    key = f"name:{rows[0]['name'].lower()}|postcode:{rows[0]['postcode']}"
+    asset = store.find_by_source("sites.csv", key)
+    assert asset is not None and asset.phone == ""
+    # A moderator corrects two fields, as an approved suggestion would.
+    store.update_asset(
+        asset.id,
+        {"phone": "0161 912 2000", "description": "Pitches closed on Sundays"},
+        author="user:mod",
+    )
+    revisions = store.count_revisions()
+
+    # The same file again: nothing the source says has changed, so nothing is undone.
+    [same] = run_import(store, path, taxonomy=taxonomy, postcodes=postcodes, progress=False)
+    assert (same.updated, same.unchanged) == (0, 5)
+    assert same.kept_edits == {asset.id: ["description", "phone"]}
+    note = "kept staff corrections the source has not changed since its last import"
+    assert f"{note}: {asset.id} (description, phone)" in same.to_text()
+    kept = store.get_asset(asset.id)
+    assert (kept.phone, kept.description) == ("0161 912 2000", "Pitches closed on Sundays")
+    assert store.count_revisions() == revisions
+
+    # The source changes the description and the website: those are taken, the phone kept.
+    rows[0]["description"] = "Facilities: Grass pitches (reopened 2025)"
+    rows[0]["website"] = "https://www.trafford.gov.uk/sport"
+    write_rows(path, rows)
+    [changed] = run_import(store, path, taxonomy=taxonomy, postcodes=postcodes, progress=False)
+    assert (changed.updated, changed.unchanged) == (1, 4)
+    now = store.get_asset(asset.id)
+    assert now.description == "Facilities: Grass pitches (reopened 2025)"
+    assert now.website == "https://www.trafford.gov.uk/sport"
+    assert now.phone == "0161 912 2000"
+    last = store.history(asset.id)[-1]
+    assert (last.action, last.changed) == ("import", ("description", "website"))
+    # The staff description stays in the history.
+    assert store.history(asset.id)[-2].state["description"] == "Pitches closed on Sundays"
+
+    # And again: the merged revision is not mistaken for what the source said, so the
+    # source's blank phone still does not replace the correction.
+    [again] = run_import(store, path, taxonomy=taxonomy, postcodes=postcodes, progress=False)
+    assert (again.updated, again.unchanged) == (0, 5)
+    assert store.get_asset(asset.id).phone == "0161 912 2000"
+
+
 def test_duplicates_within_a_file_are_reported_not_stored(
     store: Store, taxonomy: Taxonomy, postcodes: PostcodeIndex, tmp_path: Path
 ) -> None:
