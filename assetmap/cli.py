@@ -33,6 +33,27 @@ class Context:
             self._store = open_store(self.settings.database_url, points_in_memory=False)
         return self._store
 
+    @property
+    def existing_store(self) -> Store:
+        """The store, for commands that only read or change what is there.
+
+        Opening a SQLite path creates the file, so a mistyped ``--db`` (or a command run
+        from another folder, with the default relative path) would answer from a new empty
+        store: "0 results" where the person should hear "wrong database".
+        """
+        url = self.settings.database_url
+        if url.startswith("sqlite:"):
+            from assetmap.store.sqlite import sqlite_path
+
+            path = sqlite_path(url)
+            if path != ":memory:" and not Path(path).is_file():
+                raise AssetmapError(
+                    f"there is no store at {Path(path).resolve()}: create one with "
+                    "`assetmap init` (and `assetmap demo` for the Trafford demo), or give "
+                    "--db (or ASSETMAP_DATABASE_URL) for the one you meant"
+                )
+        return self.store
+
     def close(self) -> None:
         if self._store is not None:
             self._store.close()
@@ -79,7 +100,7 @@ def cluster(ctx: Context) -> None:
     CLUSTER, which blocks reads too (about a minute).
     """
     started = time.perf_counter()
-    count = ctx.store.cluster()
+    count = ctx.existing_store.cluster()
     click.echo(f"{count:,} assets put in spatial order in {time.perf_counter() - started:.1f} s")
 
 
@@ -162,7 +183,7 @@ def export_assets_cmd(ctx: Context, fmt: str, output: Path) -> None:
     """Export every published asset."""
     from assetmap.services.exporting import export_assets
 
-    count = export_assets(ctx.store, fmt, output)
+    count = export_assets(ctx.existing_store, fmt, output)
     click.echo(f"wrote {count} published assets to {output}")
 
 
@@ -274,7 +295,7 @@ def nearby(
     postcodes = load_default_index() if shipped else PostcodeIndex.from_csv(path)
     query = parse_nearby_query(params, taxonomy=taxonomy, postcodes=postcodes)
     result = search_nearby(
-        ctx.store,
+        ctx.existing_store,
         query,
         taxonomy=taxonomy,
         today=date.today(),
@@ -408,7 +429,7 @@ def users_set_password(ctx: Context, username: str, password_stdin: bool) -> Non
     """Change a password; the user's sessions end."""
     from assetmap.services.accounts import hash_password
 
-    ctx.store.set_password(username, hash_password(_read_password(password_stdin)))
+    ctx.existing_store.set_password(username, hash_password(_read_password(password_stdin)))
     click.echo(f"password changed for {username}; their sessions have ended")
 
 
@@ -418,7 +439,7 @@ def users_set_password(ctx: Context, username: str, password_stdin: bool) -> Non
 @pass_ctx
 def users_set_role(ctx: Context, username: str, role: str) -> None:
     """Change a role; the user's sessions end."""
-    ctx.store.set_role(username, role)
+    ctx.existing_store.set_role(username, role)
     click.echo(f"{username} is now {role}; their sessions have ended")
 
 
@@ -428,7 +449,7 @@ def users_set_role(ctx: Context, username: str, role: str) -> None:
 @pass_ctx
 def users_set_areas(ctx: Context, username: str, codes: tuple[str, ...]) -> None:
     """Set the district codes a moderator looks after (none: clear them)."""
-    user = ctx.store.set_areas(username, _check_areas(codes))
+    user = ctx.existing_store.set_areas(username, _check_areas(codes))
     click.echo(f"{user.username} now looks after {_areas_text(user.areas)}")
     _areas_note(user)
 
@@ -437,7 +458,7 @@ def users_set_areas(ctx: Context, username: str, codes: tuple[str, ...]) -> None
 @pass_ctx
 def users_list(ctx: Context) -> None:
     """List staff accounts: username, role, name, areas."""
-    for user in ctx.store.list_users():
+    for user in ctx.existing_store.list_users():
         state = "" if user.active else " (disabled)"
         areas = "all areas" if user.role == "admin" else _areas_text(user.areas)
         click.echo(f"{user.username}\t{user.role}\t{user.display_name}{state}\t{areas}")
@@ -456,7 +477,7 @@ def forget_submitters_command(ctx: Context, days: int | None) -> None:
     from assetmap.services.submitting import SUBMITTER_DETAILS_KEPT_DAYS, forget_submitters
 
     keep = SUBMITTER_DETAILS_KEPT_DAYS if days is None else days
-    cleared = forget_submitters(ctx.store, keep_days=keep)
+    cleared = forget_submitters(ctx.existing_store, keep_days=keep)
     noun = "submission" if cleared == 1 else "submissions"
     click.echo(f"cleared submitter details from {cleared} {noun} decided over {keep} days ago")
 
@@ -505,7 +526,7 @@ def _jsaa_with_progress(
             bar.set_postfix_str(name)
             bar.update()
 
-        result = run_jsaa(cfg, ctx.store, taxonomy=taxonomy, on_step=on_step)
+        result = run_jsaa(cfg, ctx.existing_store, taxonomy=taxonomy, on_step=on_step)
         written = write(result, taxonomy, on_step)
     totals = result.summary["totals"]
     for issue in result.report.of_level("warning"):

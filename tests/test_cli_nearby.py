@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -195,3 +196,31 @@ def test_bad_input_is_one_error_line_and_status_2(
     assert out == ""
     assert len(err.splitlines()) == 1 and err.startswith("error: ")
     assert words in err
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["nearby", "--postcode", "M32 0TH"],
+        ["export", "assets", "--format", "csv", "-o", "out.csv"],
+        ["users", "list"],
+        ["cluster"],
+    ],
+)
+def test_a_store_that_does_not_exist_is_named_not_created(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    command: list[str],
+) -> None:
+    # A mistyped --db must not answer "0 results" from a new, empty file.
+    missing = tmp_path / "typo" / "assetmap.db"
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "argv", ["assetmap", "--db", f"sqlite:///{missing}", *command])
+    with pytest.raises(SystemExit) as exit_:
+        main()
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2
+    assert f"error: there is no store at {missing}: create one with `assetmap init`" in err
+    assert not missing.parent.exists()
+    assert not (tmp_path / "out.csv").exists()
