@@ -410,7 +410,8 @@ def _radius(
     radius = _number(radius_text, "radius")
     radius_m = radius * UNITS[unit]
     if not 0 < radius_m <= MAX_RADIUS_M:
-        most = f"{MAX_RADIUS_M / UNITS[unit]:.2f}".rstrip("0").rstrip(".")
+        # Rounded down: a limit shown rounded up (31.07 mi) would itself be refused.
+        most = f"{math.floor(MAX_RADIUS_M / UNITS[unit] * 100) / 100:.2f}".rstrip("0").rstrip(".")
         raise ValidationError(
             f"radius must be more than 0 and at most {most} {unit} (50 km),"
             f" not {radius_text} {unit}",
