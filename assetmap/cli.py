@@ -46,7 +46,8 @@ class Context:
             from assetmap.store.sqlite import sqlite_path
 
             path = sqlite_path(url)
-            if path != ":memory:" and not Path(path).is_file():
+            # An empty file too: SQLite would take it for a new database and build one.
+            if path != ":memory:" and not (Path(path).is_file() and Path(path).stat().st_size):
                 raise AssetmapError(
                     f"there is no store at {Path(path).resolve()}: create one with "
                     "`assetmap init` (and `assetmap demo` for the Trafford demo), or give "

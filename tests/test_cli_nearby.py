@@ -224,3 +224,12 @@ def test_a_store_that_does_not_exist_is_named_not_created(
     assert f"error: there is no store at {missing}: create one with `assetmap init`" in err
     assert not missing.parent.exists()
     assert not (tmp_path / "out.csv").exists()
+
+    # An empty file is not a store either (SQLite would quietly build one in it).
+    missing.parent.mkdir()
+    missing.touch()
+    with pytest.raises(SystemExit) as exit_:
+        main()
+    assert exit_.value.code == 2
+    assert "there is no store at" in capsys.readouterr().err
+    assert missing.stat().st_size == 0
