@@ -50,6 +50,9 @@ _PHONE = re.compile(r"^\+?[0-9 ()\-.]{7,40}$")
 # Control characters other than tab and newline have no place in a listing and can break CSV,
 # terminals or HTML; they are removed rather than rejected so pasted text still imports.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Letters that draw nothing (Hangul fillers, the blank Braille pattern): with spaces and
+# format characters such as the zero-width space, a name made only of these looks empty.
+_BLANK_LETTERS = frozenset("\u115f\u1160\u2800\u3164\uffa0")
 
 
 @dataclass(frozen=True)
@@ -218,6 +221,19 @@ def clean_text(value: object) -> str:
     return _CONTROL.sub("", str(value)).strip()
 
 
+def has_visible_text(text: str) -> bool:
+    """Whether ``text`` has a character a reader would see.
+
+    Spaces (category Z), control, format and unassigned characters (Cc, Cf, Cs, Cn: the
+    zero-width space, joiners, a byte-order mark) and blank letters draw nothing.
+    """
+    return any(
+        unicodedata.category(ch) not in {"Zs", "Zl", "Zp", "Cc", "Cf", "Cs", "Cn"}
+        and ch not in _BLANK_LETTERS
+        for ch in text
+    )
+
+
 def _float(value: object, name: str, errors: list[ValidationError]) -> float | None:
     text = clean_text(value)
     if text == "":
@@ -295,6 +311,14 @@ def _url(raw: object, errors: list[ValidationError]) -> str:
     text = clean_text(raw)
     if not text or text.upper() in {"NA", "N/A"}:
         return ""
+    if any(ch.isspace() for ch in text):
+        # urlparse takes "https://exa mple.com" as a host name; no browser can open it.
+        errors.append(
+            ValidationError(
+                f"website '{text}' has a space in it; a web address has none", field="website"
+            )
+        )
+        return ""
     parsed = urlparse(text)
     if parsed.scheme not in {"http", "https"} or not parsed.netloc:
         errors.append(
@@ -363,6 +387,12 @@ def validate_asset(
         text[name] = value
     if not text["name"]:
         errors.append(ValidationError("name is missing", field="name"))
+    elif not has_visible_text(text["name"]):
+        errors.append(
+            ValidationError(
+                "name is missing: it has only spaces or invisible characters", field="name"
+            )
+        )
     category = clean_text(data.get("category"))
     if not category:
         errors.append(ValidationError("category is missing", field="category"))

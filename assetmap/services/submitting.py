@@ -183,6 +183,9 @@ def _resident_message(err: ValidationError) -> ValidationError:
     message = _MESSAGES.get(field)
     if field == "category" and "missing" not in err.message:
         message = None  # an unknown id (API or a tampered form): the domain lists the valid ones
+    if field == "website" and "space" in err.message:
+        # It may well start with https://: say what is actually wrong with it.
+        message = "Enter the website address without spaces, like https://example.org"
     if message is None:
         text = err.message
         message = text[:1].upper() + text[1:]

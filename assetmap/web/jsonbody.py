@@ -1,15 +1,18 @@
 """Strict JSON request bodies for the API.
 
 Python's ``json`` module accepts ``NaN`` and ``Infinity``, turns ``1e400`` into infinity,
-keeps the last of two equal keys and recurses as deep as the input goes. An API body here
-must instead be one JSON object of finite numbers, distinct keys and a few levels at most;
-anything else is a :class:`ValidationError` (HTTP 400) that says what is wrong.
+keeps the last of two equal keys, lets ``"\\ud800"`` (half of a UTF-16 surrogate pair, alone)
+through as a string no UTF-8 writer can encode, and recurses as deep as the input goes. An API
+body here must instead be one JSON object of finite numbers, distinct keys, text that is
+Unicode and a few levels at most; anything else is a :class:`ValidationError` (HTTP 400) that
+says what is wrong.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,6 +23,10 @@ MAX_DEPTH = 10
 _NUMBER_FIELDS = frozenset({"lon", "lat"})
 SUBMISSION_FIELDS = (*ASSET_FIELDS, *SUBMITTER_FIELDS)
 _ECHO = 40
+# Lone surrogates: json.loads makes them from "\\ud800" escapes and, decoding bytes with
+# "surrogatepass", from raw UTF-8 or UTF-16 bytes of one. A valid pair ("\\ud83d\\ude00") is
+# joined into one character by the parser, so any surrogate left in a string is unpaired.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _shown(text: str) -> str:
@@ -41,7 +48,9 @@ def _distinct_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in pairs:
         if key in out:
-            raise ValidationError(f"the key {_shown(key)} appears more than once", field=key[:100])
+            raise ValidationError(
+                f"the key {_shown(key)} appears more than once", field=_printable(key[:100])
+            )
         out[key] = value
     return out
 
@@ -63,6 +72,42 @@ def _depth(value: Any) -> int:
     return deepest
 
 
+def _printable(text: str) -> str:
+    """Text with lone surrogates written as ``\\udXXX`` escapes, so it can be sent back."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _check_unicode(body: dict[str, Any]) -> None:
+    """Refuse a lone surrogate anywhere, naming the top-level field it is in.
+
+    Checked here, before anything is validated or stored: such a string cannot be written as
+    UTF-8, so a store, a page or a log would fail on it later (as a 500, after other checks).
+    """
+    for key, value in body.items():
+        if _SURROGATE.search(key):
+            raise ValidationError(
+                f"the key {_shown(key)} contains an unpaired surrogate, which is not a"
+                " character: send keys as valid Unicode text",
+                field=_printable(key[:100]),
+            )
+        stack = [value]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, dict):
+                stack.extend(item.keys())
+                stack.extend(item.values())
+            elif isinstance(item, list):
+                stack.extend(item)
+            elif isinstance(item, str) and (found := _SURROGATE.search(item)):
+                raise ValidationError(
+                    f"{_printable(key[:100])} contains an unpaired surrogate"
+                    f" ({_printable(found.group())}), which is not a character: send text as"
+                    " valid Unicode (UTF-8, or a \\uD800-\\uDBFF escape always followed by a"
+                    " \\uDC00-\\uDFFF one)",
+                    field=_printable(key[:100]),
+                )
+
+
 def read_json_object(raw: bytes, *, max_depth: int = MAX_DEPTH) -> dict[str, Any]:
     """Parse a request body that must be one JSON object.
 
@@ -81,7 +126,8 @@ def read_json_object(raw: bytes, *, max_depth: int = MAX_DEPTH) -> dict[str, Any
     ------
     ValidationError
         For an empty body, invalid JSON, NaN or Infinity, a number too large for a float,
-        a repeated key, nesting deeper than ``max_depth`` or anything but an object.
+        a repeated key, nesting deeper than ``max_depth``, anything but an object, or a
+        string holding a lone surrogate (the error names the top-level field it is in).
     """
     if not raw.strip():
         raise ValidationError("the body is empty: send a JSON object")
@@ -107,6 +153,7 @@ def read_json_object(raw: bytes, *, max_depth: int = MAX_DEPTH) -> dict[str, Any
         raise ValidationError(f"the body must be a JSON object, not {kind}")
     if _depth(value) > max_depth:
         raise ValidationError(f"the JSON is nested too deeply (at most {max_depth} levels)")
+    _check_unicode(value)
     return value
 
 

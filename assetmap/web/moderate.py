@@ -10,13 +10,15 @@ to moderators of the submission's area (:mod:`assetmap.services.moderating`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
-from assetmap.domain.asset import Asset, validate_asset
+from assetmap.domain.asset import Asset, clean_text, validate_asset
 from assetmap.domain.errors import Conflict, Forbidden, ValidationError
 from assetmap.domain.people import User
+from assetmap.domain.postcode import normalise_postcode
 from assetmap.domain.submission import PROBLEMS, Submission
 from assetmap.domain.vocab import ACCESSIBILITY, AUDIENCES, COSTS, CURRENCIES, PROVIDER_TYPES
 from assetmap.gazetteer.areas import AreaIndex, load_default_areas
@@ -81,6 +83,15 @@ def _areas() -> AreaIndex:
 def _seen(sub: Submission, asset: Asset) -> SenderView:
     """The submission as the signed-in moderator may see it (contact details withheld or not)."""
     return as_seen_by(_moderator(), sub, asset, _areas())
+
+
+def _not_own(sub: Submission) -> None:
+    """Refuse to let the moderator approve or merge what they sent (the store checks again)."""
+    if sub.submitter.author == _moderator().author:
+        raise Forbidden(
+            f"You cannot approve or merge {sub.ref}, because you sent it. Another moderator"
+            " must decide it. Nothing was saved."
+        )
 
 
 def _form_int(name: str) -> int:
@@ -229,6 +240,7 @@ def approve(ref: str) -> Any:
     sub = store.get_submission(ref)
     try:
         _stale(sub, _form_int("version"))
+        _not_own(sub)
         store.approve(
             sub.ref,
             moderator=_moderator().author,
@@ -270,6 +282,7 @@ def merge(ref: str) -> Any:
     target: Asset | None = None
     try:
         _stale(sub, _form_int("version"))
+        _not_own(sub)
         into = request.form.get("into", "")
         reason, errors = _reason(False, "merging")
         errors = {"merge-reason": errors["reason"]} if errors else {}
@@ -324,9 +337,36 @@ def _error_text(err: ValidationError) -> str:
     label = LABELS.get(err.field or "", "") or {"lat": "Latitude", "lon": "Longitude"}.get(
         err.field or "", "This field"
     )
-    if err.message.endswith("is missing"):
+    if "is missing" in err.message:
         return f"Enter the {label.lower()}"
     return err.message[0].upper() + err.message[1:]
+
+
+def _edit_checks(
+    form: dict[str, Any], shown: dict[str, Any], today: date
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The resident form's checks that the asset rules leave out: (form to validate, errors).
+
+    A postcode must be a full one (stored in its usual form, "m320th" as "M32 0TH") and the
+    date last checked cannot be in the future. Like a resident's suggested change, only what
+    the moderator changed is checked: an older imported value does not block an approval.
+    """
+    checked, errors = dict(form), {}
+    postcode = clean_text(form["postcode"])
+    if postcode and postcode.upper() != clean_text(shown["postcode"]).upper():
+        try:
+            checked["postcode"] = normalise_postcode(postcode)
+        except ValidationError:
+            errors["postcode"] = "Enter a full postcode, like M32 0TH"
+    verified = clean_text(form["last_verified"])
+    if verified and verified != clean_text(shown["last_verified"]):
+        try:
+            day = date.fromisoformat(verified[:10])
+        except ValueError:
+            day = None  # validate_asset says what is wrong with it
+        if day is not None and day > today:
+            errors["last_verified"] = "The date last checked must be today or in the past"
+    return checked, errors
 
 
 def _vocab_options() -> dict[str, list[tuple[str, str]]]:
@@ -349,6 +389,8 @@ def edit(ref: str) -> Any:
     sub = store.get_submission(ref)
     if sub.status != "pending" and request.method == "GET":
         return redirect(url_for("moderate.item", ref=sub.ref), 303)
+    if sub.status == "pending":  # a decided one is a conflict, said below
+        _not_own(sub)
     asset = store.get_asset(sub.asset_id)
     proposed = _proposed(sub, asset)
     page = {
@@ -373,10 +415,15 @@ def edit(ref: str) -> Any:
     try:
         version, revision = _form_int("version"), _form_int("revision")
         _stale(sub, version)
-        reason, errors = _reason(False, "the edits")
-        edited, problems = validate_asset({**proposed, **form}, state().taxonomy)
+        reason, reason_errors = _reason(False, "the edits")
+        checked, errors = _edit_checks(form, _form_values(proposed), date.today())
+        edited, problems = validate_asset({**proposed, **checked}, state().taxonomy)
         for problem in problems:
             errors.setdefault(problem.field or "name", _error_text(problem))
+        # The summary lists the errors in the order of the form, the reason last.
+        order = {name: i for i, name in enumerate(EDIT_FIELDS)}
+        errors = dict(sorted(errors.items(), key=lambda item: order.get(item[0], len(order))))
+        errors.update(reason_errors)
         if errors or edited is None:
             return (
                 render_template(

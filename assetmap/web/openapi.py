@@ -363,7 +363,7 @@ def _submission_schemas(category_ids: Sequence[str]) -> dict[str, Any]:
         "provider_type": {"type": ["string", "null"], "enum": [*PROVIDER_TYPES, None]},
         "phone": _text(40, "The asset's own phone number."),
         "email": _text(MAX_EMAIL_LENGTH, "The asset's own email address."),
-        "website": _text(MAX_WEBSITE_LENGTH, "An http:// or https:// address."),
+        "website": _text(MAX_WEBSITE_LENGTH, "An http:// or https:// address, without spaces."),
         "submitter_name": _text(
             MAX_SUBMITTER_NAME_LENGTH, "Who is sending it (optional; only moderators see it)."
         ),
@@ -443,7 +443,8 @@ def _submission_paths() -> dict[str, Any]:
                 "operationId": "createSubmission",
                 "description": "The body must be a JSON object sent as application/json (other"
                 " types get 415, which also keeps cross-site HTML forms out). NaN, Infinity,"
-                " repeated keys and deep nesting are refused. Retrying with the same"
+                " repeated keys, deep nesting and strings holding an unpaired surrogate (such as"
+                " \\ud800 alone, which is not text) are refused. Retrying with the same"
                 " Idempotency-Key returns the first submission with 200; the same key with a"
                 " different body gets 422. Limits: 10 submissions an hour per client address,"
                 " 5 a day per submitter email.",

@@ -6,13 +6,20 @@ checks, messages, duplicate hints and rate limits are those of
 :mod:`assetmap.services.submitting`, shared with the JSON API.
 
 Each form carries a random ``form_token`` that becomes the submission's idempotency key, so a
-double click or a resent form stores one submission. A hidden "Leave this empty" field
+double click or a resent form stores one submission. A form resent with the same token but
+different answers (the resident went back and corrected something after sending) is not
+stored and not passed off as sent: a page says it was already sent, under which reference,
+which answers were not saved and what to do instead. A hidden "Leave this empty" field
 catches form-filling bots: when it is filled, the bot is shown a confirmation with a
 reference that was never stored.
+
+A signed-in member of staff who sends a form is recorded as themselves (``user:NAME``), not
+as a resident, so nobody can approve or merge what they sent.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import secrets
 import time
@@ -23,7 +30,7 @@ from typing import Any
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from assetmap.domain.asset import Asset
+from assetmap.domain.asset import CONTENT_FIELDS, Asset
 from assetmap.domain.errors import NotFound, ValidationError
 from assetmap.domain.submission import PROBLEMS, Submission, Submitter
 from assetmap.domain.vocab import ACCESSIBILITY, AUDIENCES, COSTS, CURRENCIES, PROVIDER_TYPES
@@ -50,6 +57,8 @@ from assetmap.services.submitting import (
 from assetmap.store.submissions import new_reference
 from assetmap.web.api import current_postcodes
 from assetmap.web.app import current_store, state
+from assetmap.web.auth import current_user
+from assetmap.web.review import changed_labels
 
 bp = Blueprint("submit", __name__)
 
@@ -61,6 +70,8 @@ _NOT_SAME = "none"
 _DEFAULT_CENTRE = (-1.5, 52.8)
 _CENTRE_KEY = "assetmap.submit_map_centre"
 _CENTRE_TTL_S = 300.0
+# The note a new place sent as "the same place" as a listed one carries to the moderators.
+_SAME_PLACE_MESSAGE = "Sent as a new place; the resident said it is the same place as this one."
 
 # Words for every vocabulary the forms offer, and the page's privacy notice numbers.
 CHOICES: dict[str, Any] = {
@@ -107,17 +118,50 @@ def _check_limits(submitter: Submitter) -> None:
     )
 
 
-def _error_map(errors: list[ValidationError]) -> dict[str, str]:
+def _read_submitter(values: dict[str, Any]) -> tuple[Submitter, list[ValidationError]]:
+    """The sender's optional name and email; a signed-in member of staff is named as such."""
+    submitter, errors = read_submitter(values)
+    user = current_user()
+    if user is not None:
+        # The store refuses a decision by the submission's author: that only works if staff
+        # are recorded as themselves ("user:NAME", as decisions are), not as "resident".
+        submitter = replace(submitter, author=user.author)
+    return submitter, errors
+
+
+def _number(text: object) -> bool:
+    try:
+        return math.isfinite(float(str(text)))
+    except ValueError:
+        return False
+
+
+def _point_readable(values: dict[str, Any]) -> bool:
+    """Whether the hidden map fields hold a pair of numbers (either can be out of range)."""
+    return _number(values.get("lon", "")) and _number(values.get("lat", ""))
+
+
+# What the resident is told about a map point that is there but cannot be used.
+_POINT_NOT_IN_UK = (
+    "The point chosen on the map is not in the UK. Choose a place in the UK, or remove the"
+    " point and enter the postcode"
+)
+_POINT_UNREADABLE = (
+    "The point chosen on the map could not be read, so it has been removed. Check the"
+    " postcode, or choose the place on the map again"
+)
+
+
+def _error_map(errors: list[ValidationError], values: dict[str, Any]) -> dict[str, str]:
     """Field -> message, in order; map-point errors are shown at the postcode field."""
     out: dict[str, str] = {}
     for err in errors:
         field = err.field or "name"
         if field in {"lon", "lat"}:
             field = "postcode"
-            message = (
-                "The point chosen on the map is not in the UK. Choose a place in the UK, or"
-                " remove the point and enter the postcode"
-            )
+            # Only the map's script fills these in; two numbers outside the UK are a click
+            # in the wrong place, anything else (one of them, or not a number) a broken page.
+            message = _POINT_NOT_IN_UK if _point_readable(values) else _POINT_UNREADABLE
         else:
             message = err.message
         out.setdefault(field, message)
@@ -136,6 +180,85 @@ def _published(asset_id: str) -> Asset:
 
 def _sent(submission: Submission) -> Response:
     return redirect(url_for("submit.submission_status", ref=submission.ref), code=303)
+
+
+# Labels for the answers that are not fields of an asset, as the already-sent page names them.
+_OTHER_LABELS = {
+    "submitter_name": "Your name",
+    "submitter_email": "Your email address",
+    "problem": "What is wrong",
+    "message": "Your message",
+    "same_as": "Whether it is a place we already list",
+}
+
+
+def _unsaved_sender(existing: Submission, submitter: Submitter) -> list[str]:
+    sent = (existing.submitter.name, existing.submitter.email)
+    return [
+        _OTHER_LABELS[name]
+        for name, before, now in zip(
+            SUBMITTER_FIELDS, sent, (submitter.name, submitter.email), strict=True
+        )
+        if before != now
+    ]
+
+
+def _unsaved_new(existing: Submission, asset: Asset, submitter: Submitter) -> list[str]:
+    """What differs between a new place already sent under this form's token and this one.
+
+    Compared with the submission's first revision, which moderation never changes. An empty
+    list means the same answers were sent again (a double click, or Back and Send).
+    """
+    if existing.kind != "new":
+        return [_OTHER_LABELS["same_as"]]
+    first = current_store().history(existing.asset_id)[0].state
+    now = asset.to_dict()
+    differ = [n for n in CONTENT_FIELDS if n != "status" and first.get(n) != now[n]]
+    return changed_labels(differ) + _unsaved_sender(existing, submitter)
+
+
+def _unsaved_change(
+    existing: Submission,
+    asset_id: str,
+    changes: dict[str, Any],
+    problem: str,
+    message: str,
+    submitter: Submitter,
+) -> list[str]:
+    """As :func:`_unsaved_new`, for a suggested change or problem report on ``asset_id``."""
+    if existing.kind == "new" or existing.asset_id != asset_id:
+        return [_OTHER_LABELS["same_as"]]
+    sent = existing.changes
+    differ = [n for n in CONTENT_FIELDS if sent.get(n) != changes.get(n)]
+    labels = changed_labels(differ)
+    labels += [_OTHER_LABELS["problem"]] if existing.problem != problem else []
+    labels += [_OTHER_LABELS["message"]] if existing.message != message else []
+    return labels + _unsaved_sender(existing, submitter)
+
+
+def _already_sent(existing: Submission, unsaved: list[str]) -> tuple[str, int]:
+    """This form was sent before with other answers: say so, and that nothing new was saved.
+
+    Storing the new answers as well would give moderators two versions of one place to
+    choose between (and could publish both); changing the first one behind a moderator who
+    may be reading it would make their decision about something they did not see. 422, as
+    the API answers an Idempotency-Key reused with a different body.
+    """
+    published = None
+    try:
+        asset = current_store().get_asset(existing.asset_id)
+        published = asset if asset.status == "published" else None
+    except NotFound:
+        pass
+    return (
+        render_template(
+            "submit/already_sent.html",
+            sub=existing,
+            unsaved=unsaved,
+            published=published,
+        ),
+        422,
+    )
 
 
 def _pretend_sent(kind: str) -> str:
@@ -257,10 +380,15 @@ def new_place() -> Any:
     if action == "edit":
         return _render_form(values, {}, token=token, same_as=same_as)
     asset, errors = read_new_asset(values, state().taxonomy, current_postcodes())
-    submitter, submitter_errors = read_submitter(values)
+    submitter, submitter_errors = _read_submitter(values)
     errors += submitter_errors
     if errors or asset is None:
-        return _render_form(values, _error_map(errors), token=token, same_as=same_as), 400
+        shown = _error_map(errors, values)
+        if not _point_readable(values):
+            # Hidden fields the resident cannot see or clear without the map's script:
+            # dropped, so sending the form again places the asset by its postcode.
+            values = {**values, "lon": "", "lat": ""}
+        return _render_form(values, shown, token=token, same_as=same_as), 400
     duplicates = _duplicates(asset, same_as)
     if same_as not in {_NOT_SAME, *(d.asset.id for d in duplicates)}:
         same_as = ""  # a place no longer listed (or never offered): not an answer
@@ -283,21 +411,27 @@ def new_place() -> Any:
             400,
         )
     store = current_store()
+    target = _published(same_as) if same_as and same_as != _NOT_SAME else None
+    changes = same_place_changes(target, asset) if target is not None else {}
     existing = store.find_submission_by_key(_key(token))
     if existing is not None:
-        return _sent(existing)
+        if target is None:
+            unsaved = _unsaved_new(existing, asset, submitter)
+        else:
+            unsaved = _unsaved_change(
+                existing, target.id, changes, "", _SAME_PLACE_MESSAGE, submitter
+            )
+        return _sent(existing) if not unsaved else _already_sent(existing, unsaved)
     submitter = _with_client(submitter)
     _check_limits(submitter)
-    if same_as and same_as != _NOT_SAME:
-        target = _published(same_as)
-        changes = same_place_changes(target, asset)
+    if target is not None:
         if not changes:
             return render_template("submit/nothing_new.html", asset=target)
         submission, _ = store.submit_change(
             target.id,
             changes=changes,
             submitter=submitter,
-            message="Sent as a new place; the resident said it is the same place as this one.",
+            message=_SAME_PLACE_MESSAGE,
             idempotency_key=_key(token),
         )
     else:
@@ -310,7 +444,7 @@ def _read_change(
 ) -> tuple[dict[str, Any], str, str, Submitter, list[ValidationError]]:
     """A suggested change: (changes, problem, message, submitter, errors)."""
     changes, errors = read_changes(asset, values, state().taxonomy)
-    submitter, submitter_errors = read_submitter(values)
+    submitter, submitter_errors = _read_submitter(values)
     message, message_errors = read_message(values)
     errors += submitter_errors + message_errors
     if not errors and not changes:
@@ -328,7 +462,7 @@ def _read_problem(
 ) -> tuple[dict[str, Any], str, str, Submitter, list[ValidationError]]:
     """A problem report: (no changes, problem, message, submitter, errors)."""
     problem, message, errors = read_problem(values)
-    submitter, submitter_errors = read_submitter(values)
+    submitter, submitter_errors = _read_submitter(values)
     errors += submitter_errors
     return {}, problem, message, submitter, errors
 
@@ -399,7 +533,7 @@ def asset_form(asset_id: str, kind: str) -> Any:
                 form.template,
                 asset=asset,
                 values=values,
-                errors=_error_map(errors),
+                errors=_error_map(errors, values),
                 token=token,
                 **_common(),
             ),
@@ -408,7 +542,8 @@ def asset_form(asset_id: str, kind: str) -> Any:
     store = current_store()
     existing = store.find_submission_by_key(_key(token))
     if existing is not None:
-        return _sent(existing)
+        unsaved = _unsaved_change(existing, asset.id, changes, problem, message, submitter)
+        return _sent(existing) if not unsaved else _already_sent(existing, unsaved)
     submitter = _with_client(submitter)
     _check_limits(submitter)
     submission, _ = store.submit_change(

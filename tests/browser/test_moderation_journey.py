@@ -188,3 +188,39 @@ def test_staff_pages_have_no_serious_accessibility_violations(
     violations = run_axe(watch)
     assert violations == [], describe(violations)
     watch.assert_clean()
+
+
+def test_edit_then_approve_keeps_a_multi_line_address_and_opening_times(
+    watch: PageWatch, store: Store, taxonomy: Taxonomy
+) -> None:
+    # As a resident's textareas send them: one line per part of the address, per day.
+    address = "Hale Library\nLeigh Road\nHale, Altrincham"
+    times = "Tuesday 10:00-12:00\nThursday 14:00-16:00"
+    sub, _ = store.submit_new(
+        build_asset({**WALK, "address": address, "opening_times": times}, taxonomy),
+        submitter=RESIDENT,
+    )
+    sent = store.get_asset(sub.asset_id)
+    assert sent.opening_times.schedule is not None
+    add_user(store, "mo", "moderator", areas=(TRAFFORD,))
+    page = watch.page
+    sign_in(watch)
+    watch.goto(f"/moderate/{sub.ref}/edit")
+    assert page.get_by_label("Address").input_value() == address
+    assert page.get_by_label("Opening times").input_value() == times
+    page.get_by_label("Description").fill("A gentle hour round Hale, then tea in the library.")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save and approve").click()
+    assert (
+        f"{sub.ref} approved with your edits."
+        in page.locator(".govuk-notification-banner").inner_text()
+    )
+    approved = store.get_asset(sub.asset_id)
+    assert approved.description == "A gentle hour round Hale, then tea in the library."
+    assert approved.address == address
+    assert approved.opening_times.text == times
+    assert approved.opening_times == sent.opening_times  # the parsed weekly schedule too
+    last = store.history(sub.asset_id)[-1]
+    assert set(last.changed) == {"description", "status"}
+    assert last.reason == f"approved {sub.ref} with edits to description"
+    watch.assert_clean()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import re
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from assetmap.domain.taxonomy import Taxonomy
 from assetmap.services.exporting import export_assets
 from assetmap.store import Store
 from tests.maps.trafford import LIBRARIES, create_all
+from tests.web.residents import error_summary, inputs, tokens
 from tests.web.staff import csrf, csrf_from, main_text, signed_in_client
 
 # Hale Library (Trafford open data) and, 12 m from it, a knitting group a resident sends in.
@@ -435,7 +437,9 @@ def test_a_moderator_cannot_approve_their_own_submission(
             f"{page}/{action}", data={"csrf_token": token, "version": "1", "revision": "1", **extra}
         )
         assert response.status_code == 403
-        assert "you cannot approve or merge your own submission" in main_text(response)
+        assert f"You cannot approve or merge {mine.ref}, because you sent it." in main_text(
+            response
+        )
     assert store.get_submission(mine.ref).status == "pending"
     ann = signed_in_client(app, store, "ann", "moderator")
     status, _ = open_and_post(ann, page, f"{page}/approve")
@@ -522,3 +526,126 @@ def test_a_change_to_the_merge_target_since_opening_is_a_conflict(
     assert "Latest change to Hale Library Revision 2: update by user:ann" in text
     assert store.get_submission(sub.ref).status == "pending"
     assert store.get_asset(hale.id).phone == "0161 912 0000"
+
+
+def test_a_moderator_who_sends_a_place_through_the_form_cannot_approve_it(
+    app: Flask, mo: FlaskClient, store: Store
+) -> None:
+    # Signed in, mo tells the public form about a group near Hale Library.
+    fields = {
+        "name": "Hale Knit and Natter",
+        "category": "activity_group",
+        "postcode": "",
+        "lon": str(KNIT_GROUP["lon"]),
+        "lat": str(KNIT_GROUP["lat"]),
+    }
+    page = mo.post("/submit", data={**tokens(mo.get("/submit").get_data(as_text=True)), **fields})
+    assert page.status_code == 200
+    sent = mo.post(
+        "/submit", data={**tokens(page.get_data(as_text=True)), **fields, "action": "send"}
+    )
+    assert sent.status_code == 303
+    ref = sent.headers["Location"].rsplit("/", 1)[1]
+    assert store.get_submission(ref).submitter.author == "user:mo"
+    assert store.history(store.get_submission(ref).asset_id)[0].author == "user:mo"
+    # The decisions are not offered, and posting them anyway is refused, saying why.
+    item = f"/moderate/{ref}"
+    html = mo.get(item).get_data(as_text=True)
+    assert "You sent this submission, so another moderator must approve or merge it." in html
+    assert f'action="{item}/approve"' not in html and f'href="{item}/edit"' not in html
+    refused = "You cannot approve or merge " + ref + ", because you sent it."
+    token = csrf_from(html)
+    for action in ("approve", "merge", "edit"):
+        data = {"csrf_token": token, "version": "1", "revision": "1", "name": "Renamed"}
+        response = mo.post(f"{item}/{action}", data=data)
+        assert response.status_code == 403, action
+        assert refused in main_text(response)
+    assert mo.get(f"{item}/edit").status_code == 403
+    assert store.get_submission(ref).status == "pending"
+    # Rejecting their own is still allowed (withdrawing a mistake); another moderator approves.
+    ann = signed_in_client(app, store, "ann", "moderator")
+    status, _ = open_and_post(ann, item, f"{item}/approve")
+    assert status == 303 and store.get_submission(ref).decided_by == "user:ann"
+
+
+def test_edit_keeps_the_line_breaks_of_the_address_and_opening_times(
+    mo: FlaskClient, store: Store, taxonomy: Taxonomy
+) -> None:
+    address = "Hale Library\nLeigh Road\nHale WA15 9BG"
+    times = "Tuesday 10:00-12:00\nThursday 14:00-16:00"
+    sub = submit_new(store, taxonomy, {**KNIT_GROUP, "address": address, "opening_times": times})
+    before = store.get_asset(sub.asset_id)
+    assert before.opening_times.schedule is not None
+    html = mo.get(f"/moderate/{sub.ref}/edit").get_data(as_text=True)
+    form = inputs(html)
+    # Textareas: the browser sends back what it shows, line breaks as CRLF.
+    assert form.textareas["address"] == address and form.textareas["opening_times"] == times
+    data = {
+        **form_fields(html, f"/moderate/{sub.ref}/edit"),
+        **{k: str(v["value"] or "") for k, v in form.by_id.items() if v.get("type") == "text"},
+        "category": "activity_group",
+        "address": address.replace("\n", "\r\n"),
+        "opening_times": times.replace("\n", "\r\n"),
+        "description": "Knitting, tea and a chat. Tuesdays and Thursdays.",
+    }
+    assert mo.post(f"/moderate/{sub.ref}/edit", data=data).status_code == 303
+    after = store.get_asset(sub.asset_id)
+    assert after.description == "Knitting, tea and a chat. Tuesdays and Thursdays."
+    assert (after.address, after.opening_times) == (address, before.opening_times)
+    last = store.history(sub.asset_id)[-1]
+    assert set(last.changed) == {"description", "status"}
+    assert last.reason == f"approved {sub.ref} with edits to description"
+
+
+def test_edit_checks_the_postcode_and_the_date_last_checked(
+    mo: FlaskClient, store: Store, taxonomy: Taxonomy
+) -> None:
+    sub = submit_new(store, taxonomy)
+    path = f"/moderate/{sub.ref}/edit"
+    html = mo.get(path).get_data(as_text=True)
+    data = {
+        **form_fields(html, path),
+        "name": KNIT_GROUP["name"],
+        "category": "activity_group",
+        "lat": str(KNIT_GROUP["lat"]),
+        "lon": str(KNIT_GROUP["lon"]),
+        "postcode": "nope",
+        "website": "https://exa mple.com",
+        "last_verified": "2099-01-01",
+    }
+    response = mo.post(path, data=data)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert error_summary(page) == [
+        ("postcode", "Enter a full postcode, like M32 0TH"),
+        ("website", "Website 'https://exa mple.com' has a space in it; a web address has none"),
+        ("last_verified", "The date last checked must be today or in the past"),
+    ]
+    assert 'id="postcode-error"' in page and 'id="last_verified-error"' in page
+    form = inputs(page).by_id
+    assert (form["postcode"]["value"], form["last_verified"]["value"]) == ("nope", "2099-01-01")
+    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    late = mo.post(path, data={**data, "postcode": "WA15 9BG", "last_verified": tomorrow})
+    assert [f for f, _ in error_summary(late.get_data(as_text=True))] == [
+        "website",
+        "last_verified",
+    ]
+    assert store.get_submission(sub.ref).status == "pending"
+    today = date.today().isoformat()
+    fixed = {**data, "postcode": "wa159bg", "website": "", "last_verified": today}
+    assert mo.post(path, data=fixed).status_code == 303
+    asset = store.get_asset(sub.asset_id)
+    assert (asset.postcode, asset.last_verified, asset.status) == ("WA15 9BG", today, "published")
+
+
+def test_a_conflict_on_edits_is_worded_for_edits(
+    app: Flask, mo: FlaskClient, store: Store, taxonomy: Taxonomy
+) -> None:
+    sub = submit_new(store, taxonomy)
+    path = f"/moderate/{sub.ref}/edit"
+    html = mo.get(path).get_data(as_text=True)
+    store.reject(sub.ref, moderator="user:ann", expected_version=1, reason="Duplicate")
+    data = {**form_fields(html, path), "name": "Renamed", "category": "activity_group"}
+    response = mo.post(path, data=data)
+    assert response.status_code == 409
+    assert "Your edits were not saved, because someone else changed this" in main_text(response)

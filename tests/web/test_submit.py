@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from typing import Any
+from urllib.parse import quote_plus
 
 import pytest
 from flask import Flask
@@ -33,6 +34,7 @@ from tests.web.residents import (
     send_ok,
     tokens,
 )
+from tests.web.staff import main_text
 
 LOSTOCK = LIBRARIES[3]  # Lostock Library, M32 9PL (-2.330413, 53.454859)
 
@@ -544,3 +546,149 @@ def test_a_body_over_two_megabytes_gets_a_clear_413(client: FlaskClient, store: 
     assert "What you sent is too big" in html
     assert "larger than 2 MB, the most this service accepts" in html
     assert store.count_submissions() == 0
+
+
+# -- odd input -----------------------------------------------------------------------------
+
+
+def test_bytes_that_are_not_utf8_in_a_form_never_give_a_500(
+    client: FlaskClient, store: Store
+) -> None:
+    # ED A0 80 is a lone surrogate's UTF-8 form. Werkzeug keeps it percent-encoded in a
+    # urlencoded body and makes it U+FFFD in a multipart one: text either way, never "\ud800".
+    page = check(client, GOOD)
+    fields = {**tokens(page.get_data(as_text=True)), **GOOD, "action": "send"}
+    fields.pop("accessibility"), fields.pop("audience"), fields.pop("currencies")
+    encoded = "&".join(f"{k}={quote_plus(str(v))}" for k, v in fields.items() if k != "name")
+    urlencoded = client.post(
+        "/submit",
+        data=f"{encoded}&name=Sale%ED%A0%80Walkers",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert urlencoded.status_code == 303
+    boundary = "b0undary"
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+        for k, v in {**fields, **form_tokens(client)}.items()
+        if k != "name"
+    ]
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="name"\r\n\r\n'.encode()
+        + b"Sale\xed\xa0\x80Walkers\r\n"
+    )
+    multipart = client.post(
+        "/submit",
+        data=b"".join(parts) + f"--{boundary}--\r\n".encode(),
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+    assert multipart.status_code == 303
+    for response in (urlencoded, multipart):
+        sub = store.get_submission(response.headers["Location"].rsplit("/", 1)[1])
+        name = store.get_asset(sub.asset_id).name
+        assert name.startswith("Sale") and name.endswith("Walkers")
+        name.encode("utf-8")  # no surrogate got through
+
+
+@pytest.mark.parametrize(
+    ("change", "summary"),
+    [
+        ({"name": "  \u200b "}, [("name", "Enter the name of the place or group")]),
+        ({"name": "\u200d\u2060\ufeff"}, [("name", "Enter the name of the place or group")]),
+        (
+            {"website": "https://exa mple.com"},
+            [("website", "Enter the website address without spaces, like https://example.org")],
+        ),
+    ],
+)
+def test_a_blank_name_or_a_website_with_a_space_is_refused(
+    client: FlaskClient, store: Store, change: dict[str, str], summary: list[tuple[str, str]]
+) -> None:
+    response = check(client, {**GOOD, **change})
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert error_summary(html) == summary
+    field = summary[0][0]
+    assert inputs(html).by_id[field]["value"] == change[field]  # kept as typed
+    assert store.count_submissions() == 0
+
+
+@pytest.mark.parametrize(
+    "point",
+    [{"lon": "-2.3", "lat": "abc"}, {"lon": "-2.3", "lat": ""}, {"lon": "", "lat": "53.45"}],
+)
+def test_a_map_point_that_cannot_be_read_says_so_and_is_dropped(
+    client: FlaskClient, store: Store, point: dict[str, str]
+) -> None:
+    response = check(client, {**GOOD, **point})
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert error_summary(html) == [
+        (
+            "postcode",
+            "The point chosen on the map could not be read, so it has been removed. Check the"
+            " postcode, or choose the place on the map again",
+        )
+    ]
+    # The hidden fields come back empty (without the map's script nobody could clear them),
+    # so continuing places it by the postcode.
+    form = inputs(html)
+    assert (form.by_id["lon"]["value"], form.by_id["lat"]["value"]) == ("", "")
+    ref = send_ok(client, GOOD)
+    asset = store.get_asset(store.get_submission(ref).asset_id)
+    assert (asset.lon, asset.lat) == pytest.approx(M32_0TH)
+
+
+# -- sending again with other answers ------------------------------------------------------
+
+
+def test_sending_again_with_changed_answers_says_they_were_not_saved(
+    client: FlaskClient, store: Store
+) -> None:
+    page = check(client, GOOD)
+    data = {**tokens(page.get_data(as_text=True)), **GOOD, "action": "send"}
+    first = client.post("/submit", data=data)
+    ref = first.headers["Location"].rsplit("/", 1)[1]
+    # Back to the check page, or "Change your answers": the form keeps its token.
+    corrected = {
+        **data,
+        "description": "A gentle hour's walk round Turn Moss, then tea at the pavilion.",
+        "submitter_email": "rita.r@example.org",
+    }
+    again = client.post("/submit", data=corrected)
+    assert again.status_code == 422
+    text = main_text(again)
+    assert "You have already sent this place" in text
+    assert f"Your reference number is {ref}" in text
+    assert "The changes you have just made have not been saved" in text
+    assert "different from what you sent the first time: Description Your email address" in text
+    assert "New place sent" not in text and "Tuesday Walkers" not in text
+    # Nothing new is stored; the first answers stand.
+    assert store.count_submissions() == 1
+    sub = store.get_submission(ref)
+    assert store.get_asset(sub.asset_id).description == GOOD["description"]
+    assert sub.submitter.email == GOOD["submitter_email"]
+    # The same answers again are a resend: straight to the reference, as before.
+    assert client.post("/submit", data=data).headers["Location"] == f"/submissions/{ref}"
+
+
+def test_a_suggested_change_sent_again_with_other_answers_is_not_saved(
+    client: FlaskClient, store: Store, lostock: Asset
+) -> None:
+    path = f"/assets/{lostock.id}/suggest-change"
+    fields = {
+        **form_tokens(client, path),
+        "name": "Lostock Library",
+        "category": "library",
+        "address": "Selby Road, Stretford",
+        "postcode": "M32 9PL",
+        "phone": "0161 912 5900",
+    }
+    first = client.post(path, data=fields)
+    assert first.status_code == 303
+    again = client.post(path, data={**fields, "phone": "0161 912 5901", "message": "Sorry"})
+    assert again.status_code == 422
+    text = main_text(again)
+    assert "You have already sent this suggested change" in text
+    assert "different from what you sent the first time: Phone Your message" in text
+    (sub,) = store.list_submissions(status="pending")
+    assert (sub.changes, sub.message) == ({"phone": "0161 912 5900"}, "")

@@ -289,3 +289,70 @@ def test_two_apps_share_idempotency_through_the_database(settings: Settings) -> 
     finally:
         for app in (first, second):
             app.extensions["assetmap"].store.close()
+
+
+# A lone surrogate ("\ud800" with no low half) is not text: json.loads lets it through, and
+# storing it failed with a 500. Values below are JSON source, so the escapes reach the parser.
+_TIME_BANK = {"name": '"Sale Time Bank"', "category": '"time_bank"', "lon": "-2.3", "lat": "53.4"}
+
+
+def _body(**values: str) -> bytes:
+    pairs = {**_TIME_BANK, **values}
+    return ("{" + ", ".join(f'"{k}": {v}' for k, v in pairs.items()) + "}").encode()
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (_body(name=r'"a\ud800b"'), "name"),
+        (_body(submitter_name=r'"\ud83d"'), "submitter_name"),
+        (_body(opening_times=r'"Mon \udc00 10am-12pm"'), "opening_times"),
+        (_body(currencies=r'["cash", "\udfff"]'), "currencies"),
+        (_body(website=r'"https://\ud800.example.org"'), "website"),
+        # The surrogate's own bytes, which json.loads decodes with "surrogatepass".
+        (_body(name='"a#b"').replace(b"#", b"\xed\xa0\x80"), "name"),
+        (b'{"\\ud800": 1}', "\\ud800"),
+    ],
+    ids=["escaped", "submitter", "low-half", "in-array", "website", "utf-8-bytes", "key"],
+)
+def test_a_lone_surrogate_is_a_400_naming_the_field(
+    client: FlaskClient, store: Store, document: dict[str, Any], body: bytes, field: str
+) -> None:
+    response = client.post(SUBMISSIONS, data=body, content_type="application/json")
+    assert response.status_code == 400, response.get_data(as_text=True)
+    documented(document, SUBMISSIONS, "post", response)
+    error = response.get_json()["error"]
+    assert error["field"] == field
+    assert "unpaired surrogate" in error["message"] and "not a character" in error["message"]
+    response.get_data().decode("utf-8")  # the answer itself is valid UTF-8
+    assert store.count_submissions() == 0 and store.count_assets() == 0
+
+
+def test_a_surrogate_pair_is_one_character_and_is_stored(client: FlaskClient, store: Store) -> None:
+    body = _body(name=r'"Sale Time Bank \ud83d\ude00"')  # one character, as a pair of halves
+    response = client.post(SUBMISSIONS, data=body, content_type="application/json")
+    assert response.status_code == 201
+    asset = store.get_asset(store.get_submission(response.get_json()["reference"]).asset_id)
+    assert asset.name == "Sale Time Bank \U0001f600"
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"name": "  \u200b "}, "name", "Enter the name of the place or group"),
+        ({"name": "\u2060\ufeff\u3164"}, "name", "Enter the name of the place or group"),
+        (
+            {"website": "https://exa mple.com"},
+            "website",
+            "Enter the website address without spaces",
+        ),
+    ],
+)
+def test_a_blank_name_or_a_website_with_a_space_is_refused(
+    client: FlaskClient, store: Store, change: dict[str, Any], field: str, message: str
+) -> None:
+    response = post(client, {**GOOD, **change})
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert (error["field"], error["message"][: len(message)]) == (field, message)
+    assert store.count_submissions() == 0
