@@ -14,7 +14,13 @@ from assetmap.domain.errors import ValidationError
 from assetmap.domain.taxonomy import Taxonomy
 from assetmap.gazetteer.postcodes import PostcodeIndex
 from assetmap.importers.csv_ import read_csv, read_csv_header
-from assetmap.importers.manifest import SourceSpec, detect_format, load_manifest, plain_spec
+from assetmap.importers.manifest import (
+    SourceSpec,
+    detect_format,
+    load_manifest,
+    match_columns,
+    plain_spec,
+)
 from assetmap.importers.records import (
     DuplicateRow,
     ParsedSource,
@@ -31,7 +37,9 @@ __all__ = [
     "Record",
     "RowError",
     "SourceSpec",
+    "check_header",
     "check_source",
+    "ignored_columns",
     "load_manifest",
     "parse_source",
     "read_header",
@@ -69,28 +77,93 @@ def with_coordinate_columns(spec: SourceSpec, header: list[str]) -> SourceSpec:
     """
     if "lon" in spec.columns or "lat" in spec.columns:
         return spec
-    found = {k: v for k, v in plain_spec(spec.path, header).columns.items() if k in {"lon", "lat"}}
+    found = {k: v for k, v in match_columns(header)[0].items() if k in {"lon", "lat"}}
     if len(found) < 2:
         return spec
     return replace(spec, columns={**spec.columns, **found})
 
 
-def check_source(spec: SourceSpec) -> None:
-    """Check, before anything is imported, that the file exists and has every column used.
+def _delimiter_hint(header: list[str]) -> str:
+    """Advice when the header looks split on something other than commas."""
+    for char, label in ((";", "semicolons"), ("\t", "tabs")):
+        if any(char in h for h in header):
+            return (
+                f". The header contains {label}: the file looks separated by {label}, not "
+                "commas; save it again as CSV (comma delimited)"
+            )
+    return ""
+
+
+def _columns_found(header: list[str]) -> str:
+    return ", ".join(repr(h) for h in header)
+
+
+def _unplaced(spec: SourceSpec) -> list[str]:
+    """What a file without a manifest lacks to make assets: name, category, a location."""
+    missing = [] if "name" in spec.columns else ["'name'"]
+    if spec.category.column is None and not spec.category.fixed:
+        missing.append("'category'")
+    if spec.format == "csv":
+        has = {f for f in ("lat", "lon") if f in spec.columns}
+        if len(has) == 1:
+            missing.append(repr(({"lat", "lon"} - has).pop()))
+        elif not has and "postcode" not in spec.columns:
+            missing.append("'lat' and 'lon' (or 'postcode')")
+    return missing
+
+
+def check_header(spec: SourceSpec, header: list[str]) -> None:
+    """Check a file's header against its spec, once for the file rather than on every row.
+
+    A manifest's columns must all be present. A file imported without one must have columns
+    for a name, a category and (CSV) a place: ``lat`` and ``lon``, or ``postcode``.
 
     Raises
     ------
     ValidationError
-        Naming the missing columns and listing the ones the file has.
+        Naming the missing columns and listing the ones the file has, with a hint when the
+        file seems to use another delimiter.
     """
-    header = read_header(spec.path, spec.format, encoding=spec.encoding, layer=spec.layer)
     missing = sorted(spec.used_columns() - set(header))
     if missing:
         raise ValidationError(
             f"source '{spec.source}': {spec.path.name} has no column(s) "
-            f"{', '.join(repr(m) for m in missing)}; its columns are {', '.join(header)}",
+            f"{', '.join(repr(m) for m in missing)}; its columns are {_columns_found(header)}"
+            + _delimiter_hint(header),
             field="columns",
         )
+    lacking = _unplaced(spec) if spec.from_header else []
+    if lacking:
+        raise ValidationError(
+            f"{spec.path.name} has no column {', '.join(lacking)}; its columns are "
+            f"{_columns_found(header)}. Without a manifest a file needs the columns name, "
+            "category, and lat and lon or postcode (case and spacing ignored)"
+            + _delimiter_hint(header),
+            field="columns",
+        )
+
+
+def ignored_columns(spec: SourceSpec, header: list[str]) -> list[str]:
+    """Columns of a file imported without a manifest that match no asset field."""
+    if not spec.from_header:
+        return []  # a manifest chose its columns; leaving others out is deliberate
+    used = spec.used_columns()
+    return [h for h in header if h and h not in used]
+
+
+def check_source(spec: SourceSpec) -> None:
+    """Check, before anything is imported, that the file is readable and has the columns used.
+
+    Raises
+    ------
+    ValidationError
+        For a file that cannot be read as a whole (encoding, unclosed quote, repeated column
+        names), and from :func:`check_header`.
+    """
+    header = read_header(spec.path, spec.format, encoding=spec.encoding, layer=spec.layer)
+    if spec.format == "csv":
+        spec = with_coordinate_columns(spec, header)
+    check_header(spec, header)
 
 
 def parse_source(
@@ -116,13 +189,28 @@ def parse_source(
     Returns
     -------
     ParsedSource
-        Valid records (EPSG:4326 points), row errors and in-file duplicates. Nothing is stored.
+        Valid records (EPSG:4326 points), row errors, in-file duplicates and notes (the
+        encoding a CSV was read with when not the one expected; columns ignored). Nothing is
+        stored.
+
+    Raises
+    ------
+    ValidationError
+        For a problem with the file as a whole (see :func:`check_source`).
     """
+    notes: list[str] = []
     if spec.format == "csv":
-        header, rows = read_csv(spec.path, encoding=spec.encoding, na_values=spec.na_values)
+        table = read_csv(spec.path, encoding=spec.encoding, na_values=spec.na_values)
+        header, rows, notes = table.header, table.rows, table.notes
         spec = with_coordinate_columns(spec, header)
     else:
-        _header, rows = read_vector(
+        header, rows = read_vector(
             spec.path, layer=spec.layer, crs=spec.crs, na_values=spec.na_values
         )
-    return build_records(rows, spec, taxonomy=taxonomy, postcodes=postcodes, progress=progress)
+    check_header(spec, header)
+    ignored = ignored_columns(spec, header)
+    if ignored:
+        notes.append(f"ignored column(s), matching no asset field: {', '.join(map(repr, ignored))}")
+    parsed = build_records(rows, spec, taxonomy=taxonomy, postcodes=postcodes, progress=progress)
+    parsed.notes = notes
+    return parsed

@@ -48,6 +48,7 @@ COLUMN_FIELDS = (
     "audience",
     "provider_type",
     "last_verified",
+    "licence",
 )
 
 # Fields that may be fixed for every row of a source, with the vocabulary each must come from.
@@ -65,6 +66,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "lon": ("lon", "lng", "long", "longitude"),
     "lat": ("lat", "latitude"),
     "source_id": ("source_id", "id"),
+    "postcode": ("postcode", "post_code"),
     "phone": ("phone", "telephone", "tel"),
     "website": ("website", "url", "web"),
     "opening_times": ("opening_times", "opening_hours", "hours"),
@@ -74,6 +76,7 @@ DEFAULT_NA = ("", "NA", "N/A", "n/a", "null", "NULL", "None")
 DEFAULT_YES = ("yes", "y", "true", "1")
 
 _TEMPLATE_REF = re.compile(r"\{([^{}]+)\}")
+_HEADER_GAPS = re.compile(r"[\s_-]+")
 
 _SOURCE_KEYS = {
     "source",
@@ -170,7 +173,8 @@ class SourceSpec:
 
     ``columns`` maps an asset field to a column name, or to a template such as
     ``"{community_hub} Community Response Hub"`` (a list of templates is joined with spaces;
-    a template whose columns are all empty is dropped).
+    a template whose columns are all empty is dropped). ``from_header`` is true for a file
+    imported without a manifest, whose columns were matched to fields by name.
     """
 
     source: str
@@ -189,6 +193,7 @@ class SourceSpec:
     group: GroupRule | None = None
     accessibility: AccessibilityRule | None = None
     na_values: tuple[str, ...] = DEFAULT_NA
+    from_header: bool = False
 
     def used_columns(self) -> set[str]:
         """Every source column the spec reads (to check against the file's header)."""
@@ -244,6 +249,33 @@ def detect_format(path: Path) -> str:
     return fmt
 
 
+def match_columns(header: Sequence[str]) -> tuple[dict[str, str], list[list[str]]]:
+    """Asset fields (and ``category``) matched to columns by name, as for a plain file.
+
+    Each field is read from the column of the same name or a common alias (``latitude``,
+    ``lng``, ``telephone`` …), ignoring case and treating spaces, hyphens and underscores
+    alike ("Opening Times" is ``opening_times``).
+
+    Returns
+    -------
+    matched, clashes
+        Field -> column name (the first of its aliases the header has), and groups of columns
+        that fold to the same field or alias name (such as "Name" and "name").
+    """
+    by_key: dict[str, list[str]] = {}
+    for h in header:
+        by_key.setdefault(header_key(h), []).append(h)
+    aliases = {"category": ("category",)} | {f: _ALIASES.get(f, (f,)) for f in COLUMN_FIELDS}
+    matched: dict[str, str] = {}
+    for name, names in aliases.items():
+        found = next((a for a in names if a in by_key), None)
+        if found is not None:
+            matched[name] = by_key[found][0]
+    wanted = {a for names in aliases.values() for a in names}
+    clashes = [cols for key, cols in by_key.items() if key in wanted and len(cols) > 1]
+    return matched, clashes
+
+
 def plain_spec(path: Path, header: Sequence[str]) -> SourceSpec:
     """The spec for a file imported without a manifest.
 
@@ -252,29 +284,41 @@ def plain_spec(path: Path, header: Sequence[str]) -> SourceSpec:
     path
         The file; its name becomes the source.
     header
-        Its column names. Each asset field is read from the column of the same name
-        (case-insensitive) or a common alias (``latitude``, ``lng``, ``telephone`` …);
-        ``category`` must hold category ids or labels.
+        Its column names, matched to fields by :func:`match_columns`; ``category`` must hold
+        category ids or labels.
 
     Returns
     -------
     SourceSpec
+
+    Raises
+    ------
+    ValidationError
+        When two columns match the same name ("Name" and "name").
     """
-    by_lower = {h.strip().lower(): h for h in header}
-    columns: dict[str, str | tuple[str, ...]] = {}
-    for name in COLUMN_FIELDS:
-        for alias in _ALIASES.get(name, (name,)):
-            if alias in by_lower:
-                columns[name] = by_lower[alias]
-                break
-    category = by_lower.get("category")
+    matched, clashes = match_columns(header)
+    if clashes:
+        raise ValidationError(
+            f"{path.name}: "
+            + "; ".join(f"columns {' and '.join(map(repr, c))} have the same name" for c in clashes)
+            + " (names are matched ignoring case and spacing); rename or remove one",
+            field="columns",
+        )
+    category = matched.pop("category", "")
+    columns: dict[str, str | tuple[str, ...]] = dict(matched)
     return SourceSpec(
         source=path.name,
         path=path,
         format=detect_format(path),
         category=ValueRule(column=category) if category else ValueRule(),
         columns=columns,
+        from_header=True,
     )
+
+
+def header_key(name: str) -> str:
+    """A column name as plain files match it: "Opening Times " -> "opening_times"."""
+    return _HEADER_GAPS.sub("_", name.strip().casefold()).strip("_")
 
 
 def _expect(value: Any, kind: type | tuple[type, ...], where: str) -> Any:

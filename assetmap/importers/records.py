@@ -14,6 +14,7 @@ the same asset; renaming it or moving it to another postcode makes it a new one.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -41,7 +42,9 @@ class RawRow:
 
     ``row`` counts data rows (or features) from 1; ``line`` is the file line where a CSV row
     starts. ``lon``/``lat`` (EPSG:4326) and ``footprint`` come from a vector geometry.
-    ``problems`` are (field, reason, value) found while reading.
+    ``problems`` are (field, reason, value) found while reading. ``lists`` holds the items of
+    columns whose value was a list (a JSON array in GeoJSON), whose ``values`` entry is then
+    the items joined with "; ".
     """
 
     row: int
@@ -53,6 +56,7 @@ class RawRow:
     problems: list[tuple[str, str, str]] = field(default_factory=list)
     accessibility: set[str] = field(default_factory=set)
     category: str = ""
+    lists: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -111,10 +115,15 @@ class Record:
 
 @dataclass
 class ParsedSource:
-    """Everything an importer learnt from one file, before anything is stored."""
+    """Everything an importer learnt from one file, before anything is stored.
+
+    ``notes`` are things the report should say that are not row errors: an encoding other
+    than the one expected, columns that were ignored.
+    """
 
     spec: SourceSpec
     read: int = 0
+    notes: list[str] = field(default_factory=list)
     filtered: int = 0
     merged: int = 0
     geocoded: int = 0
@@ -156,6 +165,8 @@ def _merge(rows: list[RawRow], group: GroupRule) -> RawRow:
         problems=[p for r in rows for p in r.problems],
         accessibility=set().union(*(r.accessibility for r in rows)),
         category=category,
+        # A joined column's items are now its joined text.
+        lists={k: v for k, v in first.lists.items() if k not in group.join},
     )
     return merged
 
@@ -237,11 +248,39 @@ class _Locator:
         return point.lon, point.lat
 
 
+def _json_array(text: str) -> list[object] | None:
+    """The items of a JSON array of strings or numbers written as text, else None."""
+    if not (text.startswith("[") and text.endswith("]")):
+        return None
+    try:
+        items = json.loads(text)
+    except ValueError:
+        return None
+    if isinstance(items, list) and all(isinstance(v, str | int | float) for v in items):
+        return items
+    return None
+
+
 def _as_list(value: object) -> list[str]:
+    """Items of a list field: a list, a JSON array as text, or text separated by ; or ,."""
     if value is None:
         return []
-    items = value if isinstance(value, list | tuple) else str(value).replace(";", ",").split(",")
+    if isinstance(value, list | tuple):
+        items: list[object] = list(value)
+    else:
+        text = str(value).strip()
+        # GDAL writes list fields it cannot type as JSON text, e.g. '["step_free"]' or '[]'.
+        array = _json_array(text)
+        items = array if array is not None else list(text.replace(";", ",").split(","))
     return [str(v).strip() for v in items if str(v).strip()]
+
+
+def _list_column(spec: SourceSpec, field_name: str, raw: RawRow) -> list[str]:
+    """A list field's items from its column; a column read as a list keeps its items whole."""
+    mapped = spec.columns.get(field_name)
+    if isinstance(mapped, str) and mapped in raw.lists:
+        return [v.strip() for v in raw.lists[mapped] if v.strip()]
+    return _as_list(_column_value(spec, field_name, raw.values))
 
 
 def _fields(
@@ -257,11 +296,10 @@ def _fields(
     for name in _LIST_FIELDS:
         combined = [
             *_as_list(spec.fixed.get(name)),
-            *_as_list(data.get(name)),
+            *_list_column(spec, name, raw),
             *(sorted(raw.accessibility) if name == "accessibility" else []),
         ]
-        if combined:
-            data[name] = list(dict.fromkeys(combined))
+        data[name] = list(dict.fromkeys(combined))
     for name, value in spec.fixed.items():
         # A fixed value fills the field where the row (if mapped at all) leaves it empty.
         if name not in _LIST_FIELDS and not data.get(name):
@@ -272,7 +310,9 @@ def _fields(
         fallback = bool(data["name"])
     data["category"] = _resolve_category(raw.category, taxonomy)
     data["source"] = spec.source
-    data["licence"] = spec.licence
+    # A licence column (as in the app's own exports) is each row's own; the manifest's is the
+    # default.
+    data["licence"] = data.get("licence") or spec.licence
     data["status"] = "published"
     data["footprint"] = raw.footprint
     postcode_text = clean_text(data.get("postcode"))

@@ -50,8 +50,24 @@ def read_vector_header(path: Path, layer: str | None = None) -> list[str]:
     return [str(f) for f in info["fields"]]
 
 
+def _items(value: Any) -> list[str] | None:
+    """A list property's items as text (None when the value is not a list).
+
+    GDAL reads a JSON array of strings or numbers as a list field, which pyogrio returns as a
+    numpy array, and a mixed one as a Python list; str() of either is not what the file said.
+    """
+    if isinstance(value, np.ndarray | list | tuple):
+        return [text for text in (_text(v) for v in value) if text]
+    return None
+
+
 def _text(value: Any) -> str:
-    """A property value as stripped text; missing values become ''."""
+    """A property value as stripped text; missing values become ''; lists join with "; "."""
+    items = _items(value)
+    if items is not None:
+        return "; ".join(items)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
     if value is None or value is pd.NA or value is pd.NaT:
         return ""
     if isinstance(value, float | np.floating):
@@ -164,10 +180,15 @@ def read_vector(
     records = frame.drop(columns=frame.geometry.name).to_dict("records")
     for i, props in enumerate(records):
         values = {}
+        lists = {}
         for name in header:
-            text = _text(props.get(name))
+            value = props.get(name)
+            items = _items(value)
+            if items is not None:
+                lists[name] = [v for v in items if v not in na]
+            text = _text(value) if items is None else "; ".join(items)
             values[name] = "" if text in na else text
-        raw = RawRow(row=i + 1, line=None, values=values)
+        raw = RawRow(row=i + 1, line=None, values=values, lists=lists)
         if missing[i]:
             raw.problems.append(("geometry", "feature has no geometry", ""))
         else:

@@ -63,7 +63,9 @@ class ImportReport:
     ``{row, line, reason, existing}``, where ``row`` counts data rows (or features) from 1
     and ``line`` is the CSV file line. ``written`` says whether anything was stored.
     ``kept_edits`` maps each stored asset whose staff corrections the import kept (the
-    source had not changed those fields since its last import) to those fields.
+    source had not changed those fields since its last import) to those fields. ``notes``
+    are what the reader said about the file as a whole (an encoding other than the one
+    expected, columns ignored).
     """
 
     source: str
@@ -82,6 +84,7 @@ class ImportReport:
     geocoded: int = 0
     valid: int = 0
     kept_edits: dict[str, list[str]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form (also what the store keeps as the run's audit record)."""
@@ -116,6 +119,7 @@ class ImportReport:
         if notes:
             counts += f" ({', '.join(notes)})"
         lines.append(counts)
+        lines.extend(f"  note: {note}" for note in self.notes)
         if self.kept_edits:
             shown = [f"{i} ({', '.join(f)})" for i, f in list(self.kept_edits.items())[:10]]
             more = len(self.kept_edits) - len(shown)
@@ -337,6 +341,7 @@ def import_source(
         valid=len(records),
         errors=[e.to_dict() for e in parsed.errors],
         duplicate_rows=[d.to_dict() for d in duplicates],
+        notes=list(parsed.notes),
     )
     if not parsed.errors or skip_bad:
         records = _keep_status(store, records)

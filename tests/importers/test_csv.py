@@ -8,11 +8,14 @@ import pytest
 
 from pyproj import Transformer
 
+from assetmap.domain.asset import Asset
+from assetmap.domain.errors import ValidationError
 from assetmap.domain.geodesy import distances_m
 from assetmap.domain.taxonomy import Taxonomy
 from assetmap.gazetteer.postcodes import PostcodeIndex
-from assetmap.importers import load_manifest, parse_source, spec_for_file
+from assetmap.importers import check_source, load_manifest, parse_source, spec_for_file
 from assetmap.importers.csv_ import read_csv
+from assetmap.services.exporting import write_csv
 
 HEADER = "name,category,address,postcode,lat,lon,website,description\n"
 # Two real Trafford libraries (data/assets/trafford/libraries_trafford_libraries.csv, OGL).
@@ -29,7 +32,8 @@ def test_rows_count_data_rows_and_lines_count_file_lines(tmp_path: Path) -> None
         HEADER + ALTRINCHAM + '"Opens\non two lines"\n\n' + HALE + "\n" + HALE + "extra,cells\n",
         encoding="utf-8",
     )
-    header, rows = read_csv(path)
+    table = read_csv(path)
+    header, rows = table.header, table.rows
     assert header[:2] == ["name", "category"]
     # The quoted description spans lines 2-3; line 4 is blank and is not a data row.
     assert [(r.row, r.line) for r in rows] == [(1, 2), (2, 5), (3, 6)]
@@ -80,8 +84,164 @@ def test_windows_1252_files_still_import(
 ) -> None:
     path = tmp_path / "excel.csv"
     path.write_bytes((HEADER + HALE.replace("Hale Library", "Café Hale") + "\n").encode("cp1252"))
-    [rec] = parse_source(spec_for_file(path), taxonomy=taxonomy, postcodes=postcodes).records
+    parsed = parse_source(spec_for_file(path), taxonomy=taxonomy, postcodes=postcodes)
+    [rec] = parsed.records
     assert rec.asset.name == "Café Hale"
+    assert parsed.notes == [
+        "read as Windows-1252: it is not UTF-8 (byte 0xE9 at line 2, byte offset 62); "
+        "check its accented letters"
+    ]
+
+
+def test_one_bad_byte_in_utf8_rejects_the_file_instead_of_garbling_it(
+    tmp_path: Path, taxonomy: Taxonomy, postcodes: PostcodeIndex
+) -> None:
+    path = tmp_path / "damaged.csv"
+    good = (HEADER + HALE.replace("Hale Library", "Zoë’s Café") + "\n").encode("utf-8")
+    # One cp1252 byte pasted into an otherwise UTF-8 file: "Pétt Street" on line 3.
+    damaged = ALTRINCHAM.replace("Pott", "Pétt").encode("cp1252")
+    path.write_bytes(good + damaged + b"\n")
+    offset = len(good) + damaged.index(b"\xe9")
+    with pytest.raises(ValidationError) as caught:
+        parse_source(spec_for_file(path), taxonomy=taxonomy, postcodes=postcodes)
+    assert caught.value.message.startswith(
+        f"damaged.csv is UTF-8 but has 1 invalid byte(s); the first, 0xE9, is at line 3, "
+        f"byte offset {offset}."
+    )
+    with pytest.raises(ValidationError, match="0xE9, is at line 3"):
+        check_source(spec_for_file(path))  # before any file of an import is stored
+
+
+def test_unicode_line_separators_stay_inside_their_cell(tmp_path: Path) -> None:
+    path = tmp_path / "separators.csv"
+    odd = "Opens\u2028late\u2029on\x85Thursdays\x0bor\x0cFridays"
+    path.write_text(
+        HEADER + HALE + odd + "\r\n" + ALTRINCHAM + "\r" + HALE + "\n", encoding="utf-8", newline=""
+    )
+    table = read_csv(path)
+    assert [(r.row, r.line) for r in table.rows] == [(1, 2), (2, 3), (3, 4)]
+    assert table.rows[0].values["description"] == odd
+    assert [r.values["name"] for r in table.rows] == [
+        "Hale Library",
+        "Altrincham Library",
+        "Hale Library",
+    ]
+
+
+def test_the_exports_formula_guard_is_undone(
+    tmp_path: Path, taxonomy: Taxonomy, postcodes: PostcodeIndex
+) -> None:
+    # Trafford Council's switchboard number and three names a spreadsheet would run as formulas.
+    assets = [
+        Asset(
+            name=name,
+            category="library",
+            lon=-2.345594,
+            lat=53.376032 + i / 100,  # apart, so they are not taken for duplicates
+            phone="+44 161 912 5920",
+            description="=SUM(A1) is text here",
+            source_id=f"hale-{i}",
+        )
+        for i, name in enumerate(["-Hale Library-", "=Hale Library", "@Hale Library"])
+    ]
+    path = tmp_path / "exported.csv"
+    write_csv(assets, path)
+    assert "'+44 161 912 5920" in path.read_text(encoding="utf-8-sig")  # the guard is there
+    parsed = parse_source(spec_for_file(path), taxonomy=taxonomy, postcodes=postcodes)
+    assert parsed.errors == []
+    got = [(r.asset.name, r.asset.phone, r.asset.description) for r in parsed.records]
+    assert got == [(a.name, a.phone, a.description) for a in assets]
+
+
+def test_an_apostrophe_before_other_text_is_kept(tmp_path: Path) -> None:
+    path = tmp_path / "apostrophe.csv"
+    path.write_text("name,description\n'Ere We Go,'-' means closed\n", encoding="utf-8")
+    [row] = read_csv(path).rows
+    assert row.values == {"name": "'Ere We Go", "description": "-' means closed"}
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding", "message"),
+    [
+        (
+            HEADER.replace(",", ";") + HALE.replace(",", ";") + "\n",
+            "utf-8",
+            "broken.csv has no column 'name', 'category', 'lat' and 'lon' \\(or 'postcode'\\); "
+            "its columns are 'name;category;address;postcode;lat;lon;website;description'.*"
+            "The header contains semicolons: the file looks separated by semicolons",
+        ),
+        (
+            HEADER.replace(",", "\t") + HALE.replace(",", "\t") + "\n",
+            "utf-16",  # Excel's "Unicode Text": UTF-16 with a byte-order mark, tab-separated
+            "broken.csv has no column 'name', 'category'.*The header contains tabs",
+        ),
+        (
+            HEADER + HALE + '"Opens late\n' + ALTRINCHAM + "\n",
+            "utf-8",
+            "the row starting on line 2 is broken: on line 3, ',' expected after '\"'. Most "
+            "likely a quote opened in it is never closed",
+        ),
+        (
+            HEADER + HALE + "\n" + HALE + '"Opens late\n\n',
+            "utf-8",
+            "the row starting on line 3 is broken: the file ends inside a quoted cell",
+        ),
+        (
+            "name,category,lat,lon,name\n" + "Hale Library,library,53.376032,-2.345594,Hale\n",
+            "utf-8",
+            "the header repeats 'name' \\(columns 1, 5\\)",
+        ),
+        (
+            "Name,Category,Latitude,Longitude,name \n"
+            + "Hale Library,library,53.376032,-2.345594,Hale\n",
+            "utf-8",
+            "columns 'Name' and 'name' have the same name",
+        ),
+    ],
+    ids=["semicolons", "utf-16-tabs", "quote-closed-later", "quote-never-closed", "repeat", "case"],
+)
+def test_a_broken_file_is_reported_once_not_on_every_row(
+    tmp_path: Path,
+    taxonomy: Taxonomy,
+    postcodes: PostcodeIndex,
+    text: str,
+    encoding: str,
+    message: str,
+) -> None:
+    path = tmp_path / "broken.csv"
+    path.write_text(text, encoding=encoding)
+    with pytest.raises(ValidationError, match=message):
+        check_source(spec_for_file(path))
+    with pytest.raises(ValidationError, match=message):
+        parse_source(spec_for_file(path), taxonomy=taxonomy, postcodes=postcodes)
+
+
+def test_utf16_with_a_byte_order_mark_is_read_as_utf16(
+    tmp_path: Path, taxonomy: Taxonomy, postcodes: PostcodeIndex
+) -> None:
+    path = tmp_path / "unicode.csv"
+    path.write_text(HEADER + HALE.replace("Hale Library", "Café Hale") + "\n", encoding="utf-16")
+    parsed = parse_source(spec_for_file(path), taxonomy=taxonomy, postcodes=postcodes)
+    assert [r.asset.name for r in parsed.records] == ["Café Hale"]
+    assert parsed.notes == ["read as UTF-16, as its byte-order mark says"]
+
+
+def test_headers_match_ignoring_case_and_spacing_and_the_rest_are_listed(
+    tmp_path: Path, taxonomy: Taxonomy, postcodes: PostcodeIndex
+) -> None:
+    path = tmp_path / "leisure.csv"
+    # council_assets_leisure_centres_trafford_leisure_centres.csv (OGL), headers as typed by hand.
+    path.write_text(
+        "Name,Category,Opening Times,Post-Code,Latitude,Longitude,Telephone,Managed By\n"
+        'Sale Leisure Centre,leisure_centre,"Mon-Fri: 6:30am-9:30pm, Sat-Sun: 8:00am-6:00pm",'
+        "M33 2AL,53.42488843133235,-2.3159524585775513,01617492570,Trafford Leisure CIC.\n",
+        encoding="utf-8",
+    )
+    parsed = parse_source(spec_for_file(path), taxonomy=taxonomy, postcodes=postcodes)
+    [rec] = parsed.records
+    assert rec.asset.opening_times.text == "Mon-Fri: 6:30am-9:30pm, Sat-Sun: 8:00am-6:00pm"
+    assert (rec.asset.postcode, rec.asset.phone) == ("M33 2AL", "01617492570")
+    assert parsed.notes == ["ignored column(s), matching no asset field: 'Managed By'"]
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ from assetmap.domain.errors import ValidationError
 from assetmap.domain.geodesy import distances_m
 from assetmap.domain.taxonomy import Taxonomy
 from assetmap.gazetteer.postcodes import PostcodeIndex
-from assetmap.importers import parse_source, spec_for_file
+from assetmap.importers import Record, parse_source, spec_for_file
 from assetmap.settings import REPO_ROOT
 
 TRAFFORD = REPO_ROOT / "data" / "assets" / "trafford"
@@ -164,3 +164,65 @@ def test_self_intersecting_polygon_is_mended_not_halved(
     assert footprint is not None and footprint["type"] == "MultiPolygon"
     assert len(footprint["coordinates"]) == 2  # both lobes kept
     assert shape(footprint).buffer(1e-7).contains(shapely.Point(rec.asset.lon, rec.asset.lat))
+
+
+# Lists as a GeoJSON file holds them, and as GDAL or the app's own GeoPackage export write them.
+LISTS = [
+    (["step_free", "hearing_loop"], [], ["older_people", "carers"]),
+    ([], ["cash", "personal_budget"], []),
+    (["disabled_parking"], ["time_credits"], ["everyone"]),
+]
+
+
+def _libraries_with_lists() -> gpd.GeoDataFrame:
+    """Three real Trafford Council libraries with accessibility, currencies and audience."""
+    frame = gpd.read_file(LIBRARIES).iloc[:3][["name", "geometry"]].copy()
+    frame["category"] = "library"
+    return frame
+
+
+def _assert_lists(parsed_records: list[Record]) -> None:
+    got = [(r.asset.accessibility, r.asset.currencies, r.asset.audience) for r in parsed_records]
+    assert got == [tuple(tuple(v) for v in row) for row in LISTS]
+
+
+def test_geojson_arrays_are_lists(
+    tmp_path: Path, taxonomy: Taxonomy, postcodes: PostcodeIndex
+) -> None:
+    frame = _libraries_with_lists()
+    features = [
+        {
+            "type": "Feature",
+            "geometry": shapely.geometry.mapping(geom),
+            "properties": {
+                "name": name,
+                "category": "library",
+                "accessibility": access,
+                "currencies": currencies,
+                "audience": audience,
+            },
+        }
+        for name, geom, (access, currencies, audience) in zip(
+            frame["name"], frame.geometry, LISTS, strict=True
+        )
+    ]
+    path = tmp_path / "lists.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    parsed = parse_source(spec_for_file(path), taxonomy=taxonomy, postcodes=postcodes)
+    assert parsed.errors == []
+    _assert_lists(parsed.records)
+
+
+@pytest.mark.parametrize("form", ["json", "semicolons"])
+def test_list_text_in_a_geopackage_is_a_list(
+    tmp_path: Path, taxonomy: Taxonomy, postcodes: PostcodeIndex, form: str
+) -> None:
+    frame = _libraries_with_lists()
+    for i, name in enumerate(("accessibility", "currencies", "audience")):
+        items = [row[i] for row in LISTS]
+        frame[name] = [json.dumps(v) if form == "json" else "; ".join(v) for v in items]
+    path = tmp_path / "lists.gpkg"
+    frame.to_file(path, driver="GPKG", engine="pyogrio")
+    parsed = parse_source(spec_for_file(path), taxonomy=taxonomy, postcodes=postcodes)
+    assert parsed.errors == []
+    _assert_lists(parsed.records)

@@ -384,3 +384,19 @@ def test_manifest_errors_stop_before_anything_is_written(
     with pytest.raises(ValidationError, match="has no column\\(s\\) 'site_name'"):
         run_import(store, tmp_path / "m.toml", taxonomy=taxonomy, postcodes=postcodes)
     assert store.count_assets() == 0
+
+
+def test_the_report_says_how_the_file_was_read(
+    store: Store, taxonomy: Taxonomy, postcodes: PostcodeIndex, tmp_path: Path
+) -> None:
+    row = real_site_rows(1)[0]
+    header = "name,category,lat,lon,Opening Hours Note"
+    line = f"Café {row['name']},{row['category']},{row['lat']},{row['lon']},ask at desk"
+    path = tmp_path / "excel.csv"
+    path.write_bytes(f"{header}\r\n{line}\r\n".encode("cp1252"))
+    [report] = run_import(store, path, taxonomy=taxonomy, postcodes=postcodes, progress=False)
+    assert report.written and report.imported == 1
+    assert store.list_assets()[0].name == f"Café {row['name']}"
+    text = report.to_text()
+    assert "note: " in text and "Windows-1252" in text
+    assert any("Opening Hours Note" in note for note in report.notes)
