@@ -547,16 +547,20 @@ def _jsaa_with_progress(
     type=click.Path(file_okay=False, path_type=Path),
     required=True,
     help="Folder for the per-area table (CSV, GeoPackage), summary, provenance, maps, "
-    "charts, report.html and index.html.",
+    "charts, report.html and index.html; written beside and swapped in whole, replacing an "
+    "earlier run there (a folder holding any other file is refused).",
 )
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
 @pass_ctx
 def jsaa_run(ctx: Context, config: Path, out_dir: Path, no_progress: bool) -> None:
     """Run the assessment a config (TOML) describes: table, maps, charts and report."""
-    from assetmap.maps.report import default_vendor_dir, write_site
+    from assetmap.maps.jsaa_output import check_output_dir, write_output_dir
+    from assetmap.maps.report import default_vendor_dir
+
+    check_output_dir(out_dir)  # before the run, not after it
 
     def write(result: Any, taxonomy: Any, on_step: Any) -> Any:
-        return write_site(
+        return write_output_dir(
             result, out_dir, taxonomy=taxonomy, vendor_dir=default_vendor_dir(), on_step=on_step
         )
 

@@ -201,6 +201,10 @@ class IndicatorSpec:
     ``numerator / denominator * scale`` of two numeric columns (computed after any code
     mapping, so a split area's ratio uses the summed counts). ``additive`` says the value is
     a count that may be summed over areas (population is; a rate or a rank is not).
+
+    The columns of an additive indicator and of a ratio are counts, so a negative value in
+    them is an error. A ratio whose unit is a percentage (``"% of residents"``) is a share of
+    its denominator, so a numerator larger than its denominator is an error too.
     """
 
     name: str
@@ -221,6 +225,11 @@ class IndicatorSpec:
         if self.column is not None:
             return (self.column,)
         return tuple(c for c in (self.numerator, self.denominator) if c is not None)
+
+    @property
+    def is_share(self) -> bool:
+        """True for a ratio given as a percentage: a part of its denominator."""
+        return self.column is None and "%" in self.unit
 
     def metadata(self) -> dict[str, Any]:
         """Label, unit, source, licence, date, direction and definition, JSON-safe."""
@@ -275,8 +284,10 @@ class TableSpec:
     thousands
         Thousands separator to strip from numbers (``","`` for "1,954").
     national
-        The table covers all of England: rows for other areas are expected (and ranks may be
-        national); otherwise a code that is not one of the areas is an error.
+        The table covers all of England: its rows for other areas are kept as the national
+        reference (ranks may be national). Otherwise rows for other areas are left out (a
+        note) when every chosen area has its row, and are errors when some area has none
+        (then they are more likely typos or another code system).
     allow_missing
         An area without a row is a warning (values left empty) instead of an error.
     code_map
@@ -307,6 +318,66 @@ def file_sha256(path: Path) -> str:
 def _gdal_path(path: Path) -> str:
     # GDAL reads gzip through its virtual file system; pyogrio does not add the prefix itself.
     return f"/vsigzip/{path}" if path.suffix == ".gz" else str(path)
+
+
+# British National Grid (EPSG:27700) eastings and northings, in metres, lie in this box.
+_BNG_BOX = (0.0, 0.0, 700_000.0, 1_300_000.0)
+_GEOJSON_CRS_MEMBER = (
+    '"crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::27700"}}'
+)
+
+
+def _coordinate(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.5g}"
+
+
+def lonlat_problem(
+    bounds: Sequence[float], file_name: str, crs: str, *, geojson: bool = False
+) -> str | None:
+    """Why a layer read as longitude/latitude cannot be, or None when its extent fits.
+
+    A GeoJSON file without a ``crs`` member is read as WGS84 whatever it holds, so a file of
+    British National Grid metres arrives as "degrees" far outside the globe; the analysis
+    would then fail deep inside with no hint of the cause.
+
+    Parameters
+    ----------
+    bounds
+        ``(minx, miny, maxx, maxy)`` of the layer, in the units of ``crs`` (degrees).
+    file_name
+        Named in the message.
+    crs
+        The geographic CRS the layer declares or was read as (e.g. ``EPSG:4326``).
+    geojson
+        The file is GeoJSON (the message then says how GeoJSON declares a CRS).
+
+    Returns
+    -------
+    str or None
+        A message that names the file, the extent found and the CRS to declare.
+    """
+    minx, miny, maxx, maxy = (float(b) for b in bounds)
+    if not all(math.isfinite(v) for v in (minx, miny, maxx, maxy)):
+        return None  # no geometry at all: the geometry checks report that
+    if -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90:
+        return None
+    message = (
+        f"{file_name}: coordinates run from {_coordinate(minx)} to {_coordinate(maxx)} across "
+        f"and {_coordinate(miny)} to {_coordinate(maxy)} up, outside the longitude/latitude "
+        f"range (-180 to 180, -90 to 90) of the CRS the file is read in ({crs}), so that CRS "
+        "is probably wrong"
+    )
+    if geojson:
+        message += ' (a GeoJSON file with no "crs" member is read as WGS84 longitude/latitude)'
+    bx0, by0, bx1, by1 = _BNG_BOX
+    if bx0 <= minx and maxx <= bx1 and by0 <= miny and maxy <= by1:
+        return (
+            f"{message}. They look like British National Grid eastings and northings in "
+            "metres: declare EPSG:27700 (in GeoJSON, add the member "
+            f"{_GEOJSON_CRS_MEMBER}; or save the layer as a GeoPackage or Shapefile in "
+            "EPSG:27700), or reproject the file to EPSG:4326"
+        )
+    return f"{message}. Declare the CRS the coordinates are in, or reproject the file to EPSG:4326"
 
 
 def _where_mask(frame: pd.DataFrame, where: Mapping[str, tuple[str, ...]], layer: str) -> Any:
@@ -363,6 +434,19 @@ def load_boundaries(
             f"[{layer_id}] {spec.path.name} declares no CRS (a Shapefile needs its .prj)",
             field="path",
         )
+    if len(raw) == 0:
+        raise ValidationError(
+            f"[{layer_id}] {spec.path.name} has no features: it holds no areas", field="path"
+        )
+    if raw.crs.is_geographic:
+        problem = lonlat_problem(
+            raw.total_bounds,
+            spec.path.name,
+            raw.crs.to_string(),
+            geojson=spec.path.name.lower().endswith((".geojson", ".json", ".geojson.gz")),
+        )
+        if problem is not None:
+            raise ValidationError(f"[{layer_id}] {problem}", field="path")
     for column in (spec.code_column, spec.name_column):
         if column is not None and column not in raw.columns:
             raise ValidationError(
@@ -406,6 +490,16 @@ def load_boundaries(
         else:
             first_row[code] = int(rows[pos])
     geoms = raw.geometry.to_crs(STORAGE_CRS).to_numpy()
+    if not raw.crs.is_geographic:
+        # A projected CRS that does not match the numbers converts them to infinities.
+        problem = lonlat_problem(shapely.total_bounds(geoms), spec.path.name, "EPSG:4326")
+        if problem is not None:
+            raise ValidationError(
+                f"[{layer_id}] {spec.path.name}: its coordinates do not convert from the CRS it "
+                f"declares ({raw.crs.to_string()}) to longitude/latitude, so that CRS is "
+                "probably wrong; declare the CRS the coordinates are in",
+                field="path",
+            )
     geoms = _check_geometries(geoms, codes.to_numpy(), rows, keep, report, layer_id)
     out = gpd.GeoDataFrame(
         {
@@ -432,12 +526,12 @@ def _check_geometries(
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     polygonal = np.isin(shapely.get_type_id(geoms), [3, 6])  # Polygon, MultiPolygon
     for i in np.flatnonzero(keep & (missing | ~polygonal)):
-        what = "no geometry" if missing[i] else f"a {shapely.get_type_id(geoms[i])} geometry"
+        what = "no geometry" if missing[i] else f"a {geoms[i].geom_type} geometry"
         report.add(
             "error",
             "bad_geometry",
             layer_id,
-            f"area {codes[i]} has {what}; areas must be polygons",
+            f"area {codes[i]} has {what}; areas must be polygons (Polygon or MultiPolygon)",
             row=int(rows[i]),
             codes=[str(codes[i])],
         )
@@ -479,6 +573,11 @@ def _read_csv_text(path: Path, layer_id: str) -> pd.DataFrame:
         return pd.read_csv(
             path, dtype=str, keep_default_na=False, encoding="utf-8-sig", compression="infer"
         )
+    except pd.errors.EmptyDataError as err:
+        raise ValidationError(
+            f"[{layer_id}] {path.name} is empty: a table needs a header row and data rows",
+            field="path",
+        ) from err
     except (OSError, UnicodeDecodeError, pd.errors.ParserError) as err:
         raise ValidationError(f"[{layer_id}] cannot read {path.name}: {err}", field="path") from err
 
@@ -532,7 +631,8 @@ def load_indicator_table(
 
     Checks, each reported with row and column: missing columns; empty, duplicate and unknown
     codes (unknown: not one of ``area_codes``, after mapping; expected and only counted for a
-    national table); empty and non-numeric values; areas with no row. A lookup
+    national table, or when every area has its row); empty and non-numeric values; negative
+    counts and shares larger than their whole; areas with no row. A lookup
     (``spec.code_map``) maps codes first; the children of a split area are summed into the
     parent and the split is reported as a note naming all the codes.
 
@@ -551,8 +651,8 @@ def load_indicator_table(
     -------
     pandas.DataFrame
         Index ``area_code`` (sorted), one float64 column per indicator (named by
-        ``IndicatorSpec.name``). Every row of the table is kept (a national table keeps all
-        England), so callers select their areas with ``.reindex``.
+        ``IndicatorSpec.name``). A national table keeps every row (all England), so callers
+        select their areas with ``.reindex``; another keeps only the chosen areas' rows.
     """
     layer_id = f"table:{spec.id}"
     frame = _read_csv_text(spec.path, layer_id)
@@ -569,6 +669,7 @@ def load_indicator_table(
     codes = frame[spec.code_column].str.strip()
     rows = frame["_row"].to_numpy()
     values = _parse_numbers(frame, needed[1:], rows, spec, report, layer_id)
+    _check_counts(values, rows, spec, report, layer_id)
     ok = codes.ne("").to_numpy()
     for i in np.flatnonzero(~ok):
         report.add(
@@ -607,6 +708,8 @@ def load_indicator_table(
     values.index = pd.Index(targets, name="area_code")
     values = _combine_mapped(values, source_codes, src_rows, spec, report, layer_id, area_names)
     _check_coverage(values.index, source_codes, targets, src_rows, area_codes, spec, report)
+    if not spec.national:
+        values = values[values.index.isin(list(area_codes))]
     return _indicator_columns(values, spec, report, layer_id).sort_index()
 
 
@@ -646,6 +749,55 @@ def _parse_numbers(
             )
         out[column] = number.where(finite)
     return pd.DataFrame(out, index=frame.index)
+
+
+def _check_counts(
+    values: pd.DataFrame,
+    rows: Any,
+    spec: TableSpec,
+    report: ValidationReport,
+    layer_id: str,
+) -> None:
+    """Counts cannot be negative, and a part cannot be larger than its whole.
+
+    Either would go on silently into every rate and percentage (a share of 5,235%).
+    """
+    counts = dict.fromkeys(
+        c for i in spec.indicators if i.additive or i.column is None for c in i.input_columns
+    )
+    for column in counts:
+        number = values[column].to_numpy()
+        for i in np.flatnonzero(number < 0):
+            report.add(
+                "error",
+                "negative_count",
+                layer_id,
+                f"'{column}' is a count and cannot be negative ({_fmt_count(number[i])})",
+                row=int(rows[i]),
+                column=column,
+            )
+    for ind in spec.indicators:
+        if not ind.is_share:
+            continue
+        assert ind.numerator is not None and ind.denominator is not None  # noqa: S101
+        part = values[ind.numerator].to_numpy()
+        whole = values[ind.denominator].to_numpy()
+        # A negative whole is reported above; it makes no part larger than it meaningful.
+        for i in np.flatnonzero((part > whole) & (whole >= 0)):
+            report.add(
+                "error",
+                "part_larger_than_whole",
+                layer_id,
+                f"'{ind.numerator}' ({_fmt_count(part[i])}) is larger than "
+                f"'{ind.denominator}' ({_fmt_count(whole[i])}), but {ind.name} "
+                f"({ind.unit}) counts it as a part of '{ind.denominator}'",
+                row=int(rows[i]),
+                column=ind.numerator,
+            )
+
+
+def _fmt_count(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,g}"
 
 
 def _check_split_complete(
@@ -753,6 +905,7 @@ def _check_coverage(
     layer_id = f"table:{spec.id}"
     wanted = set(area_codes)
     unknown = [i for i, t in enumerate(targets) if t not in wanted]
+    missing = sorted(wanted - set(index))
     if unknown and spec.national:
         report.add(
             "info",
@@ -760,6 +913,20 @@ def _check_coverage(
             layer_id,
             f"{len(set(targets[unknown]))} codes are outside the chosen areas (kept as the "
             "national reference)",
+        )
+    elif unknown and not missing:
+        # Every chosen area has its row, so the others are a wider table (a region, or
+        # England without national = true), not typos or another code system: a typo or a
+        # code system leaves some area without a row, which stays an error below.
+        others = sorted({str(t) for t in targets[unknown]})
+        shown = ", ".join(others[:5]) + (" …" if len(others) > 5 else "")
+        report.add(
+            "info",
+            "other_areas",
+            layer_id,
+            f"{len(unknown):,} rows for {len(others):,} codes outside the chosen areas "
+            f"({shown}) were left out",
+            codes=others,
         )
     elif unknown:
         for i in unknown:
@@ -773,7 +940,6 @@ def _check_coverage(
                 column=spec.code_column,
                 codes=[str(targets[i])],
             )
-    missing = sorted(wanted - set(index))
     if missing:
         level: Level = "warning" if spec.allow_missing else "error"
         hint = ""

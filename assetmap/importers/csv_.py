@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assetmap.domain.errors import ValidationError
+from assetmap.domain.spreadsheet import FORMULA_START
 from assetmap.importers.records import RawRow
 
 # Spreadsheet exports on Windows are often cp1252. It is tried only for a file with no valid
@@ -33,10 +34,6 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"),
     (codecs.BOM_UTF16_BE, "utf-16", "UTF-16"),
 )
-# The export's guard against spreadsheet formulas (assetmap.services.exporting.safe_cell)
-# writes an apostrophe before a cell starting with one of these; reading it back takes the
-# apostrophe off again, so an exported file re-imports unchanged.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _MAX_CELL = csv.field_size_limit()
 # After decoding with surrogateescape, each invalid byte is a lone surrogate; any other
 # character above ASCII came from a valid multi-byte sequence.
@@ -219,7 +216,7 @@ def read_csv_header(path: Path, encoding: str = "utf-8-sig") -> list[str]:
 
 def _unguard(cell: str) -> str:
     """A cell without the apostrophe the export puts before formula-like text."""
-    if cell.startswith("'") and cell[1:2] and cell[1] in _FORMULA_START:
+    if cell.startswith("'") and cell[1:2] and cell[1] in FORMULA_START:
         return cell[1:]
     return cell
 

@@ -246,8 +246,12 @@ def classify(values: Any, *, method: str = "quantiles", k: int = 5) -> Classific
     upper = upper.astype(np.float64)
     idx = np.minimum(np.searchsorted(upper, finite, side="left"), upper.size - 1)
     counts = np.bincount(idx, minlength=upper.size)
-    # Each class's lowest value actually present (not the previous upper bound).
+    # Each class's lowest and highest values actually present, not the breaks: a break
+    # between whole numbers (a quantile of deciles at 6.6) would print as a value no area
+    # in the class has ("5 to 7" for deciles 5 and 6). Classing by the highest values puts
+    # every value in the same class as the breaks do.
     lower = np.array([finite[idx == c].min() if counts[c] else np.nan for c in range(upper.size)])
+    upper = np.array([finite[idx == c].max() if counts[c] else np.nan for c in range(upper.size)])
     keep = counts > 0
     upper, lower, counts = upper[keep], lower[keep], counts[keep]
     return Classification(

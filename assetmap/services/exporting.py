@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import json
-import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from shapely.geometry import Point
 
 from assetmap.domain.asset import Asset
 from assetmap.domain.errors import ValidationError
+from assetmap.domain.spreadsheet import safe_cell
 from assetmap.store import Store
 
 FORMATS = ("csv", "geojson", "gpkg")
@@ -51,10 +51,6 @@ PUBLIC_FIELDS = (
     "updated_at",
 )
 _LIST_FIELDS = {"currencies", "accessibility", "audience"}
-
-# Cells a spreadsheet would run as a formula (OWASP "CSV injection"): = + - @ tab CR.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
 def _public(asset: Asset) -> dict[str, Any]:
@@ -93,22 +89,6 @@ def assets_to_geodataframe(assets: Iterable[Asset]) -> gpd.GeoDataFrame:
     frame = pd.DataFrame(rows, columns=list(PUBLIC_FIELDS))
     geometry = [Point(lon, lat) for lon, lat in zip(frame["lon"], frame["lat"], strict=True)]
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, crs="EPSG:4326"))
-
-
-def safe_cell(value: Any) -> Any:
-    """A CSV cell that a spreadsheet will show as text, never run as a formula.
-
-    Text starting with = + - @ tab or carriage return gets a leading apostrophe; numbers
-    (and text that is only a number, such as "-2.35") are left alone so they stay numbers.
-    """
-    if value is None:
-        return ""
-    if isinstance(value, bool | int | float):
-        return value
-    text = str(value)
-    if text.startswith(_FORMULA_START) and not _PLAIN_NUMBER.match(text):
-        return "'" + text
-    return text
 
 
 def write_csv(assets: Sequence[Asset], out_path: Path) -> None:

@@ -32,6 +32,7 @@ from assetmap.analysis.jsaa import (
     write_outputs,
 )
 from assetmap.analysis.jsaa.outputs import _redact, areas_csv_bytes
+from assetmap.analysis.needs import NeedsLayerError
 from assetmap.cli import cli
 from assetmap.domain.errors import ValidationError
 from assetmap.domain.taxonomy import Taxonomy
@@ -387,3 +388,71 @@ def test_a_pinned_input_that_changed_is_refused(
     cfg = load_config(path, taxonomy)
     with pytest.raises(ValidationError, match="the file changed"):
         run_jsaa(cfg, demo_store, taxonomy=taxonomy)
+
+
+# -- layers that do not lie on one another -------------------------------------------------
+
+
+def test_boundaries_with_longitude_and_latitude_swapped_are_refused(
+    tmp_path: Path, taxonomy: Taxonomy, demo_store: Store
+) -> None:
+    raw = gpd.read_file(DATA / "boundaries" / "lsoa11_trafford.geojson")
+    raw["geometry"] = shapely.transform(raw.geometry.values, lambda xy: xy[:, ::-1])
+    swapped = tmp_path / "swapped.geojson"
+    raw.to_file(swapped)
+    path = config_variant(tmp_path, "../boundaries/lsoa11_trafford.geojson", str(swapped))
+    cfg = load_config(path, taxonomy)
+    with pytest.raises(NeedsLayerError) as err:
+        run_jsaa(cfg, demo_store, taxonomy=taxonomy)
+    (issue,) = err.value.report.errors
+    assert issue.kind == "no_assets_in_areas"
+    published = demo_store.count_assets(status="published")
+    assert issue.message.startswith(
+        f"none of the {published:,} published assets lies inside any of the 138 areas of "
+        f"{swapped}: the areas span longitude 53.357 to 53.480, latitude -2.478 to -2.253"
+    )
+    assert "longitude and latitude the right way round" in issue.message
+
+
+def test_swapped_postcode_columns_are_refused(
+    tmp_path: Path, taxonomy: Taxonomy, demo_store: Store
+) -> None:
+    path = config_variant(
+        tmp_path,
+        'lon_column = "long"\nlat_column = "lat"',
+        'lon_column = "lat"\nlat_column = "long"',
+    )
+    with pytest.raises(NeedsLayerError) as err:
+        run_jsaa(load_config(path, taxonomy), demo_store, taxonomy=taxonomy)
+    (issue,) = err.value.report.errors
+    assert (issue.kind, issue.column) == ("postcode_columns_swapped", "lat")
+    assert "the two columns are swapped in the config" in issue.message
+
+
+def test_postcodes_that_miss_every_area_are_a_published_warning(
+    tmp_path: Path, taxonomy: Taxonomy, demo_store: Store
+) -> None:
+    # The real directory's Leeds-and-north rows only: none is in Trafford.
+    postcodes = pd.read_csv(DATA / "postcodes" / "postcodes_study_las_nspl2025.csv.gz")
+    north = postcodes[postcodes["lat"] > 53.7]
+    north.to_csv(tmp_path / "north.csv", index=False)
+    path = config_variant(
+        tmp_path,
+        "../postcodes/postcodes_study_las_nspl2025.csv.gz",
+        str(tmp_path / "north.csv"),
+    )
+    result = run_jsaa(load_config(path, taxonomy), demo_store, taxonomy=taxonomy)
+    assert (result.areas["centroid_method"] == "representative_point").all()
+    (warning,) = [i for i in result.report.issues if i.kind == "no_postcodes_in_areas"]
+    assert warning.level == "warning"
+    assert f"no postcode of {tmp_path / 'north.csv'} lies in any area" in warning.message
+    # The summary carries it into report.html's data checks; the CLI prints every warning.
+    assert str(warning) in result.summary["validation"]["warnings"]
+
+
+def test_areas_csv_is_safe_to_open_in_a_spreadsheet(result: JsaaResult) -> None:
+    table = result.areas.copy()
+    table.loc[0, "area_name"] = "=cmd|calc!A1"
+    text = areas_csv_bytes(table).decode("utf-8")
+    assert "'=cmd|calc!A1" in text
+    assert "'-2." not in text  # longitudes stay numbers

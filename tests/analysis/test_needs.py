@@ -8,6 +8,7 @@ data/population/mysociety_2019_population_lsoa_uk.csv.gz (ONS mid-2019 via mySoc
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -66,6 +67,7 @@ def pop_spec(code_map: bool = True, **kw: object) -> TableSpec:
                 numerator="aged_65_and_over",
                 denominator="all_ages",
                 scale=100,
+                unit="% of residents",
             ),
         ),
         **kw,  # type: ignore[arg-type]
@@ -224,13 +226,15 @@ def test_bad_indicator_csv_errors_name_row_and_column(tmp_path: Path) -> None:
         meta=SourceMeta("test", "OGL", "2024"),
     )
     report = ValidationReport()
-    load_indicator_table(spec, ["E01006074", "E01006075", "E01006076"], report)
+    # E01006077 has no row: the unknown E09999999 may be its typo, so both are errors.
+    load_indicator_table(spec, ["E01006074", "E01006075", "E01006076", "E01006077"], report)
     found = {(i.kind, i.row, i.column) for i in report.errors}
     assert found == {
         ("non_numeric", 2, "older_people"),
         ("duplicate_code", 3, "code"),
         ("unknown_code", 4, "code"),
         ("missing_value", 5, "older_people"),
+        ("area_missing", None, "code"),
     }
     with pytest.raises(NeedsLayerError) as err:
         report.raise_for_errors()
@@ -238,7 +242,7 @@ def test_bad_indicator_csv_errors_name_row_and_column(tmp_path: Path) -> None:
     assert "row 2 column 'older_people': 'abc' is not a number" in text
     assert "row 3 column 'code': code E01006074 already appears at row 1" in text
     assert "row 4 column 'code': code E09999999 is not one of the chosen areas" in text
-    assert err.value.report.to_dict()["errors"] == 4
+    assert err.value.report.to_dict()["errors"] == 5
 
 
 def test_missing_column_is_named(tmp_path: Path) -> None:
@@ -310,3 +314,103 @@ def test_postcode_points_are_filtered_to_a_box() -> None:
     assert 10_000 < len(points) < 20_000
     minx, miny, maxx, maxy = points.total_bounds
     assert box[0] <= minx and maxx <= box[2] and box[1] <= miny and maxy <= box[3]
+
+
+def test_a_table_of_more_areas_than_chosen_uses_only_theirs(trafford: gpd.GeoDataFrame) -> None:
+    # The England IMD file, not marked national: every Trafford LSOA has its row, so the
+    # other 32,706 rows are a wider table, left out with a note, not 32,706 errors.
+    spec = TableSpec(
+        id="imd",
+        path=IMD,
+        code_column="lsoa11cd",
+        indicators=(IndicatorSpec("imd_score", "IMD score", column="imd_score"),),
+    )
+    report = ValidationReport()
+    table = load_indicator_table(spec, list(trafford["area_code"]), report)
+    assert report.ok
+    assert list(table.index) == list(trafford["area_code"])
+    published = pd.read_csv(IMD, index_col="lsoa11cd")["imd_score"]
+    assert (table["imd_score"] == published.reindex(table.index)).all()
+    (note,) = report.issues
+    assert (note.level, note.kind) == ("info", "other_areas")
+    assert note.message.startswith("32,706 rows for 32,706 codes outside the chosen areas")
+
+
+def bng_geojson_without_crs(tmp_path: Path) -> Path:
+    """Trafford in British National Grid metres, saved as GeoJSON with no "crs" member."""
+    bng = gpd.read_file(TRAFFORD).to_crs(27700)
+    data = json.loads(bng.to_json())
+    data.pop("crs", None)
+    path = tmp_path / "trafford_bng.geojson"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def test_grid_metres_read_as_degrees_are_refused_naming_the_file_and_the_crs(
+    tmp_path: Path,
+) -> None:
+    path = bng_geojson_without_crs(tmp_path)
+    with pytest.raises(ValidationError) as err:
+        load_boundaries(trafford_spec(path), ValidationReport())
+    message = str(err.value)
+    assert "trafford_bng.geojson: coordinates run from 368,290 to 383,296 across" in message
+    assert "outside the longitude/latitude range" in message
+    assert 'a GeoJSON file with no "crs" member is read as WGS84' in message
+    assert "British National Grid" in message and "declare EPSG:27700" in message
+    assert err.value.field == "path"
+
+
+def test_an_empty_table_file_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "indicators.csv"
+    path.write_bytes(b"")
+    spec = TableSpec(
+        id="mine",
+        path=path,
+        code_column="code",
+        indicators=(IndicatorSpec("x", "X", column="x"),),
+    )
+    with pytest.raises(ValidationError, match=r"\[table:mine\] indicators.csv is empty"):
+        load_indicator_table(spec, ["E01006074"], ValidationReport())
+
+
+def test_a_boundary_file_of_points_or_of_nothing_says_so(tmp_path: Path) -> None:
+    raw = gpd.read_file(TRAFFORD).iloc[:2].copy()
+    raw["geometry"] = raw.geometry.representative_point()
+    raw.to_file(tmp_path / "points.geojson")
+    report = ValidationReport()
+    load_boundaries(trafford_spec(tmp_path / "points.geojson"), report)
+    first = report.errors[0]
+    assert first.message == (
+        "area E01006074 has a Point geometry; areas must be polygons (Polygon or MultiPolygon)"
+    )
+    (tmp_path / "none.geojson").write_text('{"type": "FeatureCollection", "features": []}')
+    with pytest.raises(ValidationError, match=r"none\.geojson has no features: it holds no areas"):
+        load_boundaries(trafford_spec(tmp_path / "none.geojson"), ValidationReport())
+
+
+def test_negative_counts_and_parts_larger_than_the_whole_are_errors(
+    tmp_path: Path, trafford: gpd.GeoDataFrame
+) -> None:
+    # Two real rows of the mid-2024 file, made impossible: Trafford 025A (row 1 of the
+    # Persons rows) with -50 residents, and the next LSOA with more over-65s than residents.
+    raw = pd.read_csv(POP24, dtype=str, keep_default_na=False)
+    persons = raw.index[raw["sex"] == "Persons"]
+    first, second = int(persons[0]), int(persons[1])
+    raw.loc[first, "all_ages"] = "-50"
+    raw.loc[second, "aged_65_and_over"] = "99999"
+    path = tmp_path / "pop.csv"
+    raw.to_csv(path, index=False)
+    spec = TableSpec(**{**pop_spec().__dict__, "path": path})
+    report = ValidationReport()
+    load_indicator_table(spec, list(trafford["area_code"]), report)
+    found = [(i.kind, i.row, i.column) for i in report.errors]
+    assert found == [
+        ("negative_count", first + 1, "all_ages"),
+        ("part_larger_than_whole", second + 1, "aged_65_and_over"),
+    ]
+    assert report.errors[0].message == "'all_ages' is a count and cannot be negative (-50)"
+    total = raw.at[second, "all_ages"]
+    assert report.errors[1].message == (
+        f"'aged_65_and_over' (99,999) is larger than 'all_ages' ({int(total):,}), but "
+        "pct_65plus (% of residents) counts it as a part of 'all_ages'"
+    )

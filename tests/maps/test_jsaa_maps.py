@@ -21,6 +21,7 @@ from assetmap.maps.jsaa import (
     VIRIDIS,
     ChoroplethSpec,
     choropleth_map,
+    class_labels,
     classify,
     display_geometry,
     display_tolerance_m,
@@ -138,6 +139,21 @@ def test_choropleth_has_classes_legend_units_source_and_every_area(
             label = html_text(category.label).replace("&", "\\u0026")
             assert f"{label} ({n})" in parts.code
     assert "L.control.layers" in parts.code
+
+
+def test_legend_of_whole_numbers_names_the_values_in_each_class(trafford: JsaaResult) -> None:
+    # Trafford's IMD deciles: quantile breaks fall between whole numbers (at 6.6, say), and
+    # a legend printing the rounded break said "5 to 7" for a class holding deciles 5 and 6.
+    spec = ChoroplethSpec("imd_decile", "IMD 2019 decile", unit="decile (1 = most deprived)")
+    data = choropleth_map(trafford.areas, spec)
+    deciles = trafford.areas["imd_decile"].astype(int)
+    labels = class_labels(data.classes, data.decimals)
+    assert labels == ["1 to 4", "5 to 6", "7 to 8", "9 to 10"]
+    for label, count in zip(labels, data.classes.counts, strict=True):
+        low, high = (int(v) for v in label.split(" to "))
+        assert ((deciles >= low) & (deciles <= high)).sum() == count
+        assert f"{label} ({count})" in map_parts(data.map).html
+    assert data.classes.counts == (34, 21, 35, 48)
 
 
 def test_tooltip_values_and_the_table_hold_the_same_numbers(

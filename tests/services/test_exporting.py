@@ -12,7 +12,8 @@ import pyogrio
 
 from assetmap.domain.asset import Asset
 from assetmap.domain.errors import ValidationError
-from assetmap.services.exporting import PUBLIC_FIELDS, export_assets, safe_cell
+from assetmap.domain.spreadsheet import safe_cell
+from assetmap.services.exporting import PUBLIC_FIELDS, export_assets
 from assetmap.store import Store
 
 # Real Trafford assets (council libraries GeoJSON and leisure centres CSV, OGL).

@@ -131,6 +131,14 @@ def points_geojson() -> bytes:
     return frame.to_json().encode()
 
 
+def grid_geojson_without_crs() -> bytes:
+    """Trafford in British National Grid metres, as GeoJSON with no "crs" member."""
+    frame = gpd.read_file(DATA / "boundaries" / "lsoa11_trafford.geojson").to_crs(27700)
+    data = json.loads(frame.to_json())
+    data.pop("crs", None)
+    return json.dumps(data).encode()
+
+
 def two_layer_geopackage(tmp_path: Path) -> bytes:
     frame = gpd.read_file(DATA / "boundaries" / "lsoa11_trafford.geojson")
     path = tmp_path / "two.gpkg"
@@ -156,6 +164,14 @@ def shapefile_zip(tmp_path: Path, *, prj: bool = True) -> bytes:
     ("field", "name", "content", "message"),
     [
         ("boundary_file", "areas.geojson", "points", "areas must be polygons"),
+        (
+            "boundary_file",
+            "areas.geojson",
+            "grid",
+            "outside the longitude/latitude range (-180 to 180, -90 to 90) of the CRS the file "
+            "is read in (EPSG:4326)",
+        ),
+        ("boundary_file", "areas.geojson", "grid", "declare EPSG:27700"),
         ("boundary_file", "areas.zip", "noprj", "no .prj file"),
         ("boundary_file", "areas.kml", "text", "not a file type this accepts"),
         ("boundary_file", "areas.geojson", "text", "could not be read"),
@@ -175,6 +191,7 @@ def test_a_bad_upload_is_refused_and_nothing_is_kept(
 ) -> None:
     data = {
         "points": points_geojson(),
+        "grid": grid_geojson_without_crs() if content == "grid" else b"",
         "noprj": shapefile_zip(tmp_path, prj=False) if content == "noprj" else b"",
         "twolayers": two_layer_geopackage(tmp_path) if content == "twolayers" else b"",
         "text": b"this is not a layer",

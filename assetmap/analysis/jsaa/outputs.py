@@ -28,6 +28,7 @@ import geopandas as gpd
 
 from assetmap.analysis.jsaa.scores import METHOD
 from assetmap.analysis.needs import ValidationReport
+from assetmap.domain.spreadsheet import safe_cell
 
 if TYPE_CHECKING:
     from assetmap.analysis.jsaa.assessment import AssessmentParams
@@ -239,8 +240,14 @@ def build_provenance(
 
 
 def areas_csv_bytes(table: pd.DataFrame) -> bytes:
-    """The per-area table as CSV bytes (UTF-8, LF line ends, no geometry, empty for NA)."""
+    """The per-area table as CSV bytes (UTF-8, LF line ends, no geometry, empty for NA).
+
+    Text cells are guarded as in every CSV the app writes (domain.spreadsheet): an area's
+    name comes from an uploaded boundary file and must not run as a spreadsheet formula.
+    """
     frame = pd.DataFrame(table.drop(columns="geometry", errors="ignore"))
+    for name in frame.select_dtypes(include=["object", "string"]).columns:
+        frame[name] = frame[name].map(lambda v: v if pd.isna(v) else safe_cell(v))
     return frame.to_csv(index=False, lineterminator="\n", na_rep="").encode("utf-8")
 
 

@@ -20,7 +20,12 @@ import pandas as pd
 
 import geopandas as gpd
 
-from assetmap.analysis.jsaa.assessment import ASSESS_STEPS, AssessmentParams, assess
+from assetmap.analysis.jsaa.assessment import (
+    ASSESS_STEPS,
+    AssessmentParams,
+    assess,
+    assign_points,
+)
 from assetmap.analysis.jsaa.config import JsaaConfig
 from assetmap.analysis.jsaa.outputs import build_provenance, build_summary
 from assetmap.analysis.needs import (
@@ -217,6 +222,94 @@ def assets_frame(
     return frame, record
 
 
+def _extent(frame: gpd.GeoDataFrame) -> str:
+    minx, miny, maxx, maxy = (float(v) for v in frame.total_bounds)
+    return f"longitude {minx:.3f} to {maxx:.3f}, latitude {miny:.3f} to {maxy:.3f}"
+
+
+def check_alignment(
+    config: JsaaConfig, needs: NeedsData, table: gpd.GeoDataFrame, assets: gpd.GeoDataFrame
+) -> None:
+    """Refuse a run whose layers do not lie on one another; warn where one adds nothing.
+
+    Boundaries with longitude and latitude swapped, or assets of another place, put every
+    asset outside every area: each count is 0 and priority follows need alone, a result that
+    looks complete and is wrong, so that is an error. Postcode columns swapped put no
+    postcode in any area and every reference point falls back to the area's representative
+    point; that is an error when the swapped columns would fit. Otherwise a postcode file
+    that does not cover the areas (an uploaded boundary set beyond it) leaves the method's
+    fallback, which is sound, so it is a warning, printed by the CLI and listed in the
+    report. So are zero assets in the chosen categories: nothing was mapped yet.
+
+    Parameters
+    ----------
+    config, needs
+        The run's config and its loaded needs layers; issues go into ``needs.report``.
+    table, assets
+        :func:`assess` output and the assets assessed (EPSG:4326).
+
+    Raises
+    ------
+    NeedsLayerError
+        When no asset lies in any area, or the postcode columns look swapped.
+    """
+    report = needs.report
+    areas_file = config.written_paths.get(config.areas.path, config.areas.path.name)
+    inside = int(sum(int(table[f"count_{c}"].sum()) for c in config.categories))
+    if len(assets) == 0:
+        report.add(
+            "warning",
+            "no_assets",
+            "assets",
+            f"the store holds no published assets in the chosen categories "
+            f"({', '.join(config.categories)}): every area has the same access",
+        )
+    elif inside == 0:
+        report.add(
+            "error",
+            "no_assets_in_areas",
+            "areas",
+            f"none of the {len(assets):,} published assets lies inside any of the "
+            f"{len(table):,} areas of {areas_file}: the areas span {_extent(table)}, the "
+            f"assets {_extent(assets)}. Check that the boundary file has longitude and "
+            "latitude the right way round and in the CRS it declares, and that it covers the "
+            "place the assets are in",
+        )
+        report.raise_for_errors()
+    pc = config.postcodes
+    if pc is not None and int(table["centroid_postcodes"].sum()) == 0:
+        postcodes_file = config.written_paths.get(pc.path, pc.path.name)
+        minx, miny, maxx, maxy = (float(v) for v in table.total_bounds)
+        swapped = load_postcode_points(
+            pc.path,
+            lon_column=pc.lat_column,
+            lat_column=pc.lon_column,
+            bounds=(minx, miny, maxx, maxy),
+        )
+        polygons = table.geometry.to_numpy()
+        lon = swapped.geometry.x.to_numpy()
+        lat = swapped.geometry.y.to_numpy()
+        if (assign_points(polygons, lon, lat) >= 0).any():
+            report.add(
+                "error",
+                "postcode_columns_swapped",
+                "postcodes",
+                f"no postcode of {postcodes_file} lies in any area with lon_column = "
+                f"'{pc.lon_column}' and lat_column = '{pc.lat_column}', but they do the other "
+                "way round: the two columns are swapped in the config",
+                column=pc.lon_column,
+            )
+            report.raise_for_errors()
+        report.add(
+            "warning",
+            "no_postcodes_in_areas",
+            "postcodes",
+            f"no postcode of {postcodes_file} lies in any area, so every area's reference "
+            "point is its representative point, not where its residents live; the postcode "
+            "file may not cover these areas",
+        )
+
+
 def assessment_params(config: JsaaConfig, taxonomy: Taxonomy | None = None) -> AssessmentParams:
     """The assessment parameters a config sets."""
     labels = {c.id: c.label for c in taxonomy} if taxonomy is not None else {}
@@ -274,6 +367,7 @@ def run_jsaa(
     table = assess(
         needs.areas, needs.indicators, assets, params, postcodes=needs.postcodes, on_step=step
     )
+    check_alignment(config, needs, table, assets)
     summary = build_summary(table, assets, config=config, params=params, report=needs.report)
     provenance = build_provenance(config, [*needs.inputs, assets_record], store_url=store.url)
     step("summary")

@@ -27,6 +27,9 @@ from typing import Any
 
 import pandas as pd
 
+from pyproj import CRS
+
+from assetmap.analysis.needs import lonlat_problem
 from assetmap.domain.errors import ValidationError
 
 # Upload suffixes and what they hold.
@@ -238,7 +241,9 @@ def inspect_boundaries(path: Path) -> BoundaryInfo:
     Raises
     ------
     ValidationError
-        Unknown file type, unreadable, no CRS, not polygons, no features or no columns.
+        Unknown file type, unreadable, no CRS, coordinates outside the longitude/latitude
+        range of a geographic CRS (British National Grid metres in a GeoJSON file with no
+        ``crs`` member), not polygons, no features or no columns.
     """
     suffix = _suffix(path.name)
     if suffix not in BOUNDARY_SUFFIXES:
@@ -260,7 +265,7 @@ def inspect_boundaries(path: Path) -> BoundaryInfo:
                 "area boundaries",
                 field="file",
             )
-        info = pyogrio.read_info(str(path))
+        info = pyogrio.read_info(str(path), force_total_bounds=True)
     except ValidationError:
         raise
     except Exception as err:  # GDAL reports unreadable files with several error types
@@ -273,6 +278,13 @@ def inspect_boundaries(path: Path) -> BoundaryInfo:
             "the boundary layer does not say which coordinate system it uses (no CRS)",
             field="file",
         )
+    bounds = info.get("total_bounds")
+    if bounds is not None and CRS.from_user_input(info["crs"]).is_geographic:
+        problem = lonlat_problem(
+            bounds, "the boundary layer", str(info["crs"]), geojson=suffix in (".geojson", ".json")
+        )
+        if problem is not None:
+            raise ValidationError(problem, field="file")
     geometry = str(info.get("geometry_type") or "")
     if geometry not in _POLYGONAL:
         raise ValidationError(
