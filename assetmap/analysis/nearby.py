@@ -16,6 +16,7 @@ Parameters (as strings; every one is optional apart from a location):
 ``radius_m``, or ``radius`` with ``unit``
     The search radius: ``radius_m=1600`` in metres, or ``radius=1&unit=mi`` with ``unit`` one
     of ``m``, ``km`` or ``mi``. The default is 1 mile (1,609.344 m); the most is 50 km.
+    Either way the radius in metres is rounded to the millimetre (31 miles is 49,889.664 m).
 ``category``
     Category ids from the taxonomy; repeat it or separate ids with commas. Any of them.
 ``q``
@@ -141,6 +142,12 @@ _OPEN_ON = re.compile(r"([a-z]+)\s*(?:@|\s)\s*([0-9]{1,2}):([0-9]{2})")
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _WHOLE = re.compile(r"\+?[0-9]{1,9}")
 _MAX_ECHO = 40
+# Werkzeug reads a query string's bytes that are not UTF-8 as their percent-escapes, "%E9"
+# (always upper case, always a byte of 0x80 or more); Python reads such bytes on a command line
+# as lone surrogates. Either way the text was not valid UTF-8.
+_NOT_UTF8 = re.compile(r"%[89A-F][0-9A-F]|[\ud800-\udfff]")
+# Radii are used and echoed to the millimetre: 31 miles is 49889.664 m, not 49889.664000000004.
+RADIUS_PLACES = 3
 
 
 def _shown(text: str) -> str:
@@ -163,7 +170,7 @@ class NearbyQuery:
     postcode : str or None
         The normalised postcode, sector or district, when the search started from one.
     radius_m : float
-        Search radius in metres (geodesic).
+        Search radius in metres (geodesic), rounded to the millimetre.
     radius, unit : float or None, str or None
         The radius as given with ``radius`` and ``unit``; None when ``radius_m`` (or the
         default) was used.
@@ -292,6 +299,14 @@ def _values(params: Mapping[str, str | Sequence[str]], name: str) -> list[str]:
     for item in items:
         if not isinstance(item, str):
             raise ValidationError(f"{name} must be text, not {item!r}", field=name)
+        bad = _NOT_UTF8.search(item)
+        if bad is not None:
+            byte = bad[0] if bad[0].startswith("%") else f"%{ord(bad[0]) & 0xFF:02X}"
+            raise ValidationError(
+                f"{name} is not valid UTF-8 text: it holds the byte {byte}, which is not part"
+                " of any character (was it sent in another encoding?); enter it again",
+                field=name,
+            )
         if name in REPEATABLE:
             out.extend(part.strip() for part in item.split(",") if part.strip())
         elif item.strip():
@@ -395,7 +410,7 @@ def _radius(
                 f" not {radius_m_text}",
                 field="radius_m",
             )
-        return radius_m, None, None
+        return _to_the_millimetre(radius_m, radius_m_text, "radius_m"), None, None
     if unit_text is None:
         raise ValidationError(
             f"radius {_shown(radius_text)} needs a unit: add unit=mi, km or m"
@@ -417,7 +432,17 @@ def _radius(
             f" not {radius_text} {unit}",
             field="radius",
         )
-    return radius_m, radius, unit
+    return _to_the_millimetre(radius_m, f"{radius_text} {unit}", "radius"), radius, unit
+
+
+def _to_the_millimetre(radius_m: float, text: str, name: str) -> float:
+    """A radius in metres rounded to the millimetre; a radius that rounds to 0 is refused."""
+    rounded = round(radius_m, RADIUS_PLACES)
+    if rounded <= 0:
+        raise ValidationError(
+            f"{name} {_shown(text)} is less than 1 mm (0.001 m), the smallest radius", field=name
+        )
+    return rounded
 
 
 def _ids(
@@ -493,7 +518,9 @@ def parse_nearby_query(
         unknown parameter, a malformed or unknown postcode, a missing or out-of-range
         lat/lon (WGS84 degrees, inside the UK), a postcode together with lat/lon, a radius
         outside (0, 50 km], an unknown category (the message lists the valid ones), cost,
-        access or audience id, a malformed ``open_on``, or ``limit``/``offset`` out of range.
+        access or audience id, a malformed ``open_on``, ``limit``/``offset`` out of range,
+        or a value that is not valid UTF-8 (a query string's bytes that are not, which
+        Werkzeug passes on as their escapes such as ``%E9``, or lone surrogates).
     """
     unknown = sorted(name for name in params if name not in PARAMETERS)
     if unknown:
@@ -656,13 +683,18 @@ def walking_minutes(distance_m: float) -> int:
 
 
 def distance_fields(distance_m: float) -> dict[str, Any]:
-    """A result's distance fields: metres (0.1 m), miles (0.01 mi) and straight-line walk."""
+    """A result's distance fields: metres (0.1 m), miles (0.01 mi) and straight-line walk.
+
+    ``walking_label`` reads "less than 1 min walk (...)" where ``walking_minutes`` is 0.
+    """
     minutes = walking_minutes(distance_m)
+    # Only a place at the search point itself is 0 minutes away.
+    walk = f"{minutes} min walk" if minutes else "less than 1 min walk"
     return {
         "distance_m": round(distance_m, 1),
         "distance_miles": round(distance_m / METRES_PER_MILE, 2),
         "walking_minutes": minutes,
-        "walking_label": f"{minutes} min walk ({WALKING_LABEL})",
+        "walking_label": f"{walk} ({WALKING_LABEL})",
     }
 
 

@@ -194,7 +194,7 @@ def _point(record: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def distance_text(record: Mapping[str, Any]) -> str:
-    """A result's distance for people: ``"640 m (0.40 miles)"``.
+    """A result's distance for people: ``"640 m (0.40 miles)"``, ``"5 m (less than 0.01 miles)"``.
 
     Parameters
     ----------
@@ -205,9 +205,12 @@ def distance_text(record: Mapping[str, Any]) -> str:
     -------
     str
     """
+    metres = float(record["distance_m"])
     miles = float(record["distance_miles"])
-    unit = "mile" if miles == 1 else "miles"
-    return f"{float(record['distance_m']):,.0f} m ({miles:.2f} {unit})"
+    if miles < 0.01:
+        # distance_miles is to 0.01 mile, as the API gives it: under 8 m it reads 0.00.
+        return f"{metres:,.0f} m (less than 0.01 miles)"
+    return f"{metres:,.0f} m ({miles:.2f} {'mile' if miles == 1 else 'miles'})"
 
 
 def result_feature(record: Mapping[str, Any], *, url: str = "", note: str = "") -> dict[str, Any]:

@@ -26,6 +26,7 @@ from assetmap.analysis.nearby import (
     DEFAULT_LIMIT,
     DEFAULT_RADIUS_M,
     MAX_LIMIT,
+    RADIUS_PLACES,
     NearbyQuery,
     NearbyResult,
     parse_nearby_query,
@@ -92,6 +93,29 @@ _CONTROL_ORDER = (
     "audience", "day", "time", "limit",
 )  # fmt: skip
 
+# The API's parameters and the page's own two, day and time, in the order of the form: an
+# unknown parameter's message lists them so.
+SEARCH_PARAMETERS = (
+    "postcode", "lat", "lon", "radius", "unit", "radius_m", "category", "q", "cost", "access",
+    "audience", "day", "time", "open_on", "limit", "offset",
+)  # fmt: skip
+HANDOUT_PARAMETERS = ("ids", *SEARCH_PARAMETERS)
+# Parameters that sites, mail and adverts add to a shared link to count its clicks; the page
+# and handout ignore them (the JSON API does not: it refuses every unknown parameter).
+TRACKING_PARAMETERS = frozenset(
+    {
+        "fbclid", "gclid", "gclsrc", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid",
+        "ttclid", "igshid", "li_fat_id", "mc_cid", "mc_eid", "_ga", "_gl", "mkt_tok", "srsltid",
+    }
+)  # fmt: skip
+TRACKING_PREFIXES = ("utm_",)
+
+# Parser messages the page says in its own words whole.
+_PAGE_MESSAGES = {
+    "give radius_m (metres) or radius with a unit, not both": (
+        "Give the distance in metres (radius_m) or a distance and unit (radius and unit), not both"
+    ),
+}
 # The parser speaks in API parameter names; the page uses the form's words.
 _PAGE_WORDS = [
     (re.compile(r"\blat and lon\b"), "latitude and longitude"),
@@ -100,6 +124,7 @@ _PAGE_WORDS = [
     (re.compile(r"\bradius_m\b"), "radius"),
     (re.compile(r"\bopen_on\b"), "open on"),
     (re.compile(r"^limit\b"), "results per page"),
+    (re.compile(r"^q is\b"), "search words are"),
     (re.compile(r"^q\b"), "search words"),
     (re.compile(r"^access\b"), "accessibility"),
 ]
@@ -107,6 +132,8 @@ _PAGE_WORDS = [
 
 def _page_message(message: str) -> str:
     """A parser message in the page's words, starting with a capital letter."""
+    if message in _PAGE_MESSAGES:
+        return _PAGE_MESSAGES[message]
     for pattern, words in _PAGE_WORDS:
         message = pattern.sub(words, message)
     return message[:1].upper() + message[1:]
@@ -117,10 +144,21 @@ def _first(args: Mapping[str, Sequence[str]], name: str) -> str:
     return next((v.strip() for v in args.get(name, ()) if v.strip()), "")
 
 
+def _is_tracking(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in TRACKING_PARAMETERS or lowered.startswith(TRACKING_PREFIXES)
+
+
 def _query_args() -> dict[str, list[str]]:
-    """The request's parameters with blank values dropped (a submitted form sends every box)."""
+    """The request's parameters with blank values and click-tracking parameters dropped.
+
+    A submitted form sends every box, blank or not; tracking parameters come with links
+    shared by mail or social media and mean nothing here (nor are they passed on).
+    """
     args: dict[str, list[str]] = {}
     for name, values in request.args.to_dict(flat=False).items():
+        if _is_tracking(name):
+            continue
         kept = [v for v in values if v.strip()]
         if kept:
             args[name] = kept
@@ -159,8 +197,30 @@ _GROUPS = (
 _STAND_IN = {"lat": ["54"], "lon": ["-2"]}
 
 
+class _PageError(ValidationError):
+    """A problem already told in the page's words (not the parser's)."""
+
+
+def _unknown(
+    args: Mapping[str, list[str]], known: Sequence[str]
+) -> tuple[list[str], ValidationError | None]:
+    """The parameters this page does not take, and the problem they make (None for none)."""
+    unknown = sorted(name for name in args if name not in known)
+    if not unknown:
+        return [], None
+    shown = ", ".join(repr(name if len(name) <= 40 else name[:39] + "…") for name in unknown)
+    plural = "s" if len(unknown) > 1 else ""
+    message = (
+        f"Unknown parameter{plural} {shown} in the link; known parameters are: {', '.join(known)}"
+    )
+    return unknown, _PageError(message, field=unknown[0])
+
+
 def _parse(args: Mapping[str, list[str]]) -> NearbyQuery:
     """Validate the page's parameters into a query (ValidationError names the field)."""
+    _, problem = _unknown(args, SEARCH_PARAMETERS)
+    if problem is not None:
+        raise problem
     params = _api_params(args)
     if "radius" not in params and "radius_m" not in params:
         # The form always sends its unit list's choice: an empty distance box means the
@@ -211,23 +271,37 @@ def _form_values(args: Mapping[str, list[str]], query: NearbyQuery | None) -> di
 def _radius_text(query: NearbyQuery) -> str:
     """The radius as the person chose it: '1 mile', '2.5 km', '1,600 m'."""
     if query.radius is not None and query.unit is not None:
-        amount = f"{query.radius:,g}"
+        # To the millimetre, as the search uses it: 0.000001 km, 0.000001 mi (1.6 mm).
+        amount = _decimal(query.radius, RADIUS_PLACES if query.unit == "m" else 6)
         if query.unit == "mi":
             return f"{amount} mile" if query.radius == 1 else f"{amount} miles"
         return f"{amount} {query.unit}"
     if query.radius_m == DEFAULT_RADIUS_M:
         return "1 mile"
-    return f"{query.radius_m:,.0f} m"
+    return f"{_decimal(query.radius_m, RADIUS_PLACES)} m"
 
 
-def _stale_period(days: int) -> str:
-    """'12 months' for 365 days, and other periods in the largest whole unit."""
-    if days > 0 and days % 365 == 0:
-        years = days // 365
-        return "12 months" if years == 1 else f"{years} years"
-    if days > 0 and days % 30 == 0:
-        return f"{days // 30} months"
-    return f"{days} days"
+def _decimal(value: float, places: int) -> str:
+    """A number with thousands commas and at most ``places`` decimals: '1,600', '0.5'."""
+    text = f"{value:,.{places}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _stale_phrase(days: int) -> str:
+    """When a listing counts as unverified, after 'Not verified': 'in the last 12 months'.
+
+    365 days read as 12 months, and whole years, months (of 30 days) or days as such;
+    with 0 a listing is only fresh on the day it was verified.
+    """
+    if days <= 0:
+        return "today"
+    if days % 365 == 0:
+        amount, unit = (12, "month") if days == 365 else (days // 365, "year")
+    elif days % 30 == 0:
+        amount, unit = days // 30, "month"
+    else:
+        amount, unit = days, "day"
+    return f"in the last {unit}" if amount == 1 else f"in the last {amount} {unit}s"
 
 
 def _long_date(iso: str | None) -> str:
@@ -299,12 +373,19 @@ def _url(endpoint: str, args: Mapping[str, Sequence[str]], **changes: str | None
 def _pagination(
     args: Mapping[str, Sequence[str]], query: NearbyQuery, result: NearbyResult
 ) -> dict[str, Any] | None:
-    """Previous/next and numbered page links (GOV.UK pagination), each keeping the query."""
+    """Previous/next and numbered page links (GOV.UK pagination), each keeping the query.
+
+    Also ``first`` and ``last``, the first and last pages with results, and ``past_end``:
+    whether this page lies beyond the last (an old or edited link), whose "Previous" then
+    goes to the last page with results.
+    """
     total = max(result.total, result.hours_unknown_total)
     if total <= query.limit and query.offset == 0:
         return None
-    pages = math.ceil(total / query.limit)
+    pages = max(1, math.ceil(total / query.limit))
     current = query.offset // query.limit + 1
+    last = (pages - 1) * query.limit
+    past_end = query.offset >= total
 
     def link(offset: int) -> str:
         return _url("nearby.search", args, offset=str(offset) if offset else None)
@@ -322,10 +403,18 @@ def _pagination(
                 "ellipsis": False,
             }
         )
+    if past_end:
+        previous: str | None = link(last)
+    else:
+        previous = link(max(0, query.offset - query.limit)) if query.offset else None
     return {
-        "previous": link(max(0, query.offset - query.limit)) if query.offset else None,
+        "previous": previous,
         "next": link(query.offset + query.limit) if query.offset + query.limit < total else None,
         "items": items,
+        "first": link(0),
+        "last": link(last),
+        "pages": pages,
+        "past_end": past_end,
     }
 
 
@@ -345,6 +434,12 @@ def _check(args: Mapping[str, list[str]]) -> tuple[NearbyQuery | None, list[Vali
     """Validate the page's parameters and find every problem, not just the parser's first."""
     remaining = dict(args)
     problems: list[ValidationError] = []
+    unknown, problem = _unknown(args, SEARCH_PARAMETERS)
+    if problem is not None:
+        # One problem names them all; the rest of the query is still checked.
+        problems.append(problem)
+        for name in unknown:
+            remaining.pop(name)
     while True:
         try:
             query = _parse(remaining)
@@ -372,9 +467,11 @@ def _errors(problems: Sequence[ValidationError]) -> list[dict[str, str]]:
         message = err.message
         if field == "postcode" and message.startswith("'"):
             message = f"Postcode {message}"  # "'M3Z' is not a UK postcode ..."
+        if not isinstance(err, _PageError):
+            message = _page_message(message)
         control = CONTROL_IDS.get(field, FORM_ID)
         if all(e["control"] != control for e in out):
-            out.append({"field": field, "control": control, "message": _page_message(message)})
+            out.append({"field": field, "control": control, "message": message})
     return sorted(out, key=lambda e: _CONTROL_ORDER.index(e["control"]))
 
 
@@ -415,7 +512,7 @@ def search() -> Any:
             open_on_text=(
                 f"{DAYS[query.open_on[0]]} at {query.open_on[1]}" if query.open_on else ""
             ),
-            stale_period=_stale_period(app_state.settings.stale_after_days),
+            stale_phrase=_stale_phrase(app_state.settings.stale_after_days),
             pagination=_pagination(args, query, result),
             map=_results_map(result, query),
             shortlist_params=[(k, v) for k, vs in args.items() for v in vs],
@@ -427,6 +524,9 @@ def search() -> Any:
 
 def _handout_context(args: dict[str, list[str]]) -> dict[str, Any]:
     """Everything a handout shows; ValidationError when the ids or the search are unusable."""
+    _, problem = _unknown(args, HANDOUT_PARAMETERS)
+    if problem is not None:
+        raise problem
     ids = parse_ids(args.pop("ids", []))
     query = _parse(args)
     app_state = state()
@@ -448,7 +548,7 @@ def _handout_context(args: dict[str, list[str]]) -> dict[str, Any]:
         "results": [_present(r) for r in chosen.results],
         "missing": chosen.missing,
         "radius_text": _radius_text(query),
-        "stale_period": _stale_period(app_state.settings.stale_after_days),
+        "stale_phrase": _stale_phrase(app_state.settings.stale_after_days),
         "made_on": _long_date(date.today().isoformat()),
     }
 
@@ -467,10 +567,9 @@ def _handout_map(context: dict[str, Any]) -> Any:
 
 def _handout_problem(err: AssetmapError, args: Mapping[str, Sequence[str]]) -> Any:
     back = _url("nearby.search", {k: v for k, v in args.items() if k != "ids"})
+    problem = err.message if isinstance(err, _PageError) else _page_message(err.message)
     return (
-        render_template(
-            "handout.html", problem=_page_message(err.message), back_url=back, results=[]
-        ),
+        render_template("handout.html", problem=problem, back_url=back, results=[]),
         err.status,
     )
 

@@ -133,7 +133,7 @@ def _schemas(category_ids: Sequence[str]) -> dict[str, Any]:
         "walking_label": {
             "type": "string",
             "description": "Walking time for display, e.g. '3 min walk (straight line at"
-            " 4.8 km/h)'.",
+            " 4.8 km/h)'; 'less than 1 min walk (...)' when walking_minutes is 0.",
         },
     }
     head = ("id", "name", "category", "category_label")
@@ -146,7 +146,13 @@ def _schemas(category_ids: Sequence[str]) -> dict[str, Any]:
         "postcode": {"type": ["string", "null"], "description": "Normalised postcode."},
         "lat": {"type": ["number", "null"]},
         "lon": {"type": ["number", "null"]},
-        "radius_m": {"type": "number", "description": "Radius in metres, however given."},
+        "radius_m": {
+            "type": "number",
+            "minimum": 0.001,
+            "maximum": MAX_RADIUS_M,
+            "description": "Radius in metres, however given, rounded to the millimetre (0.001 m)"
+            " as the search used it: radius=31&unit=mi is 49889.664.",
+        },
         "radius": {"type": ["number", "null"]},
         "unit": {"type": ["string", "null"], "enum": [*UNITS, None]},
         "category": {"type": "array", "items": {"type": "string"}},
@@ -269,14 +275,15 @@ def _nearby_parameters(category_ids: Sequence[str]) -> list[dict[str, Any]]:
         ),
         _param(
             "radius_m",
-            {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_RADIUS_M},
-            f"Radius in metres (default {DEFAULT_RADIUS_M} = 1 mile, at most 50 km)."
-            " Give this or radius with unit.",
+            {"type": "number", "minimum": 0.001, "maximum": MAX_RADIUS_M},
+            f"Radius in metres (default {DEFAULT_RADIUS_M} = 1 mile, at most 50 km), used to"
+            " the millimetre. Give this or radius with unit.",
         ),
         _param(
             "radius",
             {"type": "number", "exclusiveMinimum": 0},
-            "Radius in `unit` (e.g. radius=1&unit=mi); at most 50 km.",
+            "Radius in `unit` (e.g. radius=1&unit=mi); at most 50 km, at least 1 mm. Used in"
+            " metres rounded to the millimetre.",
         ),
         _param(
             "unit",
@@ -292,7 +299,8 @@ def _nearby_parameters(category_ids: Sequence[str]) -> list[dict[str, Any]]:
             "q",
             {"type": "string", "maxLength": MAX_Q_LENGTH},
             "Words that must each start a word of the name or description; case and"
-            " accents ignored.",
+            " accents ignored. Like every parameter, UTF-8 percent-encoded: bytes that are not"
+            " UTF-8 (caf%E9, Latin-1) are a 400 naming the parameter.",
         ),
         _param(
             "cost",

@@ -13,6 +13,7 @@ from assetmap.analysis.nearby import (
     COST_FILTERS,
     DEFAULT_RADIUS_M,
     NearbyQuery,
+    distance_fields,
     fold_text,
     parse_nearby_query,
 )
@@ -154,6 +155,23 @@ def test_blank_form_fields_count_as_not_given(parse: Parse) -> None:
         ({"postcode": "M32 0TH", "offset": "-1"}, "offset", "whole number"),
         ({"postcode": "M32 0TH", "offset": "1.5"}, "offset", "whole number"),
         ({"postcode": "M32 0TH", "radius_km": "3"}, "radius_km", "unknown parameter"),
+        ({"postcode": "M32 0TH", "radius_m": "0.0004"}, "radius_m", "less than 1 mm"),
+        ({"postcode": "M32 0TH", "radius": "1e-7", "unit": "km"}, "radius", "less than 1 mm"),
+        # Werkzeug passes bytes that are not UTF-8 on as their escapes; a command line as
+        # lone surrogates
+        (
+            {"postcode": "M32 0TH", "q": "caf%E9"},
+            "q",
+            "q is not valid UTF-8 text: it holds the byte %E9",
+        ),
+        (
+            {"postcode": "M32 0TH", "q": "caf\udce9"},
+            "q",
+            "q is not valid UTF-8 text: it holds the byte %E9",
+        ),
+        ({"postcode": "M32%E90TH"}, "postcode", "postcode is not valid UTF-8"),
+        ({"postcode": "M32 0TH", "category": "libr%C3ry"}, "category", "holds the byte %C3"),
+        ({"postcode": "M32 0TH", "audience": "carers%FF"}, "audience", "not valid UTF-8"),
     ],
 )
 def test_bad_input_names_the_field(
@@ -214,3 +232,28 @@ def test_to_params_reads_back_as_the_same_query(
     echo = query.to_dict()
     assert math.isclose(echo["radius_m"], query.radius_m)
     assert echo["category"] == category and echo["cost"] == cost and echo["access"] == access
+
+
+def test_radius_is_rounded_to_the_millimetre(parse: Parse) -> None:
+    q = parse(postcode="M32 0TH", radius="31", unit="mi")
+    assert q.radius_m == 49889.664 and q.to_dict()["radius_m"] == 49889.664
+    assert (q.radius, q.unit) == (31.0, "mi")
+    assert parse(postcode="M32 0TH", radius_m="1600.12345").radius_m == 1600.123
+    assert parse(postcode="M32 0TH", radius_m="0.0005").radius_m == 0.001
+    assert parse(postcode="M32 0TH", radius="1", unit="mi").radius_m == DEFAULT_RADIUS_M
+
+
+def test_text_with_escapes_below_0x80_or_in_lower_case_is_kept(parse: Parse) -> None:
+    # Only the upper-case escape of a byte of 0x80 or more marks text that was not UTF-8.
+    assert parse(postcode="M32 0TH", q="50%20off").q == "50%20off"
+    assert parse(postcode="M32 0TH", q="caf%e9").q == "caf%e9"
+
+
+def test_walking_label_at_the_search_point() -> None:
+    assert distance_fields(0.0) == {
+        "distance_m": 0.0,
+        "distance_miles": 0.0,
+        "walking_minutes": 0,
+        "walking_label": "less than 1 min walk (straight line at 4.8 km/h)",
+    }
+    assert distance_fields(5.0)["walking_label"] == "1 min walk (straight line at 4.8 km/h)"

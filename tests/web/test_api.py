@@ -187,6 +187,15 @@ def test_nearby_from_m32_0th(api: FlaskClient, trafford: list[Asset]) -> None:
         ("postcode=M32+0TH&offset=-3", "offset"),
         ("postcode=M32+0TH&q=%21%21", "q"),
         ("postcode=M32+0TH&categories=library", "categories"),
+        # the API stays strict: tracking parameters are unknown ones here
+        ("postcode=M32+0TH&utm_source=newsletter", "utm_source"),
+        # bytes that are not UTF-8, on whichever parameter they are
+        ("postcode=M32+0TH&radius_m=5000&q=caf%E9", "q"),
+        ("postcode=M32%E9+0TH", "postcode"),
+        ("postcode=M32+0TH&category=libr%E9ry", "category"),
+        ("postcode=M32+0TH&cost=fr%FF%FEe", "cost"),
+        ("postcode=M32+0TH&open_on=mon%A014%3A00", "open_on"),
+        ("postcode=M32+0TH&radius_m=0.0004", "radius_m"),
     ],
 )
 def test_bad_input_is_a_400_naming_the_field(
@@ -197,6 +206,68 @@ def test_bad_input_is_a_400_naming_the_field(
     documented(document, NEARBY, response)
     error = response.get_json()["error"]
     assert error["field"] == field and error["message"]
+
+
+def test_q_that_is_not_utf8_is_refused_not_searched(
+    api: FlaskClient, document: dict[str, Any], trafford: list[Asset]
+) -> None:
+    response = api.get(f"{NEARBY}?postcode=M32+0TH&radius_m=5000&q=caf%E9")
+    assert response.status_code == 400
+    documented(document, NEARBY, response)
+    assert response.get_json()["error"] == {
+        "field": "q",
+        "message": "q is not valid UTF-8 text: it holds the byte %E9, which is not part of any"
+        " character (was it sent in another encoding?); enter it again",
+    }
+    # the same word sent as UTF-8 is searched (and finds a café, accents ignored)
+    body = api.get(f"{NEARBY}?postcode=M32+0TH&radius_m=5000&q=caf%C3%A9").get_json()
+    assert body["query"]["q"] == "café" and body["total"] > 0
+
+
+def test_a_page_past_the_end_is_empty_with_the_true_total(
+    api: FlaskClient, document: dict[str, Any], trafford: list[Asset]
+) -> None:
+    first = api.get(f"{NEARBY}?postcode=M32+0TH&radius_m=1600").get_json()
+    assert 0 < first["total"] < 9999
+    for extra in ("", "&open_on=mon+14%3A00"):
+        response = api.get(f"{NEARBY}?postcode=M32+0TH&radius_m=1600&offset=9999{extra}")
+        assert response.status_code == 200
+        documented(document, NEARBY, response)
+        body = response.get_json()
+        assert body["results"] == [] and body["hours_unknown"] == []
+        assert body["query"]["offset"] == 9999
+        whole = api.get(f"{NEARBY}?postcode=M32+0TH&radius_m=1600{extra}").get_json()
+        assert (body["total"], body["hours_unknown_total"]) == (
+            whole["total"],
+            whole["hours_unknown_total"],
+        )
+    assert body["hours_unknown_total"] > 0
+
+
+def test_radius_is_echoed_to_the_millimetre(api: FlaskClient, document: dict[str, Any]) -> None:
+    for query, radius_m in [
+        ("radius=31&unit=mi", 49889.664),  # 31 * 1609.344, not 49889.664000000004
+        ("radius=0.1&unit=mi", 160.934),
+        ("radius_m=1600.12345", 1600.123),
+        ("radius_m=0.5", 0.5),
+        ("radius=0.000001&unit=km", 0.001),
+    ]:
+        response = api.get(f"{NEARBY}?postcode=M32+0TH&limit=1&{query}")
+        assert response.status_code == 200
+        documented(document, NEARBY, response)
+        assert response.get_json()["query"]["radius_m"] == radius_m, query
+
+
+def test_a_place_at_the_search_point_is_less_than_a_minute_away(
+    api: FlaskClient, document: dict[str, Any], trafford: list[Asset]
+) -> None:
+    library = next(a for a in trafford if a.name == "Trafford Town Hall Library")
+    response = api.get(f"{NEARBY}?lat={library.lat}&lon={library.lon}&radius_m=100")
+    documented(document, NEARBY, response)
+    hit = response.get_json()["results"][0]
+    assert (hit["id"], hit["distance_m"], hit["distance_miles"]) == (library.id, 0.0, 0.0)
+    assert hit["walking_minutes"] == 0
+    assert hit["walking_label"] == "less than 1 min walk (straight line at 4.8 km/h)"
 
 
 def test_unknown_category_message_lists_the_valid_ones(

@@ -7,6 +7,7 @@ library finds, in the same order.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from datetime import date
@@ -23,12 +24,15 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from markupsafe import escape
 
-from assetmap.analysis.nearby import NearbyResult, parse_nearby_query, search_nearby
+from assetmap.analysis.nearby import PARAMETERS, NearbyResult, parse_nearby_query, search_nearby
 from assetmap.domain.taxonomy import Taxonomy
 from assetmap.gazetteer.postcodes import load_default_index
 from assetmap.maps import distance_text
 from assetmap.services.importing import load_demo
+from assetmap.settings import Settings
 from assetmap.store import Store
+from assetmap.web.app import create_app
+from assetmap.web.nearby import SEARCH_PARAMETERS
 from tests.maps.trafford import HOSTILE_NAME, JINJA_NAME, SCRIPT_NAME, create_all, hostile
 
 NEARBY = "/nearby"
@@ -251,6 +255,11 @@ ERRORS = [
     ("postcode=M32+0TH&limit=1000", "limit"),
     ("postcode=M32+0TH&offset=-3", "search-form"),
     ("postcode=M32+0TH&categories=library", "search-form"),
+    # bytes that are not UTF-8 (café sent as Latin-1) are an error on their field
+    ("postcode=M32+0TH&radius_m=5000&q=caf%E9", "q"),
+    ("postcode=M32%E9+0TH", "postcode"),
+    ("postcode=M32+0TH&category=libr%E9ry", "category"),
+    ("postcode=M32+0TH&radius=1%FF&unit=mi", "radius"),
 ]
 
 
@@ -489,3 +498,170 @@ def test_handout_problems_are_400_with_a_way_back(
         assert str(escape(problem)) in html
         assert "Content-Disposition" not in response.headers
         assert 'href="/nearby?' in html
+
+
+def test_a_page_past_the_last_says_so_and_links_back(
+    client: FlaskClient, demo: Store, taxonomy: Taxonomy
+) -> None:
+    params = {"postcode": "M32 0TH", "radius": "1", "unit": "mi", "limit": "10"}
+    total = expected(demo, taxonomy, params).total
+    assert total == 31  # pages 1-4, the last from offset 30
+    html = client.get(f"{NEARBY}?{M32}&limit=10&offset=9999").get_data(as_text=True)
+    page = parse(html)
+    assert page.texts["results-heading"] == "31 places within 1 mile of M32 0TH"
+    assert "Nothing matches" not in html
+    first = f"{NEARBY}?postcode=M32+0TH&amp;radius=1&amp;unit=mi&amp;limit=10"
+    assert (
+        f'There are no results on this page. Go to the <a class="govuk-link" href="{first}">'
+        f'first page</a> or the <a class="govuk-link" href="{first}&amp;offset=30">last page'
+        " (page 4)</a>."
+    ) in html
+    assert "results-list" not in page.lists and "shortlist-form" not in page.ids
+    # "Previous" goes to the last page that has results, which lists them
+    previous = page.pagination[0]
+    assert parse_qs(urlsplit(previous).query)["offset"] == ["30"]
+    last = parse(client.get(previous).get_data(as_text=True))
+    assert last.lists["results-list"] == ids(
+        expected(demo, taxonomy, {**params, "offset": "30"}).results
+    )
+    # with one page of results only the first page is offered
+    html = client.get(f"{NEARBY}?{M32}&offset=9999").get_data(as_text=True)
+    assert (
+        f'no results on this page. Go to the <a class="govuk-link" href="{NEARBY}?postcode='
+        'M32+0TH&amp;radius=1&amp;unit=mi">first page</a>.</p>'
+    ) in html
+
+
+def test_an_open_on_page_past_the_open_places_says_where_they_are(
+    client: FlaskClient, demo: Store, taxonomy: Taxonomy
+) -> None:
+    params = {"postcode": "M32 0TH", "open_on": "mon 14:00", "limit": "10", "offset": "10"}
+    want = expected(demo, taxonomy, params)
+    assert 1 < want.total <= 10 < want.hours_unknown_total  # open ones all on page 1
+    query = "postcode=M32+0TH&day=mon&time=14%3A00&limit=10&offset=10"
+    html = client.get(f"{NEARBY}?{query}").get_data(as_text=True)
+    page = parse(html)
+    assert page.texts["results-heading"].startswith(f"{want.total} places open on Monday at 14:00")
+    assert "None of the places whose hours are known is open then" not in html
+    assert (
+        f"The {want.total} places open then are on earlier pages, from the"
+        f' <a class="govuk-link" href="{NEARBY}?postcode=M32+0TH&amp;day=mon&amp;time=14%3A00'
+        '&amp;limit=10">first page</a>.'
+    ) in html
+    assert "results-list" not in page.lists
+    assert page.lists["hours-unknown-list"] == ids(want.hours_unknown)
+    # past both lists: no results on this page at all
+    html = client.get(f"{NEARBY}?{query}0").get_data(as_text=True)  # offset=100
+    assert "There are no results on this page." in html
+    pages = -(-want.hours_unknown_total // 10)
+    assert f'&amp;offset={(pages - 1) * 10}">last page (page {pages})</a>' in html
+
+
+def test_unknown_parameters_are_named_with_the_list_the_page_takes(client: FlaskClient) -> None:
+    assert sorted(SEARCH_PARAMETERS) == sorted({*PARAMETERS, "day", "time"})
+    response = client.get(f"{NEARBY}?postcode=M32+0TH&foo=1&bar=2")
+    assert response.status_code == 400
+    page = parse(response.get_data(as_text=True))
+    assert page.summary_links == ["#search-form"]
+    assert page.texts["search-form-error"] == (
+        "Error: Unknown parameters 'bar', 'foo' in the link; known parameters are: postcode,"
+        " lat, lon, radius, unit, radius_m, category, q, cost, access, audience, day, time,"
+        " open_on, limit, offset"
+    )
+    response = client.get(f"{HANDOUT}?ids=a000000000001&{M32}&foo=1")
+    assert response.status_code == 400
+    assert (
+        "Unknown parameter &#39;foo&#39; in the link; known parameters are: ids, postcode, lat,"
+        in response.get_data(as_text=True)
+    )
+
+
+TRACKING = "utm_source=newsletter&utm_medium=email&UTM_Campaign=spring&fbclid=IwAR0&gclid=Cj0"
+
+
+def test_tracking_parameters_of_a_shared_link_are_ignored(
+    client: FlaskClient, demo: Store, taxonomy: Taxonomy
+) -> None:
+    want = expected(demo, taxonomy, {"postcode": "M32 0TH", "radius": "1", "unit": "mi"})
+    response = client.get(f"{NEARBY}?{TRACKING}&{M32}&limit=10")
+    assert response.status_code == 200
+    page = parse(response.get_data(as_text=True))
+    assert page.lists["results-list"] == ids(want.results[:10])
+    # nor are they passed on to the next page or the handout
+    kept = {"postcode", "radius", "unit", "limit"}
+    assert {name for name, _ in page.hidden} == kept
+    assert all(set(parse_qs(urlsplit(href).query)) <= kept | {"offset"} for href in page.pagination)
+    chosen = want.results[0]["id"]
+    for url in (HANDOUT, DOWNLOAD):
+        handout = client.get(f"{url}?ids={chosen}&{M32}&{TRACKING}")
+        assert handout.status_code == 200
+        assert parse(handout.get_data(as_text=True)).handout == [chosen]
+    # the API stays strict
+    assert client.get(f"/api/v1/assets/nearby?{M32}&utm_source=x").status_code == 400
+
+
+def test_radius_in_metres_and_with_a_unit_are_named_apart(client: FlaskClient) -> None:
+    html = client.get(f"{NEARBY}?postcode=M32+0TH&radius_m=100&radius=1&unit=mi").get_data(
+        as_text=True
+    )
+    assert parse(html).texts["radius-error"] == (
+        "Error: Give the distance in metres (radius_m) or a distance and unit (radius and"
+        " unit), not both"
+    )
+
+
+@pytest.mark.parametrize(
+    ("days", "tag", "note"),
+    [
+        (365, "Not verified in the last 12 months", "not verified in the last 12 months come"),
+        (30, "Not verified in the last month", "not verified in the last month come"),
+        (1, "Not verified in the last day", "not verified in the last day come"),
+        (60, "Not verified in the last 2 months", "not verified in the last 2 months come"),
+        (730, "Not verified in the last 2 years", "not verified in the last 2 years come"),
+        (45, "Not verified in the last 45 days", "not verified in the last 45 days come"),
+        (0, "Not verified today", "not verified today come"),
+    ],
+)
+def test_stale_tag_and_note_read_well_for_any_period(
+    settings: Settings, demo: Store, taxonomy: Taxonomy, days: int, tag: str, note: str
+) -> None:
+    client = create_app(
+        dataclasses.replace(settings, stale_after_days=days), store=demo
+    ).test_client()
+    today = date.today()
+    params = {"postcode": "M32 0TH", "radius": "1", "unit": "mi"}
+    query = parse_nearby_query(params, taxonomy=taxonomy, postcodes=load_default_index())
+    want = search_nearby(demo, query, taxonomy=taxonomy, today=today, stale_after_days=days)
+    stale = [r for r in want.results if r["stale"]]
+    html = client.get(f"{NEARBY}?{M32}").get_data(as_text=True)
+    assert html.count(f">{tag}</strong>") == len(stale) > 0
+    assert f"Listings {note} after verified ones" in html
+    handout = client.get(f"{HANDOUT}?ids={stale[0]['id']}&{M32}").get_data(as_text=True)
+    assert f">{tag}</strong>" in handout
+
+
+def test_small_radius_and_distances_are_shown_to_their_precision(
+    client: FlaskClient, demo: Store, taxonomy: Taxonomy
+) -> None:
+    html = client.get(f"{NEARBY}?postcode=M32+0TH&radius_m=0.5").get_data(as_text=True)
+    assert parse(html).texts["results-heading"] == "0 places within 0.5 m of M32 0TH"
+    html = client.get(f"{NEARBY}?postcode=M32+0TH&radius_m=1234.5678").get_data(as_text=True)
+    assert "within 1,234.568 m of M32 0TH" in html
+    # From Trafford Town Hall Library's own point, and from about 4 m north of it.
+    found = expected(demo, taxonomy, {"postcode": "M32 0TH", "radius": "1", "unit": "mi"})
+    library = next(r for r in found.results if r["name"] == "Trafford Town Hall Library")
+    at = f"lat={library['lat']}&lon={library['lon']}&radius=100&unit=m"
+    html = client.get(f"{NEARBY}?{at}").get_data(as_text=True)
+    assert "<strong>0 m (less than 0.01 miles)</strong>" in html
+    assert ">less than 1 min walk (straight line at 4.8 km/h)</span>" in html
+    # Nowhere on the page, the map's popups included.
+    assert "0 min walk" not in html and "0.00 miles" not in html
+    handout = client.get(f"{HANDOUT}?ids={library['id']}&{at}").get_data(as_text=True)
+    assert "<strong>0 m (less than 0.01 miles)</strong> away · less than 1 min walk" in handout
+    near = f"lat={library['lat'] + 0.00004}&lon={library['lon']}&radius=100&unit=m"
+    html = client.get(f"{NEARBY}?{near}").get_data(as_text=True)
+    assert "<strong>4 m (less than 0.01 miles)</strong>" in html
+    assert ">1 min walk (straight line at 4.8 km/h)</span>" in html
+    # from 32.9 m the miles are shown as before
+    html = client.get(f"{NEARBY}?{M32}").get_data(as_text=True)
+    assert "<strong>33 m (0.02 miles)</strong>" in html
