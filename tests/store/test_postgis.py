@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import psycopg
 import pytest
 
@@ -55,14 +57,26 @@ def test_radius_searches_use_the_planar_index_and_cluster_orders_by_it(
             (schema,),
         ).fetchone()
         assert "gist (st_setsrid(st_makepoint(lon, lat), 4326))" in indexdef
+        (indexdef,) = conn.execute(
+            "SELECT indexdef FROM pg_indexes"
+            " WHERE indexname = 'assets_category_point' AND schemaname = %s",
+            (schema,),
+        ).fetchone()
+        assert "gist (category, st_setsrid(st_makepoint(lon, lat), 4326))" in indexdef
         # The store's spelling of the expression must be the index's, or the planner
         # cannot use it (with a few rows it would scan the table anyway: forbid that).
         conn.execute("SET enable_seqscan = off")
-        plan = conn.execute(
-            "EXPLAIN SELECT pk FROM assets"
-            f" WHERE {_POINT_SQL} && ST_MakeEnvelope(-3, 53, -2, 54, 4326)"
-        ).fetchall()
-        assert "assets_point" in " ".join(row[0] for row in plan)
+        box = f"{_POINT_SQL} && ST_MakeEnvelope(-3, 53, -2, 54, 4326)"
+
+        def plan(where: str) -> str:
+            rows = conn.execute(f"EXPLAIN SELECT pk FROM assets WHERE {where}").fetchall()
+            return " ".join(row[0] for row in rows)
+
+        assert re.search(r"Index Scan using assets_(category_)?point ", plan(box))
+        # With a category, the index that holds it: not the country's assets of that
+        # category joined to the box.
+        with_category = plan(f"{box} AND status = 'published' AND category IN ('library')")
+        assert "Index Scan using assets_category_point " in with_category
 
         def clustered_on() -> list[str]:
             rows = conn.execute(

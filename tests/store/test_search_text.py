@@ -93,6 +93,7 @@ def test_rows_without_folded_text_are_filled_by_the_upgrade(
             conn.execute("ALTER TABLE asset_cells DROP COLUMN verified_day")
         else:
             conn.execute("DROP INDEX assets_point")
+            conn.execute("DROP INDEX assets_category_point")
         conn.execute("ALTER TABLE assets DROP COLUMN verified_day")
         conn.execute("ALTER TABLE assets DROP COLUMN search_text")
         conn.execute("DELETE FROM schema_migrations WHERE version >= 8")
