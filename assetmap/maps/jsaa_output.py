@@ -13,8 +13,6 @@ Replacing ``DIR`` deletes it, so only a folder that holds nothing but an earlier
 from __future__ import annotations
 
 import json
-import shutil
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,6 +20,7 @@ from assetmap.analysis.jsaa import JsaaResult
 from assetmap.domain.errors import Conflict, ValidationError
 from assetmap.domain.taxonomy import Taxonomy
 from assetmap.maps.report import write_site
+from assetmap.maps.whole_dir import write_whole
 
 # Files of another kind named in the refusal, at most.
 _SHOWN = 5
@@ -105,32 +104,15 @@ def write_output_dir(
         The folder beside ``out_dir`` cannot be written.
     """
     check_output_dir(out_dir)
-    target = out_dir.absolute()
-    tag = uuid.uuid4().hex[:8]
-    staging = target.parent / f".{target.name}.incoming-{tag}"
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging.mkdir()
-    except OSError as err:
-        raise ValidationError(f"cannot write beside {out_dir}: {err}", field="out") from err
-    try:
-        written = write_site(
+
+    def write(staging: Path) -> dict[str, Path]:
+        return write_site(
             result, staging, taxonomy=taxonomy, vendor_dir=vendor_dir, on_step=on_step
         )
-        # Checked again: a file may have been put there while the run went on.
-        check_output_dir(out_dir)
-        if target.exists():
-            retired = target.parent / f".{target.name}.replaced-{tag}"
-            target.rename(retired)
-            try:
-                staging.rename(target)
-            except OSError:
-                retired.rename(target)  # the earlier run back, whole
-                raise
-            shutil.rmtree(retired)
-        else:
-            staging.rename(target)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging)
+
+    try:
+        # Checked again before the swap: a file may have been put there meanwhile.
+        written = write_whole(out_dir, write, check=lambda: check_output_dir(out_dir))
+    except OSError as err:
+        raise ValidationError(f"cannot write {out_dir}: {err}", field="out") from err
     return {name: out_dir / name for name in written}

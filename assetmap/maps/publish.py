@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date as Date
@@ -28,6 +27,7 @@ from assetmap.analysis.jsaa import JsaaResult
 from assetmap.domain.errors import Conflict, ValidationError
 from assetmap.domain.taxonomy import Taxonomy
 from assetmap.maps.report import STATIC, SiteError, render, write_site
+from assetmap.maps.whole_dir import write_whole
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 RELEASE_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -251,20 +251,12 @@ def publish_release(
             f"a release of '{slug}' for {day} already exists at {target}; publish with "
             "--replace to replace it, or choose another --date"
         )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = target.parent / f".{day}.incoming-{uuid.uuid4().hex[:8]}"
-    try:
-        write_site(result, staging, taxonomy=taxonomy, vendor_dir=vendor_dir, on_step=on_step)
-        if target.exists():
-            retired = target.parent / f".{day}.replaced-{uuid.uuid4().hex[:8]}"
-            target.rename(retired)
-            staging.rename(target)
-            shutil.rmtree(retired)
-        else:
-            staging.rename(target)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging)
+    write_whole(
+        target,
+        lambda staging: write_site(
+            result, staging, taxonomy=taxonomy, vendor_dir=vendor_dir, on_step=on_step
+        ),
+    )
     write_indexes(maps_root, vendor_dir=vendor_dir)
     release = _read_release(slug, target)
     assert release is not None  # noqa: S101 - write_site wrote both files just now
