@@ -942,7 +942,8 @@ class SqlStore(AssetStore):
                 merged, kept = self._from_source(conn, current, asset)
                 if kept:
                     outcome.kept_edits[current.id] = kept
-                if not changed_fields(current.to_dict(), merged.to_dict()):
+                # ``current`` itself back: nothing to take (the usual re-run), no diff needed.
+                if merged is current or not changed_fields(current.to_dict(), merged.to_dict()):
                     outcome.unchanged += 1
                     continue
                 stored = self._replace(
@@ -965,15 +966,15 @@ class SqlStore(AssetStore):
         (an asset created otherwise, then matched by source id), the source's row is taken
         whole. The source's row is recorded whenever it changed.
         """
-        new = incoming.to_dict()
-        if not changed_fields(current.to_dict(), new):
+        new, old = incoming.to_dict(), current.to_dict()
+        if not changed_fields(old, new):
             return current, []
         base = self._source_said(conn, current.id)
         if base is None:
             self._record_source(conn, current.id, new)
             return incoming, []
         from_source = changed_fields(base, new)
-        kept = [n for n in changed_fields(base, current.to_dict()) if n not in from_source]
+        kept = [n for n in changed_fields(base, old) if n not in from_source]
         if not from_source:
             return current, kept
         self._record_source(conn, current.id, new)
