@@ -6,6 +6,7 @@ import json
 import os
 import sys
 import time
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -63,7 +64,40 @@ class Context:
 pass_ctx = click.make_pass_decorator(Context)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _OnceOnlyCommand(click.Command):
+    """A command that refuses a single-valued option given more than once.
+
+    Click keeps the last value of a repeated option, so ``--radius 100 --radius 2000`` would
+    quietly search 2 km: whoever typed an option twice has probably made a mistake. Options
+    meant to repeat say so (``multiple=True``, ``count=True``).
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not ctx.resilient_parsing:  # shell completion runs nothing: nothing to refuse
+            # The parser click is about to build and use (given a copy: parsing consumes the
+            # list), which lists each option every time it was typed.
+            _values, _left, order = self.make_parser(ctx).parse_args(args=list(args))
+            options = [p for p in order if isinstance(p, click.Option)]
+            # --help and --version answer whatever else was typed, as they always have.
+            if not any(p.is_eager for p in options):
+                for option, times in Counter(options).items():
+                    if times > 1 and not (option.multiple or option.count):
+                        raise click.UsageError(
+                            f"Option {option.get_error_hint(ctx)} was given {times} times;"
+                            " give it once.",
+                            ctx,
+                        )
+        return super().parse_args(ctx, args)
+
+
+class _OnceOnlyGroup(_OnceOnlyCommand, click.Group):
+    """A group that refuses repeated options, as do its commands and subgroups."""
+
+    command_class = _OnceOnlyCommand
+    group_class = type  # subgroups are of this class too
+
+
+@click.group(cls=_OnceOnlyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--db",
     "database_url",
