@@ -14,6 +14,32 @@ PROBLEMS = {
 STATES = ("pending", "approved", "rejected", "merged")
 
 
+def status_after_revert(current: str, restored: str) -> str:
+    """The status an asset has after a revert to a revision whose status was ``restored``.
+
+    "pending" belongs to the moderation queue: only a resident's submission puts an asset in
+    it and only a moderator's decision (approve, reject, merge) takes it out, and the queue
+    lists submissions, not assets. A revert that brought "pending" back would leave the asset
+    hidden from the public and in no queue; one that replaced "pending" would publish or
+    close it behind the queue's back. So a revert into or out of "pending" restores the
+    content and keeps the current status; between the other statuses (undoing an archive,
+    say) it restores the old one, as it does every other field.
+
+    Parameters
+    ----------
+    current
+        The asset's status now.
+    restored
+        The status stored in the revision being reverted to.
+
+    Returns
+    -------
+    str
+        The status the revert's new revision gets.
+    """
+    return current if "pending" in (current, restored) else restored
+
+
 @dataclass(frozen=True)
 class Submitter:
     """Who sent a submission.

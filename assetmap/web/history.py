@@ -3,7 +3,9 @@
 Staff only (any role), never public: old revisions keep what residents once wrote, including
 mistakes and personal details later corrected, and pending or rejected records. Reverting
 (moderators) restores an earlier revision's content as a new revision; nothing is lost, and a
-revert from a stale page is refused with a 409.
+revert from a stale page is refused with a 409. A revert never moves an asset into or out of
+"pending" (the store keeps the current status; see ``status_after_revert``), and the page says
+so beside each revision where that applies.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from assetmap.domain.asset import changed_fields
 from assetmap.domain.errors import Conflict, Forbidden, ValidationError
 from assetmap.domain.revision import Revision
+from assetmap.domain.submission import status_after_revert
 from assetmap.domain.vocab import STATUSES
 from assetmap.web.app import current_store, state
 from assetmap.web.auth import current_user, login_required
@@ -36,25 +39,40 @@ MAX_REASON_CHARS = 2000
 
 @dataclass(frozen=True)
 class HistoryEntry:
-    """One revision, what it changed from the one before, and whether it can be restored."""
+    """One revision, what it changed from the one before, and whether it can be restored.
+
+    ``status_after_revert`` names the status a revert to it would give, when that is not the
+    current one; ``status_kept`` names the current status when the revision's own status
+    would not be restored (it is "pending", or the asset is).
+    """
 
     revision: Revision
     rows: list[FieldRow]
     revertible: bool
     status_after_revert: str
+    status_kept: str = ""
+
+
+def _label(status: str) -> str:
+    return STATUSES.get(status, status)
 
 
 def _entries(revisions: list[Revision]) -> list[HistoryEntry]:
     taxonomy = state().taxonomy
     current = revisions[-1].state
+    now = str(current.get("status", ""))
     out = []
     before: dict[str, Any] | None = None
     for rev in revisions:
         rows = field_rows(before, rev.state, taxonomy)
-        differs = bool(changed_fields(rev.state, current))
-        status = rev.state.get("status", "")
-        note = STATUSES.get(status, status) if status != current.get("status") else ""
-        out.append(HistoryEntry(rev, rows, differs, note))
+        then = str(rev.state.get("status", ""))
+        # What the store would write: the same rule, so the button is offered only when the
+        # revert would change something and the note says what happens to the status.
+        after = status_after_revert(now, then)
+        differs = bool(changed_fields({**rev.state, "status": after}, current))
+        note = _label(after) if after != now else ""
+        kept = _label(now) if after != then else ""
+        out.append(HistoryEntry(rev, rows, differs, note, kept))
         before = rev.state
     out.reverse()
     return out
@@ -94,18 +112,8 @@ def revert(asset_id: str) -> Any:
             field="revision",
         ) from None
     reason = request.form.get("reason", "").strip()[:MAX_REASON_CHARS]
-    revisions = store.history(asset_id)
-    target = next((r for r in revisions if r.number == to_revision), None)
-    now = revisions[-1]
-    if (
-        target is not None
-        and now.number == expected
-        and not changed_fields(target.state, now.state)
-    ):
-        # Nothing to restore: a revert would only add an empty revision.
-        raise ValidationError(
-            f"Revision {to_revision} is the same as the current version.", field="to_revision"
-        )
+    # The store refuses a revert that would change nothing (400) and keeps a pending status
+    # out of it; a stale page is a Conflict, answered here with a page saying what happened.
     try:
         reverted = store.revert(
             asset_id,
@@ -129,5 +137,13 @@ def revert(asset_id: str) -> Any:
             back_text=f"History of {asset.name}",
         )
         return page, 409
-    flash(f"Reverted to revision {to_revision}. That is now revision {reverted.revision}.")
+    message = f"Reverted to revision {to_revision}. That is now revision {reverted.revision}."
+    # Revisions never change, so the one reverted to can be read after the revert.
+    target = next(r for r in store.history(asset_id) if r.number == to_revision)
+    if target.state.get("status") != reverted.status:
+        message += (
+            f" It stays \u201c{_label(reverted.status)}\u201d: a revert does not move an asset"
+            " into or out of moderation."
+        )
+    flash(message)
     return redirect(url_for("history.asset_history", asset_id=asset_id), 303)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from assetmap.domain.asset import build_asset
+from assetmap.domain.errors import ValidationError
 from assetmap.domain.submission import Submitter
 from assetmap.domain.taxonomy import Taxonomy
 from assetmap.gazetteer.areas import load_default_areas
@@ -56,3 +59,61 @@ def test_a_place_outside_every_area_is_for_admins_only(store: Store, taxonomy: T
     assert as_seen_by(mo, sub, asset, areas).area is None
     assert "only shown to administrators" in as_seen_by(mo, sub, asset, areas).note
     assert as_seen_by(ada, sub, asset, areas).submission.submitter == RITA
+
+
+# -- reverting a resident's submission -----------------------------------------------------
+
+
+def _approved_with_edits(store: Store, taxonomy: Taxonomy) -> str:
+    """A resident's new place, approved with a moderator's edit: revisions 1 (pending), 2."""
+    row = {**LIBRARIES[2], "name": "Hale Knit and Natter", "category": "activity_group"}
+    sub, _ = store.submit_new(build_asset(row, taxonomy), submitter=RITA)
+    store.approve(sub.ref, moderator="user:mo", expected_version=1, edits={"name": "Hale Knitters"})
+    return sub.asset_id
+
+
+def test_reverting_to_the_submitted_revision_keeps_the_asset_published(
+    store: Store, taxonomy: Taxonomy
+) -> None:
+    asset_id = _approved_with_edits(store, taxonomy)
+    reverted = store.revert(asset_id, 1, author="user:ann", expected_revision=2)
+    # The resident's own wording is back, and the asset is still on the public map: a
+    # revert to "pending" would have hidden it while no queue listed it.
+    assert (reverted.name, reverted.status, reverted.revision) == (
+        "Hale Knit and Natter",
+        "published",
+        3,
+    )
+    assert store.count_submissions(status="pending") == 0
+    hits = store.nearby(reverted.lon, reverted.lat, 10, status="published")
+    assert [h.asset.id for h in hits] == [asset_id]
+    history = store.history(asset_id)
+    assert [(r.number, r.action, r.state["status"]) for r in history] == [
+        (1, "create", "pending"),
+        (2, "update", "published"),
+        (3, "revert", "published"),
+    ]
+    assert history[2].changed == ("name",)
+
+
+def test_a_revert_that_would_only_bring_back_pending_is_refused(
+    store: Store, taxonomy: Taxonomy
+) -> None:
+    row = {**LIBRARIES[2], "name": "Hale Knit and Natter", "category": "activity_group"}
+    sub, _ = store.submit_new(build_asset(row, taxonomy), submitter=RITA)
+    store.approve(sub.ref, moderator="user:mo", expected_version=1)  # no edits
+    with pytest.raises(ValidationError) as caught:
+        store.revert(sub.asset_id, 1, author="user:ann")
+    assert caught.value.field == "to_revision"
+    assert caught.value.message == (
+        "Revision 1 differs from the current version only in its status (“Pending"
+        " moderation”), and a revert does not move an asset into or out of moderation: it"
+        " would stay “Published” with nothing changed."
+    )
+    assert [r.number for r in store.history(sub.asset_id)] == [1, 2]  # nothing written
+    # A rejected submission cannot be brought back into a queue that no longer lists it.
+    other, _ = store.submit_new(build_asset({**row, "name": "Hale Yarn"}, taxonomy), submitter=RITA)
+    store.reject(other.ref, moderator="user:mo", expected_version=1, reason="not a group")
+    with pytest.raises(ValidationError, match="would stay “Rejected”"):
+        store.revert(other.asset_id, 1, author="user:ann")
+    assert store.get_asset(other.asset_id).status == "rejected"

@@ -8,11 +8,12 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from assetmap.domain.asset import Asset
+from assetmap.domain.asset import Asset, build_asset
+from assetmap.domain.submission import Submitter
 from assetmap.domain.taxonomy import Taxonomy
 from assetmap.store import Store
 from tests.maps.trafford import LIBRARIES, create_all
-from tests.web.staff import csrf_from, main_text, signed_in_client
+from tests.web.staff import csrf_from, main_text, signed_in_client, text_of
 
 HALE = LIBRARIES[2]
 
@@ -109,13 +110,57 @@ def test_reverting_to_the_current_content_is_refused(
     assert store.get_asset(hale.id).revision == 3
 
 
-def test_reverting_to_a_pending_version_says_it_unpublishes(
+def test_reverting_a_submission_to_its_first_version_keeps_it_published(
+    app: Flask, mo: FlaskClient, store: Store, taxonomy: Taxonomy
+) -> None:
+    resident = Submitter(name="Rita Resident", email="rita@example.org")
+    row = {**HALE, "name": "Hale Knit and Natter", "category": "activity_group"}
+    sub, _ = store.submit_new(build_asset(row, taxonomy), submitter=resident)
+    store.approve(sub.ref, moderator="user:ann", expected_version=1, edits={"name": "Knitters"})
+    html = mo.get(f"/assets/{sub.asset_id}/history").get_data(as_text=True)
+    rev1 = text_of(html[html.index('id="revision-1"') :])
+    assert "also makes the asset" not in rev1
+    assert (
+        "Reverting restores this version’s details; the asset stays “Published”, because a"
+        " revert does not move an asset into or out of moderation."
+    ) in rev1
+    response = mo.post(f"/assets/{sub.asset_id}/history/revert", data=revert_form(html, 1))
+    assert response.status_code == 303
+    asset = store.get_asset(sub.asset_id)
+    assert (asset.name, asset.status, asset.revision) == ("Hale Knit and Natter", "published", 3)
+    assert app.test_client().get(f"/assets/{sub.asset_id}").status_code == 200  # still public
+    page = main_text(mo.get(f"/assets/{sub.asset_id}/history"))
+    assert (
+        "Reverted to revision 1. That is now revision 3. It stays “Published”: a revert does"
+        " not move an asset into or out of moderation."
+    ) in page
+
+
+def test_a_version_that_differs_only_by_pending_has_no_revert_button(
     mo: FlaskClient, store: Store, taxonomy: Taxonomy
 ) -> None:
     (asset,) = create_all(store, [{**HALE, "status": "pending"}], taxonomy)
     store.set_status(asset.id, "published", author="user:ann")
-    text = main_text(mo.get(f"/assets/{asset.id}/history"))
-    assert "Reverting to this version also makes the asset “Pending moderation”" in text
+    html = mo.get(f"/assets/{asset.id}/history").get_data(as_text=True)
+    with pytest.raises(AssertionError):
+        revert_form(html, 1)
+    data = {"csrf_token": csrf_from(html), "to_revision": "1", "revision": "2"}
+    response = mo.post(f"/assets/{asset.id}/history/revert", data=data)
+    assert response.status_code == 400
+    assert "a revert does not move an asset into or out of moderation" in main_text(response)
+    assert (store.get_asset(asset.id).status, store.get_asset(asset.id).revision) == (
+        "published",
+        2,
+    )
+
+
+def test_reverting_to_an_archived_version_still_says_it_archives(
+    mo: FlaskClient, store: Store, hale: Asset
+) -> None:
+    store.set_status(hale.id, "archived", author="user:ann", reason="closed")
+    store.set_status(hale.id, "published", author="user:ann", reason="reopened")
+    text = main_text(mo.get(f"/assets/{hale.id}/history"))
+    assert "Reverting to this version also makes the asset “Archived”" in text
 
 
 def test_history_is_for_staff_only(app: Flask, store: Store, hale: Asset) -> None:
