@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import time
 from collections import Counter
@@ -13,7 +14,7 @@ from typing import Any
 
 import click
 
-from assetmap.domain.errors import AssetmapError
+from assetmap.domain.errors import AssetmapError, ValidationError
 from assetmap.domain.people import User
 from assetmap.domain.taxonomy import load_taxonomy
 from assetmap.settings import Settings
@@ -278,6 +279,59 @@ def _nearby_table(data: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _given(value: str | None) -> bool:
+    """Whether an option has a value: blank counts as not given, as it does on the page."""
+    return value is not None and bool(value.strip())
+
+
+def _check_nearby_combination(
+    postcode: str | None, lat: str | None, lon: str | None, radius: str | None, unit: str | None
+) -> None:
+    """Refuse options that do not go together, naming them as typed.
+
+    The shared query parser refuses these too, but says so in the API's terms ("unit needs
+    a radius: give radius=1&unit=mi"), which would send a person at a terminal looking for
+    options that do not exist. The order follows the parser's.
+    """
+    has_postcode, has_lat, has_lon = _given(postcode), _given(lat), _given(lon)
+    if has_postcode and (has_lat or has_lon):
+        raise ValidationError("give either --postcode or --lat and --lon, not both")
+    if not (has_postcode or has_lat or has_lon):
+        raise ValidationError(
+            "say where to search: give --postcode (a postcode like M32 0TH, a sector like"
+            " M32 0 or a district like M32), or --lat and --lon"
+        )
+    if has_lat != has_lon:
+        missing = "--lon" if has_lat else "--lat"
+        raise ValidationError(f"{missing} is missing: give both --lat and --lon, or --postcode")
+    if _given(unit) and not _given(radius):
+        raise ValidationError(
+            "--unit needs --radius: give both, e.g. --radius 1 --unit mi"
+            " (without --unit, --radius is in metres)"
+        )
+
+
+# A query parameter's name followed by its value or a verb: the parameter itself ("lat 91 is
+# outside", "unit 'ft' is not one of"), not the plain word ("the postcode directory").
+_PARAMETER_NAMED = re.compile(r"(?<![\w-])([a-z_]+)(?= (?:['\d+.-]|is |must |has |needs ))")
+# A byte that is not UTF-8, shown as in a URL (%E9); a command line has no such escapes.
+_URL_ESCAPED_BYTE = re.compile(r"\bbyte %([0-9A-F]{2})\b")
+
+
+def _in_option_terms(err: ValidationError, command: click.Command) -> ValidationError:
+    """A nearby query error, worded by the shared parser for the API, in ``command``'s options.
+
+    Each option of ``command`` has its query parameter's name (``--open-on``, ``open_on``).
+    """
+    options = {p.name: p.opts[0] for p in command.params if isinstance(p, click.Option)}
+    text = _PARAMETER_NAMED.sub(lambda m: options.get(m[1], m[1]), err.message)
+    text = _URL_ESCAPED_BYTE.sub(r"byte 0x\1", text)
+    option = options.get(err.field or "")
+    if option is not None and option not in text:
+        text = f"{option}: {text}"  # "--postcode: 'ZZ99 9ZZ' is not a UK postcode"
+    return ValidationError(text)
+
+
 @cli.command()
 @click.option("--postcode", help="Search from a postcode, sector (M33 7) or district (M33).")
 @click.option("--lat", help="Latitude (WGS84 degrees), with --lon, instead of --postcode.")
@@ -309,7 +363,6 @@ def nearby(
     from datetime import date
 
     from assetmap.analysis.nearby import parse_nearby_query, search_nearby
-    from assetmap.domain.errors import ValidationError
     from assetmap.gazetteer.postcodes import (
         PostcodeIndex,
         default_postcode_path,
@@ -317,18 +370,21 @@ def nearby(
     )
 
     if fmt not in {"table", "json"}:
-        raise ValidationError(f"--format {fmt!r} is not one of: table, json", field="format")
+        raise ValidationError(f"--format {fmt!r} is not one of: table, json")
+    postcode, lat, lon = (single.get(name) for name in ("postcode", "lat", "lon"))
+    _check_nearby_combination(postcode, lat, lon, radius, unit)
     params: dict[str, str | list[str]] = {k: v for k, v in single.items() if v is not None}
     params.update(category=list(category), cost=list(cost), access=list(access))
-    if radius is not None:
+    if radius is not None and radius.strip():
         params.update(radius=radius, unit=unit or "m")
-    elif unit is not None:
-        params["unit"] = unit
     taxonomy = load_taxonomy(ctx.settings.taxonomy_path)
     path = ctx.settings.postcode_path
     shipped = path.resolve() == default_postcode_path().resolve()
     postcodes = load_default_index() if shipped else PostcodeIndex.from_csv(path)
-    query = parse_nearby_query(params, taxonomy=taxonomy, postcodes=postcodes)
+    try:
+        query = parse_nearby_query(params, taxonomy=taxonomy, postcodes=postcodes)
+    except ValidationError as err:
+        raise _in_option_terms(err, nearby) from None
     result = search_nearby(
         ctx.existing_store,
         query,

@@ -164,38 +164,110 @@ def test_table_strips_control_characters(
     assert "\x1b" not in out and "\x07" not in out and "Town Hall [31m Library" in out
 
 
+TAXONOMY_LIST = "library, leisure_centre, community_centre"
+
+
 @pytest.mark.parametrize(
-    ("args", "words"),
+    ("args", "message"),
     [
-        ([], "field 'postcode': say where to search"),
         (
-            ["--postcode", "M32 0QQ"],
-            "field 'postcode': Postcode 'M32 0QQ' is not in the postcode directory",
+            [],
+            "say where to search: give --postcode (a postcode like M32 0TH, a sector like"
+            " M32 0 or a district like M32), or --lat and --lon",
         ),
-        (["--postcode", "M32 0TH", "--lat", "53.4", "--lon", "-2.3"], "not both"),
-        (["--lat", "nan", "--lon", "-2.3"], "field 'lat': lat must be a finite number"),
+        (["--postcode", "M32 0TH", "--lat", "53.4"], "give either --postcode or --lat and --lon"),
+        (["--lon", "-2.3"], "--lat is missing: give both --lat and --lon, or --postcode"),
+        (["--lat", "x", "--lon", "-2.3"], "--lat 'x' is not a number"),
+        (["--lat", "nan", "--lon", "-2.3"], "--lat must be a finite number, not 'nan'"),
+        (["--lat", "53.4", "--lon", "-181"], "--lon -181 is outside -180..180"),
+        (["--lat", "53.4", "--lon", "99"], "point (--lon 99.0, --lat 53.4) is outside the UK"),
+        (["--lat", "-2.3", "--lon", "53.4"], "--lon 53.4, --lat -2.3 look swapped: as --lat"),
+        (["--postcode", "M32 0QQ"], "--postcode: Postcode 'M32 0QQ' is not in the postcode"),
+        (["--postcode", "ZZ99 9ZZ"], "--postcode: 'ZZ99 9ZZ' is not a UK postcode"),
+        (
+            ["--postcode", "M32 0TH", "--unit", "miles"],
+            "--unit needs --radius: give both, e.g. --radius 1 --unit mi (without --unit,"
+            " --radius is in metres)",
+        ),
+        (["--postcode", "M32 0TH", "--radius", " ", "--unit", "mi"], "--unit needs --radius"),
+        (
+            ["--postcode", "M32 0TH", "--radius", "1", "--unit", "furlong"],
+            "--unit 'furlong' is not one of: m, km, mi",
+        ),
+        (["--postcode", "M32 0TH", "--radius", "far"], "--radius 'far' is not a number"),
         (
             ["--postcode", "M32 0TH", "--radius", "60000"],
-            "field 'radius': radius must be more than 0",
+            "--radius must be more than 0 and at most 50000 m (50 km), not 60000 m",
         ),
-        (["--postcode", "M32 0TH", "--category", "zoo"], "valid categories are: library"),
-        (["--postcode", "M32 0TH", "--open-on", "noon"], "field 'open_on'"),
-        (["--postcode", "M32 0TH", "--limit", "many"], "field 'limit'"),
-        (["--postcode", "M32 0TH", "--format", "xml"], "field 'format'"),
+        (
+            ["--postcode", "M32 0TH", "--radius", "0.0001"],
+            "--radius '0.0001 m' is less than 1 mm (0.001 m), the smallest radius",
+        ),
+        (
+            ["--postcode", "M32 0TH", "--category", "zoo"],
+            f"unknown --category 'zoo'; valid categories are: {TAXONOMY_LIST}",
+        ),
+        (["--postcode", "M32 0TH", "--q", "!!!"], "--q '!!!' has no letters or digits"),
+        (["--postcode", "M32 0TH", "--q", "x" * 201], "--q is 201 characters; at most 200"),
+        (
+            # Bytes that are not UTF-8 on a command line reach Python as lone surrogates.
+            ["--postcode", "M32 0TH", "--q", "caf\udce9"],
+            "--q is not valid UTF-8 text: it holds the byte 0xE9, which is not part of any",
+        ),
+        (["--postcode", "M32 0TH", "--cost", "cheap"], "--cost 'cheap' is not one of: free,"),
+        (["--postcode", "M32 0TH", "--access", "lift"], "--access 'lift' is not one of: step"),
+        (["--postcode", "M32 0TH", "--audience", "all"], "--audience 'all' is not one of: every"),
+        (
+            ["--postcode", "M32 0TH", "--open-on", "noon"],
+            "--open-on 'noon' is not a day and 24-hour time like 'mon 14:00' (days: mon,",
+        ),
+        (
+            ["--postcode", "M32 0TH", "--limit", "many"],
+            "--limit must be a whole number from 1 to 500, not 'many'",
+        ),
+        (["--postcode", "M32 0TH", "--offset", "-1"], "--offset must be a whole number from 0"),
+        (["--postcode", "M32 0TH", "--format", "xml"], "--format 'xml' is not one of: table, json"),
     ],
 )
-def test_bad_input_is_one_error_line_and_status_2(
+def test_bad_input_is_one_error_line_naming_the_option(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     store: Store,
     args: list[str],
-    words: str,
+    message: str,
 ) -> None:
     status, out, err = run_cli(monkeypatch, capsys, store.url, *args)
     assert status == 2
     assert out == ""
-    assert len(err.splitlines()) == 1 and err.startswith("error: ")
-    assert words in err
+    assert len(err.splitlines()) == 1
+    assert err.startswith(f"error: {message}")
+    # Options, as typed: never the API's parameter names or URL syntax.
+    for url_word in ("field '", "radius_m", "open_on", "unit=", "&", "%"):
+        assert url_word not in err
+
+
+def test_the_api_and_page_keep_their_parameter_names(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    settings: Settings,
+    store: Store,
+) -> None:
+    # The CLI rewords the shared parser's errors for itself; the web's stay as they were.
+    client = create_app(settings, store=store).test_client()
+    api = client.get("/api/v1/assets/nearby?postcode=M32+0TH&unit=miles")
+    assert api.status_code == 400
+    assert api.get_json()["error"] == {
+        "field": "unit",
+        "message": "unit needs a radius: give radius=1&unit=mi, or radius_m in metres",
+    }
+    page = client.get("/nearby?postcode=M32+0TH&open_on=noon")
+    assert page.status_code == 400
+    shown = page.get_data(as_text=True)
+    assert "Open on &#39;noon&#39; is not a day" in shown and "--open-on" not in shown
+    status, _, err = run_cli(
+        monkeypatch, capsys, store.url, "--postcode", "M32 0TH", "--unit", "mi"
+    )
+    assert status == 2 and err.startswith("error: --unit needs --radius")
 
 
 @pytest.mark.parametrize(
