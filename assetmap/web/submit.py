@@ -44,6 +44,7 @@ from assetmap.services.submitting import (
     SUBMITTER_DETAILS_KEPT_DAYS,
     SUBMITTER_FIELDS,
     SimilarAsset,
+    SubmissionLimitReached,
     check_rate_limits,
     form_values,
     read_changes,
@@ -107,15 +108,30 @@ def _with_client(submitter: Submitter) -> Submitter:
     return replace(submitter, client_key=client_key(address, state().settings.secret_key))
 
 
-def _check_limits(submitter: Submitter) -> None:
+# Where the error summary links when a limit is on the connection, not on a field: the
+# form's own button, the one to press once the wait is over.
+_SEND_BUTTON = "send"
+
+
+def _limit_reached(submitter: Submitter) -> tuple[dict[str, str], dict[str, str]] | None:
+    """None if this sender may send now; else (the form's errors, the 429's headers).
+
+    The form is shown again with the answers filled in, rather than an error page that
+    loses them: nothing the resident typed is kept anywhere else.
+    """
     settings = state().settings
-    check_rate_limits(
-        current_store(),
-        client_key=submitter.client_key,
-        email=submitter.email,
-        per_client_per_hour=settings.submissions_per_client_per_hour,
-        per_email_per_day=settings.submissions_per_email_per_day,
-    )
+    try:
+        check_rate_limits(
+            current_store(),
+            client_key=submitter.client_key,
+            email=submitter.email,
+            per_client_per_hour=settings.submissions_per_client_per_hour,
+            per_email_per_day=settings.submissions_per_email_per_day,
+        )
+    except SubmissionLimitReached as err:
+        # Retry-After as the JSON API and the error handler send it (seconds).
+        return {err.field or _SEND_BUTTON: err.message}, {"Retry-After": str(err.retry_after_s)}
+    return None
 
 
 def _read_submitter(values: dict[str, Any]) -> tuple[Submitter, list[ValidationError]]:
@@ -423,7 +439,10 @@ def new_place() -> Any:
             )
         return _sent(existing) if not unsaved else _already_sent(existing, unsaved)
     submitter = _with_client(submitter)
-    _check_limits(submitter)
+    limited = _limit_reached(submitter)
+    if limited is not None:
+        errors_shown, headers = limited
+        return _render_form(values, errors_shown, token=token, same_as=same_as), 429, headers
     if target is not None:
         if not changes:
             return render_template("submit/nothing_new.html", asset=target)
@@ -545,7 +564,18 @@ def asset_form(asset_id: str, kind: str) -> Any:
         unsaved = _unsaved_change(existing, asset.id, changes, problem, message, submitter)
         return _sent(existing) if not unsaved else _already_sent(existing, unsaved)
     submitter = _with_client(submitter)
-    _check_limits(submitter)
+    limited = _limit_reached(submitter)
+    if limited is not None:
+        errors_shown, headers = limited
+        page = render_template(
+            form.template,
+            asset=asset,
+            values=values,
+            errors=errors_shown,
+            token=token,
+            **_common(),
+        )
+        return page, 429, headers
     submission, _ = store.submit_change(
         asset.id,
         changes=changes,

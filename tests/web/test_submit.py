@@ -450,31 +450,77 @@ def _client_at(app: Flask, address: str) -> FlaskClient:
     return client
 
 
-def test_rate_limit_per_client_address(app: Flask, store: Store) -> None:
+def _kept_answers(html: str, fields: dict[str, Any]) -> None:
+    """Every answer of ``fields`` is filled in again on the form page."""
+    assert "Tell us about a place or group</h1>" in html
+    page = inputs(html)
+    for name in ("name", "postcode", "phone", "email", "website", "submitter_name"):
+        assert page.by_id[name]["value"] == fields[name], name
+    assert page.textareas["description"] == fields["description"]
+    assert page.textareas["opening_times"] == fields["opening_times"]
+    assert checked(html, "category") == [fields["category"]]
+    assert checked(html, "accessibility") == fields["accessibility"]
+    assert checked(html, "audience") == fields["audience"]
+
+
+def test_rate_limit_per_client_address_keeps_the_answers(app: Flask, store: Store) -> None:
     resident = _client_at(app, "203.0.113.7")
     for i in range(10):
         send_ok(resident, {**GOOD, "name": f"Group {i}", "submitter_email": ""})
-    response = send(resident, {**GOOD, "name": "Group 10", "submitter_email": ""})
+    answers = {**GOOD, "name": "Group 10", "submitter_email": ""}
+    response = send(resident, answers)
     assert response.status_code == 429
     assert response.headers["Retry-After"] == "3600"
     html = response.get_data(as_text=True)
-    assert "Please wait before trying again" in html
-    assert "You have sent 10 submissions in the last hour" in html
+    # The limit is on the connection, not a field: the summary links to the form's button.
+    assert error_summary(html) == [
+        (
+            "send",
+            "You have sent 10 submissions in the last hour, the most we accept from one"
+            " connection. Try again in an hour.",
+        )
+    ]
+    assert 'id="send"' in html
+    _kept_answers(html, answers)
     assert store.count_submissions() == 10
     # Someone else, elsewhere, is not held up.
     send_ok(_client_at(app, "198.51.100.2"), {**GOOD, "submitter_email": ""})
 
 
-def test_rate_limit_per_email_address(app: Flask, store: Store) -> None:
+def test_rate_limit_per_email_address_keeps_the_answers(app: Flask, store: Store) -> None:
     for i in range(5):
         send_ok(_client_at(app, f"203.0.113.{i}"), {**GOOD, "name": f"Group {i}"})
-    response = send(
-        _client_at(app, "203.0.113.99"), {**GOOD, "submitter_email": "RITA@example.org"}
-    )
+    answers = {**GOOD, "submitter_email": "RITA@example.org"}
+    response = send(_client_at(app, "203.0.113.99"), answers)
     assert response.status_code == 429
     assert response.headers["Retry-After"] == "86400"
-    assert "This email address has been used for 5 submissions" in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    message = (
+        "This email address has been used for 5 submissions in the last 24 hours, the most we"
+        " accept. Try again tomorrow."
+    )
+    assert error_summary(html) == [("submitter_email", message)]
+    assert 'id="submitter_email-error"' in html  # shown at the field too
+    _kept_answers(html, answers)
+    assert inputs(html).by_id["submitter_email"]["value"] == "RITA@example.org"
     assert store.count_submissions() == 5
+
+
+def test_a_limited_form_keeps_its_token_and_same_place_answer(
+    app: Flask, store: Store, lostock: Asset
+) -> None:
+    resident = _client_at(app, "203.0.113.7")
+    for i in range(10):
+        send_ok(resident, {**GOOD, "name": f"Group {i}", "submitter_email": ""})
+    near = {**GOOD, "name": "Lostock Library", "postcode": "M32 9PL", "submitter_email": ""}
+    page = check(resident, near)
+    data = {**tokens(page.get_data(as_text=True)), **near, "action": "send"}
+    response = resident.post("/submit", data={**data, "same_as": lostock.id})
+    assert response.status_code == 429
+    html = response.get_data(as_text=True)
+    # The same form token (one submission however often it is sent) and the same choice.
+    assert tokens(html)["form_token"] == data["form_token"]
+    assert inputs(html).by_id["same_as_choice"]["value"] == lostock.id
 
 
 def test_rate_limits_hold_across_two_app_instances_on_one_database(settings: Settings) -> None:
@@ -517,11 +563,22 @@ def test_honeypot_and_limits_apply_to_the_other_forms_too(
     for _ in range(10):
         data = {**form_tokens(resident, path), "problem": "wrong_place"}
         assert resident.post(path, data=data).status_code == 303
-    data = {**form_tokens(resident, path), "problem": "wrong_place"}
-    assert resident.post(path, data=data).status_code == 429
+    data = {**form_tokens(resident, path), "problem": "wrong_place", "message": "By the canal"}
+    limited = resident.post(path, data=data)
+    assert limited.status_code == 429 and limited.headers["Retry-After"] == "3600"
+    html = limited.get_data(as_text=True)
+    assert [href for href, _ in error_summary(html)] == ["send"]
+    assert "Report a problem with Lostock Library" in html
+    assert checked(html, "problem") == ["wrong_place"]
+    assert inputs(html).textareas["message"] == "By the canal"
     change = f"/assets/{lostock.id}/suggest-change"
     data = {**form_tokens(resident, change), "name": "Lostock", "category": "library"}
-    assert resident.post(change, data=data).status_code == 429
+    limited = resident.post(change, data=data)
+    assert limited.status_code == 429
+    html = limited.get_data(as_text=True)
+    assert error_summary(html)[0][1].startswith("You have sent 10 submissions in the last hour")
+    assert inputs(html).by_id["name"]["value"] == "Lostock"
+    assert store.count_submissions() == 10
 
 
 # -- escaping and size ---------------------------------------------------------------------
