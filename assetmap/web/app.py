@@ -145,11 +145,15 @@ def content_security_policy(settings: Settings, nonce: str) -> str:
     """The Content-Security-Policy for one response.
 
     Scripts and styles come from the app or carry the request's nonce (the map's inline
-    script does); images may also come from the tile server; nothing may embed the app
-    except itself.
+    script does); images may also come from the tile server, and be data: URLs when there is
+    one; nothing may embed the app except itself.
     """
     cdn = " ".join(CDN_ORIGINS) if settings.use_cdn else ""
     tiles = _tile_source(settings.tile_url)
+    if settings.tile_url:
+        # Leaflet blanks each tile it drops or stops loading (on zoom and pan) with a data:
+        # GIF; refused, each is a console error, a screenful when the tiles are out of reach.
+        tiles = f"data: {tiles}"
     directives = {
         "default-src": "'self'",
         "script-src": f"'self' 'nonce-{nonce}' {cdn}",
