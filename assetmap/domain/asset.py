@@ -355,6 +355,42 @@ def _date(raw: object, errors: list[ValidationError]) -> str | None:
         return None
 
 
+def future_verified_error(raw: object, today: date) -> ValidationError | None:
+    """An error when a date last checked (``last_verified``) is after ``today``, else None.
+
+    Nobody can have checked a listing on a day that has not come yet; such a date (a typo, or
+    a source's next review date) would count the listing as fresh until long after it is
+    stale. Not part of :func:`validate_asset`, which also checks values already stored (a
+    moderator's edit is validated with the asset's other fields, and a date stored before
+    this rule must not block it): the callers that take a new date (imports, the moderators'
+    edit form) check it with this one rule.
+
+    Parameters
+    ----------
+    raw
+        The date as given (``YYYY-MM-DD``, or an ISO date and time); text that is not a date
+        is left to :func:`validate_asset`, which reports it.
+    today
+        The caller's date today. There is no day's grace: a date after it is refused.
+
+    Returns
+    -------
+    ValidationError or None
+        With field ``last_verified``.
+    """
+    try:
+        day = date.fromisoformat(clean_text(raw)[:10])
+    except ValueError:
+        return None
+    if day <= today:
+        return None
+    return ValidationError(
+        f"last_verified {day.isoformat()} is in the future (today is {today.isoformat()}):"
+        " it must be the date the details were last checked, today or earlier",
+        field="last_verified",
+    )
+
+
 def validate_asset(
     data: Mapping[str, Any], taxonomy: Taxonomy
 ) -> tuple[Asset | None, list[ValidationError]]:

@@ -18,11 +18,18 @@ import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from pyproj import Transformer
 
-from assetmap.domain.asset import Asset, clean_text, normalise_name, validate_asset
+from assetmap.domain.asset import (
+    Asset,
+    clean_text,
+    future_verified_error,
+    normalise_name,
+    validate_asset,
+)
 from assetmap.domain.errors import ValidationError
 from assetmap.domain.geodesy import distances_m
 from assetmap.domain.postcode import normalise_postcode
@@ -344,6 +351,7 @@ def build_records(
     taxonomy: Taxonomy,
     postcodes: PostcodeIndex,
     progress: Callable[[Iterable[RawRow]], Iterable[RawRow]] | None = None,
+    today: date | None = None,
 ) -> ParsedSource:
     """Validate raw rows into records and row errors; find duplicates within the file.
 
@@ -359,6 +367,9 @@ def build_records(
         Directory used to check postcodes and to place rows that have no coordinates.
     progress
         Optional wrapper around the row iterator (a progress bar).
+    today
+        The date a ``last_verified`` may not be after (default: today's local date, as the
+        moderators' edit form uses).
 
     Returns
     -------
@@ -380,6 +391,7 @@ def build_records(
         parsed.merged = len(kept) - len(merged)
         kept = merged
 
+    today = today or date.today()
     locator = _Locator(spec, postcodes)
     records: list[Record] = []
     iterator: Iterable[RawRow] = progress(kept) if progress else kept
@@ -393,6 +405,11 @@ def build_records(
         else:
             # Validate anyway so every other bad field is reported in the same run.
             _, errors = validate_asset({**data, "lon": 0.0, "lat": 51.5}, taxonomy)
+        future = future_verified_error(data.get("last_verified"), today)
+        if future is not None:
+            # A date to come would count the listing as freshly checked for years.
+            errors.append(future)
+            asset = None
         for fname, reason, value in problems:
             parsed.errors.append(RowError(raw.row, fname, reason, value, raw.line))
         for err in errors:

@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
-from assetmap.domain.asset import Asset, clean_text, validate_asset
+from assetmap.domain.asset import Asset, clean_text, future_verified_error, validate_asset
 from assetmap.domain.errors import Conflict, Forbidden, ValidationError
 from assetmap.domain.people import User
 from assetmap.domain.postcode import normalise_postcode
@@ -359,13 +359,9 @@ def _edit_checks(
         except ValidationError:
             errors["postcode"] = "Enter a full postcode, like M32 0TH"
     verified = clean_text(form["last_verified"])
-    if verified and verified != clean_text(shown["last_verified"]):
-        try:
-            day = date.fromisoformat(verified[:10])
-        except ValueError:
-            day = None  # validate_asset says what is wrong with it
-        if day is not None and day > today:
-            errors["last_verified"] = "The date last checked must be today or in the past"
+    # The rule imports follow too; text that is not a date is validate_asset's to report.
+    if verified != clean_text(shown["last_verified"]) and future_verified_error(verified, today):
+        errors["last_verified"] = "The date last checked must be today or in the past"
     return checked, errors
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from assetmap.domain.taxonomy import Taxonomy
 from assetmap.gazetteer.postcodes import PostcodeIndex
 from assetmap.importers import check_source, load_manifest, parse_source, spec_for_file
 from assetmap.importers.csv_ import read_csv
+from assetmap.importers.records import build_records
 from assetmap.services.exporting import write_csv
 
 HEADER = "name,category,address,postcode,lat,lon,website,description\n"
@@ -268,3 +270,31 @@ def test_coordinate_errors_name_field_and_value(
     [err] = parsed.errors
     assert (err.row, err.line, err.field, err.reason) == (1, 2, field, reason)
     assert err.value == (lat if field == "lat" else lon)
+
+
+def test_a_date_last_checked_after_today_rejects_the_row(
+    tmp_path: Path, taxonomy: Taxonomy, postcodes: PostcodeIndex
+) -> None:
+    path = tmp_path / "checked.csv"
+    path.write_text(
+        "name,category,postcode,lat,lon,last_verified\n"
+        "Altrincham Library,library,WA14 1AH,53.38705,-2.35216,2026-03-14\n"
+        "Hale Library,library,WA15 9NT,53.376032,-2.345594,2026-03-15\n",
+        encoding="utf-8",
+    )
+    rows = read_csv(path).rows
+    parsed = build_records(
+        rows, spec_for_file(path), taxonomy=taxonomy, postcodes=postcodes, today=date(2026, 3, 14)
+    )
+    # Today is fine; tomorrow is refused, as the moderators' edit form refuses it.
+    assert [r.asset.name for r in parsed.records] == ["Altrincham Library"]
+    assert [e.to_dict() for e in parsed.errors] == [
+        {
+            "row": 2,
+            "line": 3,
+            "field": "last_verified",
+            "reason": "last_verified 2026-03-15 is in the future (today is 2026-03-14): it must"
+            " be the date the details were last checked, today or earlier",
+            "value": "2026-03-15",
+        }
+    ]
