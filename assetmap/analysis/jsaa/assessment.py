@@ -331,7 +331,7 @@ def assess(
     geopandas.GeoDataFrame
         One row per area, sorted by ``area_code``, EPSG:4326, columns in this order:
         ``area_code, area_name, population``, the indicators, then per category
-        ``count_, per_1000_, within_catchment_, nearest_m_`` (geodesic metres) and
+        ``count_, per_1000_, within_catchment_, nearest_m_`` (geodesic metres, unrounded) and
         ``access_``; ``centroid_method, centroid_postcodes, centroid_lon, centroid_lat``;
         ``need_score, need_percentile, access_score, access_percentile, gap_score,
         priority, priority_rank, priority_reason`` and ``geometry``.
@@ -405,7 +405,10 @@ def assess(
         columns[f"count_{cat}"] = counts[:, j]
         columns[f"per_1000_{cat}"] = np.round(per_1000[:, j], SCORE_DECIMALS)
         columns[f"within_catchment_{cat}"] = within[:, j]
-        columns[f"nearest_m_{cat}"] = np.round(nearest[:, j], 1)
+        # Full precision: the access percentiles rank these exact distances, so the table
+        # must hold them too, or it shows ties (922.8 and 922.8 m) the method never saw and
+        # access_<category> cannot be re-derived from it. Displays round for themselves.
+        columns[f"nearest_m_{cat}"] = nearest[:, j]
         columns[f"access_{cat}"] = access[f"access_{cat}"].to_numpy()
     columns.update(
         {
