@@ -307,6 +307,37 @@ def _choice(
     return key
 
 
+# What a web address may hold as it is: RFC 3986's unreserved and reserved characters and
+# the "%" of an escape, less the apostrophe, which is in that set but in a website field is
+# all but always a quoting mistake (a real one is written %27). Letters, marks and digits of
+# other scripts are allowed too: internationalised domain names and paths (RFC 3987), which
+# browsers open as typed.
+_URL_ASCII = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~:/?#[]@!$&()*+,;=%"
+)
+_QUOTES = frozenset('"\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u201f\u00ab\u00bb\u2039\u203a')
+# The end of the message for a character no web address may hold; callers that reword it for
+# residents look for it (see services.submitting).
+URL_CHARACTER_PROBLEM = "which cannot be in a web address"
+
+
+def _url_character(text: str) -> str | None:
+    """The first character of ``text`` a web address cannot hold, described; else None."""
+    for ch in text:
+        if ch in _URL_ASCII or (not ch.isascii() and unicodedata.category(ch)[0] in "LMN"):
+            continue
+        if ch == "'":
+            return "an apostrophe or quotation mark (')"
+        if ch in _QUOTES or unicodedata.category(ch) in {"Pi", "Pf"}:
+            return f"a quotation mark ({ch})"
+        if ch in "<>":
+            return f"an angle bracket ({ch})"
+        if ch.isprintable():
+            return f"the character {ch}"
+        return f"an invisible character (U+{ord(ch):04X})"
+    return None
+
+
 def _url(raw: object, errors: list[ValidationError]) -> str:
     text = clean_text(raw)
     if not text or text.upper() in {"NA", "N/A"}:
@@ -319,7 +350,27 @@ def _url(raw: object, errors: list[ValidationError]) -> str:
             )
         )
         return ""
-    parsed = urlparse(text)
+    # Quotes and angle brackets come from a source that quoted or bracketed the address
+    # ("https://…", <https://…>); a link made from them goes nowhere.
+    what = _url_character(text)
+    if what is not None:
+        errors.append(
+            ValidationError(
+                f"website '{text}' has {what}, {URL_CHARACTER_PROBLEM}", field="website"
+            )
+        )
+        return ""
+    try:
+        parsed = urlparse(text)
+    except ValueError:
+        # urlparse refuses a "[" or "]" that does not enclose an IPv6 host.
+        what = "a square bracket ([ or ]) outside an IPv6 address"
+        errors.append(
+            ValidationError(
+                f"website '{text}' has {what}, {URL_CHARACTER_PROBLEM}", field="website"
+            )
+        )
+        return ""
     if parsed.scheme not in {"http", "https"} or not parsed.netloc:
         errors.append(
             ValidationError(

@@ -19,7 +19,14 @@ from datetime import UTC, datetime, timedelta
 from difflib import SequenceMatcher
 from typing import Any
 
-from assetmap.domain.asset import CONTENT_FIELDS, MAX_LENGTHS, Asset, clean_text, validate_asset
+from assetmap.domain.asset import (
+    CONTENT_FIELDS,
+    MAX_LENGTHS,
+    URL_CHARACTER_PROBLEM,
+    Asset,
+    clean_text,
+    validate_asset,
+)
 from assetmap.domain.errors import AssetmapError, TooManyRequests, ValidationError
 from assetmap.domain.postcode import normalise_postcode
 from assetmap.domain.submission import PROBLEMS, Submission, Submitter
@@ -74,6 +81,9 @@ RESIDENT_AUTHOR = "resident"
 RESIDENT_SOURCE = "resident"
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# The domain's "website '…' has <what>, which cannot be in a web address"; the address has no
+# spaces by then, so the first " has " is the domain's own.
+_URL_CHARACTER = re.compile(rf" has (.+), {re.escape(URL_CHARACTER_PROBLEM)}$")
 # Words too common to make two names alike on their own.
 _STOPWORDS = frozenset({"the", "and", "of", "at", "in", "a", "an", "for", "on", "st"})
 _NOT_WORD = re.compile(r"[\W_]+")
@@ -183,9 +193,13 @@ def _resident_message(err: ValidationError) -> ValidationError:
     message = _MESSAGES.get(field)
     if field == "category" and "missing" not in err.message:
         message = None  # an unknown id (API or a tampered form): the domain lists the valid ones
-    if field == "website" and "space" in err.message:
+    if field == "website" and "has a space in it" in err.message:
         # It may well start with https://: say what is actually wrong with it.
         message = "Enter the website address without spaces, like https://example.org"
+    character = _URL_CHARACTER.search(err.message) if field == "website" else None
+    if character:
+        # The same: name the character ("a quotation mark (")") rather than the scheme.
+        message = f"Enter the website address without {character[1]}, like https://example.org"
     if message is None:
         text = err.message
         message = text[:1].upper() + text[1:]

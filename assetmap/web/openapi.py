@@ -371,7 +371,13 @@ def _submission_schemas(category_ids: Sequence[str]) -> dict[str, Any]:
         "provider_type": {"type": ["string", "null"], "enum": [*PROVIDER_TYPES, None]},
         "phone": _text(40, "The asset's own phone number."),
         "email": _text(MAX_EMAIL_LENGTH, "The asset's own email address."),
-        "website": _text(MAX_WEBSITE_LENGTH, "An http:// or https:// address, without spaces."),
+        "website": _text(
+            MAX_WEBSITE_LENGTH,
+            (
+                "An http:// or https:// address, without spaces, quotation marks, angle brackets or"
+                " other characters a web address cannot have."
+            ),
+        ),
         "submitter_name": _text(
             MAX_SUBMITTER_NAME_LENGTH, "Who is sending it (optional; only moderators see it)."
         ),

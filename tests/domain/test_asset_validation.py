@@ -1,4 +1,4 @@
-"""Asset field checks beyond validate_asset's types: dates to come."""
+"""Asset field checks: dates last checked that are to come, and what a website may hold."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from datetime import date
 
 import pytest
 
-from assetmap.domain.asset import future_verified_error
+from assetmap.domain.asset import future_verified_error, validate_asset
+from assetmap.domain.taxonomy import Taxonomy
 
 TODAY = date(2026, 3, 14)
 
@@ -30,3 +31,49 @@ def test_a_date_last_checked_after_today_is_refused_without_grace() -> None:
 @pytest.mark.parametrize("text", ["", None, "next week", "2026-13-01"])
 def test_text_that_is_no_date_is_left_to_validate_asset(text: str | None) -> None:
     assert future_verified_error(text, TODAY) is None
+
+
+# -- websites ------------------------------------------------------------------------------
+
+LIBRARY = {"name": "Sale Library", "category": "library", "lon": -2.3181, "lat": 53.4246}
+
+
+@pytest.mark.parametrize(
+    ("website", "what"),
+    [
+        ('"https://www.trafford.gov.uk/"', 'a quotation mark (")'),
+        ("https://example.org/it's", "an apostrophe or quotation mark (')"),
+        ("\u201chttps://example.org\u201d", "a quotation mark (\u201c)"),
+        ("<https://example.org>", "an angle bracket (<)"),
+        ("https://example.org/a>b", "an angle bracket (>)"),
+        ("https://example.org/{id}", "the character {"),
+        ("https://example.org/a|b", "the character |"),
+        ("https://example.org\\walkers", "the character \\"),
+        ("https://example.org/\u200bwalkers", "an invisible character (U+200B)"),
+        ("https://[example.org", "a square bracket ([ or ]) outside an IPv6 address"),
+    ],
+)
+def test_a_website_with_a_character_no_web_address_has_is_refused(
+    taxonomy: Taxonomy, website: str, what: str
+) -> None:
+    asset, errors = validate_asset({**LIBRARY, "website": website}, taxonomy)
+    assert asset is None
+    assert [(e.field, e.message) for e in errors] == [
+        ("website", f"website '{website}' has {what}, which cannot be in a web address")
+    ]
+
+
+@pytest.mark.parametrize(
+    "website",
+    [
+        "https://www.trafford.gov.uk/residents/libraries.aspx?id=7&tab=2#opening",
+        "https://example.org/Sale%20Library",
+        "https://example.org/search?tags[]=walks",  # brackets in a query: browsers open it
+        "https://caf\u00e9-de-la-gare.example/men\u00fc",  # an internationalised address
+        "http://[2001:db8::1]/",
+        "https://user@example.org:8443/a;b=c,d!*()~$+",
+    ],
+)
+def test_every_character_a_web_address_may_have_is_kept(taxonomy: Taxonomy, website: str) -> None:
+    asset, errors = validate_asset({**LIBRARY, "website": website}, taxonomy)
+    assert errors == [] and asset is not None and asset.website == website

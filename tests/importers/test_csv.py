@@ -298,3 +298,29 @@ def test_a_date_last_checked_after_today_rejects_the_row(
             "value": "2026-03-15",
         }
     ]
+
+
+def test_a_website_with_quotes_or_angle_brackets_rejects_the_row(
+    tmp_path: Path, taxonomy: Taxonomy, postcodes: PostcodeIndex
+) -> None:
+    # A source that quoted or bracketed its addresses inside the cell (the CSV quotes
+    # themselves are undone by the reader).
+    path = tmp_path / "quoted.csv"
+    path.write_text(
+        HEADER
+        + ALTRINCHAM
+        + "\n"
+        + 'Hale Library,library,,WA15 9NT,53.376032,-2.345594,"""https://example.org/hale""",\n'
+        + "Sale Library,library,,M33 7YZ,53.4246,-2.3181,<https://example.org/sale>,\n",
+        encoding="utf-8",
+    )
+    parsed = parse_source(spec_for_file(path), taxonomy=taxonomy, postcodes=postcodes)
+    assert [r.asset.name for r in parsed.records] == ["Altrincham Library"]
+    assert [(e.row, e.line, e.field, e.value) for e in parsed.errors] == [
+        (2, 3, "website", '"https://example.org/hale"'),
+        (3, 4, "website", "<https://example.org/sale>"),
+    ]
+    assert parsed.errors[0].reason == (
+        """website '"https://example.org/hale"' has a quotation mark ("), which cannot be in a"""
+        " web address"
+    )

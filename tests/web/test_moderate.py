@@ -631,6 +631,13 @@ def test_edit_checks_the_postcode_and_the_date_last_checked(
         "last_verified",
     ]
     assert store.get_submission(sub.ref).status == "pending"
+    quoted = mo.post(path, data={**data, "website": '"https://example.org"'})
+    assert error_summary(quoted.get_data(as_text=True))[1] == (
+        "website",
+        """Website '"https://example.org"' has a quotation mark ("), which cannot be in a web"""
+        " address",
+    )
+    assert store.get_submission(sub.ref).status == "pending"
     today = date.today().isoformat()
     fixed = {**data, "postcode": "wa159bg", "website": "", "last_verified": today}
     assert mo.post(path, data=fixed).status_code == 303

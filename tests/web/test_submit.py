@@ -655,6 +655,31 @@ def test_bytes_that_are_not_utf8_in_a_form_never_give_a_500(
             {"website": "https://exa mple.com"},
             [("website", "Enter the website address without spaces, like https://example.org")],
         ),
+        (
+            {"website": 'https://example.org/"walkers"'},
+            [
+                (
+                    "website",
+                    'Enter the website address without a quotation mark ("), like'
+                    " https://example.org",
+                )
+            ],
+        ),
+        (
+            {"website": "<https://example.org>"},
+            [
+                (
+                    "website",
+                    "Enter the website address without an angle bracket (<), like"
+                    " https://example.org",
+                )
+            ],
+        ),
+        (
+            # A "space" in the address itself is not a space in it.
+            {"website": "www.myspace.com"},
+            [("website", "Enter a website address that starts with http:// or https://")],
+        ),
     ],
 )
 def test_a_blank_name_or_a_website_with_a_space_is_refused(

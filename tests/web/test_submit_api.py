@@ -346,6 +346,17 @@ def test_a_surrogate_pair_is_one_character_and_is_stored(client: FlaskClient, st
             "website",
             "Enter the website address without spaces",
         ),
+        (
+            {"website": "https://example.org/it's"},
+            "website",
+            "Enter the website address without an apostrophe or quotation mark ('), like"
+            " https://example.org",
+        ),
+        (
+            {"website": "https://example.org/<script>"},
+            "website",
+            "Enter the website address without an angle bracket (<), like https://example.org",
+        ),
     ],
 )
 def test_a_blank_name_or_a_website_with_a_space_is_refused(
