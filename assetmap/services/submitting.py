@@ -97,7 +97,9 @@ _MESSAGES = {
     "website": "Enter a website address that starts with http:// or https://",
     "submitter_email": "Enter your email address in the correct format, like name@example.com",
 }
-_LABELS = {
+# What residents are told each answer is called, in messages about it (too long; not saved
+# when a form is sent again). The one list: the web pages name these answers from it too.
+FIELD_LABELS = {
     "name": "Name",
     "description": "Description",
     "address": "Address",
@@ -107,6 +109,7 @@ _LABELS = {
     "submitter_name": "Your name",
     "submitter_email": "Your email address",
     "message": "Your message",
+    "problem": "What is wrong",
 }
 _LIMITS = {
     **{name: MAX_LENGTHS[name] for name in ("name", "description", "address", "opening_times")},
@@ -172,7 +175,7 @@ def _too_long(fields: Mapping[str, Any], names: Sequence[str]) -> list[Validatio
         if limit is not None and len(clean_text(fields.get(name))) > limit:
             errors.append(
                 ValidationError(
-                    f"{_LABELS[name]} must be {limit:,} characters or fewer", field=name
+                    f"{FIELD_LABELS[name]} must be {limit:,} characters or fewer", field=name
                 )
             )
     return errors

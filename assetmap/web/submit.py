@@ -40,6 +40,7 @@ from assetmap.services.submitting import (
     ASSET_FIELDS,
     CHANGEABLE_FIELDS,
     DUPLICATE_RADIUS_M,
+    FIELD_LABELS,
     LIST_FIELDS,
     SUBMITTER_DETAILS_KEPT_DAYS,
     SUBMITTER_FIELDS,
@@ -198,20 +199,15 @@ def _sent(submission: Submission) -> Response:
     return redirect(url_for("submit.submission_status", ref=submission.ref), code=303)
 
 
-# Labels for the answers that are not fields of an asset, as the already-sent page names them.
-_OTHER_LABELS = {
-    "submitter_name": "Your name",
-    "submitter_email": "Your email address",
-    "problem": "What is wrong",
-    "message": "Your message",
-    "same_as": "Whether it is a place we already list",
-}
+# The already-sent page names the answers that are not fields of an asset as the services'
+# messages do (FIELD_LABELS); only this form's "is it a place we list?" question is its own.
+_SAME_AS_LABEL = "Whether it is a place we already list"
 
 
 def _unsaved_sender(existing: Submission, submitter: Submitter) -> list[str]:
     sent = (existing.submitter.name, existing.submitter.email)
     return [
-        _OTHER_LABELS[name]
+        FIELD_LABELS[name]
         for name, before, now in zip(
             SUBMITTER_FIELDS, sent, (submitter.name, submitter.email), strict=True
         )
@@ -226,7 +222,7 @@ def _unsaved_new(existing: Submission, asset: Asset, submitter: Submitter) -> li
     list means the same answers were sent again (a double click, or Back and Send).
     """
     if existing.kind != "new":
-        return [_OTHER_LABELS["same_as"]]
+        return [_SAME_AS_LABEL]
     first = current_store().history(existing.asset_id)[0].state
     now = asset.to_dict()
     differ = [n for n in CONTENT_FIELDS if n != "status" and first.get(n) != now[n]]
@@ -243,12 +239,12 @@ def _unsaved_change(
 ) -> list[str]:
     """As :func:`_unsaved_new`, for a suggested change or problem report on ``asset_id``."""
     if existing.kind == "new" or existing.asset_id != asset_id:
-        return [_OTHER_LABELS["same_as"]]
+        return [_SAME_AS_LABEL]
     sent = existing.changes
     differ = [n for n in CONTENT_FIELDS if sent.get(n) != changes.get(n)]
     labels = changed_labels(differ)
-    labels += [_OTHER_LABELS["problem"]] if existing.problem != problem else []
-    labels += [_OTHER_LABELS["message"]] if existing.message != message else []
+    labels += [FIELD_LABELS["problem"]] if existing.problem != problem else []
+    labels += [FIELD_LABELS["message"]] if existing.message != message else []
     return labels + _unsaved_sender(existing, submitter)
 
 

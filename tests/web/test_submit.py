@@ -17,6 +17,7 @@ from markupsafe import escape
 
 from assetmap.domain.asset import Asset
 from assetmap.domain.taxonomy import Taxonomy
+from assetmap.services import submitting
 from assetmap.settings import Settings
 from assetmap.store import Store
 from assetmap.web.app import create_app
@@ -751,6 +752,40 @@ def test_sending_again_with_changed_answers_says_they_were_not_saved(
     assert sub.submitter.email == GOOD["submitter_email"]
     # The same answers again are a resend: straight to the reference, as before.
     assert client.post("/submit", data=data).headers["Location"] == f"/submissions/{ref}"
+
+
+def test_the_pages_name_answers_with_the_services_labels(
+    client: FlaskClient, store: Store, lostock: Asset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One list of labels: renaming an answer there renames it in the services' own messages
+    # and on the already-sent page alike.
+    for name, label in {
+        "submitter_name": "Name to reply to",
+        "submitter_email": "Email to reply to",
+        "problem": "The problem",
+        "message": "Note for moderators",
+    }.items():
+        monkeypatch.setitem(submitting.FIELD_LABELS, name, label)
+    path = f"/assets/{lostock.id}/report-problem"
+    fields = {**form_tokens(client, path), "problem": "closed", "submitter_name": "Rita"}
+    too_long = client.post(path, data={**fields, "submitter_email": "r" * 250 + "@example.org"})
+    assert error_summary(too_long.get_data(as_text=True)) == [
+        ("submitter_email", "Email to reply to must be 254 characters or fewer")
+    ]
+    assert client.post(path, data=fields).status_code == 303
+    changed = {
+        **fields,
+        "problem": "wrong_place",
+        "message": "It moved",
+        "submitter_name": "Rita R",
+        "submitter_email": "rita@example.org",
+    }
+    again = client.post(path, data=changed)
+    assert again.status_code == 422
+    assert (
+        "different from what you sent the first time: The problem Note for moderators Name to"
+        " reply to Email to reply to"
+    ) in main_text(again)
 
 
 def test_a_suggested_change_sent_again_with_other_answers_is_not_saved(
