@@ -443,6 +443,49 @@ class _Areas(VerbatimMacro):
         return f"{self.decoder.get_name()}({script_json(self.data)}, {self.parent_name()});\n"
 
 
+@dataclass(frozen=True)
+class Attribution:
+    """A line for the map's attribution control: plain text, optionally a link.
+
+    Attributes
+    ----------
+    text
+        Plain text (escaped here: Leaflet shows attributions as HTML).
+    href
+        A relative address or fragment (``#data-sources``) the text links to; none when empty.
+    """
+
+    text: str
+    href: str = ""
+
+    def html(self) -> str:
+        """The escaped HTML Leaflet is given."""
+        body = html_text(self.text)
+        if not self.href:
+            return body
+        return f'<a href="{html_text(self.href)}">{body}</a>'
+
+
+class _AttributionLine(VerbatimMacro):
+    """Adds one attribution to the map's attribution control (bottom right)."""
+
+    def __init__(self, attribution: Attribution) -> None:
+        super().__init__()
+        self.attribution = attribution
+
+    def script_js(self) -> str:
+        # The HTML is built from escaped text above and passed as JSON, never as a template.
+        return (
+            f"{self.parent_name()}.attributionControl.addAttribution("
+            f"{script_json(self.attribution.html())});\n"
+        )
+
+
+def _add_attribution(m: folium.Map, attribution: Attribution | None) -> None:
+    if attribution is not None and attribution.text:
+        _AttributionLine(attribution).add_to(m)
+
+
 class _Ready(VerbatimMacro):
     """Marks the page when the areas are drawn (benchmarks and tests wait for it)."""
 
@@ -626,6 +669,7 @@ def choropleth_map(
     show_assets: bool = False,
     vendor_base_url: str = "vendor",
     tolerance_m: float | None = None,
+    attribution: Attribution | None = None,
 ) -> MapData:
     """A choropleth of one column, with asset layers per category in a layer control.
 
@@ -646,6 +690,9 @@ def choropleth_map(
         relative to the page; ``/static/vendor`` in the app).
     tolerance_m
         Display simplification in metres; chosen from the extent when None.
+    attribution
+        Shown in the map's attribution control (the data's sources and licences, or a link
+        to them); none when None.
 
     Returns
     -------
@@ -669,6 +716,7 @@ def choropleth_map(
     _asset_layers(m, assets, taxonomy, show=show_assets)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     _Legend(spec, classes, decimals).add_to(m)
+    _add_attribution(m, attribution)
     _Ready(len(frame)).add_to(m)
     use_resources(m, vendor_base_url=vendor_base_url)
     labels = class_labels(classes, decimals)
@@ -704,6 +752,7 @@ def gap_map(
     method: str = "quantiles",
     vendor_base_url: str = "vendor",
     tolerance_m: float | None = None,
+    attribution: Attribution | None = None,
 ) -> MapData:
     """The gap map: gap score classes, priority areas outlined, assets per category on top.
 
@@ -718,7 +767,7 @@ def gap_map(
         Sources line of the legend.
     method
         Classification of the gap score.
-    vendor_base_url, tolerance_m
+    vendor_base_url, tolerance_m, attribution
         As for :func:`choropleth_map`.
 
     Returns
@@ -787,6 +836,7 @@ def gap_map(
         decimals,
         extra=[(_OUTLINE_SWATCH, f"Priority area ({int(priority.sum())})")],
     ).add_to(m)
+    _add_attribution(m, attribution)
     _Ready(len(frame)).add_to(m)
     use_resources(m, vendor_base_url=vendor_base_url)
     order = np.lexsort(

@@ -45,6 +45,7 @@ from assetmap.maps.charts import (
 from assetmap.maps.embed import map_parts
 from assetmap.maps.jsaa import (
     METHODS,
+    Attribution,
     ChoroplethSpec,
     MapData,
     choropleth_map,
@@ -64,6 +65,9 @@ VENDOR_FILES = (
     "leaflet/LICENSE",
     "assetmap/assetmap.css",
 )
+# The sources section of a map page, which the map's attribution control links to.
+SOURCES_ID = "data-sources"
+SOURCES_LINK_TEXT = "Data sources and licences"
 # Tables longer than this are folded into a disclosure beside the map.
 TABLE_OPEN_MAX_ROWS = 5000
 DOWNLOADS = (
@@ -197,7 +201,11 @@ def _version() -> str:
 
 
 def site_context(result: JsaaResult, *, prefix: str = "") -> dict[str, Any]:
-    """What every page of a site shows in its head and footer."""
+    """What every page of a site shows in its head and footer.
+
+    ``sources`` is :func:`input_sources` of the run: the map pages show it beside the map,
+    as the report does, because a map page is often shared or embedded on its own.
+    """
     return {
         "title": result.config.title,
         "config_sha256": result.config.sha256,
@@ -206,6 +214,7 @@ def site_context(result: JsaaResult, *, prefix: str = "") -> dict[str, Any]:
         "prefix": prefix,
         "home": "index.html",
         "provenance": "provenance.json",
+        "sources": input_sources(result.provenance),
     }
 
 
@@ -312,6 +321,7 @@ def map_page(plan: MapPlan, data: MapData, site: Mapping[str, Any]) -> tuple[str
         # Beside a national map the table has tens of thousands of rows: it is folded away
         # (not laid out until opened), so the page stays quick.
         "collapse_table": len(rows) > TABLE_OPEN_MAX_ROWS,
+        "sources_id": SOURCES_ID,
         # The map's parts come from assetmap.maps, which escapes all text it puts in them.
         "map_head": Markup(parts.head),  # noqa: S704
         "map_html": Markup(parts.html),  # noqa: S704
@@ -320,9 +330,24 @@ def map_page(plan: MapPlan, data: MapData, site: Mapping[str, Any]) -> tuple[str
 
 
 def _build_map(plan: MapPlan, result: JsaaResult, taxonomy: Taxonomy, *, sources: str) -> MapData:
+    # The full attribution is too long for the map's corner: the control links to the
+    # page's sources section (map.html), which holds the same rows as the report's.
+    attribution = Attribution(SOURCES_LINK_TEXT, f"#{SOURCES_ID}")
     if plan.spec is None:
-        return gap_map(result.areas, assets=result.assets, taxonomy=taxonomy, source=sources)
-    return choropleth_map(result.areas, plan.spec, assets=result.assets, taxonomy=taxonomy)
+        return gap_map(
+            result.areas,
+            assets=result.assets,
+            taxonomy=taxonomy,
+            source=sources,
+            attribution=attribution,
+        )
+    return choropleth_map(
+        result.areas,
+        plan.spec,
+        assets=result.assets,
+        taxonomy=taxonomy,
+        attribution=attribution,
+    )
 
 
 def _input_name(role: str) -> str:
@@ -336,7 +361,21 @@ def _input_name(role: str) -> str:
     }.get(kind, role)
 
 
-def _sources(provenance: Mapping[str, Any]) -> list[dict[str, Any]]:
+def input_sources(provenance: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Each input's role, source, licence and date, as the report and map pages list them.
+
+    Parameters
+    ----------
+    provenance
+        The run's provenance (``inputs``: one entry per input; the assets entry lists the
+        sources and licences of the assets assessed).
+
+    Returns
+    -------
+    list of dict
+        ``role``, ``detail`` (path, or assets per category), ``sources`` and ``licences``
+        (lists of plain text) and ``date``; the templates escape them.
+    """
     out = []
     for item in provenance.get("inputs", []):
         role = str(item.get("role", ""))
@@ -473,7 +512,7 @@ def report_context(
             {**i, "weight": f"{weights[i['name']]:g}" if i["name"] in weights else "–"}
             for i in summary["indicators"]
         ],
-        "sources": _sources(result.provenance),
+        "sources": input_sources(result.provenance),
         "validation": summary["validation"],
         "config_name": config.path.name,
         "config_text": config.text,

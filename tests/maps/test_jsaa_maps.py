@@ -19,6 +19,7 @@ from assetmap.maps.jsaa import (
     COORD_SCALE,
     SVG_MAX_AREAS,
     VIRIDIS,
+    Attribution,
     ChoroplethSpec,
     choropleth_map,
     class_labels,
@@ -28,7 +29,7 @@ from assetmap.maps.jsaa import (
     encode_geometry,
     gap_map,
 )
-from assetmap.maps.report import map_page, plan_maps, site_context
+from assetmap.maps.report import input_sources, map_page, plan_maps, site_context
 from tests.maps.html_tables import html_tables
 from tests.maps.jsaa_demo import TRAFFORD_AREAS
 from tests.maps.trafford import HOSTILE_NAME, JINJA_NAME, SCRIPT_NAME
@@ -226,6 +227,48 @@ def test_area_asset_and_label_text_never_reaches_a_parser(taxonomy: Taxonomy) ->
     assert [p["names"] for p in payloads(script)] == [names]
 
 
+def test_sources_licences_and_attribution_are_escaped_on_map_pages() -> None:
+    provenance = {
+        "inputs": [
+            {
+                "role": "areas",
+                "path": "areas.geojson",
+                "source": SCRIPT_NAME,
+                "licence": HOSTILE_NAME,
+                "date": JINJA_NAME,
+            },
+            {
+                "role": "assets",
+                "count": 1,
+                "by_category": {"library": 1},
+                "sources": [HOSTILE_NAME],
+                "licences": [JINJA_NAME],
+            },
+        ]
+    }
+    spec = ChoroplethSpec("value", "Value")
+    data = choropleth_map(
+        squares(["Plain"]), spec, attribution=Attribution(HOSTILE_NAME, '#x"><b>')
+    )
+    site = {**site_for_test(), "sources": input_sources(provenance)}
+    page, script = map_page(plan_maps_for_test(spec), data, site)
+    assert "<img src=x" not in page and "<script>alert" not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "{{ 7*7 }}" in page  # shown as text, never evaluated
+    rows = html_tables(page)["data-sources-table"]
+    assert rows[1][1:] == [SCRIPT_NAME, HOSTILE_NAME, JINJA_NAME]
+    assert rows[2][1:3] == [HOSTILE_NAME, JINJA_NAME]
+    # The attribution control gets escaped HTML, as JSON that cannot close the script.
+    (line,) = [x for x in script.splitlines() if "addAttribution(" in x]
+    html = json.loads(line.split("addAttribution(", 1)[1].removesuffix(");"))
+    assert html == (
+        '<a href="#x&quot;&gt;&lt;b&gt;">'
+        "&lt;img src=x onerror=alert(1)&gt; $&#123;alert(1)&#125;</a>"
+    )
+    assert "<" not in line
+
+
 def plan_maps_for_test(spec: ChoroplethSpec) -> Any:
     from assetmap.maps.report import MapPlan
 
@@ -289,7 +332,9 @@ def test_every_map_of_a_site_has_a_page(trafford: JsaaResult, taxonomy: Taxonomy
     assert plan.spec is not None
     data = choropleth_map(trafford.areas, plan.spec, assets=trafford.assets, taxonomy=taxonomy)
     page, script = map_page(plan, data, site_context(trafford))
-    (table,) = html_tables(page).values()
+    tables = html_tables(page)
+    assert set(tables) == {"table-0", "data-sources-table"}  # the areas, then the sources
+    table = tables["table-0"]
     assert len(table) == TRAFFORD_AREAS + 1  # and the header
     assert [r[1] for r in table[1:]] == [r["code"] for r in data.rows]
     assert "Show the table of" not in page  # a local authority's table is open beside the map

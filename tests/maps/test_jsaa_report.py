@@ -78,6 +78,35 @@ def test_report_lists_every_source_and_licence(site: Path, trafford: JsaaResult)
     assert "Open Government Licence v3.0" in text
 
 
+def test_every_map_page_carries_the_sources_and_licences(site: Path, trafford: JsaaResult) -> None:
+    # The same rows as the report's sources table, built from the same provenance.
+    report_rows = html_tables(read(site, "report.html"))["sources-table"]
+    assert len(report_rows) == len(trafford.provenance["inputs"]) + 1
+    pages = sorted(site.glob("map-*.html"))
+    assert len(pages) == 6  # gap, need, access and the three weighted need indicators
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        assert html_tables(html)["data-sources-table"] == report_rows, page.name
+        assert 'id="data-sources"' in html
+        text = page_text(html)
+        assert "Data sources and licences" in text
+        for item in trafford.provenance["inputs"]:
+            lines = (
+                [*item["sources"], *item["licences"]]
+                if item["role"] == "assets"
+                else [item["source"], item["licence"]]
+            )
+            for line in lines:
+                assert " ".join(line.split()) in text, (page.name, line)
+        # The map's own attribution control links to that section.
+        script = read(site, page.name.removesuffix(".html") + ".js")
+        assert (
+            ".attributionControl.addAttribution("
+            '"\\u003ca href=\\"#data-sources\\"\\u003eData sources and licences'
+            '\\u003c/a\\u003e");'
+        ) in script, page.name
+
+
 def test_priority_table_equals_summary_json(site: Path) -> None:
     summary = json.loads(read(site, "summary.json"))
     rows = html_tables(read(site, "report.html"))["priority-table"][1:]
