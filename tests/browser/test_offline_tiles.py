@@ -59,16 +59,16 @@ def test_unreachable_tiles_cause_no_csp_violation(
     else:
         watch.goto(f"/assets/{assets[0].id}")
         watch.wait_for_markers(1)
-    assert tiles, "the map asked for no tiles"
     page = watch.page
     # Zooming drops the last level's (failed) tiles, which Leaflet blanks with data: images.
     page.locator(".leaflet-control-zoom-in").click()
     page.wait_for_function(
-        "window.__blankedTiles.length > 0"
-        " && window.__blankedTiles.every(function (t) { return t.outcome !== 'pending'; })",
+        "window.__blankedTiles.some(function (t) { return t.outcome !== 'pending'; })",
         timeout=TIMEOUT_MS,
     )
+    page.wait_for_timeout(200)  # the rest settle; console messages arrive after the events
+    # Leaflet may blank more tiles meanwhile: judge those settled, and the CSP for them all.
     outcomes = page.evaluate("window.__blankedTiles.map(function (t) { return t.outcome; })")
-    assert set(outcomes) == {"load"}, watch.csp_violations()
-    page.wait_for_timeout(200)  # console messages arrive after the events
+    assert set(outcomes) - {"pending"} == {"load"}, watch.csp_violations()
+    assert tiles, "the map asked for no tiles: nothing here was out of reach"
     watch.assert_clean()
