@@ -157,7 +157,8 @@ class Classification:
     counts
         Areas in each class; ``no_data`` areas have no value.
     colours
-        Fill of each class, pale (low) to dark (high).
+        Fill of each class, in class order (lowest values first): pale to dark, or dark to
+        pale once :func:`oriented` for a measure where lower values mean more need.
     """
 
     method: str
@@ -262,6 +263,36 @@ def classify(values: Any, *, method: str = "quantiles", k: int = 5) -> Classific
         colours=VIRIDIS[int(upper.size)],
         no_data=no_data,
     )
+
+
+def oriented(classes: Classification, higher_is_more_need: bool | None) -> Classification:
+    """Classes coloured so that more need is always the darker (stronger) end.
+
+    A ramp runs pale (low values) to dark (high values). Where a lower value means more need
+    (an IMD rank: 1 is the most deprived area in England), the ramp is turned round, so the
+    most deprived areas are dark on every need map, as they are on the IMD score map.
+
+    Parameters
+    ----------
+    classes
+        From :func:`classify`.
+    higher_is_more_need
+        The measure's direction; None (not a need measure) and True leave the ramp as it is.
+
+    Returns
+    -------
+    Classification
+        The same classes, with ``colours`` reversed when ``higher_is_more_need`` is False.
+    """
+    if higher_is_more_need is False:
+        return replace(classes, colours=classes.colours[::-1])
+    return classes
+
+
+def _darkest_first(classes: Classification, higher_is_more_need: bool | None) -> list[int]:
+    """Class indexes in legend order: the darkest (more need) class at the top."""
+    order = list(range(classes.k))
+    return order if higher_is_more_need is False else order[::-1]
 
 
 def value_decimals(values: Any) -> int:
@@ -398,7 +429,9 @@ class ChoroplethSpec:
     method, k
         Classification (:func:`classify`).
     higher_is_more_need
-        Only for the legend's wording.
+        The measure's direction (None: not a need measure). Where lower values mean more
+        need (a rank), the colours are turned round so that more need is always darker
+        (:func:`oriented`), and the legend says which end is more need.
     """
 
     column: str
@@ -519,9 +552,22 @@ _OUTLINE_SWATCH = svg_symbol(
 )
 
 
-def _layer_name(classes: Classification, label: str) -> str:
+def _layer_name(
+    classes: Classification, label: str, higher_is_more_need: bool | None = None
+) -> str:
     """A layer switch's label (HTML): a swatch of the darkest class and the escaped label."""
-    return _swatch(classes.colours[-1] if classes.k else NO_DATA_COLOUR) + html_text(label)
+    if not classes.k:
+        return _swatch(NO_DATA_COLOUR) + html_text(label)
+    darkest = _darkest_first(classes, higher_is_more_need)[0]
+    return _swatch(classes.colours[darkest]) + html_text(label)
+
+
+def direction_text(higher_is_more_need: bool | None) -> str:
+    """The legend's line saying which end of the ramp is more need ('' for other measures)."""
+    if higher_is_more_need is None:
+        return ""
+    values = "higher" if higher_is_more_need else "lower"
+    return f"Darker: more need ({values} values mean more need)"
 
 
 def class_labels(classes: Classification, decimals: int) -> list[str]:
@@ -552,13 +598,14 @@ class _Legend(LegendControl):
     def body_html(self) -> str:
         spec = self.spec
         labels = class_labels(self.classes, self.decimals)
-        # Highest class first, as readers scan a legend from the top.
+        # The darkest class first, as readers scan a legend from the top: the highest values,
+        # or the lowest where lower values mean more need, so more need is always on top.
         items = [
             legend_item(
                 _swatch(self.classes.colours[c], outline="#505a5f"),
                 f"{labels[c]} ({self.classes.counts[c]:,})",
             )
-            for c in reversed(range(self.classes.k))
+            for c in _darkest_first(self.classes, spec.higher_is_more_need)
         ]
         if self.classes.no_data:
             items.append(
@@ -569,6 +616,9 @@ class _Legend(LegendControl):
             )
         items += [legend_item(swatch_html, text) for swatch_html, text in self.extra]
         unit = f'<p class="am-legend__unit">{html_text(spec.unit)}</p>' if spec.unit else ""
+        direction = direction_text(spec.higher_is_more_need)
+        if direction:
+            unit += f'<p class="am-legend__direction">{html_text(direction)}</p>'
         source = (
             f'<p class="am-legend__source">Source: {html_text(spec.source)}</p>'
             if spec.source
@@ -701,7 +751,7 @@ def choropleth_map(
     """
     frame = areas.to_crs(STORAGE_CRS) if areas.crs != STORAGE_CRS else areas
     values = pd.to_numeric(frame[spec.column], errors="coerce").to_numpy(dtype=np.float64)
-    classes = classify(values, method=spec.method, k=spec.k)
+    classes = oriented(classify(values, method=spec.method, k=spec.k), spec.higher_is_more_need)
     decimals = value_decimals(values)
     bng_bounds = frame.geometry.to_crs(BNG).total_bounds
     tol = display_tolerance_m(bng_bounds) if tolerance_m is None else tolerance_m
@@ -709,7 +759,7 @@ def choropleth_map(
     m = _base_map(frame.total_bounds)
     decoder = _AreaDecoder()
     decoder.add_to(m)
-    group = folium.FeatureGroup(name=_layer_name(classes, spec.label))
+    group = folium.FeatureGroup(name=_layer_name(classes, spec.label, spec.higher_is_more_need))
     payload = _area_payload(frame, display, values, classes, decimals, spec, style=AreaStyle())
     _Areas(payload, decoder).add_to(group)
     group.add_to(m)

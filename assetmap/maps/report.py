@@ -128,6 +128,7 @@ def plan_maps(config: JsaaConfig) -> list[MapPlan]:
                 "Need percentile",
                 unit=f"0 to 100; 100 = most need {scope}",
                 source=f"this assessment, from {need_labels}",
+                higher_is_more_need=True,
             ),
         ),
         MapPlan(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -140,6 +141,63 @@ def test_choropleth_has_classes_legend_units_source_and_every_area(
             label = html_text(category.label).replace("&", "\\u0026")
             assert f"{label} ({n})" in parts.code
     assert "L.control.layers" in parts.code
+
+
+HEALTH_RANK = ChoroplethSpec(
+    "health_rank",
+    "Health deprivation and disability rank",
+    unit="rank of 32,844 (1 = most deprived)",
+    higher_is_more_need=False,
+)
+
+
+def test_more_need_is_the_darker_colour_on_rank_maps_as_on_value_maps(
+    trafford: JsaaResult,
+) -> None:
+    table = trafford.areas.set_index("area_code")
+    palest, darkest = VIRIDIS[5][0], VIRIDIS[5][-1]
+    score = replace(IMD, higher_is_more_need=True)
+    for spec, lower_is_more_need in ((score, False), (HEALTH_RANK, True)):
+        data = choropleth_map(trafford.areas, spec)
+        parts = map_parts(data.map)
+        (payload,) = payloads(parts.code)
+        fill = dict(
+            zip(payload["codes"], (payload["colours"][c] for c in payload["classes"]), strict=True)
+        )
+        values = table[spec.column].astype(float)
+        neediest = values.idxmin() if lower_is_more_need else values.idxmax()
+        least = values.idxmax() if lower_is_more_need else values.idxmin()
+        assert (fill[neediest], fill[least]) == (darkest, palest), spec.column
+        # Every area drawn darkest is needier than every area drawn palest.
+        dark = values[[c for c, f in fill.items() if f == darkest]]
+        pale = values[[c for c, f in fill.items() if f == palest]]
+        if lower_is_more_need:
+            assert dark.max() < pale.min()
+        else:
+            assert dark.min() > pale.max()
+        # The legend puts the darkest (more need) class on top and says which end is need.
+        labels = class_labels(data.classes, data.decimals)
+        top, bottom = (labels[0], labels[-1]) if lower_is_more_need else (labels[-1], labels[0])
+        assert parts.html.index(f"{top} (") < parts.html.index(f"{bottom} (")
+        which = "lower" if lower_is_more_need else "higher"
+        assert f"Darker: more need ({which} values mean more need)" in parts.html
+        if spec is HEALTH_RANK:
+            # Trafford 017E, the most deprived area on both measures (health rank 831 of
+            # 32,844; IMD score 65.6), is dark on both maps; 027B (rank 31,346) is pale.
+            assert (neediest, values[neediest], least) == ("E01006108", 831, "E01006081")
+        else:
+            assert neediest == "E01006108"
+
+
+def test_the_sites_need_and_indicator_maps_say_which_end_is_more_need(
+    trafford: JsaaResult,
+) -> None:
+    specs = {p.filename: p.spec for p in plan_maps(trafford.config)}
+    need, rank = specs["map-need.html"], specs["map-health_rank.html"]
+    assert need is not None and need.higher_is_more_need is True
+    assert rank is not None and rank.higher_is_more_need is False
+    (payload,) = payloads(map_parts(choropleth_map(trafford.areas, rank).map).code)
+    assert payload["colours"] == list(VIRIDIS[5])[::-1]
 
 
 def test_legend_of_whole_numbers_names_the_values_in_each_class(trafford: JsaaResult) -> None:
