@@ -660,10 +660,29 @@ def jsaa_run(ctx: Context, config: Path, out_dir: Path, no_progress: bool) -> No
     click.echo(f"wrote {len(written)} files in all; start at {out_dir / 'index.html'}")
 
 
+def _release_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """Check --date before the assessment runs: a usage error (exit 2) naming the option."""
+    from assetmap.maps.publish import check_date
+
+    if value is None:
+        return None
+    try:
+        return check_date(value)
+    except ValidationError as err:
+        raise click.BadParameter(err.message) from err
+
+
 @jsaa.command("publish")
 @click.argument("config", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--slug", help="Folder under maps/ (default: the config's assessment.slug).")
-@click.option("--date", "on", help="Release date, YYYY-MM-DD (default: today).")
+@click.option(
+    "--date",
+    "on",
+    callback=_release_date,
+    help="Release date, YYYY-MM-DD (default: today). Not later than tomorrow (a release is "
+    "dated the day it is published; a day's grace for time zones), nor before 2008-04-01, "
+    "when Joint Strategic Needs Assessments began.",
+)
 @click.option("--replace", is_flag=True, help="Replace a release already published that day.")
 @click.option(
     "--maps-dir",

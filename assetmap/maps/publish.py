@@ -19,6 +19,7 @@ import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from datetime import date as Date
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,13 @@ from assetmap.maps.whole_dir import write_whole
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 RELEASE_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 SHARED = "_site"
+# No release can be older than the duty to publish Joint Strategic Needs Assessments
+# (1 April 2008, Local Government and Public Involvement in Health Act 2007), whose needs a
+# JSAA sets assets against: an earlier date is a typing slip (0001-01-01, 2206 for 2026).
+EARLIEST_RELEASE = Date(2008, 4, 1)
+# A release is dated the day it is published. Today is taken in UTC, with a day's grace so a
+# publisher ahead of UTC (or a clock a little fast) is not refused their own today.
+FUTURE_GRACE = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -63,15 +71,48 @@ def check_slug(slug: str) -> str:
     return slug
 
 
-def check_date(value: str) -> str:
-    """The date, if it is a real YYYY-MM-DD date."""
+def check_date(value: str, *, today: Date | None = None) -> str:
+    """The date, if it is a real YYYY-MM-DD date a release can have.
+
+    Parameters
+    ----------
+    value
+        The release date, ``YYYY-MM-DD``.
+    today
+        Today's date (UTC when None).
+
+    Returns
+    -------
+    str
+        ``value``, unchanged.
+
+    Raises
+    ------
+    ValidationError
+        (field ``date``) Not a real YYYY-MM-DD date, later than tomorrow (a release is dated
+        the day it is published; one day's grace for time zones), or before
+        :data:`EARLIEST_RELEASE`. The message says which and why.
+    """
     try:
-        if RELEASE_DATE.match(value):
-            Date.fromisoformat(value)
-            return value
+        day = Date.fromisoformat(value) if RELEASE_DATE.match(value) else None
     except ValueError:
-        pass
-    raise ValidationError(f"date '{value}' is not a YYYY-MM-DD date", field="date")
+        day = None
+    if day is None:
+        raise ValidationError(f"date '{value}' is not a YYYY-MM-DD date", field="date")
+    today = today or datetime.now(UTC).date()
+    if day > today + FUTURE_GRACE:
+        raise ValidationError(
+            f"date {value} is in the future (today is {today.isoformat()}): a release is "
+            "dated the day it is published, so give today's date or leave the date out",
+            field="date",
+        )
+    if day < EARLIEST_RELEASE:
+        raise ValidationError(
+            f"date {value} is before {EARLIEST_RELEASE.isoformat()}, when Joint Strategic "
+            "Needs Assessments began, so no assessment can have been published then",
+            field="date",
+        )
+    return value
 
 
 def _read_release(slug: str, folder: Path) -> Release | None:
@@ -232,7 +273,8 @@ def publish_release(
     slug
         The assessment's folder; the config's ``assessment.slug`` when None.
     on
-        The release date (YYYY-MM-DD); today when None.
+        The release date (YYYY-MM-DD); today when None. Checked by :func:`check_date`: not
+        later than tomorrow (UTC), nor before :data:`EARLIEST_RELEASE`.
     replace
         Replace a release already published on that date (otherwise a Conflict).
     on_step

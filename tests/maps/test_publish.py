@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,13 @@ from assetmap.analysis.jsaa import JsaaResult
 from assetmap.cli import cli
 from assetmap.domain.errors import Conflict, ValidationError
 from assetmap.domain.taxonomy import Taxonomy
-from assetmap.maps.publish import list_releases, publish_release, write_indexes
+from assetmap.maps.publish import (
+    EARLIEST_RELEASE,
+    check_date,
+    list_releases,
+    publish_release,
+    write_indexes,
+)
 from assetmap.store import open_store
 from tests.maps.html_tables import html_tables
 from tests.maps.jsaa_demo import CONFIG, RELEASE_DATE, load_demo_assets
@@ -72,9 +79,9 @@ def test_publishing_the_same_day_again_needs_replace(
         trafford, root, taxonomy=taxonomy, vendor_dir=vendor_dir, on=RELEASE_DATE, replace=True
     )
     assert not marker.exists()
-    publish_release(trafford, root, taxonomy=taxonomy, vendor_dir=vendor_dir, on="2027-01-05")
+    publish_release(trafford, root, taxonomy=taxonomy, vendor_dir=vendor_dir, on="2026-01-05")
     dates = [r.date for r in list_releases(root)["trafford"]]
-    assert dates == ["2027-01-05", RELEASE_DATE]
+    assert dates == [RELEASE_DATE, "2026-01-05"]
     assert not list(root.rglob(".*"))
 
 
@@ -98,6 +105,8 @@ def test_an_unfinished_release_is_never_listed(
         ("../up", None, "slug"),
         ("trafford", "2026-02-30", "date"),
         ("trafford", "23/11/2026", "date"),
+        ("trafford", "0001-01-01", "date"),
+        ("trafford", "9999-12-31", "date"),
     ],
 )
 def test_slug_and_date_are_checked(
@@ -134,12 +143,50 @@ def test_cli_publish_writes_a_release(tmp_path: Path) -> None:
         "--maps-dir",
         str(root),
         "--date",
-        "2026-12-01",
+        "2026-11-01",
         "--no-progress",
     ]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
-    assert f"published {root / 'trafford' / '2026-12-01'}" in result.output
-    assert (root / "trafford" / "2026-12-01" / "report.html").is_file()
+    assert f"published {root / 'trafford' / '2026-11-01'}" in result.output
+    assert (root / "trafford" / "2026-11-01" / "report.html").is_file()
     again = CliRunner().invoke(cli, args)
     assert again.exit_code != 0 and isinstance(again.exception, Conflict)
+
+
+def test_a_release_date_is_not_in_the_future_nor_before_jsnas_began() -> None:
+    today = date(2026, 11, 23)
+    # Tomorrow is accepted: a publisher ahead of UTC is already there.
+    assert check_date("2026-11-24", today=today) == "2026-11-24"
+    assert check_date("2008-04-01", today=today) == "2008-04-01"
+    with pytest.raises(
+        ValidationError, match=r"2026-11-25 is in the future \(today is 2026-11-23\)"
+    ):
+        check_date("2026-11-25", today=today)
+    with pytest.raises(ValidationError, match="before 2008-04-01, when Joint Strategic Needs"):
+        check_date("2008-03-31", today=today)
+    assert date(2008, 4, 1) == EARLIEST_RELEASE
+
+
+@pytest.mark.parametrize("when", ["future", "floor"])
+def test_cli_publish_refuses_an_impossible_date_before_running(tmp_path: Path, when: str) -> None:
+    day = (
+        (datetime.now(UTC).date() + timedelta(days=2)).isoformat()
+        if when == "future"
+        else "0001-01-01"
+    )
+    root = tmp_path / "maps"
+    url = f"sqlite:///{tmp_path / 'never-opened.db'}"
+    args = ["--db", url, "jsaa", "publish", str(CONFIG), "--maps-dir", str(root), "--date", day]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2, result.output
+    assert "Invalid value for '--date'" in result.output
+    reason = "is in the future" if when == "future" else "is before 2008-04-01"
+    assert f"date {day} {reason}" in result.output
+    assert not root.exists() and not (tmp_path / "never-opened.db").exists()
+
+
+def test_cli_publish_help_states_the_date_rule() -> None:
+    text = " ".join(CliRunner().invoke(cli, ["jsaa", "publish", "--help"]).output.split())
+    assert "Not later than tomorrow" in text
+    assert f"nor before {EARLIEST_RELEASE.isoformat()}" in text
