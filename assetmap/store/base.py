@@ -33,6 +33,7 @@ from assetmap.domain.asset import Asset, changed_fields, normalise_name, verifie
 from assetmap.domain.errors import Conflict, NotFound, ValidationError
 from assetmap.domain.geodesy import distances_m
 from assetmap.domain.revision import Revision
+from assetmap.domain.submission import status_after_revert
 from assetmap.domain.text import search_text
 from assetmap.domain.vocab import STATUSES
 
@@ -418,7 +419,11 @@ class AssetStore(ABC):
         reason: str = "",
         expected_revision: int | None = None,
     ) -> Asset:
-        """Restore an earlier revision's content as a new revision."""
+        """Restore an earlier revision's content as a new revision.
+
+        Never into or out of "pending" (the asset keeps its status then); a revert that would
+        change nothing is refused (ValidationError).
+        """
 
     @abstractmethod
     def import_batch(
@@ -908,7 +913,20 @@ class SqlStore(AssetStore):
     ) -> Asset:
         """Restore revision ``to_revision``'s content as a new revision (action 'revert').
 
-        Conflict when ``expected_revision`` is given and the asset has moved on since.
+        Its status is restored too, except into or out of "pending", the moderation queue's
+        state, which the asset keeps as it is (see
+        :func:`assetmap.domain.submission.status_after_revert`): reverting a published
+        resident submission to its first revision restores what the resident wrote and
+        leaves it published, not hidden and in no queue.
+
+        Raises
+        ------
+        Conflict
+            ``expected_revision`` is given and the asset has moved on since.
+        NotFound
+            There is no such asset or revision.
+        ValidationError
+            The revert would change nothing (field ``to_revision``).
         """
         with self.transaction() as conn:
             pk, current = self._row_state(conn, asset_id)
@@ -920,8 +938,27 @@ class SqlStore(AssetStore):
             if row is None:
                 raise NotFound(f"asset '{asset_id}' has no revision {to_revision}")
             old = Asset.from_dict(read_state(row[0]))
+            status = status_after_revert(current.status, old.status)
+            restored = old.with_changes(status=status)
+            if not changed_fields(current.to_dict(), restored.to_dict()):
+                raise ValidationError(
+                    self._nothing_to_revert(to_revision, old, status), field="to_revision"
+                )
             why = reason or f"revert to revision {to_revision}"
-            return self._replace(conn, pk, current, old, author=author, reason=why, action="revert")
+            return self._replace(
+                conn, pk, current, restored, author=author, reason=why, action="revert"
+            )
+
+    @staticmethod
+    def _nothing_to_revert(to_revision: int, old: Asset, status: str) -> str:
+        if old.status == status:
+            return f"Revision {to_revision} is the same as the current version."
+        was, now = STATUSES.get(old.status, old.status), STATUSES.get(status, status)
+        return (
+            f"Revision {to_revision} differs from the current version only in its status"
+            f" (“{was}”), and a revert does not move an asset into or out of"
+            f" moderation: it would stay “{now}” with nothing changed."
+        )
 
     def import_batch(
         self, assets: Sequence[Asset], *, author: str, reason: str = ""

@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from assetmap.domain.asset import CONTENT_FIELDS, Asset, changed_fields
+from assetmap.domain.asset import CONTENT_FIELDS, Asset
 from assetmap.domain.errors import Conflict, Forbidden, NotFound, ValidationError
 from assetmap.domain.opening_times import OpeningTimes
 from assetmap.domain.submission import (
@@ -22,10 +22,8 @@ from assetmap.domain.submission import (
     Submission,
     SubmissionEvent,
     Submitter,
-    status_after_revert,
 )
-from assetmap.domain.vocab import STATUSES
-from assetmap.store.base import read_state, utc_now
+from assetmap.store.base import utc_now
 from assetmap.store.people import PeopleSql
 
 # Crockford-style alphabet: no I, L, O or U, so a reference read out on the phone is unambiguous.
@@ -342,66 +340,6 @@ class SubmissionsSql(PeopleSql):
             .fetchall()
         )
         return [SubmissionEvent(*r) for r in rows]
-
-    # -- reverts ---------------------------------------------------------------------------
-    def revert(
-        self,
-        asset_id: str,
-        to_revision: int,
-        *,
-        author: str,
-        reason: str = "",
-        expected_revision: int | None = None,
-    ) -> Asset:
-        """Restore revision ``to_revision``'s content as a new revision (action 'revert').
-
-        Its status is restored too, except into or out of "pending", the moderation queue's
-        state, which the asset keeps as it is (see
-        :func:`assetmap.domain.submission.status_after_revert`): reverting a published
-        resident submission to its first revision restores what the resident wrote and
-        leaves it published, not hidden and in no queue. Overrides the base store's revert,
-        which knows nothing of submissions.
-
-        Raises
-        ------
-        Conflict
-            ``expected_revision`` is given and the asset has moved on since.
-        NotFound
-            There is no such asset or revision.
-        ValidationError
-            The revert would change nothing (field ``to_revision``).
-        """
-        with self.transaction() as conn:
-            pk, current = self._row_state(conn, asset_id)
-            self._check_expected(current, expected_revision)
-            row = conn.execute(
-                self._sql("SELECT state FROM revisions WHERE asset_id = ? AND number = ?"),
-                (asset_id, to_revision),
-            ).fetchone()
-            if row is None:
-                raise NotFound(f"asset '{asset_id}' has no revision {to_revision}")
-            old = Asset.from_dict(read_state(row[0]))
-            status = status_after_revert(current.status, old.status)
-            restored = old.with_changes(status=status)
-            if not changed_fields(current.to_dict(), restored.to_dict()):
-                raise ValidationError(
-                    self._nothing_to_revert(to_revision, old, status), field="to_revision"
-                )
-            why = reason or f"revert to revision {to_revision}"
-            return self._replace(
-                conn, pk, current, restored, author=author, reason=why, action="revert"
-            )
-
-    @staticmethod
-    def _nothing_to_revert(to_revision: int, old: Asset, status: str) -> str:
-        if old.status == status:
-            return f"Revision {to_revision} is the same as the current version."
-        was, now = STATUSES.get(old.status, old.status), STATUSES.get(status, status)
-        return (
-            f"Revision {to_revision} differs from the current version only in its status"
-            f" (“{was}”), and a revert does not move an asset into or out of"
-            f" moderation: it would stay “{now}” with nothing changed."
-        )
 
     # -- decisions -------------------------------------------------------------------------
     def _lock_pending(
