@@ -72,6 +72,7 @@ SOURCES_LINK_TEXT = "Data sources and licences"
 TABLE_OPEN_MAX_ROWS = 5000
 DOWNLOADS = (
     ("areas.csv", "the per-area table (one row per area, every indicator, count and score)"),
+    ("areas-columns.csv", "the unit and meaning of every column of areas.csv and areas.gpkg"),
     ("areas.gpkg", "the same table with the exact area boundaries (GeoPackage, EPSG:4326)"),
     ("summary.json", "totals, rates per 1,000 residents, priority areas and decile tables"),
     ("validation.json", "every check on the needs layers, with rows and columns"),

@@ -31,7 +31,13 @@ from assetmap.analysis.jsaa import (
     run_jsaa,
     write_outputs,
 )
-from assetmap.analysis.jsaa.outputs import _redact, areas_csv_bytes
+from assetmap.analysis.jsaa.outputs import (
+    DICTIONARY_FILE,
+    OUTPUT_COLUMNS,
+    _redact,
+    areas_csv_bytes,
+    data_dictionary,
+)
 from assetmap.analysis.jsaa.scores import mid_percentile
 from assetmap.analysis.needs import NeedsLayerError
 from assetmap.cli import cli
@@ -279,6 +285,48 @@ def test_method_documents_every_output_measure() -> None:
         "geodesic",
     ):
         assert term in METHOD, term
+
+
+def test_every_output_column_is_described_beside_the_table_and_in_the_readme(
+    result: JsaaResult, tmp_path: Path
+) -> None:
+    written = write_outputs(result, tmp_path / "out")
+    dictionary = pd.read_csv(written[DICTIONARY_FILE], keep_default_na=False)
+    csv = pd.read_csv(written["areas.csv"], nrows=1)
+    gpkg = gpd.read_file(written["areas.gpkg"], layer="areas", rows=1)
+    described = dict(zip(dictionary["column"], dictionary["meaning"], strict=True))
+    # Every column either table holds, and nothing else, in the table's order.
+    assert list(dictionary["column"]) == list(result.areas.columns)
+    assert set(csv.columns) | set(gpkg.columns) == set(described)
+    for column, meaning in described.items():
+        assert len(meaning) > 30 and "{" not in meaning and "<" not in meaning, column
+    units = dict(zip(dictionary["column"], dictionary["unit"], strict=True))
+    assert all(units.values())
+    # Filled in for the run: labels, units, sources and thresholds.
+    assert "reference point" in described["centroid_lat"]
+    assert described["centroid_method"].startswith("How the reference point")
+    assert "three categories with the weakest access" in described["priority_reason"]
+    assert "need_percentile ≥ 80 and access_percentile ≤ 20" in described["priority"]
+    assert "Library assets within 1,600 m" in described["within_catchment_library"]
+    assert units["health_rank"] == "rank of 32,844 (1 = most deprived)"
+    assert "lower values mean more need" in described["health_rank"]
+    assert "MHCLG English Indices of Deprivation 2019" in described["health_rank"]
+    assert (
+        written[DICTIONARY_FILE].name
+        in json.loads(written["provenance.json"].read_text())["outputs"]
+    )
+    # The README describes every column (or its family) a commissioner finds in the tables.
+    readme = (DATA.parent / "README.md").read_text(encoding="utf-8")
+    for doc in OUTPUT_COLUMNS:
+        assert f"`{doc.name}`" in readme, doc.name
+
+
+def test_an_undescribed_output_column_is_never_published(
+    result: JsaaResult, config: JsaaConfig
+) -> None:
+    table = result.areas.assign(mystery=1)
+    with pytest.raises(ValueError, match="'mystery' is not described"):
+        data_dictionary(table, config)
 
 
 def test_same_config_and_data_give_identical_areas_csv(

@@ -16,6 +16,7 @@ import math
 import platform
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from assetmap.analysis.jsaa.run import JsaaResult
 
 WRITE_STEPS = ("areas.csv", "areas.gpkg", "summary.json", "provenance.json")
+DICTIONARY_FILE = "areas-columns.csv"
 _PACKAGES = ("assetmap", "geopandas", "shapely", "pyproj", "pyogrio", "pandas", "numpy", "scipy")
 
 
@@ -201,6 +203,218 @@ def _by_decile(
     }
 
 
+@dataclass(frozen=True)
+class ColumnDoc:
+    """What one output column (or family of columns) holds.
+
+    ``name`` is a column name, or a pattern with ``<category>`` (one column per category) or
+    ``<indicator>`` (one per indicator of the config). ``meaning`` may name ``{label}`` (the
+    category's or indicator's label), ``{more}``, ``{definition}`` and ``{source}`` (an
+    indicator's direction, definition, source and date), ``{catchment}``, ``{scope}``,
+    ``{need_cut}`` and ``{access_cut}``, which :func:`data_dictionary` fills in for a run.
+    """
+
+    name: str
+    unit: str
+    meaning: str
+
+
+# Every column of areas.csv and areas.gpkg, in their order. The README's "Output columns"
+# lists the same names, and a test checks that every column a run writes is here.
+OUTPUT_COLUMNS: tuple[ColumnDoc, ...] = (
+    ColumnDoc("area_code", "code", "The area's code in the boundary set (the config's areas)."),
+    ColumnDoc("area_name", "text", "The area's name in the boundary set."),
+    ColumnDoc(
+        "population",
+        "people",
+        "Residents: the config's population indicator ({label}); assets per 1,000 residents "
+        "divide by it.",
+    ),
+    ColumnDoc(
+        "<indicator>",
+        "the indicator's unit",
+        "{label}, from {definition} in its table; {more} values mean more need. Source: {source}.",
+    ),
+    ColumnDoc(
+        "count_<category>",
+        "assets",
+        "Published {label} assets whose point lies inside the area (a point on a shared edge "
+        "counts once, in the area with the smallest code).",
+    ),
+    ColumnDoc(
+        "per_1000_<category>",
+        "assets per 1,000 residents",
+        "{label} assets inside the area per 1,000 residents (count_ / population × 1,000), to "
+        "4 decimals; empty where the population is 0.",
+    ),
+    ColumnDoc(
+        "within_catchment_<category>",
+        "assets",
+        "{label} assets within {catchment} (geodesic) of the area's reference point, "
+        "wherever they are (assets across the boundary count).",
+    ),
+    ColumnDoc(
+        "nearest_m_<category>",
+        "metres (geodesic, WGS84)",
+        "Distance from the area's reference point to the nearest {label} asset, unrounded "
+        "(the access percentiles rank these exact values); empty when none is mapped.",
+    ),
+    ColumnDoc(
+        "access_<category>",
+        "percentile, 0 to 100 (100 = best access)",
+        "Access to {label}: the weighted mean of the percentile of within_catchment_ and of "
+        "nearest_m_ reversed (nearer is better; none counts as farthest), among these areas.",
+    ),
+    ColumnDoc(
+        "centroid_method",
+        "text",
+        "How the reference point (where residents live) was found: postcode_mean (the mean, "
+        "in EPSG:27700, of the postcodes inside the area), postcode_nearest_mean (that mean "
+        "fell outside the area, so the postcode nearest to it) or representative_point (no "
+        "postcode inside: a point guaranteed inside the polygon).",
+    ),
+    ColumnDoc(
+        "centroid_postcodes",
+        "postcodes",
+        "Postcodes inside the area that the reference point was found from (0 for "
+        "representative_point).",
+    ),
+    ColumnDoc(
+        "centroid_lon",
+        "degrees (WGS84, EPSG:4326)",
+        "Longitude of the reference point, to 7 decimals (about 1 cm); catchments and "
+        "nearest distances are measured from it.",
+    ),
+    ColumnDoc(
+        "centroid_lat",
+        "degrees (WGS84, EPSG:4326)",
+        "Latitude of the reference point, to 7 decimals (about 1 cm).",
+    ),
+    ColumnDoc(
+        "need_score",
+        "0 to 100",
+        "Weighted mean of the need indicators' percentiles {scope} (each turned so that "
+        "higher means more need), to 4 decimals.",
+    ),
+    ColumnDoc(
+        "need_percentile",
+        "percentile, 0 to 100 (100 = most need)",
+        "Percentile of need_score {scope}, to 4 decimals.",
+    ),
+    ColumnDoc(
+        "access_score",
+        "0 to 100",
+        "Category-weighted mean of the access_ columns, to 4 decimals.",
+    ),
+    ColumnDoc(
+        "access_percentile",
+        "percentile, 0 to 100 (100 = best access)",
+        "Percentile of access_score among these areas, to 4 decimals.",
+    ),
+    ColumnDoc(
+        "gap_score",
+        "0 to 100 (100 = high need, poor access)",
+        "Weighted mean of need_percentile and 100 − access_percentile, to 4 decimals.",
+    ),
+    ColumnDoc(
+        "priority",
+        "True or False",
+        "True when need_percentile ≥ {need_cut} and access_percentile ≤ {access_cut}: need in "
+        "the top band and access in the bottom band.",
+    ),
+    ColumnDoc(
+        "priority_rank",
+        "rank (1 = largest gap)",
+        "Rank of a priority area by gap_score (then need_percentile, then code); empty for "
+        "the other areas.",
+    ),
+    ColumnDoc(
+        "priority_reason",
+        "text",
+        "Why a priority area is one: its need and access percentiles, each need indicator's "
+        "value and the three categories with the weakest access (nearest distance, assets "
+        "within the catchment); empty for the other areas.",
+    ),
+    ColumnDoc(
+        "geometry",
+        "polygon (EPSG:4326)",
+        "The area's exact boundary, as assessed (areas.gpkg only; maps draw a simplified copy).",
+    ),
+)
+_PER_CATEGORY = tuple(d for d in OUTPUT_COLUMNS if d.name.endswith("_<category>"))
+_PER_INDICATOR = next(d for d in OUTPUT_COLUMNS if d.name == "<indicator>")
+
+
+def data_dictionary(
+    table: pd.DataFrame, config: JsaaConfig, *, category_labels: Mapping[str, str] | None = None
+) -> pd.DataFrame:
+    """Each column of a run's per-area table with its unit and meaning, filled in for the run.
+
+    Parameters
+    ----------
+    table
+        :func:`assess` output (``geometry`` included or not).
+    config
+        The run's config: indicator labels and units, categories, catchment, scope and
+        thresholds.
+    category_labels
+        Category id → label (the taxonomy's); ids are shown without it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``column, unit, meaning``, one row per column of ``table``, in its order.
+
+    Raises
+    ------
+    ValueError
+        A column has no entry in :data:`OUTPUT_COLUMNS`: it would be published undocumented.
+    """
+    fill = {
+        "catchment": f"{config.catchment_m:,.0f} m",
+        "scope": "among every area of England in the indicator tables"
+        if config.scope == "national"
+        else "among these areas",
+        "need_cut": f"{100 * (1 - config.need_top):g}",
+        "access_cut": f"{100 * config.access_bottom:g}",
+    }
+    exact = {d.name: d for d in OUTPUT_COLUMNS if "<" not in d.name}
+    indicators = {i.name: i for i in config.indicators}
+    labels = dict(category_labels or {})
+    rows = []
+    for column in map(str, table.columns):
+        doc, label, unit = exact.get(column), "", ""
+        about = {"more": "", "definition": "", "source": ""}
+        if column == "population":
+            label = indicators[config.population].label if config.population in indicators else ""
+        elif doc is None and column in indicators:
+            meta = indicators[column].metadata()
+            doc, label, unit = _PER_INDICATOR, meta["label"], meta["unit"]
+            about = {
+                "more": "higher" if meta["higher_is_more_need"] else "lower",
+                "definition": meta["definition"],
+                "source": ", ".join(str(v) for v in (meta["source"], meta["date"]) if v)
+                or "not given",
+            }
+        elif doc is None:
+            for candidate in _PER_CATEGORY:
+                prefix = candidate.name.removesuffix("<category>")
+                category = column.removeprefix(prefix)
+                if column.startswith(prefix) and category in config.categories:
+                    doc, label = candidate, labels.get(category, category)
+                    break
+        if doc is None:
+            raise ValueError(f"output column '{column}' is not described in OUTPUT_COLUMNS")
+        rows.append(
+            {
+                "column": column,
+                "unit": unit or doc.unit,
+                "meaning": doc.meaning.format(label=label, **about, **fill),
+            }
+        )
+    return pd.DataFrame(rows, columns=["column", "unit", "meaning"])
+
+
 def _redact(url: str) -> str:
     # A store URL may carry a password; provenance is published.
     return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
@@ -260,8 +474,9 @@ def write_outputs(
 ) -> dict[str, Path]:
     """Write the run's files into ``out_dir`` (created if needed).
 
-    The files are ``areas.csv``, ``areas.gpkg``, ``summary.json``, ``validation.json`` and
-    ``provenance.json``. The GeoPackage holds the ``areas`` layer (EPSG:4326) and a
+    The files are ``areas.csv``, ``areas-columns.csv`` (the unit and meaning of each of its
+    columns: :func:`data_dictionary`), ``areas.gpkg``, ``summary.json``, ``validation.json``
+    and ``provenance.json``. The GeoPackage holds the ``areas`` layer (EPSG:4326) and a
     ``provenance`` table with the config hash and text. ``provenance.json`` ends with the
     SHA-256 of the other files.
 
@@ -276,6 +491,12 @@ def write_outputs(
 
     path = out_dir / "areas.csv"
     path.write_bytes(areas_csv_bytes(result.areas))
+    written[path.name] = path
+    # Beside the table, what each of its columns holds, filled in for this run.
+    labels = {str(c["id"]): str(c["label"]) for c in result.summary.get("categories", [])}
+    path = out_dir / DICTIONARY_FILE
+    dictionary = data_dictionary(result.areas, result.config, category_labels=labels)
+    path.write_bytes(areas_csv_bytes(dictionary))
     written[path.name] = path
     step("areas.csv")
 
