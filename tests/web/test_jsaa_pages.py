@@ -32,7 +32,7 @@ from assetmap.settings import Settings
 from assetmap.store import Store
 from tests.conftest import DATA
 from tests.maps.jsaa_demo import TRAFFORD_AREAS, VENDOR, load_demo_assets
-from tests.web.staff import csrf_from, main_text, signed_in_client
+from tests.web.staff import csrf_from, main_text, signed_in_client, text_of
 
 TRAFFORD = "E08000009"
 JOB_TIMEOUT_S = 180
@@ -260,6 +260,46 @@ def test_unknown_columns_and_codes_are_shown_on_the_form_and_nothing_is_kept(
     # Nothing was half-written: no config, no job; only the two checked uploads.
     assert kept_files(settings) == uploaded
     assert store.list_jobs() == []
+
+
+def test_columns_with_cells_that_are_not_numbers_are_named_with_the_first_such_row(
+    commissioner: FlaskClient, settings: Settings
+) -> None:
+    imd = pd.read_csv(DATA / "imd2019" / "imd2019_lsoa11_england_combined.csv.gz", dtype=str)
+    table = imd[imd["lad19nm"] == "Trafford"][
+        ["lsoa11cd", "lsoa11nm", "imd_score", "imd_rank", "health_rank"]
+    ].reset_index(drop=True)
+    # Slips a real export has: a thousands separator (data row 17), a note and markup.
+    rank = int(table.at[16, "imd_rank"])
+    table.at[16, "imd_rank"] = f"{rank:,}"
+    table.at[4, "health_rank"] = "<b>n/a</b>"
+    table.at[9, "health_rank"] = "n/a"
+    table.at[30, "health_rank"] = "suppressed"
+    response = step_one(
+        commissioner,
+        title="Trafford with a hand-edited table",
+        areas_source="shipped",
+        authority=TRAFFORD,
+        table_file=(io.BytesIO(table.to_csv(index=False).encode()), "trafford_imd.csv"),
+    )
+    html, _query = configure_page(commissioner, response)
+    start = html.index('<div class="govuk-warning-text" id="not-numeric">')
+    warning = text_of(html[start : html.index("</div>\n      </div>", start)])
+    assert "2 columns are not offered as indicators, because some cells are not numbers" in (
+        warning
+    )
+    assert f"imd_rank: row 17 holds ‘{rank:,}’" in warning and rank >= 1000
+    assert (
+        "health_rank: row 5 holds ‘<b>n/a</b>’ (2 more cells in this column are not numbers "
+        "either)" in warning
+    )
+    assert "&lt;b&gt;n/a&lt;/b&gt;" in html and "<b>n/a</b>" not in html  # escaped
+    # Codes and names are text, not slips: not listed. The clean column is still offered.
+    assert "lsoa11cd" not in warning and "lsoa11nm" not in warning
+    offered = html[html.index('id="uploaded-indicators"') :]
+    assert 'for="use-0">imd_score</label>' in offered
+    assert "imd_rank</label>" not in offered and "health_rank</label>" not in offered
+    assert len(kept_files(settings)) == 1  # the upload itself, kept for the next step
 
 
 # -- a run: job, progress, results --------------------------------------------------------

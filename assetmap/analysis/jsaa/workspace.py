@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from pyproj import CRS
@@ -71,12 +72,30 @@ class BoundaryInfo:
 
 
 @dataclass(frozen=True)
+class NotNumeric:
+    """A column that is numbers but for some cells, with the first cell that is not one.
+
+    ``row`` is the 1-based data row (header excluded), as the needs-layer checks number rows.
+    """
+
+    column: str
+    row: int
+    value: str
+    cells: int
+
+
+@dataclass(frozen=True)
 class TableInfo:
-    """What an uploaded indicator table holds: its columns and which are numeric."""
+    """What an uploaded indicator table holds: its columns and which are numeric.
+
+    ``not_numeric`` lists the columns left out of ``numeric`` because a few of their cells are
+    not numbers (a note, "n/a", a thousands separator), so the user can mend the file.
+    """
 
     columns: tuple[str, ...]
     numeric: tuple[str, ...]
     rows: int
+    not_numeric: tuple[NotNumeric, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -306,7 +325,9 @@ def inspect_table(path: Path) -> TableInfo:
     """Check an uploaded indicator table (CSV, UTF-8) and list its numeric columns.
 
     A column is numeric when every non-empty value parses as a number (thousands separators
-    are not accepted here; a shipped table can declare one).
+    are not accepted here; a shipped table can declare one). A column where most values are
+    numbers but some are not is not offered as an indicator, and is listed in
+    ``not_numeric`` with its first such cell, so the page can say why.
 
     Raises
     ------
@@ -340,12 +361,28 @@ def inspect_table(path: Path) -> TableInfo:
     if frame.empty:
         raise ValidationError("the indicator table has no rows", field="file")
     numeric = []
+    not_numeric = []
     for column in frame.columns:
         text = frame[column].str.strip()
         filled = text[text != ""]
-        if len(filled) and pd.to_numeric(filled, errors="coerce").notna().all():
+        parsed = pd.to_numeric(filled, errors="coerce")
+        bad = parsed.isna()
+        if len(filled) and not bad.any():
             numeric.append(str(column))
-    return TableInfo(tuple(str(c) for c in frame.columns), tuple(numeric), len(frame))
+        elif bad.sum() < len(filled) / 2:
+            # Mostly numbers: a slip in the file, not a column of names or codes.
+            first = int(np.flatnonzero(bad.to_numpy())[0])
+            not_numeric.append(
+                NotNumeric(
+                    column=str(column),
+                    row=int(filled.index[first]) + 1,
+                    value=str(filled.iloc[first]),
+                    cells=int(bad.sum()),
+                )
+            )
+    return TableInfo(
+        tuple(str(c) for c in frame.columns), tuple(numeric), len(frame), tuple(not_numeric)
+    )
 
 
 def _toml_key(key: str) -> str:
