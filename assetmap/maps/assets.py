@@ -40,7 +40,7 @@ MAX_ZOOM = 18
 FIT_MAX_ZOOM = 16
 # Where assets go whose category has left the taxonomy since they were stored (taxonomy ids
 # start with a letter, so "_other" cannot clash with one).
-OTHER = Category(id="_other", label="Other", description="", colour="#505a5f", osm=())
+OTHER = Category(id="_other", label="Other", description="", colour="#999999", osm=())
 
 MAP_CSS = """
 .am-map{width:100%;height:100%;min-height:20rem}

@@ -118,3 +118,33 @@ def ciede2000(lab1: Lab, lab2: Lab) -> float:
 def colour_difference(a: str, b: str) -> float:
     """ΔE00 of two ``#rrggbb`` colours."""
     return ciede2000(to_lab(a), to_lab(b))
+
+
+# Machado, Oliveira and Fernandes (2009), "A physiologically-based model for simulation of color
+# vision deficiency", severity 1.0: linear-sRGB matrices for full dichromacy.
+_DICHROMACY = {
+    "protanopia": (
+        (0.152286, 1.052583, -0.204868),
+        (0.114503, 0.786281, 0.099216),
+        (-0.003882, -0.048116, 1.051998),
+    ),
+    "deuteranopia": (
+        (0.367322, 0.860646, -0.227968),
+        (0.280085, 0.672501, 0.047413),
+        (-0.011820, 0.042940, 0.968881),
+    ),
+}
+
+
+def _encode(c: float) -> float:
+    """Linear channel → sRGB channel, clipped to 0–1."""
+    c = min(1.0, max(0.0, c))
+    return 12.92 * c if c <= 0.0031308 else 1.055 * c ** (1 / 2.4) - 0.055
+
+
+def simulate_dichromacy(colour: str, deficiency: str) -> str:
+    """How ``colour`` looks to someone with ``deficiency`` ("protanopia" or "deuteranopia")."""
+    linear = [_linear(c) for c in _channels(colour)]
+    rows = _DICHROMACY[deficiency]
+    seen = [_encode(sum(w * c for w, c in zip(row, linear, strict=True))) for row in rows]
+    return "#" + "".join(f"{round(c * 255):02x}" for c in seen)

@@ -83,7 +83,7 @@ def test_legend_lists_categories_with_counts(taxonomy: Taxonomy) -> None:
     legend = html[html.index('class="am-legend"') : html.index("</details>")]
     assert "<span>Library (5)</span>" in legend
     assert "<span>Leisure centre (2)</span>" in legend
-    assert 'fill="#332288"' in legend  # the library colour from data/taxonomy.toml
+    assert 'fill="#2288FF"' in legend  # the library colour from data/taxonomy.toml
     assert "Food bank" not in legend
 
 
