@@ -190,3 +190,23 @@ def test_cli_publish_help_states_the_date_rule() -> None:
     text = " ".join(CliRunner().invoke(cli, ["jsaa", "publish", "--help"]).output.split())
     assert "Not later than tomorrow" in text
     assert f"nor before {EARLIEST_RELEASE.isoformat()}" in text
+
+
+def test_the_shipped_demo_release_is_what_publishing_writes_now(published: Path) -> None:
+    # maps/trafford/ ships so /maps/ has content on a fresh clone; re-publish it (README,
+    # "Maps, report and publishing") whenever what a release holds changes.
+    shipped = Path(__file__).resolve().parents[2] / "maps" / "trafford" / RELEASE_DATE
+    fresh = published / "trafford" / RELEASE_DATE
+
+    def files(root: Path) -> set[str]:
+        return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
+
+    assert files(shipped) == files(fresh)
+    # The table's columns and areas match (values use the store's ids, which differ).
+    for name in ("areas.csv", "areas-columns.csv"):
+        shipped_lines = (shipped / name).read_text("utf-8").splitlines()
+        fresh_lines = (fresh / name).read_text("utf-8").splitlines()
+        assert shipped_lines[0] == fresh_lines[0], name
+        assert [r.split(",")[0] for r in shipped_lines] == [r.split(",")[0] for r in fresh_lines]
+    for page in ("map-gap.html", "map-need.html"):
+        assert "Data sources and licences" in (shipped / page).read_text("utf-8"), page
