@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 import time
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -19,6 +18,9 @@ from assetmap.domain.people import User
 from assetmap.domain.taxonomy import load_taxonomy
 from assetmap.settings import Settings
 from assetmap.store import Store, open_store
+
+if TYPE_CHECKING:
+    from assetmap.analysis.nearby import Wording
 
 
 class Context:
@@ -279,57 +281,32 @@ def _nearby_table(data: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _given(value: str | None) -> bool:
-    """Whether an option has a value: blank counts as not given, as it does on the page."""
-    return value is not None and bool(value.strip())
+def _option_wording() -> Wording:
+    """The nearby query parser's messages in the terms of ``assetmap nearby``'s options."""
+    from assetmap.analysis.nearby import Wording
 
-
-def _check_nearby_combination(
-    postcode: str | None, lat: str | None, lon: str | None, radius: str | None, unit: str | None
-) -> None:
-    """Refuse options that do not go together, naming them as typed.
-
-    The shared query parser refuses these too, but says so in the API's terms ("unit needs
-    a radius: give radius=1&unit=mi"), which would send a person at a terminal looking for
-    options that do not exist. The order follows the parser's.
-    """
-    has_postcode, has_lat, has_lon = _given(postcode), _given(lat), _given(lon)
-    if has_postcode and (has_lat or has_lon):
-        raise ValidationError("give either --postcode or --lat and --lon, not both")
-    if not (has_postcode or has_lat or has_lon):
-        raise ValidationError(
+    # Each option is its query parameter's name as typed (open_on is --open-on).
+    names = {p.name: p.opts[0] for p in nearby.params if isinstance(p, click.Option) and p.name}
+    # The command sends --radius without --unit as metres, as radius_m is in the API.
+    names["radius_m"] = "--radius"
+    return Wording(
+        names=names,
+        kind="option",
+        byte="0x{:02X}",  # a command line has no URL escapes (%E9)
+        location_both="give either --postcode or --lat and --lon, not both",
+        location_missing=(
             "say where to search: give --postcode (a postcode like M32 0TH, a sector like"
             " M32 0 or a district like M32), or --lat and --lon"
-        )
-    if has_lat != has_lon:
-        missing = "--lon" if has_lat else "--lat"
-        raise ValidationError(f"{missing} is missing: give both --lat and --lon, or --postcode")
-    if _given(unit) and not _given(radius):
-        raise ValidationError(
+        ),
+        point_half="{missing} is missing: give both --lat and --lon, or --postcode",
+        radius_both="give --radius once, in metres or with --unit",
+        unit_alone=(
             "--unit needs --radius: give both, e.g. --radius 1 --unit mi"
             " (without --unit, --radius is in metres)"
-        )
-
-
-# A query parameter's name followed by its value or a verb: the parameter itself ("lat 91 is
-# outside", "unit 'ft' is not one of"), not the plain word ("the postcode directory").
-_PARAMETER_NAMED = re.compile(r"(?<![\w-])([a-z_]+)(?= (?:['\d+.-]|is |must |has |needs ))")
-# A byte that is not UTF-8, shown as in a URL (%E9); a command line has no such escapes.
-_URL_ESCAPED_BYTE = re.compile(r"\bbyte %([0-9A-F]{2})\b")
-
-
-def _in_option_terms(err: ValidationError, command: click.Command) -> ValidationError:
-    """A nearby query error, worded by the shared parser for the API, in ``command``'s options.
-
-    Each option of ``command`` has its query parameter's name (``--open-on``, ``open_on``).
-    """
-    options = {p.name: p.opts[0] for p in command.params if isinstance(p, click.Option)}
-    text = _PARAMETER_NAMED.sub(lambda m: options.get(m[1], m[1]), err.message)
-    text = _URL_ESCAPED_BYTE.sub(r"byte 0x\1", text)
-    option = options.get(err.field or "")
-    if option is not None and option not in text:
-        text = f"{option}: {text}"  # "--postcode: 'ZZ99 9ZZ' is not a UK postcode"
-    return ValidationError(text)
+        ),
+        radius_alone="--radius {radius} needs --unit: add --unit mi, km or m",
+        postcode_refused="{name}: {message}",  # "--postcode: 'ZZ99 9ZZ' is not a UK postcode"
+    )
 
 
 @cli.command()
@@ -371,20 +348,23 @@ def nearby(
 
     if fmt not in {"table", "json"}:
         raise ValidationError(f"--format {fmt!r} is not one of: table, json")
-    postcode, lat, lon = (single.get(name) for name in ("postcode", "lat", "lon"))
-    _check_nearby_combination(postcode, lat, lon, radius, unit)
     params: dict[str, str | list[str]] = {k: v for k, v in single.items() if v is not None}
     params.update(category=list(category), cost=list(cost), access=list(access))
     if radius is not None and radius.strip():
         params.update(radius=radius, unit=unit or "m")
+    elif unit is not None:
+        params["unit"] = unit  # for the parser to refuse: --unit needs --radius
     taxonomy = load_taxonomy(ctx.settings.taxonomy_path)
     path = ctx.settings.postcode_path
     shipped = path.resolve() == default_postcode_path().resolve()
     postcodes = load_default_index() if shipped else PostcodeIndex.from_csv(path)
     try:
-        query = parse_nearby_query(params, taxonomy=taxonomy, postcodes=postcodes)
+        query = parse_nearby_query(
+            params, taxonomy=taxonomy, postcodes=postcodes, wording=_option_wording()
+        )
     except ValidationError as err:
-        raise _in_option_terms(err, nearby) from None
+        # Without its field, which is the API's parameter name: the message names the option.
+        raise ValidationError(err.message) from None
     result = search_nearby(
         ctx.existing_store,
         query,

@@ -9,11 +9,16 @@ from typing import Any
 
 import pytest
 
-from assetmap.cli import main
+from assetmap.analysis.nearby import parse_nearby_query
+from assetmap.cli import _option_wording, main
 from assetmap.domain.asset import Asset
+from assetmap.domain.errors import ValidationError
+from assetmap.domain.taxonomy import Taxonomy
+from assetmap.gazetteer.postcodes import load_default_index
 from assetmap.settings import Settings
 from assetmap.store import Store
 from assetmap.web.app import create_app
+from tests.analysis.test_nearby_query import BAD_INPUT
 from tests.analysis.trafford import load_trafford
 
 
@@ -246,13 +251,30 @@ def test_bad_input_is_one_error_line_naming_the_option(
         assert url_word not in err
 
 
+@pytest.mark.parametrize(("params", "field", "words"), BAD_INPUT)
+def test_every_parser_error_has_option_words(
+    taxonomy: Taxonomy, params: dict[str, str | list[str]], field: str, words: str
+) -> None:
+    # Those the command cannot send too (radius_m, a radius with no unit): the wording has
+    # words for every one.
+    wording = _option_wording()
+    with pytest.raises(ValidationError) as caught:
+        parse_nearby_query(
+            params, taxonomy=taxonomy, postcodes=load_default_index(), wording=wording
+        )
+    assert caught.value.field == field
+    assert wording.name(field) in caught.value.message
+    for url_word in ("radius_m", "open_on", "unit=", "&", "%"):
+        assert url_word not in caught.value.message
+
+
 def test_the_api_and_page_keep_their_parameter_names(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     settings: Settings,
     store: Store,
 ) -> None:
-    # The CLI rewords the shared parser's errors for itself; the web's stay as they were.
+    # The CLI has the shared parser word its errors for the command; the web's stay as they were.
     client = create_app(settings, store=store).test_client()
     api = client.get("/api/v1/assets/nearby?postcode=M32+0TH&unit=miles")
     assert api.status_code == 400

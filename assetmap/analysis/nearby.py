@@ -156,6 +156,74 @@ def _shown(text: str) -> str:
 
 
 @dataclass(frozen=True)
+class Wording:
+    """How :func:`parse_nearby_query`'s messages speak of the parameters, in the caller's terms.
+
+    The checks are shared, but a person fixes a URL's ``open_on=`` and a command's
+    ``--open-on`` in different places, so each caller says how to name them.
+    :data:`PARAMETER_WORDING`, the default, is the API's and the page's. Whatever the wording,
+    an error's ``field`` is the parameter's name.
+
+    Attributes
+    ----------
+    names : Mapping
+        Parameter -> how messages name it (``open_on`` -> ``--open-on``); a parameter not in
+        it is named as it is.
+    kind : str
+        What the caller calls its parameters: ``"parameter"``, ``"option"``.
+    byte : str
+        Format for a byte that is not UTF-8, given its value: ``"%{:02X}"`` shows ``%E9``.
+    location_both, location_missing : str
+        A postcode given with lat or lon; none of the three given.
+    point_half : str
+        Only one of lat and lon given; ``{missing}`` is the other's name.
+    radius_both : str
+        ``radius_m`` given with ``radius``.
+    unit_alone : str
+        ``unit`` given without ``radius``.
+    radius_alone : str
+        ``radius`` given without ``unit``; ``{radius}`` is the radius as given, quoted.
+    postcode_refused : str
+        A postcode the directory refuses: ``{message}`` is the directory's message, which
+        names no parameter, and ``{name}`` the postcode's.
+    """
+
+    names: Mapping[str, str]
+    kind: str
+    byte: str
+    location_both: str
+    location_missing: str
+    point_half: str
+    radius_both: str
+    unit_alone: str
+    radius_alone: str
+    postcode_refused: str
+
+    def name(self, parameter: str) -> str:
+        """How messages name ``parameter``."""
+        return self.names.get(parameter, parameter)
+
+
+PARAMETER_WORDING = Wording(
+    names=MappingProxyType({}),
+    kind="parameter",
+    byte="%{:02X}",
+    location_both="give either a postcode or lat and lon, not both",
+    location_missing=(
+        "say where to search: give a postcode (like M32 0TH), a postcode district (M32)"
+        " or sector (M32 0), or lat and lon"
+    ),
+    point_half="{missing} is missing: give both lat and lon, or a postcode",
+    radius_both="give radius_m (metres) or radius with a unit, not both",
+    unit_alone="unit needs a radius: give radius=1&unit=mi, or radius_m in metres",
+    radius_alone=(
+        "radius {radius} needs a unit: add unit=mi, km or m (or give radius_m in metres)"
+    ),
+    postcode_refused="{message}",
+)
+
+
+@dataclass(frozen=True)
 class NearbyQuery:
     """A validated nearby search; build it with :func:`parse_nearby_query`.
 
@@ -289,7 +357,7 @@ class NearbyQuery:
 # --- parsing ------------------------------------------------------------------------------
 
 
-def _values(params: Mapping[str, str | Sequence[str]], name: str) -> list[str]:
+def _values(params: Mapping[str, str | Sequence[str]], name: str, w: Wording) -> list[str]:
     """Non-blank values of a parameter; blank form fields count as not given."""
     raw = params.get(name)
     if raw is None:
@@ -298,12 +366,13 @@ def _values(params: Mapping[str, str | Sequence[str]], name: str) -> list[str]:
     out: list[str] = []
     for item in items:
         if not isinstance(item, str):
-            raise ValidationError(f"{name} must be text, not {item!r}", field=name)
+            raise ValidationError(f"{w.name(name)} must be text, not {item!r}", field=name)
         bad = _NOT_UTF8.search(item)
         if bad is not None:
-            byte = bad[0] if bad[0].startswith("%") else f"%{ord(bad[0]) & 0xFF:02X}"
+            byte = int(bad[0][1:], 16) if bad[0].startswith("%") else ord(bad[0]) & 0xFF
             raise ValidationError(
-                f"{name} is not valid UTF-8 text: it holds the byte {byte}, which is not part"
+                f"{w.name(name)} is not valid UTF-8 text: it holds the byte"
+                f" {w.byte.format(byte)}, which is not part"
                 " of any character (was it sent in another encoding?); enter it again",
                 field=name,
             )
@@ -314,159 +383,162 @@ def _values(params: Mapping[str, str | Sequence[str]], name: str) -> list[str]:
     return out
 
 
-def _single(params: Mapping[str, str | Sequence[str]], name: str) -> str | None:
-    values = _values(params, name)
+def _single(params: Mapping[str, str | Sequence[str]], name: str, w: Wording) -> str | None:
+    values = _values(params, name, w)
     if len(values) > 1:
-        raise ValidationError(f"give {name} once, not {len(values)} times", field=name)
+        raise ValidationError(f"give {w.name(name)} once, not {len(values)} times", field=name)
     return values[0] if values else None
 
 
-def _number(text: str, name: str) -> float:
+def _number(text: str, name: str, w: Wording) -> float:
+    said = w.name(name)
     if not _NUMBER.fullmatch(text):
         if text.lower().lstrip("+-") in {"nan", "inf", "infinity"}:
-            raise ValidationError(f"{name} must be a finite number, not {_shown(text)}", field=name)
-        raise ValidationError(f"{name} {_shown(text)} is not a number", field=name)
+            raise ValidationError(f"{said} must be a finite number, not {_shown(text)}", field=name)
+        raise ValidationError(f"{said} {_shown(text)} is not a number", field=name)
     value = float(text)
     if not math.isfinite(value):
-        raise ValidationError(f"{name} {_shown(text)} is too large to be a number", field=name)
+        raise ValidationError(f"{said} {_shown(text)} is too large to be a number", field=name)
     return value
 
 
-def _whole(text: str | None, name: str, default: int, low: int, high: int) -> int:
+def _whole(text: str | None, name: str, default: int, low: int, high: int, w: Wording) -> int:
     if text is None:
         return default
     value = int(text) if _WHOLE.fullmatch(text) else None
     if value is None or not low <= value <= high:
         raise ValidationError(
-            f"{name} must be a whole number from {low} to {high}, not {_shown(text)}",
+            f"{w.name(name)} must be a whole number from {low} to {high}, not {_shown(text)}",
             field=name,
         )
     return value
 
 
 def _location(
-    params: Mapping[str, str | Sequence[str]], postcodes: PostcodeIndex
+    params: Mapping[str, str | Sequence[str]], postcodes: PostcodeIndex, w: Wording
 ) -> tuple[float, float, str, str, str | None]:
     """Origin as (lon, lat, label, kind, postcode) from ``postcode`` or ``lat``/``lon``."""
-    postcode = _single(params, "postcode")
-    lat_text = _single(params, "lat")
-    lon_text = _single(params, "lon")
+    postcode = _single(params, "postcode", w)
+    lat_text = _single(params, "lat", w)
+    lon_text = _single(params, "lon", w)
     if postcode is not None and (lat_text is not None or lon_text is not None):
-        raise ValidationError("give either a postcode or lat and lon, not both", field="postcode")
+        raise ValidationError(w.location_both, field="postcode")
     if postcode is not None:
         try:
             point = postcodes.lookup(postcode)
-        except UnknownPostcode as err:
-            # UnknownPostcode carries no field; the person fixes it in the postcode box.
-            raise ValidationError(err.message, field="postcode") from None
+        except (ValidationError, UnknownPostcode) as err:
+            # Malformed or not in the directory: the message names no parameter (and
+            # UnknownPostcode carries no field), but the person fixes it in the postcode box.
+            message = w.postcode_refused.format(name=w.name("postcode"), message=err.message)
+            raise ValidationError(message, field="postcode") from None
         label = {"unit": "", "sector": "postcode sector ", "district": "postcode district "}
         return point.lon, point.lat, label[point.kind] + point.query, point.kind, point.query
     if lat_text is None and lon_text is None:
-        raise ValidationError(
-            "say where to search: give a postcode (like M32 0TH), a postcode district (M32)"
-            " or sector (M32 0), or lat and lon",
-            field="postcode",
-        )
+        raise ValidationError(w.location_missing, field="postcode")
     if lat_text is None or lon_text is None:
         missing = "lat" if lat_text is None else "lon"
-        raise ValidationError(
-            f"{missing} is missing: give both lat and lon, or a postcode", field=missing
-        )
-    lat = _number(lat_text, "lat")
-    lon = _number(lon_text, "lon")
+        raise ValidationError(w.point_half.format(missing=w.name(missing)), field=missing)
+    lat = _number(lat_text, "lat", w)
+    lon = _number(lon_text, "lon", w)
+    said_lat, said_lon = w.name("lat"), w.name("lon")
     if not -90 <= lat <= 90:
-        raise ValidationError(f"lat {lat_text} is outside -90..90", field="lat")
+        raise ValidationError(f"{said_lat} {lat_text} is outside -90..90", field="lat")
     if not -180 <= lon <= 180:
-        raise ValidationError(f"lon {lon_text} is outside -180..180", field="lon")
-    problems = check_point(lon, lat)
-    if problems:
-        raise problems[0]
+        raise ValidationError(f"{said_lon} {lon_text} is outside -180..180", field="lon")
+    # check_point words its problems with the API's names, so they are said here again in
+    # the caller's: a point in the UK once swapped (check_point finds nothing wrong with it
+    # then), or one outside it.
+    if check_point(lon, lat):
+        if not check_point(lat, lon):
+            raise ValidationError(
+                f"{said_lon} {lon}, {said_lat} {lat} look swapped:"
+                f" as {said_lat} {lon}, {said_lon} {lat} the point is in the UK",
+                field="lat",
+            )
+        raise ValidationError(
+            f"point ({said_lon} {lon}, {said_lat} {lat}) is outside the UK", field="lon"
+        )
     return lon, lat, f"{lat:.5f}, {lon:.5f}", "point", None
 
 
 def _radius(
-    params: Mapping[str, str | Sequence[str]],
+    params: Mapping[str, str | Sequence[str]], w: Wording
 ) -> tuple[float, float | None, str | None]:
     """Radius as (metres, radius as given, unit) from ``radius_m`` or ``radius`` + ``unit``."""
-    radius_m_text = _single(params, "radius_m")
-    radius_text = _single(params, "radius")
-    unit_text = _single(params, "unit")
+    radius_m_text = _single(params, "radius_m", w)
+    radius_text = _single(params, "radius", w)
+    unit_text = _single(params, "unit", w)
     if radius_m_text is not None and radius_text is not None:
-        raise ValidationError(
-            "give radius_m (metres) or radius with a unit, not both", field="radius"
-        )
+        raise ValidationError(w.radius_both, field="radius")
     if radius_text is None:
         if unit_text is not None:
-            raise ValidationError(
-                "unit needs a radius: give radius=1&unit=mi, or radius_m in metres",
-                field="unit",
-            )
+            raise ValidationError(w.unit_alone, field="unit")
         if radius_m_text is None:
             return DEFAULT_RADIUS_M, None, None
-        radius_m = _number(radius_m_text, "radius_m")
+        radius_m = _number(radius_m_text, "radius_m", w)
         if not 0 < radius_m <= MAX_RADIUS_M:
             raise ValidationError(
-                f"radius_m must be more than 0 and at most {MAX_RADIUS_M:.0f} (50 km),"
-                f" not {radius_m_text}",
+                f"{w.name('radius_m')} must be more than 0 and at most {MAX_RADIUS_M:.0f}"
+                f" (50 km), not {radius_m_text}",
                 field="radius_m",
             )
-        return _to_the_millimetre(radius_m, radius_m_text, "radius_m"), None, None
+        return _to_the_millimetre(radius_m, radius_m_text, "radius_m", w), None, None
     if unit_text is None:
-        raise ValidationError(
-            f"radius {_shown(radius_text)} needs a unit: add unit=mi, km or m"
-            " (or give radius_m in metres)",
-            field="unit",
-        )
+        raise ValidationError(w.radius_alone.format(radius=_shown(radius_text)), field="unit")
     unit = _UNIT_SPELLINGS.get(unit_text.lower())
     if unit is None:
         raise ValidationError(
-            f"unit {_shown(unit_text)} is not one of: {', '.join(UNITS)}", field="unit"
+            f"{w.name('unit')} {_shown(unit_text)} is not one of: {', '.join(UNITS)}",
+            field="unit",
         )
-    radius = _number(radius_text, "radius")
+    radius = _number(radius_text, "radius", w)
     radius_m = radius * UNITS[unit]
     if not 0 < radius_m <= MAX_RADIUS_M:
         # Rounded down: a limit shown rounded up (31.07 mi) would itself be refused.
         most = f"{math.floor(MAX_RADIUS_M / UNITS[unit] * 100) / 100:.2f}".rstrip("0").rstrip(".")
         raise ValidationError(
-            f"radius must be more than 0 and at most {most} {unit} (50 km),"
+            f"{w.name('radius')} must be more than 0 and at most {most} {unit} (50 km),"
             f" not {radius_text} {unit}",
             field="radius",
         )
-    return _to_the_millimetre(radius_m, f"{radius_text} {unit}", "radius"), radius, unit
+    return _to_the_millimetre(radius_m, f"{radius_text} {unit}", "radius", w), radius, unit
 
 
-def _to_the_millimetre(radius_m: float, text: str, name: str) -> float:
+def _to_the_millimetre(radius_m: float, text: str, name: str, w: Wording) -> float:
     """A radius in metres rounded to the millimetre; a radius that rounds to 0 is refused."""
     rounded = round(radius_m, RADIUS_PLACES)
     if rounded <= 0:
         raise ValidationError(
-            f"{name} {_shown(text)} is less than 1 mm (0.001 m), the smallest radius", field=name
+            f"{w.name(name)} {_shown(text)} is less than 1 mm (0.001 m), the smallest radius",
+            field=name,
         )
     return rounded
 
 
 def _ids(
-    params: Mapping[str, str | Sequence[str]], name: str, vocab: Mapping[str, str]
+    params: Mapping[str, str | Sequence[str]], name: str, vocab: Mapping[str, str], w: Wording
 ) -> tuple[str, ...]:
     out: list[str] = []
-    for value in _values(params, name):
+    for value in _values(params, name, w):
         key = value.lower()
         if key not in vocab:
             raise ValidationError(
-                f"{name} {_shown(value)} is not one of: {', '.join(vocab)}", field=name
+                f"{w.name(name)} {_shown(value)} is not one of: {', '.join(vocab)}", field=name
             )
         if key not in out:
             out.append(key)
     return tuple(out)
 
 
-def _categories(params: Mapping[str, str | Sequence[str]], taxonomy: Taxonomy) -> tuple[str, ...]:
+def _categories(
+    params: Mapping[str, str | Sequence[str]], taxonomy: Taxonomy, w: Wording
+) -> tuple[str, ...]:
     out: list[str] = []
-    for value in _values(params, "category"):
+    for value in _values(params, "category", w):
         key = value.lower()
         if key not in taxonomy:
             raise ValidationError(
-                f"unknown category {_shown(value)}; valid categories are:"
+                f"unknown {w.name('category')} {_shown(value)}; valid categories are:"
                 f" {', '.join(taxonomy.ids)}",
                 field="category",
             )
@@ -475,15 +547,15 @@ def _categories(params: Mapping[str, str | Sequence[str]], taxonomy: Taxonomy) -
     return tuple(out)
 
 
-def _open_on(text: str | None) -> tuple[str, str] | None:
+def _open_on(text: str | None, w: Wording) -> tuple[str, str] | None:
     if text is None:
         return None
     match = _OPEN_ON.fullmatch(text.lower())
     day = _DAY_SPELLINGS.get(match[1]) if match else None
     if match is None or day is None or int(match[2]) > 23 or int(match[3]) > 59:
         raise ValidationError(
-            f"open_on {_shown(text)} is not a day and 24-hour time like 'mon 14:00'"
-            f" (days: {', '.join(WEEKDAYS)})",
+            f"{w.name('open_on')} {_shown(text)} is not a day and 24-hour time like"
+            f" 'mon 14:00' (days: {', '.join(WEEKDAYS)})",
             field="open_on",
         )
     return day, f"{int(match[2]):02d}:{match[3]}"
@@ -494,6 +566,7 @@ def parse_nearby_query(
     *,
     taxonomy: Taxonomy,
     postcodes: PostcodeIndex,
+    wording: Wording = PARAMETER_WORDING,
 ) -> NearbyQuery:
     """Validate raw nearby-search parameters (the module docstring lists them).
 
@@ -506,6 +579,9 @@ def parse_nearby_query(
         Categories ``category`` may name.
     postcodes : PostcodeIndex
         Geocoder for ``postcode``.
+    wording : Wording, optional
+        How error messages name the parameters: by default as the API takes them; the CLI
+        names its options instead.
 
     Returns
     -------
@@ -514,31 +590,38 @@ def parse_nearby_query(
     Raises
     ------
     ValidationError
-        For the first problem found, with ``field`` naming the parameter to fix: an
-        unknown parameter, a malformed or unknown postcode, a missing or out-of-range
-        lat/lon (WGS84 degrees, inside the UK), a postcode together with lat/lon, a radius
-        outside (0, 50 km], an unknown category (the message lists the valid ones), cost,
-        access or audience id, a malformed ``open_on``, ``limit``/``offset`` out of range,
-        or a value that is not valid UTF-8 (a query string's bytes that are not, which
-        Werkzeug passes on as their escapes such as ``%E9``, or lone surrogates).
+        For the first problem found, with ``field`` naming the parameter to fix (whatever
+        the wording): an unknown parameter, a malformed or unknown postcode, a missing or
+        out-of-range lat/lon (WGS84 degrees, inside the UK), a postcode together with
+        lat/lon, a radius outside (0, 50 km], an unknown category (the message lists the
+        valid ones), cost, access or audience id, a malformed ``open_on``,
+        ``limit``/``offset`` out of range, or a value that is not valid UTF-8 (a query
+        string's bytes that are not, which Werkzeug passes on as their escapes such as
+        ``%E9``, or lone surrogates).
     """
+    w = wording
     unknown = sorted(name for name in params if name not in PARAMETERS)
     if unknown:
+        # Two parameters may share a name in the caller's terms (radius_m and radius).
+        known = dict.fromkeys(w.name(name) for name in PARAMETERS)
         raise ValidationError(
-            f"unknown parameter {_shown(unknown[0])}; known parameters are:"
-            f" {', '.join(PARAMETERS)}",
+            f"unknown {w.kind} {_shown(unknown[0])}; known {w.kind}s are: {', '.join(known)}",
             field=unknown[0],
         )
-    lon, lat, label, kind, postcode = _location(params, postcodes)
-    radius_m, radius, unit = _radius(params)
-    q = _single(params, "q") or ""
+    lon, lat, label, kind, postcode = _location(params, postcodes, w)
+    radius_m, radius, unit = _radius(params, w)
+    q = _single(params, "q", w) or ""
     if len(q) > MAX_Q_LENGTH:
-        raise ValidationError(f"q is {len(q)} characters; at most {MAX_Q_LENGTH}", field="q")
+        raise ValidationError(
+            f"{w.name('q')} is {len(q)} characters; at most {MAX_Q_LENGTH}", field="q"
+        )
     if q and not fold_text(q):
-        raise ValidationError(f"q {_shown(q)} has no letters or digits to search for", field="q")
-    audience = _single(params, "audience")
+        raise ValidationError(
+            f"{w.name('q')} {_shown(q)} has no letters or digits to search for", field="q"
+        )
+    audience = _single(params, "audience", w)
     if audience is not None:
-        (audience,) = _ids({"audience": audience}, "audience", AUDIENCES)
+        (audience,) = _ids({"audience": audience}, "audience", AUDIENCES, w)
     return NearbyQuery(
         lon=lon,
         lat=lat,
@@ -548,14 +631,14 @@ def parse_nearby_query(
         radius_m=radius_m,
         radius=radius,
         unit=unit,
-        categories=_categories(params, taxonomy),
+        categories=_categories(params, taxonomy, w),
         q=q,
-        cost=_ids(params, "cost", COST_FILTERS),
-        access=_ids(params, "access", ACCESSIBILITY),
+        cost=_ids(params, "cost", COST_FILTERS, w),
+        access=_ids(params, "access", ACCESSIBILITY, w),
         audience=audience,
-        open_on=_open_on(_single(params, "open_on")),
-        limit=_whole(_single(params, "limit"), "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
-        offset=_whole(_single(params, "offset"), "offset", 0, 0, MAX_OFFSET),
+        open_on=_open_on(_single(params, "open_on", w), w),
+        limit=_whole(_single(params, "limit", w), "limit", DEFAULT_LIMIT, 1, MAX_LIMIT, w),
+        offset=_whole(_single(params, "offset", w), "offset", 0, 0, MAX_OFFSET, w),
     )
 
 

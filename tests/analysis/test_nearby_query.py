@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 from assetmap.analysis.nearby import (
     COST_FILTERS,
     DEFAULT_RADIUS_M,
+    PARAMETER_WORDING,
     NearbyQuery,
     distance_fields,
     fold_text,
@@ -101,79 +103,80 @@ def test_blank_form_fields_count_as_not_given(parse: Parse) -> None:
     assert q == parse(postcode="M32 0TH")
 
 
-@pytest.mark.parametrize(
-    ("params", "field", "words"),
-    [
-        ({}, "postcode", "say where to search"),
-        ({"postcode": "ZZ99 9ZZ9"}, "postcode", "not a UK postcode"),
-        ({"postcode": "M32 0QQ"}, "postcode", "not in the postcode directory"),
-        ({"postcode": "SW1A 1AA"}, "postcode", "study areas"),
-        ({"postcode": "M32 0TH", "lat": "53.4", "lon": "-2.3"}, "postcode", "not both"),
-        ({"postcode": "M32 0TH", "lon": "-2.3"}, "postcode", "not both"),
-        ({"lat": "53.4"}, "lon", "lon is missing"),
-        ({"lon": "-2.3"}, "lat", "lat is missing"),
-        ({"lat": "nan", "lon": "-2.3"}, "lat", "finite"),
-        ({"lat": "53.4", "lon": "-inf"}, "lon", "finite"),
-        ({"lat": "53.4", "lon": "1e999"}, "lon", "too large"),
-        ({"lat": "fifty", "lon": "-2.3"}, "lat", "not a number"),
-        ({"lat": "1_0", "lon": "-2.3"}, "lat", "not a number"),
-        ({"lat": "91", "lon": "-2.3"}, "lat", "outside -90..90"),
-        ({"lat": "53.4", "lon": "-181"}, "lon", "outside -180..180"),
-        ({"lat": "-2.3", "lon": "53.4"}, "lat", "swapped"),
-        ({"lat": "40.7", "lon": "-74.0"}, "lon", "outside the UK"),
-        ({"lat": ["53.4", "53.5"], "lon": "-2.3"}, "lat", "once"),
-        ({"postcode": "M32 0TH", "radius_m": "0"}, "radius_m", "more than 0"),
-        ({"postcode": "M32 0TH", "radius_m": "-5"}, "radius_m", "more than 0"),
-        ({"postcode": "M32 0TH", "radius_m": "50000.1"}, "radius_m", "at most 50000"),
-        ({"postcode": "M32 0TH", "radius_m": "nan"}, "radius_m", "finite"),
-        (
-            {"postcode": "M32 0TH", "radius": "31.07", "unit": "mi"},
-            "radius",
-            "at most 31.06 mi (50 km)",
-        ),
-        ({"postcode": "M32 0TH", "radius": "51", "unit": "km"}, "radius", "at most 50 km"),
-        ({"postcode": "M32 0TH", "radius": "1"}, "unit", "needs a unit"),
-        ({"postcode": "M32 0TH", "unit": "mi"}, "unit", "needs a radius"),
-        ({"postcode": "M32 0TH", "radius": "1", "unit": "furlong"}, "unit", "m, km, mi"),
-        ({"postcode": "M32 0TH", "radius": "1", "unit": "mi", "radius_m": "5"}, "radius", "both"),
-        ({"postcode": "M32 0TH", "category": "zoo"}, "category", "valid categories are: library"),
-        ({"postcode": "M32 0TH", "category": ["library", "zoo"]}, "category", "'zoo'"),
-        ({"postcode": "M32 0TH", "cost": "cheap"}, "cost", "free, personal_budget, time_credits"),
-        ({"postcode": "M32 0TH", "access": "lift"}, "access", "step_free"),
-        ({"postcode": "M32 0TH", "audience": "cats"}, "audience", "older_people"),
-        ({"postcode": "M32 0TH", "audience": ["carers", "older_people"]}, "audience", "once"),
-        ({"postcode": "M32 0TH", "open_on": "mon"}, "open_on", "mon 14:00"),
-        ({"postcode": "M32 0TH", "open_on": "funday 14:00"}, "open_on", "mon 14:00"),
-        ({"postcode": "M32 0TH", "open_on": "mon 24:00"}, "open_on", "24-hour"),
-        ({"postcode": "M32 0TH", "open_on": "mon 9:60"}, "open_on", "24-hour"),
-        ({"postcode": "M32 0TH", "q": "!!!"}, "q", "no letters or digits"),
-        ({"postcode": "M32 0TH", "q": "x" * 201}, "q", "at most 200"),
-        ({"postcode": "M32 0TH", "limit": "0"}, "limit", "from 1 to 500"),
-        ({"postcode": "M32 0TH", "limit": "501"}, "limit", "from 1 to 500"),
-        ({"postcode": "M32 0TH", "limit": "ten"}, "limit", "whole number"),
-        ({"postcode": "M32 0TH", "limit": "9" * 5000}, "limit", "whole number"),
-        ({"postcode": "M32 0TH", "offset": "-1"}, "offset", "whole number"),
-        ({"postcode": "M32 0TH", "offset": "1.5"}, "offset", "whole number"),
-        ({"postcode": "M32 0TH", "radius_km": "3"}, "radius_km", "unknown parameter"),
-        ({"postcode": "M32 0TH", "radius_m": "0.0004"}, "radius_m", "less than 1 mm"),
-        ({"postcode": "M32 0TH", "radius": "1e-7", "unit": "km"}, "radius", "less than 1 mm"),
-        # Werkzeug passes bytes that are not UTF-8 on as their escapes; a command line as
-        # lone surrogates
-        (
-            {"postcode": "M32 0TH", "q": "caf%E9"},
-            "q",
-            "q is not valid UTF-8 text: it holds the byte %E9",
-        ),
-        (
-            {"postcode": "M32 0TH", "q": "caf\udce9"},
-            "q",
-            "q is not valid UTF-8 text: it holds the byte %E9",
-        ),
-        ({"postcode": "M32%E90TH"}, "postcode", "postcode is not valid UTF-8"),
-        ({"postcode": "M32 0TH", "category": "libr%C3ry"}, "category", "holds the byte %C3"),
-        ({"postcode": "M32 0TH", "audience": "carers%FF"}, "audience", "not valid UTF-8"),
-    ],
-)
+# (parameters, the field named, words in the message): every problem the parser can raise.
+BAD_INPUT: list[tuple[dict[str, str | list[str]], str, str]] = [
+    ({}, "postcode", "say where to search"),
+    ({"postcode": "ZZ99 9ZZ9"}, "postcode", "not a UK postcode"),
+    ({"postcode": "M32 0QQ"}, "postcode", "not in the postcode directory"),
+    ({"postcode": "SW1A 1AA"}, "postcode", "study areas"),
+    ({"postcode": "M32 0TH", "lat": "53.4", "lon": "-2.3"}, "postcode", "not both"),
+    ({"postcode": "M32 0TH", "lon": "-2.3"}, "postcode", "not both"),
+    ({"lat": "53.4"}, "lon", "lon is missing"),
+    ({"lon": "-2.3"}, "lat", "lat is missing"),
+    ({"lat": "nan", "lon": "-2.3"}, "lat", "finite"),
+    ({"lat": "53.4", "lon": "-inf"}, "lon", "finite"),
+    ({"lat": "53.4", "lon": "1e999"}, "lon", "too large"),
+    ({"lat": "fifty", "lon": "-2.3"}, "lat", "not a number"),
+    ({"lat": "1_0", "lon": "-2.3"}, "lat", "not a number"),
+    ({"lat": "91", "lon": "-2.3"}, "lat", "outside -90..90"),
+    ({"lat": "53.4", "lon": "-181"}, "lon", "outside -180..180"),
+    ({"lat": "-2.3", "lon": "53.4"}, "lat", "swapped"),
+    ({"lat": "40.7", "lon": "-74.0"}, "lon", "outside the UK"),
+    ({"lat": ["53.4", "53.5"], "lon": "-2.3"}, "lat", "once"),
+    ({"postcode": "M32 0TH", "radius_m": "0"}, "radius_m", "more than 0"),
+    ({"postcode": "M32 0TH", "radius_m": "-5"}, "radius_m", "more than 0"),
+    ({"postcode": "M32 0TH", "radius_m": "50000.1"}, "radius_m", "at most 50000"),
+    ({"postcode": "M32 0TH", "radius_m": "nan"}, "radius_m", "finite"),
+    (
+        {"postcode": "M32 0TH", "radius": "31.07", "unit": "mi"},
+        "radius",
+        "at most 31.06 mi (50 km)",
+    ),
+    ({"postcode": "M32 0TH", "radius": "51", "unit": "km"}, "radius", "at most 50 km"),
+    ({"postcode": "M32 0TH", "radius": "1"}, "unit", "needs a unit"),
+    ({"postcode": "M32 0TH", "unit": "mi"}, "unit", "needs a radius"),
+    ({"postcode": "M32 0TH", "radius": "1", "unit": "furlong"}, "unit", "m, km, mi"),
+    ({"postcode": "M32 0TH", "radius": "1", "unit": "mi", "radius_m": "5"}, "radius", "both"),
+    ({"postcode": "M32 0TH", "category": "zoo"}, "category", "valid categories are: library"),
+    ({"postcode": "M32 0TH", "category": ["library", "zoo"]}, "category", "'zoo'"),
+    ({"postcode": "M32 0TH", "cost": "cheap"}, "cost", "free, personal_budget, time_credits"),
+    ({"postcode": "M32 0TH", "access": "lift"}, "access", "step_free"),
+    ({"postcode": "M32 0TH", "audience": "cats"}, "audience", "older_people"),
+    ({"postcode": "M32 0TH", "audience": ["carers", "older_people"]}, "audience", "once"),
+    ({"postcode": "M32 0TH", "open_on": "mon"}, "open_on", "mon 14:00"),
+    ({"postcode": "M32 0TH", "open_on": "funday 14:00"}, "open_on", "mon 14:00"),
+    ({"postcode": "M32 0TH", "open_on": "mon 24:00"}, "open_on", "24-hour"),
+    ({"postcode": "M32 0TH", "open_on": "mon 9:60"}, "open_on", "24-hour"),
+    ({"postcode": "M32 0TH", "q": "!!!"}, "q", "no letters or digits"),
+    ({"postcode": "M32 0TH", "q": "x" * 201}, "q", "at most 200"),
+    ({"postcode": "M32 0TH", "limit": "0"}, "limit", "from 1 to 500"),
+    ({"postcode": "M32 0TH", "limit": "501"}, "limit", "from 1 to 500"),
+    ({"postcode": "M32 0TH", "limit": "ten"}, "limit", "whole number"),
+    ({"postcode": "M32 0TH", "limit": "9" * 5000}, "limit", "whole number"),
+    ({"postcode": "M32 0TH", "offset": "-1"}, "offset", "whole number"),
+    ({"postcode": "M32 0TH", "offset": "1.5"}, "offset", "whole number"),
+    ({"postcode": "M32 0TH", "radius_km": "3"}, "radius_km", "unknown parameter"),
+    ({"postcode": "M32 0TH", "radius_m": "0.0004"}, "radius_m", "less than 1 mm"),
+    ({"postcode": "M32 0TH", "radius": "1e-7", "unit": "km"}, "radius", "less than 1 mm"),
+    # Werkzeug passes bytes that are not UTF-8 on as their escapes; a command line as
+    # lone surrogates
+    (
+        {"postcode": "M32 0TH", "q": "caf%E9"},
+        "q",
+        "q is not valid UTF-8 text: it holds the byte %E9",
+    ),
+    (
+        {"postcode": "M32 0TH", "q": "caf\udce9"},
+        "q",
+        "q is not valid UTF-8 text: it holds the byte %E9",
+    ),
+    ({"postcode": "M32%E90TH"}, "postcode", "postcode is not valid UTF-8"),
+    ({"postcode": "M32 0TH", "category": "libr%C3ry"}, "category", "holds the byte %C3"),
+    ({"postcode": "M32 0TH", "audience": "carers%FF"}, "audience", "not valid UTF-8"),
+]
+
+
+@pytest.mark.parametrize(("params", "field", "words"), BAD_INPUT)
 def test_bad_input_names_the_field(
     parse: Parse, params: dict[str, str | list[str]], field: str, words: str
 ) -> None:
@@ -182,6 +185,31 @@ def test_bad_input_names_the_field(
     assert caught.value.field == field
     assert words in caught.value.message
     assert caught.value.status == 400
+
+
+def test_a_wording_names_parameters_in_the_callers_terms(
+    taxonomy: Taxonomy, postcodes: PostcodeIndex
+) -> None:
+    wording = replace(
+        PARAMETER_WORDING,
+        names={"open_on": "the opening time", "q": "the words"},
+        byte="0x{:02X}",
+        postcode_refused="In the postcode box: {message}",
+    )
+
+    def refusal(**params: str) -> ValidationError:
+        with pytest.raises(ValidationError) as caught:
+            parse_nearby_query(params, taxonomy=taxonomy, postcodes=postcodes, wording=wording)
+        return caught.value
+
+    late = refusal(postcode="M32 0TH", open_on="noon")
+    assert late.message.startswith("the opening time 'noon' is not a day")
+    assert late.field == "open_on"  # the API's parameter, whatever the wording
+    assert refusal(postcode="M32 0TH", q="caf%E9").message.startswith(
+        "the words is not valid UTF-8 text: it holds the byte 0xE9,"
+    )
+    assert refusal(postcode="M32 0QQ").message.startswith("In the postcode box: Postcode 'M32 0QQ'")
+    assert refusal(postcode="M32 0TH", unit="mi").message == PARAMETER_WORDING.unit_alone
 
 
 def test_fold_text_ignores_case_accents_and_punctuation() -> None:
