@@ -161,8 +161,8 @@ class Wording:
 
     The checks are shared, but a person fixes a URL's ``open_on=`` and a command's
     ``--open-on`` in different places, so each caller says how to name them.
-    :data:`PARAMETER_WORDING`, the default, is the API's and the page's. Whatever the wording,
-    an error's ``field`` is the parameter's name.
+    :data:`PARAMETER_WORDING`, the default, is the API's. Whatever the wording, an error's
+    ``field`` is the parameter's name.
 
     Attributes
     ----------
@@ -186,6 +186,9 @@ class Wording:
     postcode_refused : str
         A postcode the directory refuses: ``{message}`` is the directory's message, which
         names no parameter, and ``{name}`` the postcode's.
+    plural : frozenset of str
+        Parameters whose name is plural (``q`` named "search words"), so that messages say
+        "search words are ..." where they say "q is ...". Empty by default.
     """
 
     names: Mapping[str, str]
@@ -198,10 +201,15 @@ class Wording:
     unit_alone: str
     radius_alone: str
     postcode_refused: str
+    plural: frozenset[str] = frozenset()
 
     def name(self, parameter: str) -> str:
         """How messages name ``parameter``."""
         return self.names.get(parameter, parameter)
+
+    def name_is(self, parameter: str) -> str:
+        """The parameter's name and the verb that agrees with it: "q is", "search words are"."""
+        return f"{self.name(parameter)} {'are' if parameter in self.plural else 'is'}"
 
 
 PARAMETER_WORDING = Wording(
@@ -371,7 +379,7 @@ def _values(params: Mapping[str, str | Sequence[str]], name: str, w: Wording) ->
         if bad is not None:
             byte = int(bad[0][1:], 16) if bad[0].startswith("%") else ord(bad[0]) & 0xFF
             raise ValidationError(
-                f"{w.name(name)} is not valid UTF-8 text: it holds the byte"
+                f"{w.name_is(name)} not valid UTF-8 text: it holds the byte"
                 f" {w.byte.format(byte)}, which is not part"
                 " of any character (was it sent in another encoding?); enter it again",
                 field=name,
@@ -581,7 +589,7 @@ def parse_nearby_query(
         Geocoder for ``postcode``.
     wording : Wording, optional
         How error messages name the parameters: by default as the API takes them; the CLI
-        names its options instead.
+        names its options instead, and the coordinator page its form's fields.
 
     Returns
     -------
@@ -613,7 +621,7 @@ def parse_nearby_query(
     q = _single(params, "q", w) or ""
     if len(q) > MAX_Q_LENGTH:
         raise ValidationError(
-            f"{w.name('q')} is {len(q)} characters; at most {MAX_Q_LENGTH}", field="q"
+            f"{w.name_is('q')} {len(q)} characters; at most {MAX_Q_LENGTH}", field="q"
         )
     if q and not fold_text(q):
         raise ValidationError(

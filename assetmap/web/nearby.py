@@ -14,6 +14,7 @@ import secrets
 from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlencode
 
@@ -29,6 +30,7 @@ from assetmap.analysis.nearby import (
     RADIUS_PLACES,
     NearbyQuery,
     NearbyResult,
+    Wording,
     parse_nearby_query,
     search_nearby,
 )
@@ -110,32 +112,41 @@ TRACKING_PARAMETERS = frozenset(
 )  # fmt: skip
 TRACKING_PREFIXES = ("utm_",)
 
-# Parser messages the page says in its own words whole.
-_PAGE_MESSAGES = {
-    "give radius_m (metres) or radius with a unit, not both": (
-        "Give the distance in metres (radius_m) or a distance and unit (radius and unit), not both"
+# The parser's messages in the form's words: its labels, not the API's parameter names. A
+# bookmarked or edited link may still hold API-only parameters (radius_m, open_on, a unit with
+# no radius), so those messages say how to fix the link.
+PAGE_WORDING = Wording(
+    names=MappingProxyType(
+        {
+            "lat": "latitude",
+            "lon": "longitude",
+            "radius_m": "radius",
+            "open_on": "open on",
+            "q": "search words",
+            "access": "accessibility",
+            "limit": "results per page",
+        }
     ),
-}
-# The parser speaks in API parameter names; the page uses the form's words.
-_PAGE_WORDS = [
-    (re.compile(r"\blat and lon\b"), "latitude and longitude"),
-    (re.compile(r"\blat\b"), "latitude"),
-    (re.compile(r"\blon\b"), "longitude"),
-    (re.compile(r"\bradius_m\b"), "radius"),
-    (re.compile(r"\bopen_on\b"), "open on"),
-    (re.compile(r"^limit\b"), "results per page"),
-    (re.compile(r"^q is\b"), "search words are"),
-    (re.compile(r"^q\b"), "search words"),
-    (re.compile(r"^access\b"), "accessibility"),
-]
+    kind="parameter",
+    byte="%{:02X}",  # the escape the link holds
+    location_both="give either a postcode or latitude and longitude, not both",
+    location_missing=(
+        "say where to search: give a postcode (like M32 0TH), a postcode district (M32)"
+        " or sector (M32 0), or latitude and longitude"
+    ),
+    point_half="{missing} is missing: give both latitude and longitude, or a postcode",
+    radius_both=(
+        "give the distance in metres (radius_m) or a distance and unit (radius and unit), not both"
+    ),
+    unit_alone="unit needs a radius: give radius=1&unit=mi, or radius in metres",
+    radius_alone="radius {radius} needs a unit: add unit=mi, km or m (or give radius in metres)",
+    postcode_refused="{message}",
+    plural=frozenset({"q"}),
+)
 
 
-def _page_message(message: str) -> str:
-    """A parser message in the page's words, starting with a capital letter."""
-    if message in _PAGE_MESSAGES:
-        return _PAGE_MESSAGES[message]
-    for pattern, words in _PAGE_WORDS:
-        message = pattern.sub(words, message)
+def _sentence(message: str) -> str:
+    """A message as the page shows it, capitalised: the parser's start in lower case."""
     return message[:1].upper() + message[1:]
 
 
@@ -172,7 +183,7 @@ def _api_params(args: Mapping[str, list[str]]) -> dict[str, list[str]]:
     if not (day or time):
         return params
     if "open_on" in params:
-        raise ValidationError("choose a day and time, or give open_on, not both", field="day")
+        raise ValidationError("choose a day and time, or give open on, not both", field="day")
     if not day:
         raise ValidationError("select a day as well as a time", field="day")
     if day not in DAYS:
@@ -197,10 +208,6 @@ _GROUPS = (
 _STAND_IN = {"lat": ["54"], "lon": ["-2"]}
 
 
-class _PageError(ValidationError):
-    """A problem already told in the page's words (not the parser's)."""
-
-
 def _unknown(
     args: Mapping[str, list[str]], known: Sequence[str]
 ) -> tuple[list[str], ValidationError | None]:
@@ -213,7 +220,7 @@ def _unknown(
     message = (
         f"Unknown parameter{plural} {shown} in the link; known parameters are: {', '.join(known)}"
     )
-    return unknown, _PageError(message, field=unknown[0])
+    return unknown, ValidationError(message, field=unknown[0])
 
 
 def _parse(args: Mapping[str, list[str]]) -> NearbyQuery:
@@ -226,7 +233,9 @@ def _parse(args: Mapping[str, list[str]]) -> NearbyQuery:
         # The form always sends its unit list's choice: an empty distance box means the
         # default radius, not "unit needs a radius".
         params.pop("unit", None)
-    return parse_nearby_query(params, taxonomy=state().taxonomy, postcodes=current_postcodes())
+    return parse_nearby_query(
+        params, taxonomy=state().taxonomy, postcodes=current_postcodes(), wording=PAGE_WORDING
+    )
 
 
 def _form_values(args: Mapping[str, list[str]], query: NearbyQuery | None) -> dict[str, Any]:
@@ -467,8 +476,7 @@ def _errors(problems: Sequence[ValidationError]) -> list[dict[str, str]]:
         message = err.message
         if field == "postcode" and message.startswith("'"):
             message = f"Postcode {message}"  # "'M3Z' is not a UK postcode ..."
-        if not isinstance(err, _PageError):
-            message = _page_message(message)
+        message = _sentence(message)
         control = CONTROL_IDS.get(field, FORM_ID)
         if all(e["control"] != control for e in out):
             out.append({"field": field, "control": control, "message": message})
@@ -567,7 +575,7 @@ def _handout_map(context: dict[str, Any]) -> Any:
 
 def _handout_problem(err: AssetmapError, args: Mapping[str, Sequence[str]]) -> Any:
     back = _url("nearby.search", {k: v for k, v in args.items() if k != "ids"})
-    problem = err.message if isinstance(err, _PageError) else _page_message(err.message)
+    problem = _sentence(err.message)
     return (
         render_template("handout.html", problem=problem, back_url=back, results=[]),
         err.status,

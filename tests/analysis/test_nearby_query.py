@@ -212,6 +212,23 @@ def test_a_wording_names_parameters_in_the_callers_terms(
     assert refusal(postcode="M32 0TH", unit="mi").message == PARAMETER_WORDING.unit_alone
 
 
+def test_a_plural_name_takes_are(taxonomy: Taxonomy, postcodes: PostcodeIndex) -> None:
+    wording = replace(PARAMETER_WORDING, names={"q": "the words"}, plural=frozenset({"q"}))
+    for params, start in [
+        ({"q": "x" * 201}, "the words are 201 characters"),
+        ({"q": "caf%E9"}, "the words are not valid UTF-8 text"),
+        ({"limit": "1%E9"}, "limit is not valid UTF-8 text"),
+    ]:
+        with pytest.raises(ValidationError) as caught:
+            parse_nearby_query(
+                {"postcode": "M32 0TH", **params},
+                taxonomy=taxonomy,
+                postcodes=postcodes,
+                wording=wording,
+            )
+        assert caught.value.message.startswith(start)
+
+
 def test_fold_text_ignores_case_accents_and_punctuation() -> None:
     assert fold_text("  Café—BAR, Straße ") == "cafe bar strasse"
     assert fold_text("Zoë's Ünited") == "zoe s united"

@@ -304,6 +304,32 @@ def test_error_messages_use_the_forms_words(client: FlaskClient, taxonomy: Taxon
     assert '<option value="km" selected>' in html
 
 
+@pytest.mark.parametrize(
+    ("query", "control", "message"),
+    [
+        ("lat=-2.3&lon=53.4", "lat", "Longitude 53.4, latitude -2.3 look swapped: as latitude"),
+        ("postcode=M32+0TH&lat=53.4&lon=-2.3", "postcode", "Give either a postcode or latitude"),
+        ("postcode=M32+0TH&radius_m=0", "radius", "Radius must be more than 0 and at most"),
+        ("postcode=M32+0TH&radius=2", "unit", "Radius '2' needs a unit: add unit=mi, km or m"),
+        ("postcode=M32+0TH&access=lift", "access", "Accessibility 'lift' is not one of:"),
+        ("postcode=M32+0TH&limit=0", "limit", "Results per page must be a whole number"),
+        ("postcode=M32+0TH&q=" + "x" * 201, "q", "Search words are 201 characters; at most 200"),
+        ("postcode=M32+0TH&q=caf%E9", "q", "Search words are not valid UTF-8 text: it holds"),
+        # Named in the form's words wherever the name comes (a rewording of the API's message
+        # only renamed q and limit at its start)
+        ("postcode=M32+0TH&q=a&q=b", "q", "Give search words once, not 2 times"),
+        ("postcode=M32+0TH&limit=5&limit=9", "limit", "Give results per page once, not 2 times"),
+        # What was typed is shown as typed, even where it looks like a parameter's name
+        ("postcode=M32+0TH&category=open_on", "category", "Unknown category 'open_on'; valid"),
+    ],
+)
+def test_parser_messages_name_the_forms_fields(
+    client: FlaskClient, query: str, control: str, message: str
+) -> None:
+    page = parse(client.get(f"{NEARBY}?{query}").get_data(as_text=True))
+    assert page.texts[f"{control}-error"].startswith(f"Error: {message}")
+
+
 def test_random_input_is_never_a_server_error(app: Flask) -> None:
     client = app.test_client()
     names = [
