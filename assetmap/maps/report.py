@@ -205,8 +205,8 @@ def _version() -> str:
 def site_context(result: JsaaResult, *, prefix: str = "") -> dict[str, Any]:
     """What every page of a site shows in its head and footer.
 
-    ``sources`` is :func:`input_sources` of the run: the map pages show it beside the map,
-    as the report does, because a map page is often shared or embedded on its own.
+    ``sources`` is :func:`input_sources` of the run: the report's sources section, and on
+    each map page beside the map, because a map page is often shared or embedded on its own.
     """
     return {
         "title": result.config.title,
@@ -514,7 +514,6 @@ def report_context(
             {**i, "weight": f"{weights[i['name']]:g}" if i["name"] in weights else "–"}
             for i in summary["indicators"]
         ],
-        "sources": input_sources(result.provenance),
         "validation": summary["validation"],
         "config_name": config.path.name,
         "config_text": config.text,
