@@ -1262,20 +1262,23 @@ class SqlStore(AssetStore):
         """SQL matching ``pk`` against these keys, and its parameters."""
         return f"pk IN ({', '.join('?' * len(keys))})", keys
 
+    def _rows_by_key(self, conn: Any, pks: list[int], columns: str) -> list[Any]:
+        """``pk`` and ``columns`` of the assets with these keys (a key naming none is left out).
+
+        In slices: a 50 km search in a city can match more rows than a statement may have
+        parameters (32,766 in SQLite, 65,535 in PostgreSQL).
+        """
+        rows: list[Any] = []
+        for start in range(0, len(pks), _LOAD_BATCH):
+            keys, params = self._keys_clause(pks[start : start + _LOAD_BATCH])
+            sql = self._sql(f"SELECT pk, {columns} FROM assets WHERE {keys}")
+            rows.extend(conn.execute(sql, params).fetchall())
+        return rows
+
     def _load_states(self, conn: Any, pks: Iterable[int]) -> dict[int, tuple[str, dict[str, Any]]]:
         """(stored normalised name, stored state as Asset.to_dict gave it) for each key."""
-        pk_list = list(pks)
-        out: dict[int, tuple[str, dict[str, Any]]] = {}
-        # In slices: a 50 km search in a city can match more rows than a statement may have
-        # parameters (32,766 in SQLite, 65,535 in PostgreSQL).
-        for start in range(0, len(pk_list), _LOAD_BATCH):
-            keys, params = self._keys_clause(pk_list[start : start + _LOAD_BATCH])
-            rows = conn.execute(
-                self._sql(f"SELECT pk, name_norm, state FROM assets WHERE {keys}"), params
-            ).fetchall()
-            for pk, name, state in rows:
-                out[pk] = (name, read_state(state))
-        return out
+        rows = self._rows_by_key(conn, list(pks), "name_norm, state")
+        return {pk: (name, read_state(state)) for pk, name, state in rows}
 
     def nearby(
         self,
@@ -1411,7 +1414,7 @@ class SqlStore(AssetStore):
         if len(keys) == 0:
             return []
         pks = keys.tolist()
-        texts = self._state_texts(conn, pks)
+        texts = dict(self._rows_by_key(conn, pks, "state"))
         if len(texts) < len(pks):
             raise AssetsRekeyed(_REKEYED_MESSAGE)
         adopt = Asset.adopt_stored
@@ -1422,15 +1425,6 @@ class SqlStore(AssetStore):
         if len(hits) > 1 and bool((dist[1:] == dist[:-1]).any()):
             hits = _ties_by_name(hits)
         return hits[:limit] if limit is not None else hits
-
-    def _state_texts(self, conn: Any, pks: list[int]) -> dict[int, str]:
-        """Each key's stored state, as JSON text (a key that names no asset is left out)."""
-        out: dict[int, str] = {}
-        for start in range(0, len(pks), _LOAD_BATCH):
-            keys, params = self._keys_clause(pks[start : start + _LOAD_BATCH])
-            sql = self._sql(f"SELECT pk, state FROM assets WHERE {keys}")
-            out.update(conn.execute(sql, params).fetchall())
-        return out
 
     def _rank(
         self,
