@@ -20,6 +20,7 @@ from assetmap.store import Store
 from assetmap.web.app import create_app
 from tests.analysis.test_nearby_query import BAD_INPUT
 from tests.analysis.trafford import load_trafford
+from tests.cli_main import run_main
 
 
 @pytest.fixture
@@ -30,15 +31,8 @@ def trafford(store: Store) -> list[Asset]:
 def run_cli(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], url: str, *args: str
 ) -> tuple[int, str, str]:
-    """Run the installed entry point in-process; returns (exit status, stdout, stderr)."""
-    monkeypatch.setattr(sys, "argv", ["assetmap", "--db", url, "nearby", *args])
-    try:
-        main()
-        status = 0
-    except SystemExit as exit_:
-        status = int(exit_.code or 0)
-    out, err = capsys.readouterr()
-    return status, out, err
+    """``assetmap --db URL nearby ARGS...``: (exit status, stdout, stderr)."""
+    return run_main(monkeypatch, capsys, "--db", url, "nearby", *args)
 
 
 @pytest.mark.parametrize(

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import click
 import pytest
 
-from assetmap.cli import cli, main
+from assetmap.cli import cli
 from assetmap.store import Store
 from tests.analysis.trafford import load_trafford
+from tests.cli_main import run_main as run_cli
 
 
 def every_command(
@@ -71,19 +71,6 @@ def test_a_single_valued_option_given_twice_is_refused(
         command.make_context(command.name or "assetmap", args, parent=root)
     message = raised.value.format_message()
     assert message == f"Option {option.get_error_hint(None)} was given 2 times; give it once."
-
-
-def run_cli(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *argv: str
-) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["assetmap", *argv])
-    try:
-        main()
-        status = 0
-    except SystemExit as exit_:
-        status = int(exit_.code or 0)
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 @pytest.mark.parametrize(
