@@ -168,6 +168,60 @@ def test_quick_distances_stay_within_their_bound() -> None:
     assert store_base._APPROX_REL >= 0.0005
 
 
+@pytest.mark.parametrize("lat", [-70.0, 0.0, 0.1, 53.45, 70.0, 78.9])
+@pytest.mark.parametrize("radius_m", [400.0, 1_609.344, 50_000.0])
+def test_circle_distances_stay_within_their_ratio(lat: float, radius_m: float) -> None:
+    # The grid hands its circle-test distances to the limit shortcut in place of quick ones;
+    # that is sound only if each lies between ratio times the quick distance and the quick
+    # distance itself, for every point of the box.
+    lon = 24.5
+    box = bbox_around(lon, lat, radius_m)
+    scales = circle_scales(lon, lat, radius_m, box)
+    assert scales is not None
+    kx, ky, _ = scales
+    rng = np.random.default_rng(5)
+    lons = rng.uniform(box[0], box[2], 4_000)
+    lats = rng.uniform(box[1], box[3], 4_000)
+    lons[:4], lats[:4] = [box[0], box[2], box[0], box[2]], [box[1], box[1], box[3], box[3]]
+    circle = np.hypot((lons - lon) * kx, (lats - lat) * ky)
+    quick = store_base._approx_distances_m(lon, lat, lons, lats)
+    ratio = store_base.circle_ratio(lat, box)
+    assert 0.9 < ratio <= 1.0
+    assert np.all(circle <= quick * (1 + 1e-9))  # to rounding; 1 m of slack covers it
+    assert np.all(circle >= quick * ratio * (1 - 1e-9))
+    # Not loose for nothing: some point of the box falls short by over half the allowance.
+    if radius_m == 50_000.0 and abs(lat) >= 53:
+        assert 1 - np.min(circle / quick) > 0.5 * (1 - ratio)
+
+
+def test_limited_grid_searches_far_north_keep_the_nearest(
+    tmp_path: Path, taxonomy: Taxonomy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # In Shetland a 50 km box spans almost a degree of latitude, where the grid's circle
+    # distances run over 1 % short of the quick ones (circle_ratio): a limited search must
+    # still return the head of the full answer. The shortcut's own margins are cut to what
+    # the quick distance needs (see the test above), so that circle_ratio's allowance alone
+    # keeps the nearest.
+    monkeypatch.setattr(store_base, "_APPROX_REL", 0.0006)
+    monkeypatch.setattr(store_base, "_APPROX_SLACK_M", 0.02)
+    store = open_store(f"sqlite:///{tmp_path / 'north.db'}")
+    centre = (-1.2, 60.35)
+    rng = random.Random(13)
+    assets = []
+    for i in range(600):
+        lon, lat, _ = WGS84.fwd(*centre, rng.uniform(0, 360), 45_000 * math.sqrt(rng.random()))
+        place = {**PLACE, "name": f"Hall {i}", "lon": lon, "lat": lat}
+        assets.append(build_asset(place, taxonomy))
+    store.create_assets(assets, author="test")
+    for origin in (centre, (centre[0], centre[1] + 0.3), (centre[0] + 0.4, centre[1] - 0.25)):
+        full = [(h.asset.id, h.distance_m) for h in store.nearby(*origin, 50_000.0)]
+        assert len(full) > 100
+        for limit in (1, 2, 7, 50):
+            hits = store.nearby(*origin, 50_000.0, limit=limit)
+            assert [(h.asset.id, h.distance_m) for h in hits] == full[:limit], (origin, limit)
+    store.close()
+
+
 @pytest.mark.parametrize("lat", [-60.0, 0.0, 49.9, 53.45, 60.8, 70.0, 78.9])
 @pytest.mark.parametrize("radius_m", [1.0, 400.0, 1_609.344, 12_000.0, 50_000.0])
 def test_the_sql_circle_keeps_every_point_of_the_circle(lat: float, radius_m: float) -> None:
