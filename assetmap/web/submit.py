@@ -425,8 +425,8 @@ def new_place() -> Any:
     store = current_store()
     target = _published(same_as) if same_as and same_as != _NOT_SAME else None
     changes = same_place_changes(target, asset) if target is not None else {}
-    existing = store.find_submission_by_key(_key(token))
-    if existing is not None:
+
+    def answer(existing: Submission) -> Any:
         if target is None:
             unsaved = _unsaved_new(existing, asset, submitter)
         else:
@@ -434,6 +434,10 @@ def new_place() -> Any:
                 existing, target.id, changes, "", _SAME_PLACE_MESSAGE, submitter
             )
         return _sent(existing) if not unsaved else _already_sent(existing, unsaved)
+
+    existing = store.find_submission_by_key(_key(token))
+    if existing is not None:
+        return answer(existing)
     submitter = _with_client(submitter)
     limited = _limit_reached(submitter)
     if limited is not None:
@@ -442,7 +446,7 @@ def new_place() -> Any:
     if target is not None:
         if not changes:
             return render_template("submit/nothing_new.html", asset=target)
-        submission, _ = store.submit_change(
+        submission, created = store.submit_change(
             target.id,
             changes=changes,
             submitter=submitter,
@@ -450,8 +454,12 @@ def new_place() -> Any:
             idempotency_key=_key(token),
         )
     else:
-        submission, _ = store.submit_new(asset, submitter=submitter, idempotency_key=_key(token))
-    return _sent(submission)
+        submission, created = store.submit_new(
+            asset, submitter=submitter, idempotency_key=_key(token)
+        )
+    # Not created: a second click with this token got in first, after the look-up above.
+    # These answers may differ from that one's, so they are compared as a resend is.
+    return _sent(submission) if created else answer(submission)
 
 
 def _read_change(
@@ -555,10 +563,14 @@ def asset_form(asset_id: str, kind: str) -> Any:
             400,
         )
     store = current_store()
-    existing = store.find_submission_by_key(_key(token))
-    if existing is not None:
+
+    def answer(existing: Submission) -> Any:
         unsaved = _unsaved_change(existing, asset.id, changes, problem, message, submitter)
         return _sent(existing) if not unsaved else _already_sent(existing, unsaved)
+
+    existing = store.find_submission_by_key(_key(token))
+    if existing is not None:
+        return answer(existing)
     submitter = _with_client(submitter)
     limited = _limit_reached(submitter)
     if limited is not None:
@@ -572,7 +584,7 @@ def asset_form(asset_id: str, kind: str) -> Any:
             **_common(),
         )
         return page, 429, headers
-    submission, _ = store.submit_change(
+    submission, created = store.submit_change(
         asset.id,
         changes=changes,
         problem=problem,
@@ -580,7 +592,8 @@ def asset_form(asset_id: str, kind: str) -> Any:
         submitter=submitter,
         idempotency_key=_key(token),
     )
-    return _sent(submission)
+    # As for a new place: a racing resend with other answers is not passed off as sent.
+    return _sent(submission) if created else answer(submission)
 
 
 @bp.get("/submissions/<ref>")

@@ -809,3 +809,33 @@ def test_a_suggested_change_sent_again_with_other_answers_is_not_saved(
     assert "different from what you sent the first time: Phone Your message" in text
     (sub,) = store.list_submissions(status="pending")
     assert (sub.changes, sub.message) == ({"phone": "0161 912 5900"}, "")
+
+
+def test_a_resend_racing_the_first_with_other_answers_is_not_passed_off_as_sent(
+    client: FlaskClient, store: Store, lostock: Asset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two clicks with one token, the second with corrected answers: the second request's
+    # look-up ran before the first one's row was committed, so only the store's own key
+    # check sees the first. The page must still say the corrections were not saved.
+    page = check(client, GOOD)
+    data = {**tokens(page.get_data(as_text=True)), **GOOD, "action": "send"}
+    ref = client.post("/submit", data=data).headers["Location"].rsplit("/", 1)[1]
+    path = f"/assets/{lostock.id}/suggest-change"
+    change = {**form_tokens(client, path), **{"name": "Lostock Library", "category": "library"}}
+    change |= {"postcode": "M32 9PL", "phone": "0161 912 5900"}
+    change_ref = client.post(path, data=change).headers["Location"].rsplit("/", 1)[1]
+    monkeypatch.setattr(store, "find_submission_by_key", lambda key: None)
+
+    again = client.post("/submit", data={**data, "description": "Tea at the pavilion."})
+    assert again.status_code == 422
+    text = main_text(again)
+    assert f"Your reference number is {ref}" in text
+    assert "different from what you sent the first time: Description" in text
+    changed = client.post(path, data={**change, "phone": "0161 912 5901"})
+    assert changed.status_code == 422
+    assert f"Your reference number is {change_ref}" in main_text(changed)
+    assert store.count_submissions() == 2
+    assert store.get_asset(store.get_submission(ref).asset_id).description == GOOD["description"]
+    # The same answers again are still a resend: straight to the reference.
+    assert client.post("/submit", data=data).headers["Location"] == f"/submissions/{ref}"
+    assert client.post(path, data=change).headers["Location"] == f"/submissions/{change_ref}"
