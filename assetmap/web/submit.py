@@ -28,6 +28,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response
 
 from assetmap.domain.asset import CONTENT_FIELDS, Asset
@@ -376,6 +377,48 @@ def _no_store(response: Response) -> Response:
     # (shared or back-forward) may keep them.
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+# Starts as the app's own CSRF page does, which every form route is checked to say.
+_EXPIRED = (
+    "This form has expired or was not sent from this website, so nothing was sent. Check your"
+    " answers and send them again. If this keeps happening, check that your browser accepts"
+    " cookies from this site"
+)
+
+
+@bp.errorhandler(CSRFError)
+def _expired(err: CSRFError) -> Any:
+    """A resident form whose CSRF token failed: shown again with the answers, not lost.
+
+    The token fails when the session that issued it has gone (cookies cleared, a sign-in or
+    sign-out in another tab, a new secret key): the resident did nothing wrong, and an error
+    page would throw away a long form. Nothing is stored; the page gets this session's token.
+    """
+    token = _form_token()
+    errors = {_SEND_BUTTON: _EXPIRED}
+    if request.endpoint == "submit.new_place":
+        values = _fields((*ASSET_FIELDS, *SUBMITTER_FIELDS))
+        if not _point_readable(values):
+            values = {**values, "lon": "", "lat": ""}
+        same_as = request.form.get("same_as", "").strip()[:40]
+        return _render_form(values, errors, token=token, same_as=same_as), 400
+    kind = {"submit.suggest_change": "change", "submit.report_problem": "problem"}.get(
+        request.endpoint or ""
+    )
+    if kind is None or request.view_args is None:  # not one of the forms: the plain page
+        return render_template("error.html", status=err.code, message=_EXPIRED), err.code
+    asset = _published(str(request.view_args.get("asset_id", "")))
+    form = _ASSET_FORMS[kind]
+    page = render_template(
+        form.template,
+        asset=asset,
+        values=_fields(form.fields),
+        errors=errors,
+        token=token,
+        **_common(),
+    )
+    return page, 400
 
 
 @bp.route("/submit", methods=["GET", "POST"])

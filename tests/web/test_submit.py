@@ -839,3 +839,48 @@ def test_a_resend_racing_the_first_with_other_answers_is_not_passed_off_as_sent(
     # The same answers again are still a resend: straight to the reference.
     assert client.post("/submit", data=data).headers["Location"] == f"/submissions/{ref}"
     assert client.post(path, data=change).headers["Location"] == f"/submissions/{change_ref}"
+
+
+@pytest.mark.parametrize("form", ["new", "change", "problem"])
+def test_an_expired_form_comes_back_with_the_answers(
+    client: FlaskClient, store: Store, lostock: Asset, form: str
+) -> None:
+    # The session that issued the token has gone (a sign-in or sign-out in another tab, or
+    # cookies cleared): the answers are shown again to send with this session's token.
+    path = {
+        "new": "/submit",
+        "change": f"/assets/{lostock.id}/suggest-change",
+        "problem": f"/assets/{lostock.id}/report-problem",
+    }[form]
+    answers: dict[str, Any] = {
+        "new": {**GOOD, "action": "send", "same_as": "none"},
+        "change": {"name": "Lostock Library", "category": "library", "phone": "0161 912 5900"},
+        "problem": {"problem": "wrong_place", "message": "It is on Barton Road now"},
+    }[form]
+    answers = {**answers, "submitter_name": "Rita Résident", "submitter_email": "r@example.org"}
+    stale = {**answers, "csrf_token": form_tokens(client, path)["csrf_token"] + "x"}
+    before = counts(store)
+    response = client.post(path, data={**stale, "form_token": "f" * 32})
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    ((field, message),) = error_summary(html)
+    assert field == "send" and 'id="send"' in html
+    assert message.startswith("This form has expired or was not sent from this website")
+    assert "<title>Error: " in html
+    controls = inputs(html)
+    for name, value in answers.items():
+        if name in {"action", "same_as"}:
+            continue
+        if isinstance(value, list) or name in {"category", "cost", "provider_type", "problem"}:
+            assert checked(html, name) == (value if isinstance(value, list) else [value]), name
+        elif name in controls.textareas:
+            assert controls.textareas[name] == value, name
+        else:
+            assert controls.by_id[name]["value"] == value, name
+    assert tokens(html)["form_token"] == "f" * 32
+    assert counts(store) == before
+    # The page's own tokens send it.
+    sent = client.post(path, data={**tokens(html), **answers})
+    assert sent.status_code == 303
+    (sub,) = store.list_submissions(status="pending")
+    assert sub.submitter.name == "Rita Résident"
