@@ -252,13 +252,22 @@ def _form_values(args: Mapping[str, list[str]], query: NearbyQuery | None) -> di
     # "1.0" (as a bookmarked query may spell it) reads better as "1".
     values["radius"] = re.sub(r"^([0-9]+)\.0*$", r"\1", radius)
     values["unit"] = _UNIT_IDS.get(unit, unit) or "mi"
-    if query is not None and query.open_on is not None and not values["day"]:
-        values["day"], values["time"] = query.open_on
-    elif not values["day"] and _first(args, "open_on"):
+    values["day"] = values["day"].lower()
+    if not values["day"] and _first(args, "open_on"):
         # An open_on the parser refused: show the day if one can be read.
         values["day"] = _first(args, "open_on")[:3].lower()
     for name in ("category", "cost", "access"):
         values[name] = {part.strip().lower() for v in args.get(name, ()) for part in v.split(",")}
+    if query is not None:
+        # The lists and boxes show the search that ran, as the parser read it: a link may
+        # spell a value otherwise (audience=Carers, day=MON, limit=007), and a choice no
+        # option matches would be shown, and sent again, as the list's first option.
+        values["audience"] = query.audience or ""
+        values["limit"] = str(query.limit)
+        values["category"] = set(query.categories)
+        values["cost"], values["access"] = set(query.cost), set(query.access)
+        if query.open_on is not None:
+            values["day"], values["time"] = query.open_on
     limits = set(PAGE_SIZES)
     if values["limit"].isdigit() and 0 < int(values["limit"]) <= MAX_LIMIT:
         limits.add(int(values["limit"]))

@@ -14,7 +14,7 @@ from datetime import date
 from html import unescape
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from flask import Flask
@@ -691,3 +691,72 @@ def test_small_radius_and_distances_are_shown_to_their_precision(
     # from 32.9 m the miles are shown as before
     html = client.get(f"{NEARBY}?{M32}").get_data(as_text=True)
     assert "<strong>33 m (0.02 miles)</strong>" in html
+
+
+class _SearchForm(HTMLParser):
+    """The search form's controls as a browser submits them: text boxes, ticked boxes and,
+    for each list, its selected option or else its first."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fields: list[tuple[str, str]] = []
+        self._in_form = False
+        self._select: str | None = None
+        self._options: list[tuple[str, bool]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form":
+            self._in_form = a.get("id") == "search-form"
+        if not self._in_form:
+            return
+        if tag == "input" and a.get("type") in {"text", "hidden"}:
+            self.fields.append((a["name"], a.get("value", "")))
+        elif tag == "input" and a.get("type") == "checkbox" and "checked" in a:
+            self.fields.append((a["name"], a["value"]))
+        elif tag == "select":
+            self._select, self._options = a["name"], []
+        elif tag == "option" and self._select is not None:
+            self._options.append((a["value"], "selected" in a))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self._in_form = False
+        if tag == "select" and self._select is not None:
+            chosen = [v for v, selected in self._options if selected] or [self._options[0][0]]
+            self.fields.append((self._select, chosen[-1]))
+            self._select = None
+
+
+def submitted_again(html: str) -> str:
+    """The query string the page's search form sends when its button is pressed unchanged."""
+    form = _SearchForm()
+    form.feed(html)
+    return urlencode([(name, value) for name, value in form.fields if value])
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        # values spelled otherwise than the form's options, as an edited or older link may
+        "postcode=M33&radius=3&unit=mi&audience=Carers",
+        "postcode=M32+0TH&day=MON&time=14%3A00",
+        "postcode=M32+0TH&open_on=Sat+9%3A30",
+        "postcode=M32+0TH&limit=%2B7",
+        "postcode=M32+0TH&limit=007",
+        "postcode=M32+0TH&cost=FREE&category=LIBRARY,Park",
+    ],
+)
+def test_the_form_shows_the_search_that_ran(
+    client: FlaskClient, demo: Store, taxonomy: Taxonomy, query: str
+) -> None:
+    first = client.get(f"{NEARBY}?{query}")
+    assert first.status_code == 200
+    html = first.get_data(as_text=True)
+    again = client.get(f"{NEARBY}?{submitted_again(html)}")
+    # Pressing Search without changing anything runs the same search, not one that lost a
+    # filter (audience back to "Anyone", 7 results per page become 10) or fails (day).
+    assert again.status_code == 200, parse(again.get_data(as_text=True)).texts
+    before, after = parse(html), parse(again.get_data(as_text=True))
+    assert after.texts["results-heading"] == before.texts["results-heading"]
+    assert after.lists == before.lists and before.lists
