@@ -235,15 +235,23 @@ def _cell(value: object, width: int = 40) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _amount(value: float, places: int) -> str:
+    """A number with thousands commas and at most ``places`` decimals: '1,600', '0.5'."""
+    text = f"{value:,.{places}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def _nearby_table(data: dict[str, Any]) -> list[str]:
     """Readable lines for a nearby search result (the API's JSON form)."""
     query, results = data["query"], data["results"]
     if query["radius"] is not None:
-        radius = f"{query['radius']:g} {query['unit']}"
+        # As the search used it, to the millimetre (a metre radius) or 6 decimals: 12,345.678 m
+        places = 3 if query["unit"] == "m" else 6
+        radius = f"{_amount(query['radius'], places)} {query['unit']}"
     elif query["radius_m"] == 1609.344:  # the default
         radius = "1 mi"
     else:
-        radius = f"{query['radius_m']:,.0f} m"
+        radius = f"{_amount(query['radius_m'], 3)} m"
     first = query["offset"] + 1
     paged = results and (first > 1 or len(results) < data["total"])
     shown = f", showing {first}–{first + len(results) - 1}" if paged else ""

@@ -148,6 +148,31 @@ def test_table_is_readable(
     assert page.splitlines()[3].startswith("2  1,720 m / 1.07 mi  22 min")
 
 
+@pytest.mark.parametrize(
+    ("radius", "shown"),
+    [
+        (["--radius", "12345.678"], "within 12,345.678 m of"),
+        (["--radius", "49999.999"], "within 49,999.999 m of"),
+        (["--radius", "1600"], "within 1,600 m of"),
+        (["--radius", "0.000621", "--unit", "mi"], "within 0.000621 mi of"),
+        (["--radius", "2.5", "--unit", "km"], "within 2.5 km of"),
+    ],
+)
+def test_table_names_the_radius_searched(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    store: Store,
+    trafford: list[Asset],
+    radius: list[str],
+    shown: str,
+) -> None:
+    # The search uses the radius to the millimetre; the heading must not round it to 6
+    # significant figures (12345.7 m) or, at 49,999.999 m, up to 50000 m.
+    status, out, _ = run_cli(monkeypatch, capsys, store.url, "--postcode", "M32 0TH", *radius)
+    assert status == 0
+    assert shown in out.splitlines()[0]
+
+
 def test_table_strips_control_characters(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
