@@ -126,11 +126,19 @@ def _stale(sub: Submission, seen_version: int) -> None:
         )
 
 
-def _conflict(err: Conflict, sub: Submission, tried: str, asset_id: str = "") -> tuple[str, int]:
+def _conflict(
+    err: Conflict,
+    sub: Submission,
+    tried: str,
+    asset_id: str = "",
+    unsaved: list[tuple[str, str]] | None = None,
+) -> tuple[str, int]:
     """The 409 page: nothing was saved, and what happened in the meantime.
 
     ``asset_id`` names the asset the action was on when it is not the submission's own (the
-    target of a merge).
+    target of a merge). ``unsaved`` is what the moderator wrote, as (label, text): the page
+    shows it back, since a reason or edits typed into a form that is refused exist nowhere
+    else.
     """
     store = current_store()
     asset_id = asset_id or sub.asset_id
@@ -148,9 +156,38 @@ def _conflict(err: Conflict, sub: Submission, tried: str, asset_id: str = "") ->
             again_url=url_for("moderate.item", ref=sub.ref),
             back_url=url_for("moderate.queue"),
             back_text="Back to the moderation queue",
+            unsaved=unsaved or [],
         ),
         409,
     )
+
+
+def _typed_reason(label: str) -> list[tuple[str, str]]:
+    """The reason the refused form carried, for the 409 page ([] when none was typed)."""
+    reason = request.form.get("reason", "").strip()
+    return [(label, reason)] if reason else []
+
+
+def _typed_edits(form: dict[str, Any], proposed: dict[str, Any]) -> list[tuple[str, str]]:
+    """The edit form's fields the moderator changed, as they typed them, then the note."""
+    shown = _form_values(proposed)
+    options = _vocab_options()
+    out = []
+    for name in EDIT_FIELDS:
+        typed = form[name]
+        if name in LIST_FIELDS:
+            if list(typed) == list(shown[name]):
+                continue
+            words = dict(options[name])
+            text = "; ".join(words.get(v, v) for v in typed) or "(none)"
+        else:
+            if clean_text(typed) == clean_text(str(shown[name])):
+                continue
+            words = dict(options.get(name, []))
+            text = str(words.get(typed, typed)) if name in options else str(typed)
+        label = LABELS.get(name) or {"lat": "Latitude", "lon": "Longitude"}.get(name, name)
+        out.append((label, text or "(empty)"))
+    return out + _typed_reason("Note for the record")
 
 
 def _candidates(asset: Asset) -> list[MergeCandidate]:
@@ -268,7 +305,7 @@ def reject(ref: str) -> Any:
             sub.ref, moderator=_moderator().author, expected_version=sub.version, reason=reason
         )
     except Conflict as err:
-        return _conflict(err, sub, "rejection")
+        return _conflict(err, sub, "rejection", unsaved=_typed_reason("Reason for rejecting"))
     flash(f"{sub.ref} rejected.")
     return redirect(url_for("moderate.queue"), 303)
 
@@ -300,7 +337,8 @@ def merge(ref: str) -> Any:
             reason=reason,
         )
     except Conflict as err:
-        return _conflict(err, sub, "merge", asset_id=target.id if target else "")
+        unsaved = _typed_reason("Note for the record")
+        return _conflict(err, sub, "merge", asset_id=target.id if target else "", unsaved=unsaved)
     flash(f"{sub.ref} merged into {target.name}.")
     return redirect(url_for("moderate.queue"), 303)
 
@@ -443,6 +481,6 @@ def edit(ref: str) -> Any:
             reason=reason or f"approved {sub.ref} with edits to {changed}",
         )
     except Conflict as err:
-        return _conflict(err, sub, "edits")
+        return _conflict(err, sub, "edits", unsaved=_typed_edits(form, proposed))
     flash(f"{sub.ref} approved with your edits.")
     return redirect(url_for("moderate.queue"), 303)

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from markupsafe import escape
 
 from assetmap.domain.asset import Asset, build_asset
 from assetmap.domain.submission import Submission, Submitter
@@ -656,3 +657,45 @@ def test_a_conflict_on_edits_is_worded_for_edits(
     response = mo.post(path, data=data)
     assert response.status_code == 409
     assert "Your edits were not saved, because someone else changed this" in main_text(response)
+
+
+def test_a_conflict_shows_back_what_the_moderator_wrote(
+    app: Flask, mo: FlaskClient, store: Store, taxonomy: Taxonomy
+) -> None:
+    # A refused form is the only copy of a reason or edits typed into it: the 409 page
+    # shows them, escaped, so they can be copied rather than typed again.
+    sub = submit_new(store, taxonomy)
+    page = f"/moderate/{sub.ref}"
+    item_html = mo.get(page).get_data(as_text=True)
+    edit_html = mo.get(f"{page}/edit").get_data(as_text=True)
+    store.reject(sub.ref, moderator="user:ann", expected_version=1, reason="Duplicate")
+
+    reason = "Rang the church hall: <b>no</b> such group meets there\non Tuesdays."
+    reject = {**form_fields(item_html, f"{page}/reject"), "reason": reason}
+    response = mo.post(f"{page}/reject", data=reject)
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert "What you entered" in html and "This was not saved." in html
+    assert "Reason for rejecting" in main_text(response)
+    assert str(escape(reason)) in html and "<b>no</b>" not in html
+
+    # The whole form as a browser sends it: the fields as shown, then the moderator's edits.
+    shown = {k: str(v) for k, v in KNIT_GROUP.items()}
+    edits = {
+        **form_fields(edit_html, f"{page}/edit"),
+        **shown,
+        "name": "Hale Knit & Natter",
+        "cost": "low_cost",
+        "accessibility": ["step_free", "hearing_loop"],
+        "reason": "Name as on their poster",
+    }
+    response = mo.post(f"{page}/edit", data=edits)
+    assert response.status_code == 409
+    text = main_text(response)
+    assert "Your edits were not saved" in text
+    assert (
+        "What you entered This was not saved. Copy anything you still need before you leave"
+        " this page. Name Hale Knit & Natter Cost Low cost Accessibility Step-free access;"
+        " Hearing loop Note for the record Name as on their poster What happened"
+    ) in text
+    assert store.get_asset(sub.asset_id).name == "Hale Knit and Natter"
