@@ -225,8 +225,13 @@ def export_assets_cmd(ctx: Context, fmt: str, output: Path) -> None:
     click.echo(f"wrote {count} published assets to {output}")
 
 
-# Control characters in listing text could drive the terminal (escape sequences).
-_CONTROL_CHARS = dict.fromkeys([*range(0x20), *range(0x7F, 0xA0)], " ")
+# Control characters in listing text could drive the terminal (escape sequences); line and
+# paragraph separators break a row; bidirectional controls (an RLO in a name) would show the
+# rest of the row, phone number included, reversed.
+_CONTROL_CHARS: dict[int, str] = {
+    **dict.fromkeys([*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029], " "),
+    **dict.fromkeys([0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)], ""),
+}
 
 
 def _cell(value: object, width: int = 40) -> str:

@@ -188,6 +188,31 @@ def test_table_strips_control_characters(
     assert "\x1b" not in out and "\x07" not in out and "Town Hall [31m Library" in out
 
 
+def test_table_strips_bidirectional_controls_and_line_separators(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    store: Store,
+    trafford: list[Asset],
+) -> None:
+    library = next(a for a in trafford if a.name == "Trafford Town Hall Library")
+    # A right-to-left override would show the rest of the row (postcode, phone) reversed; a
+    # line separator would start a new line in the middle of the row.
+    store.update_asset(
+        library.id,
+        {"name": "Town Hall\u202eyrarbiL\u2066 x\u2028y", "phone": "0161 912 3168"},
+        author="test",
+    )
+    status, out, _ = run_cli(
+        monkeypatch, capsys, store.url, "--postcode", "M32 0TH", "--category", "library"
+    )
+    assert status == 0
+    assert not set(out) & {"\u202e", "\u2066", "\u2028"}
+    row = out.splitlines()[3].split()
+    assert row[:8] == ["1", "33", "m", "/", "0.02", "mi", "1", "min"]
+    assert row[8:13] == ["Town", "HallyrarbiL", "x", "y", "Library"]
+    assert "M32 0TH" in out.splitlines()[3] and "0161 912 3168" in out.splitlines()[3]
+
+
 TAXONOMY_LIST = "library, leisure_centre, community_centre"
 
 
