@@ -699,3 +699,29 @@ def test_a_conflict_shows_back_what_the_moderator_wrote(
         " Hearing loop Note for the record Name as on their poster What happened"
     ) in text
     assert store.get_asset(sub.asset_id).name == "Hale Knit and Natter"
+
+
+def test_the_merge_explanation_says_what_a_merge_does(
+    mo: FlaskClient, store: Store, taxonomy: Taxonomy, hale: Asset
+) -> None:
+    # A merge only fills the gaps of the listed asset (store.merge_changes): the page said
+    # the resident's details replace the asset's, which would lead a moderator to merge
+    # when they meant the resident's correction to win.
+    sent = {**HALE, "name": "Hale library", "address": "Cecil Road", "description": "Painted."}
+    sub = submit_new(store, taxonomy, {**sent, "lon": -2.3457, "lat": 53.3761})
+    text = main_text(mo.get(f"/moderate/{sub.ref}"))
+    assert "replace that asset" not in text
+    assert (
+        "merge it: details the resident gave that the asset is missing are added to it, as"
+        " shown; nothing it already has is replaced."
+    ) in text
+    status, _ = open_and_post(
+        mo, f"/moderate/{sub.ref}", f"/moderate/{sub.ref}/merge", into=hale.id
+    )
+    assert status == 303
+    merged = store.get_asset(hale.id)
+    assert (merged.name, merged.address, merged.description) == (
+        "Hale Library",
+        "25 Cecil Road, Hale",
+        "Painted.",
+    )
