@@ -261,7 +261,9 @@ def _nearby_table(data: dict[str, Any]) -> list[str]:
     paged = results and (first > 1 or len(results) < data["total"])
     shown = f", showing {first}–{first + len(results) - 1}" if paged else ""
     noun = "result" if data["total"] == 1 else "results"
-    lines = [f"{data['total']} {noun} within {radius} of {data['origin']['label']}{shown}"]
+    # With --open-on the total counts only the places open then, so the heading says so.
+    open_on = f" open on {query['open_on']}" if query["open_on"] else ""
+    lines = [f"{data['total']} {noun}{open_on} within {radius} of {data['origin']['label']}{shown}"]
 
     def rows(items: list[dict[str, Any]]) -> list[str]:
         head = ("#", "Distance", "Walk*", "Name", "Category", "Postcode", "Phone", "Verified")
@@ -286,8 +288,11 @@ def _nearby_table(data: dict[str, Any]) -> list[str]:
 
     if results:
         lines += ["", *rows(results)]
-    if data["hours_unknown_total"]:
-        lines += ["", f"Opening hours unknown ({data['hours_unknown_total']}):"]
+    unknown, unknown_total = data["hours_unknown"], data["hours_unknown_total"]
+    if unknown_total:
+        paged = unknown and (first > 1 or len(unknown) < unknown_total)
+        shown = f", showing {first}–{first + len(unknown) - 1}" if paged else ""
+        lines += ["", f"Opening hours unknown ({unknown_total}{shown}):"]
         lines += rows(data["hours_unknown"])
     if results or data["hours_unknown"]:
         lines += ["", "* walking time along a straight line at 4.8 km/h; real routes are longer"]

@@ -173,6 +173,26 @@ def test_table_names_the_radius_searched(
     assert shown in out.splitlines()[0]
 
 
+def test_table_with_open_on_says_what_is_counted_and_shown(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    store: Store,
+    trafford: list[Asset],
+) -> None:
+    args = ("--postcode", "M32 0TH", "--open-on", "Mon 14:00", "--format")
+    _, raw, _ = run_cli(monkeypatch, capsys, store.url, *args, "json")
+    data = json.loads(raw)
+    assert data["total"] >= 1 and data["hours_unknown_total"] > 3
+    status, out, _ = run_cli(monkeypatch, capsys, store.url, *args, "table", "--limit", "3")
+    assert status == 0
+    lines = out.splitlines()
+    # the total counts the places open then, not every place within the radius
+    assert lines[0].startswith(f"{data['total']} result")
+    assert " open on mon 14:00 within 1 mi of M32 0TH" in lines[0]
+    unknown = lines.index(f"Opening hours unknown ({data['hours_unknown_total']}, showing 1–3):")
+    assert [line.split()[0] for line in lines[unknown + 2 : unknown + 5]] == ["1", "2", "3"]
+
+
 def test_table_strips_control_characters(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
