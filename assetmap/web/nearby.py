@@ -477,15 +477,20 @@ def _check(args: Mapping[str, list[str]]) -> tuple[NearbyQuery | None, list[Vali
     return None, problems
 
 
+def _message(err: AssetmapError) -> str:
+    """A problem's message as the page and the handout show it, naming its field."""
+    message = err.message
+    if getattr(err, "field", None) == "postcode" and message.startswith("'"):
+        message = f"Postcode {message}"  # "'M3Z' is not a UK postcode ..."
+    return _sentence(message)
+
+
 def _errors(problems: Sequence[ValidationError]) -> list[dict[str, str]]:
     """Each problem as the summary and its control show it (the first per control is kept)."""
     out: list[dict[str, str]] = []
     for err in problems:
         field = err.field or ""
-        message = err.message
-        if field == "postcode" and message.startswith("'"):
-            message = f"Postcode {message}"  # "'M3Z' is not a UK postcode ..."
-        message = _sentence(message)
+        message = _message(err)
         control = CONTROL_IDS.get(field, FORM_ID)
         if all(e["control"] != control for e in out):
             out.append({"field": field, "control": control, "message": message})
@@ -584,7 +589,7 @@ def _handout_map(context: dict[str, Any]) -> Any:
 
 def _handout_problem(err: AssetmapError, args: Mapping[str, Sequence[str]]) -> Any:
     back = _url("nearby.search", {k: v for k, v in args.items() if k != "ids"})
-    problem = _sentence(err.message)
+    problem = _message(err)
     return (
         render_template("handout.html", problem=problem, back_url=back, results=[]),
         err.status,

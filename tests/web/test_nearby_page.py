@@ -511,6 +511,8 @@ def test_handout_leaves_out_unpublished_places(
         (M32, "Select at least one place for the handout"),
         (f"ids={'&ids='.join(f'a{i:012x}' for i in range(31))}&{M32}", "Select at most 30"),
         ("ids=a000000000001&postcode=M32+0QQ", "Postcode 'M32 0QQ' is not in"),
+        # a malformed postcode is named too, as on the search page
+        ("ids=a000000000001&postcode=ZZ", "Postcode 'ZZ' is not a UK postcode"),
         (f"ids=a000000000001&{M32}", "None of the chosen places is listed any more"),
     ],
 )
