@@ -371,12 +371,35 @@ def _edits(edited: Asset, proposed: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+# The point's errors in the form's words: the domain's name them "lat" and "lon" and give
+# coordinates in (lon, lat) order, while the form asks for "Latitude" then "Longitude".
+_POINT_MESSAGES = {
+    "lat": "Enter the latitude as a decimal number, like 53.38705",
+    "lon": "Enter the longitude as a decimal number, like -2.35216",
+}
+_SWAPPED = "The latitude and longitude look the wrong way round: swap them"
+_OUTSIDE_UK = "The location must be in the UK: check the latitude and longitude"
+# Fields chosen from a list, not typed: GOV.UK says "Select", not "Enter".
+_SELECTED = frozenset({"category", "cost", "provider_type"})
+
+
 def _error_text(err: ValidationError) -> str:
-    label = LABELS.get(err.field or "", "") or {"lat": "Latitude", "lon": "Longitude"}.get(
-        err.field or "", "This field"
+    field = err.field or ""
+    label = LABELS.get(field, "") or {"lat": "Latitude", "lon": "Longitude"}.get(
+        field, "This field"
     )
     if "is missing" in err.message:
-        return f"Enter the {label.lower()}"
+        return f"{'Select' if field in _SELECTED else 'Enter'} the {label.lower()}"
+    if field in _POINT_MESSAGES:
+        if "look swapped" in err.message:
+            return _SWAPPED
+        if "outside the UK" in err.message:
+            return _OUTSIDE_UK
+        if "not a number" in err.message or "not a finite number" in err.message:
+            return _POINT_MESSAGES[field]
+        if "is outside -" in err.message:
+            limit = 90 if field == "lat" else 180
+            return f"{label} must be between -{limit} and {limit}"
     return err.message[0].upper() + err.message[1:]
 
 

@@ -10,6 +10,7 @@ import csv
 import re
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -725,3 +726,39 @@ def test_the_merge_explanation_says_what_a_merge_does(
         "25 Cecil Road, Hale",
         "Painted.",
     )
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ({"lat": "53,3761"}, [("lat", "Enter the latitude as a decimal number, like 53.38705")]),
+        ({"lon": "inf"}, [("lon", "Enter the longitude as a decimal number, like -2.35216")]),
+        ({"lat": "95"}, [("lat", "Latitude must be between -90 and 90")]),
+        (
+            {"lat": "-2.3457", "lon": "53.3761"},
+            [("lat", "The latitude and longitude look the wrong way round: swap them")],
+        ),
+        (
+            {"lat": "48.85", "lon": "2.35"},
+            [("lon", "The location must be in the UK: check the latitude and longitude")],
+        ),
+        (
+            {"category": "", "lat": ""},
+            [("category", "Select the category"), ("lat", "Enter the latitude")],
+        ),
+    ],
+)
+def test_edit_errors_use_the_forms_words(
+    mo: FlaskClient, store: Store, taxonomy: Taxonomy, typed: dict[str, str], expected: Any
+) -> None:
+    # The form asks for "Latitude" and "Longitude" and offers the category as a list; the
+    # messages said "Lat '53,3761' is not a number", "Lon 53.37, lat -2.34 look swapped"
+    # and "Enter the category".
+    sub = submit_new(store, taxonomy)
+    path = f"/moderate/{sub.ref}/edit"
+    html = mo.get(path).get_data(as_text=True)
+    data = {**form_fields(html, path), **{k: str(v) for k, v in KNIT_GROUP.items()}, **typed}
+    response = mo.post(path, data=data)
+    assert response.status_code == 400
+    assert error_summary(response.get_data(as_text=True)) == expected
+    assert store.get_submission(sub.ref).status == "pending"
