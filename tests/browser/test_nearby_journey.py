@@ -185,3 +185,29 @@ def test_no_serious_accessibility_violations(
     violations = run_axe(watch)
     assert violations == [], describe(violations)
     watch.assert_clean()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/nearby?postcode=M33&radius=3&unit=mi&limit=200",
+        "/nearby?postcode=WA14&radius=3&unit=mi&limit=200",
+    ],
+)
+def test_results_reflow_at_320_css_pixels(
+    watch: PageWatch, demo: Store, taxonomy: Taxonomy, path: str
+) -> None:
+    # WCAG 1.4.10: at 320 CSS px (1280 px zoomed to 400 %) nothing may need scrolling
+    # sideways; the demo's long contact emails (altrincham.library@trafford.gov.uk) did.
+    watch.page.set_viewport_size({"width": 320, "height": 700})
+    watch.goto(path)
+    assert watch.page.locator(RESULTS).count() > 100
+    wide = watch.page.evaluate(
+        """() => [...document.querySelectorAll('main *')]
+            .filter(e => !e.closest('.leaflet-container'))
+            .filter(e => e.getBoundingClientRect().right > innerWidth + 0.5)
+            .map(e => e.tagName + ': ' + e.textContent.trim().slice(0, 60))"""
+    )
+    assert wide == []
+    assert watch.page.evaluate("document.documentElement.scrollWidth") <= 320
+    watch.assert_clean()
