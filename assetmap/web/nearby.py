@@ -247,8 +247,10 @@ def _form_values(args: Mapping[str, list[str]], query: NearbyQuery | None) -> di
     radius, unit = _first(args, "radius"), _first(args, "unit").lower()
     if not radius and _first(args, "radius_m"):
         radius, unit = _first(args, "radius_m"), "m"
-    if not radius and not args:
-        radius = "1"
+    if not radius:
+        # No distance given: the search uses the default, 1 mile, so the form says so
+        # rather than showing an empty box beside whatever unit the list was left at.
+        radius, unit = "1", "mi"
     # "1.0" (as a bookmarked query may spell it) reads better as "1".
     values["radius"] = re.sub(r"^([0-9]+)\.0*$", r"\1", radius)
     values["unit"] = _UNIT_IDS.get(unit, unit) or "mi"

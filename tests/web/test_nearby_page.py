@@ -762,3 +762,15 @@ def test_the_form_shows_the_search_that_ran(
     before, after = parse(html), parse(again.get_data(as_text=True))
     assert after.texts["results-heading"] == before.texts["results-heading"]
     assert after.lists == before.lists and before.lists
+
+
+@pytest.mark.parametrize("query", ["postcode=M32+0TH", "postcode=M32+0TH&unit=km"])
+def test_the_form_shows_the_default_distance_it_searched(
+    client: FlaskClient, demo: Store, query: str
+) -> None:
+    html = client.get(f"{NEARBY}?{query}").get_data(as_text=True)
+    assert parse(html).texts["results-heading"].endswith(" within 1 mile of M32 0TH")
+    # the distance box shows that 1 mile, not an empty box (beside "kilometres")
+    assert 'id="radius" name="radius" type="text" inputmode="decimal" value="1"' in html
+    assert '<option value="mi" selected>miles</option>' in html
+    assert '<option value="km" selected>' not in html
