@@ -286,14 +286,20 @@ def _nearby_table(data: dict[str, Any]) -> list[str]:
             for row in [head, *body]
         ]
 
+    def skipped(total: int) -> str:
+        # An --offset past the last result: say so, rather than a count and nothing under it.
+        return f"None shown: --offset {query['offset']} skips all {total}."
+
     if results:
         lines += ["", *rows(results)]
+    elif data["total"]:
+        lines += ["", skipped(data["total"])]
     unknown, unknown_total = data["hours_unknown"], data["hours_unknown_total"]
     if unknown_total:
         paged = unknown and (first > 1 or len(unknown) < unknown_total)
         shown = f", showing {first}–{first + len(unknown) - 1}" if paged else ""
         lines += ["", f"Opening hours unknown ({unknown_total}{shown}):"]
-        lines += rows(data["hours_unknown"])
+        lines += rows(unknown) if unknown else [skipped(unknown_total)]
     if results or data["hours_unknown"]:
         lines += ["", "* walking time along a straight line at 4.8 km/h; real routes are longer"]
     return lines

@@ -193,6 +193,33 @@ def test_table_with_open_on_says_what_is_counted_and_shown(
     assert [line.split()[0] for line in lines[unknown + 2 : unknown + 5]] == ["1", "2", "3"]
 
 
+def test_table_past_the_last_result_says_so(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    store: Store,
+    trafford: list[Asset],
+) -> None:
+    args = ("--postcode", "M32 0TH", "--category", "library", "--radius", "1.5", "--unit", "mi")
+    status, out, _ = run_cli(monkeypatch, capsys, store.url, *args, "--offset", "5")
+    assert status == 0
+    # a count and nothing under it read as a failure; the table says why none are listed
+    assert out.splitlines() == [
+        "3 results within 1.5 mi of M32 0TH",
+        "",
+        "None shown: --offset 5 skips all 3.",
+    ]
+    args = ("--postcode", "M32 0TH", "--open-on", "mon 14:00", "--format", "json")
+    _, raw, _ = run_cli(monkeypatch, capsys, store.url, *args)
+    unknown_total = json.loads(raw)["hours_unknown_total"]
+    offset = str(unknown_total)
+    _, out, _ = run_cli(monkeypatch, capsys, store.url, *args[:-1], "table", "--offset", offset)
+    lines = out.splitlines()
+    assert lines[-2:] == [
+        f"Opening hours unknown ({unknown_total}):",
+        f"None shown: --offset {offset} skips all {unknown_total}.",
+    ]
+
+
 def test_table_strips_control_characters(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
