@@ -25,11 +25,12 @@ from hypothesis import strategies as st
 from markupsafe import escape
 
 from assetmap.analysis.nearby import PARAMETERS, NearbyResult, parse_nearby_query, search_nearby
+from assetmap.analysis.shortlist import MAX_SHORTLIST
 from assetmap.domain.taxonomy import Taxonomy
 from assetmap.gazetteer.postcodes import load_default_index
 from assetmap.maps import distance_text
 from assetmap.services.importing import load_demo
-from assetmap.settings import Settings
+from assetmap.settings import REPO_ROOT, Settings
 from assetmap.store import Store
 from assetmap.web.app import create_app
 from assetmap.web.nearby import SEARCH_PARAMETERS
@@ -774,3 +775,10 @@ def test_the_form_shows_the_default_distance_it_searched(
     assert 'id="radius" name="radius" type="text" inputmode="decimal" value="1"' in html
     assert '<option value="mi" selected>miles</option>' in html
     assert '<option value="km" selected>' not in html
+
+
+def test_readme_states_the_handouts_limit() -> None:
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Nearby search") : readme.index("## Joint Strategic")]
+    stated = re.search(r"Up to (\d+) results ticked on one page make\s+a handout", section)
+    assert stated is not None and int(stated[1]) == MAX_SHORTLIST
