@@ -120,7 +120,9 @@ PAGE_WORDING = Wording(
         {
             "lat": "latitude",
             "lon": "longitude",
-            "radius_m": "radius",
+            # The form's box is labelled Distance, whichever parameter the link gave it in.
+            "radius": "distance",
+            "radius_m": "distance",
             "open_on": "open on",
             "q": "search words",
             "access": "accessibility",
@@ -138,8 +140,15 @@ PAGE_WORDING = Wording(
     radius_both=(
         "give the distance in metres (radius_m) or a distance and unit (radius and unit), not both"
     ),
-    unit_alone="unit needs a radius: give radius=1&unit=mi, or radius in metres",
-    radius_alone="radius {radius} needs a unit: add unit=mi, km or m (or give radius in metres)",
+    # Only a link with radius_m and unit gets here (the page drops a unit with no distance):
+    # the form shows that distance in metres, so searching again fixes it.
+    unit_alone=(
+        "unit goes with radius, not radius_m (metres): check the distance and its unit,"
+        " and search again"
+    ),
+    # The form shows the distance with its unit list beside it, so choosing one fixes it
+    # (a radius with no unit again, as "give radius in metres" advised, was refused again).
+    radius_alone="distance {radius} needs a unit: choose miles, kilometres or metres",
     postcode_refused="{message}",
     plural=frozenset({"q"}),
 )

@@ -310,8 +310,17 @@ def test_error_messages_use_the_forms_words(client: FlaskClient, taxonomy: Taxon
     [
         ("lat=-2.3&lon=53.4", "lat", "Longitude 53.4, latitude -2.3 look swapped: as latitude"),
         ("postcode=M32+0TH&lat=53.4&lon=-2.3", "postcode", "Give either a postcode or latitude"),
-        ("postcode=M32+0TH&radius_m=0", "radius", "Radius must be more than 0 and at most"),
-        ("postcode=M32+0TH&radius=2", "unit", "Radius '2' needs a unit: add unit=mi, km or m"),
+        # the box is labelled Distance, whichever parameter the link gave it in
+        ("postcode=M32+0TH&radius_m=0", "radius", "Distance must be more than 0 and at most"),
+        ("postcode=M32+0TH&radius=40&unit=mi", "radius", "Distance must be more than 0 and"),
+        ("postcode=M32+0TH&radius=far&unit=km", "radius", "Distance 'far' is not a number"),
+        ("postcode=M32+0TH&radius=1&radius=2&unit=km", "radius", "Give distance once, not 2"),
+        (
+            "postcode=M32+0TH&radius=2",
+            "unit",
+            "Distance '2' needs a unit: choose miles, kilometres or metres",
+        ),
+        ("postcode=M32+0TH&radius_m=1600&unit=km", "unit", "Unit goes with radius, not radius_m"),
         ("postcode=M32+0TH&access=lift", "access", "Accessibility 'lift' is not one of:"),
         ("postcode=M32+0TH&limit=0", "limit", "Results per page must be a whole number"),
         ("postcode=M32+0TH&q=" + "x" * 201, "q", "Search words are 201 characters; at most 200"),
