@@ -82,8 +82,10 @@ def login_required(role: str | None = None) -> Callable[[F], F]:
         @functools.wraps(view)
         def guarded(*args: Any, **kwargs: Any) -> Any:
             user = current_user()
+            if user is None and request.method not in {"GET", "HEAD"}:
+                return _signed_out_page()
             if user is None:
-                back = request.full_path.rstrip("?") if request.method in {"GET", "HEAD"} else ""
+                back = request.full_path.rstrip("?")
                 return redirect(url_for("auth.login", next=back or None))
             if role is not None and not user.can(role):
                 raise Forbidden(
@@ -95,6 +97,39 @@ def login_required(role: str | None = None) -> Callable[[F], F]:
         return cast(F, guarded)
 
     return decorate
+
+
+# Form fields the pages fill in themselves, not anything a person typed.
+_BOOKKEEPING = frozenset(
+    {"csrf_token", "form_token", "version", "revision", "to_revision", "next", "same_as"}
+)
+
+
+def _signed_out_page() -> tuple[str, int]:
+    """A staff form sent after its sender's session ended: what they typed, shown back.
+
+    Sessions end 8 hours after sign-in, at a sign-out elsewhere, or when the password or role
+    changes; a redirect to the sign-in page would throw away a rejection reason or a page of
+    edits typed meanwhile. Nothing is saved; the page offers a sign-in that returns to the
+    form the request came from.
+    """
+    entered = [
+        (name.replace("_", " ").capitalize(), value)
+        for name, value in request.form.items(multi=True)
+        if name not in _BOOKKEEPING and value.strip()
+    ]
+    files = [f.filename for f in request.files.values() if f.filename]
+    referrer = urlsplit(request.referrer or "")
+    back = ""
+    if referrer.netloc == request.host:
+        back = _safe_next(referrer.path + (f"?{referrer.query}" if referrer.query else ""))
+    page = render_template(
+        "staff/signed_out.html",
+        entered=entered,
+        files=files,
+        sign_in=url_for("auth.login", next=back or None),
+    )
+    return page, 401
 
 
 def _safe_next(target: str) -> str:

@@ -8,6 +8,7 @@ from playwright.sync_api import Page
 from assetmap.domain.asset import build_asset
 from assetmap.domain.submission import Submission, Submitter
 from assetmap.domain.taxonomy import Taxonomy
+from assetmap.services.accounts import hash_password
 from assetmap.store import Store
 from tests.browser.conftest import PageWatch
 from tests.browser.test_map_page import describe, run_axe
@@ -144,7 +145,9 @@ def test_resident_map_click_to_moderator_approval_to_the_public_map(
     watch.assert_clean()
 
 
-@pytest.mark.parametrize("page_name", ["sign in", "queue", "item", "edit", "history", "conflict"])
+@pytest.mark.parametrize(
+    "page_name", ["sign in", "queue", "item", "edit", "history", "conflict", "signed out"]
+)
 def test_staff_pages_have_no_serious_accessibility_violations(
     watch: PageWatch, store: Store, taxonomy: Taxonomy, page_name: str
 ) -> None:
@@ -185,6 +188,15 @@ def test_staff_pages_have_no_serious_accessibility_violations(
         assert response.value.status == 409
         page.wait_for_load_state()
         assert page.locator("h1").inner_text() == "This changed since you opened it"
+    elif page_name == "signed out":
+        watch.goto(f"/moderate/{dup.ref}")
+        store.set_password("mo", hash_password("a brand new long password"))
+        page.get_by_label("Reason for rejecting").fill("Same as Hale Library")
+        with page.expect_response(f"**/moderate/{dup.ref}/reject") as response:
+            page.get_by_role("button", name="Reject").click()
+        assert response.value.status == 401
+        page.wait_for_load_state()
+        assert page.locator("#unsaved dd").all_inner_texts() == ["Same as Hale Library"]
     violations = run_axe(watch)
     assert violations == [], describe(violations)
     watch.assert_clean()

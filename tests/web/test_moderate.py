@@ -20,6 +20,7 @@ from markupsafe import escape
 from assetmap.domain.asset import Asset, build_asset
 from assetmap.domain.submission import Submission, Submitter
 from assetmap.domain.taxonomy import Taxonomy
+from assetmap.services.accounts import hash_password
 from assetmap.services.exporting import export_assets
 from assetmap.store import Store
 from tests.maps.trafford import LIBRARIES, create_all
@@ -210,6 +211,33 @@ def test_approve_publishes_everywhere(
     queue = main_text(mo.get("/moderate"))
     assert f"{sub.ref} approved." in queue and "There is nothing waiting" in queue
     assert "This submission was approved by user:mo" in main_text(mo.get(f"/moderate/{sub.ref}"))
+
+
+def test_a_decision_sent_after_sign_in_ended_shows_back_what_was_typed(
+    mo: FlaskClient, store: Store, taxonomy: Taxonomy
+) -> None:
+    # Signing in lasts 8 hours; a password change (here) or a sign-out in another tab ends it
+    # sooner. A reason typed meanwhile used to go with a redirect to the sign-in page.
+    sub = submit_new(store, taxonomy)
+    item = f"/moderate/{sub.ref}"
+    fields = form_fields(mo.get(item).get_data(as_text=True), f"{item}/reject")
+    store.set_password("mo", hash_password("a brand new long password"))
+    reason = "Closed <b>for good</b> & the hall is flats now.\nSee the council's notice."
+    response = mo.post(
+        f"{item}/reject",
+        data={**fields, "reason": reason},
+        headers={"Referer": f"http://localhost{item}"},
+    )
+    assert response.status_code == 401
+    html = response.get_data(as_text=True)
+    assert "You have been signed out" in main_text(response)
+    assert str(escape(reason)) in html and "<b>for good</b>" not in html
+    # Only what the moderator typed: the page's own hidden fields are left out.
+    assert re.findall(r'<dt class="govuk-summary-list__key">([^<]*)</dt>', html) == ["Reason"]
+    assert f'href="/login?next={item}"' in html
+    assert store.get_submission(sub.ref).status == "pending"
+    # A page asked for (GET) still goes straight to the sign-in page and back.
+    assert mo.get(item).location == f"/login?next={item}"
 
 
 def test_reject_needs_a_reason_and_keeps_it(
