@@ -624,8 +624,9 @@ def parse_nearby_query(
             f"{w.name_is('q')} {len(q)} characters; at most {MAX_Q_LENGTH}", field="q"
         )
     if q and not fold_text(q):
+        has = "have" if "q" in w.plural else "has"
         raise ValidationError(
-            f"{w.name('q')} {_shown(q)} has no letters or digits to search for", field="q"
+            f"{w.name('q')} {_shown(q)} {has} no letters or digits to search for", field="q"
         )
     audience = _single(params, "audience", w)
     if audience is not None:

@@ -325,6 +325,7 @@ def test_error_messages_use_the_forms_words(client: FlaskClient, taxonomy: Taxon
         ("postcode=M32+0TH&limit=0", "limit", "Results per page must be a whole number"),
         ("postcode=M32+0TH&q=" + "x" * 201, "q", "Search words are 201 characters; at most 200"),
         ("postcode=M32+0TH&q=caf%E9", "q", "Search words are not valid UTF-8 text: it holds"),
+        ("postcode=M32+0TH&q=%21%21", "q", "Search words '!!' have no letters or digits"),
         # Named in the form's words wherever the name comes (a rewording of the API's message
         # only renamed q and limit at its start)
         ("postcode=M32+0TH&q=a&q=b", "q", "Give search words once, not 2 times"),
