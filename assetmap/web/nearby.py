@@ -573,7 +573,10 @@ def _handout_context(args: dict[str, list[str]]) -> dict[str, Any]:
     )
     if not chosen.results:
         raise ValidationError(
-            "none of the chosen places is listed any more; go back and choose again",
+            # "any more" would say they once were: a hand-made or cut-short link may hold ids
+            # that never named a place.
+            "none of the chosen places is listed now: they may have been taken off since, or"
+            " the link may be incomplete; go back and choose again",
             field="ids",
         )
     return {
