@@ -7,6 +7,7 @@ as soon as the API and this document drift apart.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -61,6 +62,22 @@ def _obj(properties: Mapping[str, Any], description: str = "") -> dict[str, Any]
 
 def _vocab(ids: Sequence[str] | Mapping[str, str], what: str) -> dict[str, Any]:
     return {"type": "string", "enum": list(ids), "description": what}
+
+
+def _ids_param(ids: Sequence[str] | Mapping[str, str]) -> dict[str, Any]:
+    """An array parameter whose every value is one id or a comma-separated list of them.
+
+    The API reads ``category=library,park`` as ``category=library&category=park``; an enum
+    alone would call the first form invalid.
+    """
+    one = "|".join(re.escape(i) for i in ids)
+    return {
+        "type": "array",
+        "items": {
+            "type": "string",
+            "anyOf": [{"enum": list(ids)}, {"pattern": f"^(?:{one})(?:,(?:{one}))+$"}],
+        },
+    }
 
 
 def _vocab_text(vocab: Mapping[str, str]) -> str:
@@ -292,7 +309,7 @@ def _nearby_parameters(category_ids: Sequence[str]) -> list[dict[str, Any]]:
         ),
         _param(
             "category",
-            {"type": "array", "items": {"type": "string", "enum": list(category_ids)}},
+            _ids_param(category_ids),
             "Category ids; repeat or comma-separate. Assets in any of them.",
         ),
         _param(
@@ -304,13 +321,14 @@ def _nearby_parameters(category_ids: Sequence[str]) -> list[dict[str, Any]]:
         ),
         _param(
             "cost",
-            {"type": "array", "items": {"type": "string", "enum": list(COST_FILTERS)}},
-            f"Any of: {_vocab_text(COST_FILTERS)}. Unknown cost never matches.",
+            _ids_param(COST_FILTERS),
+            f"Any of (repeat or comma-separate): {_vocab_text(COST_FILTERS)}. Unknown cost"
+            " never matches.",
         ),
         _param(
             "access",
-            {"type": "array", "items": {"type": "string", "enum": list(ACCESSIBILITY)}},
-            "Accessibility features; every one must be present.",
+            _ids_param(ACCESSIBILITY),
+            "Accessibility features (repeat or comma-separate); every one must be present.",
         ),
         _param(
             "audience",
@@ -564,7 +582,8 @@ def openapi_document(
                 "parameters": _nearby_parameters(category_ids),
                 "description": "Only published assets. Sorted by distance then name, except"
                 f" that stale listings follow fresh ones within each {STALE_BAND_M:.0f} m"
-                " band.",
+                " band. An unknown parameter, or one given more than once (except category,"
+                " cost and access, which add up), is a 400 naming it.",
                 "responses": {
                     "200": _json("NearbyResponse", "One page of results."),
                     "400": bad_input,

@@ -147,6 +147,31 @@ def test_nearby_equals_brute_force_and_matches_the_document(
     assert [r["id"] for r in body["hours_unknown"]] == [i for i, _ in want.hours_unknown[window]]
 
 
+@pytest.mark.parametrize(
+    ("name", "good", "bad"),
+    [
+        ("category", ["library,park", "food_bank"], ["library,zoo"]),
+        ("cost", ["free,time_credits"], ["free,gratis"]),
+        ("access", ["step_free", "step_free,hearing_loop"], ["step_free,lift"]),
+    ],
+)
+def test_id_lists_the_api_takes_are_the_ones_its_document_allows(
+    api: FlaskClient, document: dict[str, Any], name: str, good: list[str], bad: list[str]
+) -> None:
+    # "Repeat or comma-separate": the schema must let a comma-separated list of ids through,
+    # and still refuse what the API refuses. (The API is the more lenient: it also takes
+    # stray commas, spaces and capitals, which the document leaves out.)
+    (schema,) = [
+        p["schema"] for p in document["paths"][NEARBY]["get"]["parameters"] if p["name"] == name
+    ]
+    validator = Draft202012Validator(schema)
+    assert validator.is_valid(good)
+    assert not validator.is_valid(bad)
+    query = "&".join(f"{name}={value}" for value in good)
+    assert api.get(f"{NEARBY}?postcode=M32+0TH&{query}").status_code == 200
+    assert api.get(f"{NEARBY}?postcode=M32+0TH&{name}={bad[0]}").status_code == 400
+
+
 def test_nearby_from_m32_0th(api: FlaskClient, trafford: list[Asset]) -> None:
     body = api.get(f"{NEARBY}?postcode=m320th&radius_m=1600&category=library").get_json()
     assert body["origin"] == {
