@@ -70,6 +70,15 @@ def merge_changes(pending: Asset, target: Asset) -> dict[str, Any]:
     }
 
 
+def _decision(done: str, ref: str, note: str) -> str:
+    """A decision's revision reason: the submission it came from, then the moderator's note.
+
+    The asset's history must say which submission changed it whether or not the moderator
+    wrote a note (the note alone left the revision with no way back to the resident's words).
+    """
+    return f"{done} {ref}: {note}" if note else f"{done} {ref}"
+
+
 def new_reference() -> str:
     """A submission reference such as ``AM-7K3Q-9XPD``."""
     chars = "".join(secrets.choice(_REF_ALPHABET) for _ in range(8))
@@ -391,7 +400,7 @@ class SubmissionsSql(PeopleSql):
             sub = self._lock_pending(conn, ref, moderator, expected_version, approving=True)
             pk, current = self._row_state(conn, sub.asset_id)
             self._check_expected(current, expected_revision)
-            why = reason or f"approved {sub.ref}"
+            why = _decision("approved", sub.ref, reason)
             changes = {**sub.changes, **(edits or {})}
             if sub.kind == "new":
                 changes["status"] = "published"
@@ -423,7 +432,7 @@ class SubmissionsSql(PeopleSql):
                     current,
                     current.with_changes(status="rejected"),
                     author=moderator,
-                    reason=reason,
+                    reason=_decision("rejected", sub.ref, reason),
                     action="status",
                 )
             return self._close(conn, sub, "rejected", moderator, reason)
@@ -458,7 +467,7 @@ class SubmissionsSql(PeopleSql):
                 )
             pending_pk, pending = self._row_state(conn, sub.asset_id)
             fill = merge_changes(pending, target)
-            why = reason or f"merged submission {sub.ref}"
+            why = _decision("merged submission", sub.ref, reason)
             if fill:
                 self._replace(
                     conn,

@@ -501,7 +501,8 @@ def edit(ref: str) -> Any:
             expected_version=version,
             expected_revision=revision,
             edits=edits,
-            reason=reason or f"approved {sub.ref} with edits to {changed}",
+            # The store names the submission first: "approved S-1: edits to phone; note".
+            reason=f"edits to {changed}" + (f"; {reason}" if reason else ""),
         )
     except Conflict as err:
         return _conflict(err, sub, "edits", unsaved=_typed_edits(form, proposed))

@@ -234,5 +234,5 @@ def test_edit_then_approve_keeps_a_multi_line_address_and_opening_times(
     assert approved.opening_times == sent.opening_times  # the parsed weekly schedule too
     last = store.history(sub.asset_id)[-1]
     assert set(last.changed) == {"description", "status"}
-    assert last.reason == f"approved {sub.ref} with edits to description"
+    assert last.reason == f"approved {sub.ref}: edits to description"
     watch.assert_clean()

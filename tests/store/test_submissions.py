@@ -115,6 +115,30 @@ def test_merge_folds_fields_into_the_existing_asset(store: Store, taxonomy: Taxo
     assert store.history(sub.asset_id)[-1].reason == f"merged into {lib.id}"
 
 
+def test_every_decision_revision_names_its_submission(store: Store, taxonomy: Taxonomy) -> None:
+    # With or without the moderator's note: a note alone would leave the asset's history
+    # with no way back to what the resident sent.
+    lib = store.create_asset(build_asset(ALTRINCHAM, taxonomy), author="import")
+    approve, _ = store.submit_new(build_asset(SALE, taxonomy), submitter=RESIDENT)
+    store.approve(approve.ref, moderator="user:mo", expected_version=1, reason="rang them")
+    assert store.history(approve.asset_id)[-1].reason == f"approved {approve.ref}: rang them"
+    plain, _ = store.submit_change(lib.id, changes={"phone": "0161 1"}, submitter=RESIDENT)
+    store.approve(plain.ref, moderator="user:mo", expected_version=1)
+    assert store.history(lib.id)[-1].reason == f"approved {plain.ref}"
+    reject, _ = store.submit_new(
+        build_asset({**SALE, "name": "Sale Hall"}, taxonomy), submitter=RESIDENT
+    )
+    store.reject(reject.ref, moderator="user:mo", expected_version=1, reason="a duplicate")
+    assert store.history(reject.asset_id)[-1].reason == f"rejected {reject.ref}: a duplicate"
+    assert store.get_submission(reject.ref).decision_reason == "a duplicate"
+    dup = build_asset(
+        {**ALTRINCHAM, "name": "Altrincham library", "email": "a@example.org"}, taxonomy
+    )
+    merge, _ = store.submit_new(dup, submitter=RESIDENT)
+    store.merge(merge.ref, into=lib.id, moderator="user:mo", expected_version=1, reason="same")
+    assert store.history(lib.id)[-1].reason == f"merged submission {merge.ref}: same"
+
+
 def test_rate_limit_counts_come_from_stored_rows(store: Store, taxonomy: Taxonomy) -> None:
     since = "2000-01-01T00:00:00+00:00"
     for i in range(3):

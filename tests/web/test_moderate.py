@@ -263,7 +263,8 @@ def test_reject_needs_a_reason_and_keeps_it(
         "user:mo",
     )
     assert store.get_asset(sub.asset_id).status == "rejected"
-    assert store.history(sub.asset_id)[-1].reason == reason
+    # The asset's history names the submission, then the reason; the submission keeps it as typed.
+    assert store.history(sub.asset_id)[-1].reason == f"rejected {sub.ref}: {reason}"
     assert store.submission_events(sub.ref)[-1].reason == reason
     assert reason in main_text(mo.get(f"/moderate/{sub.ref}"))
     assert sub.asset_id not in nearby_ids(app.test_client(), KNIT_GROUP)
@@ -317,7 +318,11 @@ def test_edit_then_approve_shows_errors_then_saves_the_edits(
     )
     assert asset.opening_times.text == "Tuesdays 2pm-4pm"
     last = store.history(sub.asset_id)[-1]
-    assert (last.author, last.reason) == ("user:mo", "Checked with the organiser by phone")
+    # The revision names the submission, then the fields edited and the note.
+    assert last.author == "user:mo"
+    edited = "edits to name, phone, email, website, opening times, accessibility"
+    assert last.reason == f"approved {sub.ref}: {edited}; Checked with the organiser by phone"
+    assert store.get_submission(sub.ref).decision_reason == last.reason.split(": ", 1)[1]
     assert {"name", "email", "phone", "website", "status"} <= set(last.changed)
 
 
@@ -624,7 +629,7 @@ def test_edit_keeps_the_line_breaks_of_the_address_and_opening_times(
     assert (after.address, after.opening_times) == (address, before.opening_times)
     last = store.history(sub.asset_id)[-1]
     assert set(last.changed) == {"description", "status"}
-    assert last.reason == f"approved {sub.ref} with edits to description"
+    assert last.reason == f"approved {sub.ref}: edits to description"
 
 
 def test_edit_checks_the_postcode_and_the_date_last_checked(
