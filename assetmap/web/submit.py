@@ -505,11 +505,18 @@ def new_place() -> Any:
     return _sent(submission) if created else answer(submission)
 
 
+# The change form's choices that offer "I do not know" (see submit/_fields.html).
+_UNKNOWN_CHOICES = frozenset({"cost", "provider_type"})
+
+
 def _read_change(
     asset: Asset, values: dict[str, Any]
 ) -> tuple[dict[str, Any], str, str, Submitter, list[ValidationError]]:
     """A suggested change: (changes, problem, message, submitter, errors)."""
-    changes, errors = read_changes(asset, values, state().taxonomy)
+    # "I do not know" (the empty choice) says the resident cannot tell, not that the listed
+    # answer is wrong: it leaves the field as it is instead of suggesting it be cleared.
+    known = {k: v for k, v in values.items() if k not in _UNKNOWN_CHOICES or str(v).strip()}
+    changes, errors = read_changes(asset, known, state().taxonomy)
     submitter, submitter_errors = _read_submitter(values)
     message, message_errors = read_message(values)
     errors += submitter_errors + message_errors

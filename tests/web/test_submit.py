@@ -402,6 +402,36 @@ def test_suggest_a_change_needs_a_change_and_valid_values(
     assert store.count_submissions() == 0
 
 
+def test_i_do_not_know_on_a_change_leaves_the_answer_as_it_is(
+    client: FlaskClient, store: Store, lostock: Asset
+) -> None:
+    # The change form starts from the listing's answers; "I do not know" is the resident
+    # saying they cannot tell, not that the listed cost or provider should be removed.
+    store.update_asset(
+        lostock.id, {"cost": "free", "provider_type": "statutory"}, author="test", reason="set"
+    )
+    path = f"/assets/{lostock.id}/suggest-change"
+    html = client.get(path).get_data(as_text=True)
+    assert checked(html, "cost") == ["free"] and checked(html, "provider_type") == ["statutory"]
+    same = {"name": "Lostock Library", "category": "library", "postcode": "M32 9PL"}
+    same["address"] = "Selby Road, Stretford"
+    unknown = {**same, "cost": "", "provider_type": ""}
+    response = client.post(path, data={**form_tokens(client, path), **unknown})
+    assert response.status_code == 400
+    assert error_summary(response.get_data(as_text=True))[0][1].startswith("Change at least one")
+    changed = {**unknown, "phone": "0161 912 0000"}
+    response = client.post(path, data={**form_tokens(client, path), **changed})
+    assert response.status_code == 303, error_summary(response.get_data(as_text=True))
+    sub = store.get_submission(response.headers["Location"].rsplit("/", 1)[1])
+    assert sub.changes == {"phone": "0161 912 0000"}
+    # Choosing another answer is still a change.
+    other = {**same, "cost": "low_cost"}
+    response = client.post(path, data={**form_tokens(client, path), **other})
+    assert response.status_code == 303
+    sub = store.get_submission(response.headers["Location"].rsplit("/", 1)[1])
+    assert sub.changes == {"cost": "low_cost"}
+
+
 def test_report_a_problem(client: FlaskClient, store: Store, lostock: Asset) -> None:
     path = f"/assets/{lostock.id}/report-problem"
     html = client.get(path).get_data(as_text=True)
