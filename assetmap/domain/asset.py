@@ -48,8 +48,12 @@ MAX_LENGTHS = {
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[0-9 ()\-.]{7,40}$")
 # Control characters other than tab and newline have no place in a listing and can break CSV,
-# terminals or HTML; they are removed rather than rejected so pasted text still imports.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# terminals or HTML; they are removed rather than rejected so pasted text still imports. So
+# are the bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069):
+# invisible, they reorder whatever follows them on a page ("Library\u202e0161 912" shows the
+# number reversed, and so would any words a page put after the name), and right-to-left
+# scripts display in their own direction without them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 # Letters that draw nothing (Hangul fillers, the blank Braille pattern): with spaces and
 # format characters such as the zero-width space, a name made only of these looks empty.
 _BLANK_LETTERS = frozenset("\u115f\u1160\u2800\u3164\uffa0")

@@ -77,3 +77,15 @@ def test_a_website_with_a_character_no_web_address_has_is_refused(
 def test_every_character_a_web_address_may_have_is_kept(taxonomy: Taxonomy, website: str) -> None:
     asset, errors = validate_asset({**LIBRARY, "website": website}, taxonomy)
     assert errors == [] and asset is not None and asset.website == website
+
+
+def test_bidirectional_overrides_are_removed_from_listing_text(taxonomy: Taxonomy) -> None:
+    # An override in a name would show the rest of its line reversed on every page and map;
+    # the letters themselves, right-to-left ones included, are kept.
+    name = "Stretford \u202eyrarbiL\u202c \u2067\u05e1\u05e4\u05e8\u05d9\u05d9\u05d4\u2069"
+    asset, errors = validate_asset(
+        {**LIBRARY, "name": name, "description": "Open\u202d daily\u2066"}, taxonomy
+    )
+    assert errors == [] and asset is not None
+    assert asset.name == "Stretford yrarbiL \u05e1\u05e4\u05e8\u05d9\u05d9\u05d4"
+    assert asset.description == "Open daily"
