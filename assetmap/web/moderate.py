@@ -501,7 +501,7 @@ def edit(ref: str) -> Any:
             expected_version=version,
             expected_revision=revision,
             edits=edits,
-            # The store names the submission first: "approved S-1: edits to phone; note".
+            # The store names the submission first: "approved AM-7K3Q-9XPD: edits to phone; …".
             reason=f"edits to {changed}" + (f"; {reason}" if reason else ""),
         )
     except Conflict as err:
