@@ -162,6 +162,15 @@ def _conflict(
     )
 
 
+# The edit form asks for the point as two boxes, which the review pages show as one row.
+_POINT_LABELS = {"lat": "Latitude", "lon": "Longitude"}
+
+
+def _edit_label(name: str, default: str) -> str:
+    """What the edit form calls a field, for messages and the 409 page."""
+    return LABELS.get(name) or _POINT_LABELS.get(name, default)
+
+
 def _typed_reason(label: str) -> list[tuple[str, str]]:
     """The reason the refused form carried, for the 409 page ([] when none was typed)."""
     reason = request.form.get("reason", "").strip()
@@ -185,8 +194,7 @@ def _typed_edits(form: dict[str, Any], proposed: dict[str, Any]) -> list[tuple[s
                 continue
             words = dict(options.get(name, []))
             text = str(words.get(typed, typed)) if name in options else str(typed)
-        label = LABELS.get(name) or {"lat": "Latitude", "lon": "Longitude"}.get(name, name)
-        out.append((label, text or "(empty)"))
+        out.append((_edit_label(name, name), text or "(empty)"))
     return out + _typed_reason("Note for the record")
 
 
@@ -385,9 +393,7 @@ _SELECTED = frozenset({"category", "cost", "provider_type"})
 
 def _error_text(err: ValidationError) -> str:
     field = err.field or ""
-    label = LABELS.get(field, "") or {"lat": "Latitude", "lon": "Longitude"}.get(
-        field, "This field"
-    )
+    label = _edit_label(field, "This field")
     if "is missing" in err.message:
         return f"{'Select' if field in _SELECTED else 'Enter'} the {label.lower()}"
     if field in _POINT_MESSAGES:
