@@ -9,6 +9,7 @@ See ``data/assets/trafford/manifest.toml`` for a worked example of every option.
 
 from __future__ import annotations
 
+import codecs
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -490,13 +491,25 @@ def load_manifest(path: str | Path, *, taxonomy: Taxonomy | None = None) -> list
     Raises
     ------
     ValidationError
-        For malformed TOML, unknown keys, unknown fields or vocabulary values, or two sources
-        with the same name.
+        For a file that is not UTF-8, malformed TOML, unknown keys, unknown fields or
+        vocabulary values, or two sources with the same name.
     """
     path = Path(path)
+    data = path.read_bytes()
+    # Windows Notepad saves UTF-8 with a byte-order mark, which tomllib takes for text.
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
     try:
-        with open(path, "rb") as f:
-            raw = tomllib.load(f)
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise ValidationError(
+            f"{path.name} is not UTF-8: byte 0x{data[err.start]:02X} on line {line} is not "
+            "valid in it; save the manifest as UTF-8",
+            field="manifest",
+        ) from None
+    try:
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise ValidationError(f"{path.name} is not valid TOML: {err}", field="manifest") from None
     sources = _expect(raw.get("source", []), list, "[[source]]")

@@ -87,3 +87,19 @@ def test_missing_file_is_named(tmp_path: Path, taxonomy: Taxonomy) -> None:
     [spec] = load_manifest(path, taxonomy=taxonomy)
     with pytest.raises(ValidationError, match=r"gone\.csv does not exist"):
         check_source(spec)
+
+
+def test_a_manifest_saved_with_a_byte_order_mark_loads(tmp_path: Path, taxonomy: Taxonomy) -> None:
+    path = _manifest(tmp_path, 'category = "library"\n')
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())  # as Windows Notepad saves UTF-8
+    [spec] = load_manifest(path, taxonomy=taxonomy)
+    assert spec.source == "x"
+
+
+def test_a_manifest_that_is_not_utf8_is_named_with_its_line(
+    tmp_path: Path, taxonomy: Taxonomy
+) -> None:
+    path = _manifest(tmp_path, 'category = "library"\nlicence = "Caf\u00e9 list"\n')
+    path.write_bytes(path.read_text(encoding="utf-8").encode("cp1252"))
+    with pytest.raises(ValidationError, match=r"m\.toml is not UTF-8: byte 0xE9 on line 5"):
+        load_manifest(path, taxonomy=taxonomy)
