@@ -12,7 +12,7 @@ from __future__ import annotations
 import codecs
 import re
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -329,6 +329,28 @@ def _expect(value: Any, kind: type | tuple[type, ...], where: str) -> Any:
     return value
 
 
+def _table(
+    value: Any,
+    where: str,
+    *,
+    required: Iterable[str] = (),
+    optional: Iterable[str] = (),
+) -> dict[str, Any]:
+    """A TOML table with only the keys it may have, and those it must."""
+    table: dict[str, Any] = _expect(value, dict, where)
+    must, known = set(required), {*required, *optional}
+    unknown, missing = set(table) - known, must - set(table)
+    if unknown or missing:
+        wanted = ", ".join(sorted(known))
+        problem = (
+            f"unknown key(s) {', '.join(sorted(unknown))}"
+            if unknown
+            else f"'{sorted(missing)[0]}' is required"
+        )
+        raise ValidationError(f"{where}: {problem}; its keys are {wanted}", field="manifest")
+    return table
+
+
 def _strings(value: Any, where: str) -> tuple[str, ...]:
     items = [value] if isinstance(value, str) else _expect(value, list, where)
     return tuple(str(_expect(v, (str, int), where)) for v in items)
@@ -411,20 +433,32 @@ def _source_spec(
 
     group = None
     if "group" in raw:
-        g = _expect(raw["group"], dict, f"{where}.group")
+        g = _table(
+            raw["group"], f"{where}.group", required={"by"}, optional={"join", "category_order"}
+        )
         group = GroupRule(
-            by=str(g["by"]),
+            by=str(_expect(g["by"], str, f"{where}.group.by")),
             join=_strings(g.get("join", []), f"{where}.group.join"),
             category_order=_strings(g.get("category_order", []), f"{where}.group.category_order"),
         )
 
     access = None
     if "accessibility" in raw:
-        a = _expect(raw["accessibility"], dict, f"{where}.accessibility")
-        cols = {str(k): str(v) for k, v in a.get("columns", {}).items()}
+        a = _table(
+            raw["accessibility"], f"{where}.accessibility", optional={"columns", "yes", "keywords"}
+        )
+        columns_table = _expect(a.get("columns", {}), dict, f"{where}.accessibility.columns")
+        cols = {
+            str(k): _expect(v, str, f"{where}.accessibility.columns.{k}")
+            for k, v in columns_table.items()
+        }
+        keywords_table = _expect(a.get("keywords", {}), dict, f"{where}.accessibility.keywords")
         keywords = {
-            str(col): {str(p): str(f) for p, f in phrases.items()}
-            for col, phrases in a.get("keywords", {}).items()
+            str(col): {
+                str(p): _expect(f, str, f"{where}.accessibility.keywords.{col}.{p}")
+                for p, f in _expect(phrases, dict, f"{where}.accessibility.keywords.{col}").items()
+            }
+            for col, phrases in keywords_table.items()
         }
         for feat in [*cols.values(), *(f for p in keywords.values() for f in p.values())]:
             if feat not in ACCESSIBILITY:

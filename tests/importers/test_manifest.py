@@ -68,6 +68,22 @@ def _manifest(tmp_path: Path, body: str) -> Path:
         ),
         ("", "'category' is required"),
         (
+            'category = "library"\n[source.group]\njoin = ["activity"]\n',
+            "group: 'by' is required; its keys are by, category_order, join",
+        ),
+        (
+            'category = "library"\n[source.accessibility]\ncolumns = ["ramp"]\n',
+            r"accessibility\.columns must be a dict, got \['ramp'\]",
+        ),
+        (
+            'category = "library"\n[source.accessibility.keywords]\nnotes = "hearing loop"\n',
+            "accessibility.keywords.notes must be a dict, got 'hearing loop'",
+        ),
+        (
+            'category = "library"\n[source.accessibility.column]\nramp = "step_free"\n',
+            "accessibility: unknown key\\(s\\) column; its keys are columns, keywords, yes",
+        ),
+        (
             'category = "library"\n'
             '[[source]]\nsource = "x"\nfile = "x.csv"\ncategory = "library"\n',
             "source names must be unique; repeated: x",
