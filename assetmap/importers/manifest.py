@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pyproj import CRS
+from pyproj.exceptions import CRSError
+
 from assetmap.domain.errors import ValidationError
 from assetmap.domain.taxonomy import Taxonomy
 from assetmap.domain.vocab import ACCESSIBILITY, AUDIENCES, COSTS, CURRENCIES, PROVIDER_TYPES
@@ -356,6 +359,22 @@ def _strings(value: Any, where: str) -> tuple[str, ...]:
     return tuple(str(_expect(v, (str, int), where)) for v in items)
 
 
+def _crs(raw: Any, where: str) -> str | None:
+    """The manifest's CRS, checked now: an unknown one would stop the import half-way."""
+    if not raw:
+        return None
+    text = str(raw)
+    try:
+        CRS.from_user_input(text)
+    except CRSError:
+        raise ValidationError(
+            f"{where}.crs: '{text}' is not a coordinate reference system; give an EPSG code "
+            'such as "EPSG:27700" (British National Grid) or "EPSG:4326" (longitude/latitude)',
+            field="manifest",
+        ) from None
+    return text
+
+
 def _value_rule(raw: Any, where: str) -> ValueRule:
     if isinstance(raw, str):
         return ValueRule(fixed=raw)
@@ -486,7 +505,7 @@ def _source_spec(
         licence=licence,
         layer=str(raw["layer"]) if raw.get("layer") else None,
         encoding=str(raw.get("encoding", "utf-8-sig")),
-        crs=str(raw["crs"]) if raw.get("crs") else None,
+        crs=_crs(raw.get("crs"), where),
         include={
             str(k): _strings(v, f"{where}.include.{k}")
             for k, v in _expect(raw.get("include", {}), dict, f"{where}.include").items()

@@ -68,6 +68,10 @@ def _manifest(tmp_path: Path, body: str) -> Path:
         ),
         ("", "'category' is required"),
         (
+            'category = "library"\ncrs = "EPSG:99999"\n',
+            "source 'x'.crs: 'EPSG:99999' is not a coordinate reference system; give an EPSG",
+        ),
+        (
             'category = "library"\n[source.group]\njoin = ["activity"]\n',
             "group: 'by' is required; its keys are by, category_order, join",
         ),
