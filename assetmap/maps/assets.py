@@ -20,6 +20,7 @@ from assetmap.domain.taxonomy import Category, Taxonomy
 from assetmap.maps._elements import StyleSheet, html_text
 from assetmap.maps.popups import (
     CONTACT_FIELDS,
+    MARKER_FOCUS_CSS,
     OUTLINE,
     CategoryPoints,
     LegendControl,
@@ -42,7 +43,8 @@ FIT_MAX_ZOOM = 16
 # start with a letter, so "_other" cannot clash with one).
 OTHER = Category(id="_other", label="Other", description="", colour="#999999", osm=())
 
-MAP_CSS = """
+MAP_CSS = (
+    """
 .am-map{width:100%;height:100%;min-height:20rem}
 .am-map .leaflet-container{font:inherit}
 .am-legend{background:#fff;color:#0b0c0c;padding:.4rem .75rem;border-radius:4px;
@@ -58,6 +60,8 @@ border:2px solid rgba(0,0,0,.2);font-size:.875rem;line-height:1.3;max-width:16re
 .am-popup__category{color:#484949}
 .am-tooltip{font-size:.875rem}
 """
+    + MARKER_FOCUS_CSS
+)
 
 
 class AssetMap(folium.Map):

@@ -43,9 +43,46 @@ function %(name)s(feature, layer, category) {
     para.appendChild(a);
     box.appendChild(para);
   }
+  // A circle marker is an SVG path, which the keyboard cannot reach: each one becomes a
+  // button named after its place, Enter or Space opening the popup, and focus goes into
+  // the popup and back to the circle when it closes.
+  function popupBox() {
+    var popup = layer.getPopup();
+    var el = popup && popup.getElement();
+    return el && el.querySelector(".am-popup");
+  }
+  var openedByKey = false;
   layer.on("add", function () {
     var el = layer.getElement && layer.getElement();
-    if (el && p.id) { el.setAttribute("data-asset-id", p.id); }
+    if (!el) { return; }
+    if (p.id) { el.setAttribute("data-asset-id", p.id); }
+    el.setAttribute("tabindex", "0");
+    el.setAttribute("role", "button");
+    el.setAttribute("aria-label", [p.name, category].filter(Boolean).join(", "));
+    el.addEventListener("focus", function () { layer.openTooltip(); });
+    el.addEventListener("blur", function () { layer.closeTooltip(); });
+    el.addEventListener("keydown", function (ev) {
+      if (ev.key === "Enter" || ev.key === " ") {
+        ev.preventDefault();
+        layer.openPopup();
+        openedByKey = true;
+        var box = popupBox();
+        if (box) { box.focus(); }
+      } else if (ev.key === "Escape") {
+        layer.closePopup();
+      }
+    });
+  });
+  layer.on("popupclose", function (e) {
+    var el = layer.getElement && layer.getElement();
+    var active = document.activeElement;
+    var box = e.popup && e.popup.getElement();
+    // The popup may have left the page already (taking focus to the body) or still be
+    // fading out. A popup opened with the mouse, or closed by selecting elsewhere, leaves
+    // focus where it is.
+    var lost = !active || active === document.body || (box && box.contains(active));
+    if (openedByKey && lost && el) { el.focus(); }
+    openedByKey = false;
   });
   layer.bindTooltip(function () {
     var span = document.createElement("span");
@@ -56,6 +93,10 @@ function %(name)s(feature, layer, category) {
   layer.bindPopup(function () {
     var box = document.createElement("div");
     box.className = "am-popup";
+    box.setAttribute("tabindex", "-1");
+    box.addEventListener("keydown", function (ev) {
+      if (ev.key === "Escape") { layer.closePopup(); }
+    });
     line(box, p.name, "am-popup__name");
     line(box, category, "am-popup__category");
     line(box, p.distance, "am-popup__distance");
@@ -113,8 +154,17 @@ def contact_properties(contact: Mapping[str, Any], *, url: str = "") -> dict[str
     return props
 
 
+# GOV.UK's focus colours: a focused circle turns yellow with a heavy dark outline. Every map
+# that draws circles carries this rule (the asset maps inline, published JSAA maps in
+# jsaa.css, which a test keeps in step).
+MARKER_FOCUS_CSS = """
+.am-marker:focus{outline:none}
+.am-marker:focus-visible{fill:#ffdd00;fill-opacity:1;stroke:#0b0c0c;stroke-width:4px}
+"""
+
+
 class PopupBinder(VerbatimMacro):
-    """Defines the function that gives each asset circle its tooltip and popup."""
+    """Defines the function that gives each asset circle its tooltip, popup and keyboard use."""
 
     def script_js(self) -> str:
         """The binder function's definition."""

@@ -91,6 +91,56 @@ def test_popup_shows_the_name_as_text(watch: PageWatch, store: Store, taxonomy: 
     watch.assert_clean()
 
 
+def test_markers_work_from_the_keyboard(watch: PageWatch, store: Store, taxonomy: Taxonomy) -> None:
+    others = [row for row in LIBRARIES if row["name"] != "Hale Library"]
+    create_all(store, others, taxonomy)
+    (asset,) = create_all(store, [hostile(HOSTILE_NAME)], taxonomy)
+    watch.goto("/")
+    watch.wait_for_markers(len(others) + 1)
+    page = watch.page
+    # Each circle is a button named after its place, in the tab order.
+    marker = page.get_by_role("button", name=f"{HOSTILE_NAME}, Library", exact=True)
+    assert marker.get_attribute("data-asset-id") == asset.id
+    assert page.locator('path.am-marker[tabindex="0"]').count() == len(others) + 1
+    marker.focus()
+    assert page.locator(".leaflet-tooltip").inner_text() == HOSTILE_NAME
+    outline = marker.evaluate("el => getComputedStyle(el).stroke")
+    assert outline == "rgb(11, 12, 12)"
+    page.keyboard.press("Enter")
+    popup = page.locator(".leaflet-popup-content .am-popup")
+    popup.wait_for()
+    assert popup.locator(".am-popup__name").inner_text() == HOSTILE_NAME
+    # Focus went into the popup, and Tab reaches its link.
+    assert page.evaluate("document.activeElement.className") == "am-popup"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == f"More about {HOSTILE_NAME}"
+    # Escape closes it and puts focus back on the circle.
+    page.keyboard.press("Escape")
+    popup.wait_for(state="detached")
+    focused = page.evaluate("document.activeElement.getAttribute('data-asset-id')")
+    assert focused == asset.id
+    # Space opens it too.
+    page.keyboard.press(" ")
+    popup.wait_for()
+    watch.assert_clean()
+
+
+def test_skip_link_passes_the_map(watch: PageWatch, store: Store, taxonomy: Taxonomy) -> None:
+    create_all(store, TRAFFORD, taxonomy)
+    watch.goto("/")
+    watch.wait_for_markers(len(TRAFFORD))
+    page = watch.page
+    skip = page.get_by_role("link", name="Skip the map")
+    skip.focus()
+    assert skip.is_visible()
+    page.keyboard.press("Enter")
+    # The next Tab lands in the table, not on one of the map's circles.
+    page.keyboard.press("Tab")
+    in_table = page.evaluate("!!document.activeElement.closest('table.app-asset-table')")
+    assert in_table
+    watch.assert_clean()
+
+
 def run_axe(watch: PageWatch) -> list[dict[str, Any]]:
     """Inject axe-core from the app's vendor folder (allowed by the CSP) and run it."""
     watch.page.add_script_tag(url=AXE_URL)
