@@ -401,6 +401,18 @@ def config_variant(tmp_path: Path, old: str, new: str) -> Path:
         ('scope = "national"', 'scope = "region"', "assessment.scope", "national"),
         ("imd_score = 0.6,", "imd_scor = 0.6,", "weights.need.imd_scor", "no indicator"),
         ("imd_score = 0.6,", "imd_score = -1,", "weights.need.imd_score", "≥ 0"),
+        # TOML's nan and inf: nan slips past every range check, inf breaks every mean.
+        ("catchment_m = 1600", "catchment_m = nan", "assessment.catchment_m", "finite"),
+        ("imd_score = 0.6,", "imd_score = nan,", "weights.need.imd_score", "finite"),
+        ("imd_score = 0.6,", "imd_score = inf,", "weights.need.imd_score", "finite"),
+        (
+            "childrens_centre = 0.5",
+            "childrens_centre = nan",
+            "categories.weights.childrens_centre",
+            "finite",
+        ),
+        ("nearest = 0.5", "nearest = nan", "weights.access.nearest", "finite"),
+        ("need_top = 0.2", "need_top = nan", "thresholds.need_top", "finite"),
         ('    "food_bank",\n', '    "food_banks",\n', "categories.ids", "unknown category"),
         (
             "[thresholds]\n",

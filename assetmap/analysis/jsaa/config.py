@@ -10,6 +10,7 @@ See ``data/jsaa/trafford.toml`` for a worked example of every key.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import tomllib
 from collections.abc import Mapping
@@ -169,6 +170,10 @@ class _Section:
         self, name: str, default: Any = ..., *, low: float | None = None, high: float | None = None
     ) -> float:
         value = float(self.get(name, (int, float), default))
+        # TOML has nan and inf, and nan passes every comparison: a catchment of nan m would
+        # count nothing within reach and a threshold of nan would make no area a priority.
+        if not math.isfinite(value):
+            raise self.error(name, f"must be a finite number, not {value!r}")
         if (low is not None and value < low) or (high is not None and value > high):
             raise self.error(name, f"{value:g} must be between {low:g} and {high:g}")
         return value
@@ -230,8 +235,15 @@ def _weights(section: _Section, name: str, default: Mapping[str, float]) -> dict
     raw = section.get(name, dict, dict(default))
     out: dict[str, float] = {}
     for key, value in raw.items():
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            raise section.error(f"{name}.{key}", f"weight must be a number ≥ 0, not {value!r}")
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+            or value < 0
+        ):
+            raise section.error(
+                f"{name}.{key}", f"weight must be a finite number ≥ 0, not {value!r}"
+            )
         out[str(key)] = float(value)
     if out and sum(out.values()) <= 0:
         raise section.error(name, "at least one weight must be more than 0")
