@@ -41,8 +41,44 @@ def _polygonal_part(geom: shapely.Geometry) -> shapely.Geometry:
     return shapely.union_all(parts) if parts else geom
 
 
+def _layer(path: Path, layer: str | None) -> str | None:
+    """The layer to read: the one named, or the file's only layer of features.
+
+    GDAL would read the first layer of a file that has several and leave the others out
+    without a word; tables without geometry (QGIS keeps its styles in one) do not count.
+    """
+    try:
+        layers = [(str(name), geom) for name, geom in pyogrio.list_layers(path)]
+    except pyogrio.errors.DataSourceError as err:
+        raise ValidationError(f"{path.name} cannot be read: {err}", field="file") from None
+    names = [name for name, _geom in layers]
+    if layer is not None:
+        if layer not in names:
+            raise ValidationError(
+                f"{path.name} has no layer '{layer}'; its layers are {', '.join(map(repr, names))}",
+                field="layer",
+            )
+        return layer
+    spatial = [name for name, geom in layers if geom is not None]
+    if len(spatial) > 1:
+        raise ValidationError(
+            f"{path.name} has {len(spatial)} layers of features ({', '.join(map(repr, spatial))}) "
+            "and only one can be imported at a time: import it through a manifest, with a "
+            '[[source]] for each layer wanted, naming it with layer = "..."',
+            field="layer",
+        )
+    return spatial[0] if spatial else None
+
+
 def read_vector_header(path: Path, layer: str | None = None) -> list[str]:
-    """Attribute column names of a vector file's layer (no geometry column)."""
+    """Attribute column names of a vector file's layer (no geometry column).
+
+    Raises
+    ------
+    ValidationError
+        When the file cannot be read, or the layer is missing or not named among several.
+    """
+    layer = _layer(path, layer)
     try:
         info = pyogrio.read_info(path, layer=layer)
     except pyogrio.errors.DataSourceError as err:
@@ -116,7 +152,7 @@ def read_vector(
     path
         GeoJSON, GeoPackage or Shapefile (anything GDAL reads).
     layer
-        Layer name for multi-layer files; the first layer when None.
+        Layer name; may be None only when the file has one layer of features.
     crs
         The file's CRS when it declares none (a Shapefile without .prj). GeoJSON without one
         is EPSG:4326 (RFC 7946).
@@ -132,10 +168,11 @@ def read_vector(
     Raises
     ------
     ValidationError
-        When the file cannot be read or its CRS is unknown.
+        When the file cannot be read, its layer is unknown (see :func:`read_vector_header`) or
+        its CRS is unknown.
     """
     try:
-        frame = pyogrio.read_dataframe(path, layer=layer)
+        frame = pyogrio.read_dataframe(path, layer=_layer(path, layer))
     except pyogrio.errors.DataSourceError as err:
         raise ValidationError(f"{path.name} cannot be read: {err}", field="file") from None
     if crs:

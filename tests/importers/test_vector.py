@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import geopandas as gpd
+import pyogrio
 import shapely
 from shapely.geometry import shape
 
@@ -15,7 +17,7 @@ from assetmap.domain.errors import ValidationError
 from assetmap.domain.geodesy import distances_m
 from assetmap.domain.taxonomy import Taxonomy
 from assetmap.gazetteer.postcodes import PostcodeIndex
-from assetmap.importers import Record, parse_source, spec_for_file
+from assetmap.importers import Record, check_source, load_manifest, parse_source, spec_for_file
 from assetmap.settings import REPO_ROOT
 
 TRAFFORD = REPO_ROOT / "data" / "assets" / "trafford"
@@ -226,3 +228,63 @@ def test_list_text_in_a_geopackage_is_a_list(
     parsed = parse_source(spec_for_file(path), taxonomy=taxonomy, postcodes=postcodes)
     assert parsed.errors == []
     _assert_lists(parsed.records)
+
+
+def _two_layer_geopackage(path: Path) -> None:
+    """Real Trafford libraries and places of worship as two layers of one GeoPackage."""
+    libraries, _ = _libraries_in_bng()
+    worship = gpd.read_file(WORSHIP).iloc[:3].rename(columns={"DISTNAME": "name", "ID": "id"})
+    worship["category"] = "place_of_worship"
+    libraries.to_file(path, layer="libraries", driver="GPKG", engine="pyogrio")
+    worship.to_file(path, layer="worship", driver="GPKG", engine="pyogrio")
+
+
+def _layer_manifest(tmp_path: Path, layer: str) -> Path:
+    path = tmp_path / "m.toml"
+    path.write_text(
+        f'[[source]]\nsource = "w"\nfile = "assets.gpkg"\nlayer = "{layer}"\n'
+        'category = "place_of_worship"\n[source.columns]\nname = "name"\nsource_id = "id"\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_a_geopackage_with_several_layers_names_them_instead_of_reading_the_first(
+    tmp_path: Path, taxonomy: Taxonomy, postcodes: PostcodeIndex
+) -> None:
+    path = tmp_path / "assets.gpkg"
+    _two_layer_geopackage(path)
+    with pytest.raises(
+        ValidationError,
+        match=r"assets\.gpkg has 2 layers of features \('libraries', 'worship'\) and only one "
+        r'can be imported at a time: .* layer = "\.\.\."',
+    ):
+        check_source(spec_for_file(path))
+    [spec] = load_manifest(_layer_manifest(tmp_path, "worship"), taxonomy=taxonomy)
+    check_source(spec)
+    parsed = parse_source(spec, taxonomy=taxonomy, postcodes=postcodes)
+    assert [r.asset.category for r in parsed.records] == ["place_of_worship"] * 3
+
+
+def test_a_layer_the_file_does_not_have_is_named_not_a_traceback(
+    tmp_path: Path, taxonomy: Taxonomy
+) -> None:
+    _two_layer_geopackage(tmp_path / "assets.gpkg")
+    [spec] = load_manifest(_layer_manifest(tmp_path, "parks"), taxonomy=taxonomy)
+    with pytest.raises(
+        ValidationError, match=r"assets\.gpkg has no layer 'parks'; its layers are 'libraries', "
+    ):
+        check_source(spec)
+
+
+def test_a_table_without_geometry_is_not_a_layer_to_choose_between(
+    tmp_path: Path, taxonomy: Taxonomy, postcodes: PostcodeIndex
+) -> None:
+    libraries, _ = _libraries_in_bng()
+    path = tmp_path / "libraries.gpkg"
+    libraries.to_file(path, layer="libraries", driver="GPKG", engine="pyogrio")
+    # QGIS keeps a project's styles in the GeoPackage as a table with no geometry.
+    styles = pd.DataFrame({"f_table_name": ["libraries"], "styleQML": ["<qgis/>"]})
+    pyogrio.write_dataframe(styles, path, layer="layer_styles", driver="GPKG")
+    parsed = parse_source(spec_for_file(path), taxonomy=taxonomy, postcodes=postcodes)
+    assert parsed.errors == [] and len(parsed.records) == 13
