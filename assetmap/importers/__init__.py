@@ -48,20 +48,25 @@ __all__ = [
 
 
 def read_header(
-    path: Path, fmt: str, *, encoding: str = "utf-8-sig", layer: str | None = None
+    path: Path,
+    fmt: str,
+    *,
+    encoding: str = "utf-8-sig",
+    layer: str | None = None,
+    crs: str | None = None,
 ) -> list[str]:
     """Column names of a source file (attribute names for vector files).
 
     Raises
     ------
     ValidationError
-        When the file is missing or unreadable.
+        When the file is missing or unreadable, or (vector files) its layer or CRS is unknown.
     """
     if not path.is_file():
         raise ValidationError(f"{path} does not exist", field="file")
     if fmt == "csv":
         return read_csv_header(path, encoding)
-    return read_vector_header(path, layer)
+    return read_vector_header(path, layer, crs)
 
 
 def spec_for_file(path: Path) -> SourceSpec:
@@ -158,9 +163,11 @@ def check_source(spec: SourceSpec) -> None:
     ------
     ValidationError
         For a file that cannot be read as a whole (encoding, unclosed quote, repeated column
-        names), and from :func:`check_header`.
+        names; a vector file's layer or CRS), and from :func:`check_header`.
     """
-    header = read_header(spec.path, spec.format, encoding=spec.encoding, layer=spec.layer)
+    header = read_header(
+        spec.path, spec.format, encoding=spec.encoding, layer=spec.layer, crs=spec.crs
+    )
     if spec.format == "csv":
         spec = with_coordinate_columns(spec, header)
     check_header(spec, header)

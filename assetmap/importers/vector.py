@@ -70,19 +70,45 @@ def _layer(path: Path, layer: str | None) -> str | None:
     return spatial[0] if spatial else None
 
 
-def read_vector_header(path: Path, layer: str | None = None) -> list[str]:
+def _crs_unknown(path: Path) -> ValidationError:
+    return ValidationError(
+        f"{path.name} does not say which coordinate system it uses (no .prj?); "
+        'import it through a manifest with crs = "EPSG:27700" (or whichever it is)',
+        field="crs",
+    )
+
+
+def _needs_crs(path: Path, file_crs: object) -> bool:
+    """Whether the file leaves its CRS unsaid; GeoJSON without one is EPSG:4326 (RFC 7946)."""
+    return file_crs is None and path.suffix.lower() not in {".geojson", ".json"}
+
+
+def read_vector_header(path: Path, layer: str | None = None, crs: str | None = None) -> list[str]:
     """Attribute column names of a vector file's layer (no geometry column).
+
+    Parameters
+    ----------
+    path
+        GeoJSON, GeoPackage or Shapefile.
+    layer
+        The layer to read; may be None only when the file has one layer of features.
+    crs
+        The manifest's CRS for the file, if any.
 
     Raises
     ------
     ValidationError
-        When the file cannot be read, or the layer is missing or not named among several.
+        When the file cannot be read, the layer is missing or not named among several, or
+        the file and the manifest both leave the CRS unsaid: each found here, before any file
+        of an import is stored.
     """
     layer = _layer(path, layer)
     try:
         info = pyogrio.read_info(path, layer=layer)
     except pyogrio.errors.DataSourceError as err:
         raise ValidationError(f"{path.name} cannot be read: {err}", field="file") from None
+    if crs is None and _needs_crs(path, info["crs"]):
+        raise _crs_unknown(path)
     return [str(f) for f in info["fields"]]
 
 
@@ -168,8 +194,7 @@ def read_vector(
     Raises
     ------
     ValidationError
-        When the file cannot be read, its layer is unknown (see :func:`read_vector_header`) or
-        its CRS is unknown.
+        As :func:`read_vector_header`.
     """
     try:
         frame = pyogrio.read_dataframe(path, layer=_layer(path, layer))
@@ -177,15 +202,10 @@ def read_vector(
         raise ValidationError(f"{path.name} cannot be read: {err}", field="file") from None
     if crs:
         frame = frame.set_crs(crs, allow_override=True)
+    elif _needs_crs(path, frame.crs):
+        raise _crs_unknown(path)
     elif frame.crs is None:
-        if path.suffix.lower() in {".geojson", ".json"}:
-            frame = frame.set_crs(WGS84)
-        else:
-            raise ValidationError(
-                f"{path.name} does not say which coordinate system it uses (no .prj?); "
-                'import it through a manifest with crs = "EPSG:27700" (or whichever it is)',
-                field="crs",
-            )
+        frame = frame.set_crs(WGS84)
     header = [str(c) for c in frame.columns if c != frame.geometry.name]
     na = set(na_values)
 
