@@ -26,8 +26,17 @@ _PLACES = 6
 # resident typed is ever parsed as HTML. Website links need an http(s) scheme; detail links
 # must be same-origin paths.
 _POPUP_JS = """
+// Escape hides the name shown on hover or focus (WCAG 1.4.13): one listener per map.
+var %(name)s_shown = null;
+document.addEventListener("keydown", function (ev) {
+  if (ev.key === "Escape" && %(name)s_shown) { %(name)s_shown.closeTooltip(); }
+});
 function %(name)s(feature, layer, category) {
   var p = feature.properties || {};
+  layer.on("tooltipopen", function () { %(name)s_shown = layer; });
+  layer.on("tooltipclose", function () {
+    if (%(name)s_shown === layer) { %(name)s_shown = null; }
+  });
   function line(box, text, cls) {
     if (!text) { return; }
     var el = document.createElement("p");

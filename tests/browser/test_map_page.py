@@ -69,6 +69,9 @@ def test_popup_shows_the_name_as_text(watch: PageWatch, store: Store, taxonomy: 
     marker = page.locator(f'path.am-marker[data-asset-id="{asset.id}"]')
     marker.hover()
     assert page.locator(".leaflet-tooltip").inner_text() == HOSTILE_NAME
+    # Escape dismisses it with the pointer still over the circle (WCAG 1.4.13).
+    page.keyboard.press("Escape")
+    page.locator(".leaflet-tooltip").wait_for(state="detached")
     marker.click()
     popup = page.locator(".leaflet-popup-content .am-popup")
     popup.wait_for()
@@ -106,6 +109,10 @@ def test_markers_work_from_the_keyboard(watch: PageWatch, store: Store, taxonomy
     assert page.locator(".leaflet-tooltip").inner_text() == HOSTILE_NAME
     outline = marker.evaluate("el => getComputedStyle(el).stroke")
     assert outline == "rgb(11, 12, 12)"
+    # Escape hides the name without moving focus (WCAG 1.4.13).
+    page.keyboard.press("Escape")
+    page.locator(".leaflet-tooltip").wait_for(state="detached")
+    assert page.evaluate("document.activeElement.getAttribute('data-asset-id')") == asset.id
     page.keyboard.press("Enter")
     popup = page.locator(".leaflet-popup-content .am-popup")
     popup.wait_for()
