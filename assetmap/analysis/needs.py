@@ -19,6 +19,8 @@ pinned by its SHA-256 in every output, so a run can be repeated from the config 
 
 from __future__ import annotations
 
+import csv
+import gzip
 import hashlib
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -567,11 +569,55 @@ def _check_geometries(
     return geoms
 
 
+def longer_row_problem(path: Path) -> str | None:
+    """The first data row holding more values than the header has columns, as a message.
+
+    pandas reads a table whose rows are one value longer than the header (a comma at the end
+    of every line, as some exports write) by making the first column the index: every
+    value then sits under the column to its left, and the codes are read from the names.
+    So such a file is refused, naming the row, before pandas reads it.
+
+    Returns
+    -------
+    str or None
+        ``"data row 3 (line 4 of the file) has 4 values, but the header names 3 columns
+        ..."``, or None when every row fits. Rows are counted as in :class:`Issue`.
+    """
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8-sig", newline="") as f:
+        reader = csv.reader(f)
+        try:
+            width = len(next(reader))
+            row = 0
+            for values in reader:
+                if not values:
+                    continue  # a blank line: pandas skips it, and does not count it
+                row += 1
+                if len(values) > width:
+                    return (
+                        f"data row {row} (line {reader.line_num} of the file) has "
+                        f"{len(values)} values, but the header names {width} columns: remove "
+                        "the extra values (often a comma at the end of the line, or a value "
+                        "holding a comma but not in quotes)"
+                    )
+        except (StopIteration, csv.Error):
+            return None  # no header, or not CSV: pandas says so
+    return None
+
+
 def _read_csv_text(path: Path, layer_id: str) -> pd.DataFrame:
     try:
+        problem = longer_row_problem(path)
+        if problem is not None:
+            raise ValidationError(f"[{layer_id}] {path.name}: {problem}", field="path")
         # Everything as text: numbers are parsed per column below, so a bad cell can be named.
         return pd.read_csv(
-            path, dtype=str, keep_default_na=False, encoding="utf-8-sig", compression="infer"
+            path,
+            dtype=str,
+            keep_default_na=False,
+            encoding="utf-8-sig",
+            compression="infer",
+            index_col=False,
         )
     except pd.errors.EmptyDataError as err:
         raise ValidationError(

@@ -373,6 +373,34 @@ def test_an_empty_table_file_is_named(tmp_path: Path) -> None:
         load_indicator_table(spec, ["E01006074"], ValidationReport())
 
 
+@pytest.mark.parametrize(
+    ("text", "row", "line"),
+    [
+        # A comma after every row: pandas would take the codes as an index and shift each
+        # value under the column to its left.
+        ("code,older_people\nE01006074,120,\nE01006075,130,\n", 1, 2),
+        ("code,older_people\nE01006074,120\n\nE01006075,130,7\n", 2, 4),
+    ],
+)
+def test_a_row_longer_than_the_header_is_named(
+    tmp_path: Path, text: str, row: int, line: int
+) -> None:
+    path = tmp_path / "indicators.csv"
+    path.write_text(text, encoding="utf-8")
+    spec = TableSpec(
+        id="mine",
+        path=path,
+        code_column="code",
+        indicators=(IndicatorSpec("older_people", "Older people", column="older_people"),),
+    )
+    with pytest.raises(ValidationError) as err:
+        load_indicator_table(spec, ["E01006074", "E01006075"], ValidationReport())
+    assert err.value.message.startswith(
+        f"[table:mine] indicators.csv: data row {row} (line {line} of the file) has 3 values, "
+        "but the header names 2 columns"
+    )
+
+
 def test_a_boundary_file_of_points_or_of_nothing_says_so(tmp_path: Path) -> None:
     raw = gpd.read_file(TRAFFORD).iloc[:2].copy()
     raw["geometry"] = raw.geometry.representative_point()

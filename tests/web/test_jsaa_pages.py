@@ -178,6 +178,12 @@ def shapefile_zip(tmp_path: Path, *, prj: bool = True) -> bytes:
         ("boundary_file", "areas.gpkg", "twolayers", "holds 2 layers (lsoa, copy)"),
         ("table_file", "table.csv", "dupes", "column name(s) used twice: imd"),
         ("table_file", "table.csv", "latin1", "not UTF-8"),
+        (
+            "table_file",
+            "table.csv",
+            "trailing",
+            "data row 1 (line 2 of the file) has 3 values, but the header names 2 columns",
+        ),
     ],
 )
 def test_a_bad_upload_is_refused_and_nothing_is_kept(
@@ -197,6 +203,7 @@ def test_a_bad_upload_is_refused_and_nothing_is_kept(
         "text": b"this is not a layer",
         "dupes": b"code,imd,imd\nE01006074,1,2\n",
         "latin1": "code,caf\xe9\nE01006074,1\n".encode("latin-1"),
+        "trailing": b"code,imd\nE01006074,1,\nE01006075,2,\n",
     }[content]
     fields: dict[str, Any] = {"title": "Bad upload", field: (io.BytesIO(data), name)}
     if field == "boundary_file":

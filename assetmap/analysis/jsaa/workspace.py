@@ -30,7 +30,7 @@ import pandas as pd
 
 from pyproj import CRS
 
-from assetmap.analysis.needs import lonlat_problem
+from assetmap.analysis.needs import longer_row_problem, lonlat_problem
 from assetmap.domain.errors import ValidationError
 
 # Upload suffixes and what they hold.
@@ -340,7 +340,12 @@ def inspect_table(path: Path) -> TableInfo:
     try:
         with open(path, encoding="utf-8-sig") as f:
             header = f.readline()
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        problem = longer_row_problem(path)
+        if problem is not None:
+            raise ValidationError(problem, field="file")
+        frame = pd.read_csv(
+            path, dtype=str, keep_default_na=False, encoding="utf-8-sig", index_col=False
+        )
     except UnicodeDecodeError as err:
         raise ValidationError("the indicator table is not UTF-8 text", field="file") from err
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
