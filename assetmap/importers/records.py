@@ -15,13 +15,14 @@ the same asset; renaming it or moving it to another postcode makes it a new one.
 from __future__ import annotations
 
 import json
+import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from pyproj import Transformer
+from pyproj import CRS, Transformer
 
 from assetmap.domain.asset import (
     Asset,
@@ -217,9 +218,19 @@ class _Locator:
         self.spec = spec
         self.postcodes = postcodes
         self.transformer: Transformer | None = None
+        self.projected = False
+        # The manifest CRS's area of use in its own units; a projection converts points far
+        # outside it to anywhere, a mistyped northing of 1e9 included to a point in the UK.
+        self.bounds: tuple[float, float, float, float] | None = None
         self.geocoded = 0
         if spec.crs and spec.format == "csv":
             self.transformer = Transformer.from_crs(spec.crs, "EPSG:4326", always_xy=True)
+            crs = CRS.from_user_input(spec.crs)
+            self.projected = crs.is_projected
+            if crs.is_projected and crs.area_of_use is not None:
+                self.bounds = Transformer.from_crs(
+                    "EPSG:4326", crs, always_xy=True
+                ).transform_bounds(*crs.area_of_use.bounds)
 
     def locate(
         self, raw: RawRow, postcode: str, errors: list[tuple[str, str, str]]
@@ -234,12 +245,7 @@ class _Locator:
         if lon or lat:
             if self.transformer is None:
                 return lon, lat
-            try:
-                x, y = float(lon), float(lat)
-            except ValueError:
-                errors.append(("lon", f"coordinates '{lon}', '{lat}' are not numbers", lon))
-                return None, None
-            return self.transformer.transform(x, y)
+            return self._from_crs(self.transformer, lon, lat, errors)
         if not postcode:
             if not any(field == "postcode" for field, _, _ in errors):  # not already "bad"
                 errors.append(
@@ -253,6 +259,47 @@ class _Locator:
             return None, None
         self.geocoded += 1
         return point.lon, point.lat
+
+    def _from_crs(
+        self, transformer: Transformer, lon: str, lat: str, errors: list[tuple[str, str, str]]
+    ) -> tuple[object, object]:
+        """The row's coordinates in the manifest's CRS as lon/lat, or as text to validate.
+
+        Text that is not two finite numbers goes to validation as it is, which names the
+        missing or bad one: converted, a NaN easting made both coordinates infinite.
+        """
+        try:
+            x, y = float(lon), float(lat)
+        except ValueError:
+            return lon, lat
+        if not (math.isfinite(x) and math.isfinite(y)):
+            return lon, lat
+        crs = self.spec.crs
+        # Metres this close to a projection's origin are degrees typed into the wrong file.
+        if self.projected and abs(x) <= 180 and abs(y) <= 90:
+            errors.append(
+                (
+                    "lon",
+                    f"'{lon}', '{lat}' look like longitude and latitude, not {crs} eastings "
+                    "and northings: check the manifest's crs",
+                    lon,
+                )
+            )
+            return None, None
+        if self.bounds is not None:
+            min_x, min_y, max_x, max_y = self.bounds
+            if not (min_x <= x <= max_x and min_y <= y <= max_y):
+                field_name, value = ("lon", lon) if not min_x <= x <= max_x else ("lat", lat)
+                errors.append(
+                    (
+                        field_name,
+                        f"'{lon}', '{lat}' lie outside the area {crs} is for (x from "
+                        f"{min_x:,.0f} to {max_x:,.0f}, y from {min_y:,.0f} to {max_y:,.0f})",
+                        value,
+                    )
+                )
+                return None, None
+        return transformer.transform(x, y)
 
 
 def _json_array(text: str) -> list[object] | None:

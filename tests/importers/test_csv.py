@@ -81,6 +81,49 @@ def test_manifest_crs_reads_eastings_and_northings(
     )
 
 
+@pytest.mark.parametrize(
+    ("easting", "northing", "field", "reason"),
+    [
+        ("NaN", "387760.55", "lon", "lon is NaN, not a finite number"),
+        ("", "387760.55", "lon", "lon is missing"),
+        ("376530.12", "north", "lat", "lat 'north' is not a number"),
+        (
+            "-2.352157",
+            "53.387055",
+            "lon",
+            "'-2.352157', '53.387055' look like longitude and latitude, not EPSG:27700 "
+            "eastings and northings: check the manifest's crs",
+        ),
+        # A digit too many: British National Grid northings stop at about 1,257 km.
+        ("376530.12", "3877605.5", "lat", "'376530.12', '3877605.5' lie outside the area "),
+    ],
+)
+def test_eastings_and_northings_errors_name_the_bad_one(
+    tmp_path: Path,
+    taxonomy: Taxonomy,
+    postcodes: PostcodeIndex,
+    easting: str,
+    northing: str,
+    field: str,
+    reason: str,
+) -> None:
+    (tmp_path / "bng.csv").write_text(
+        f"site,easting,northing\nAltrincham Library,{easting},{northing}\n", encoding="utf-8"
+    )
+    (tmp_path / "m.toml").write_text(
+        '[[source]]\nsource = "bng"\nfile = "bng.csv"\ncategory = "library"\ncrs = "EPSG:27700"\n'
+        '[source.columns]\nname = "site"\nlon = "easting"\nlat = "northing"\n',
+        encoding="utf-8",
+    )
+    [spec] = load_manifest(tmp_path / "m.toml")
+    parsed = parse_source(spec, taxonomy=taxonomy, postcodes=postcodes)
+    assert parsed.records == []
+    [err] = parsed.errors
+    assert (err.row, err.line, err.field) == (1, 2, field)
+    assert err.reason.startswith(reason)
+    assert err.value == (easting if field == "lon" else northing)
+
+
 def test_windows_1252_files_still_import(
     tmp_path: Path, taxonomy: Taxonomy, postcodes: PostcodeIndex
 ) -> None:
