@@ -174,7 +174,18 @@ def shapefile_zip(tmp_path: Path, *, prj: bool = True) -> bytes:
         ("boundary_file", "areas.geojson", "grid", "declare EPSG:27700"),
         ("boundary_file", "areas.zip", "noprj", "no .prj file"),
         ("boundary_file", "areas.kml", "text", "not a file type this accepts"),
-        ("boundary_file", "areas.geojson", "text", "could not be read"),
+        (
+            "boundary_file",
+            "areas.geojson",
+            "text",
+            "could not be read as GeoJSON: its contents are not in that format",
+        ),
+        (
+            "boundary_file",
+            "areas.geojson",
+            "truncated",
+            "could not be read as GeoJSON: At line 1, character 15: Unterminated object",
+        ),
         ("boundary_file", "areas.gpkg", "twolayers", "holds 2 layers (lsoa, copy)"),
         ("table_file", "table.csv", "dupes", "column name(s) used twice: imd"),
         ("table_file", "table.csv", "latin1", "not UTF-8"),
@@ -204,6 +215,7 @@ def test_a_bad_upload_is_refused_and_nothing_is_kept(
         "dupes": b"code,imd,imd\nE01006074,1,2\n",
         "latin1": "code,caf\xe9\nE01006074,1\n".encode("latin-1"),
         "trailing": b"code,imd\nE01006074,1,\nE01006075,2,\n",
+        "truncated": b'{"type":"FeatureCollection","features":[{"type":"Feature","properties"',
     }[content]
     fields: dict[str, Any] = {"title": "Bad upload", field: (io.BytesIO(data), name)}
     if field == "boundary_file":
@@ -215,6 +227,9 @@ def test_a_bad_upload_is_refused_and_nothing_is_kept(
     assert message in error_summary(response)
     assert f'href="#{field}"' in response.get_data(as_text=True)
     assert kept_files(settings) == []
+    # Not the server's staging path, nor GDAL's advice to programmers.
+    assert str(settings.instance_path) not in response.get_data(as_text=True)
+    assert "DRIVER" not in response.get_data(as_text=True)
 
 
 def configure_page(client: FlaskClient, response: Any) -> tuple[str, dict[str, list[str]]]:
