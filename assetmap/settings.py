@@ -47,6 +47,11 @@ class Settings:
     # day, counted from stored rows (0 turns a limit off, e.g. for a load test).
     submissions_per_client_per_hour: int = 10
     submissions_per_email_per_day: int = 5
+    # Who runs this copy of the service, and where people report accessibility problems:
+    # both appear in its accessibility statement (/accessibility), which UK public bodies
+    # must publish.
+    organisation: str = ""
+    accessibility_contact: str = ""
     testing: bool = False
 
     @classmethod
@@ -83,6 +88,10 @@ class Settings:
             values["submissions_per_email_per_day"] = int(
                 env["ASSETMAP_SUBMISSIONS_PER_EMAIL_PER_DAY"]
             )
+        if "ASSETMAP_ORGANISATION" in env:
+            values["organisation"] = env["ASSETMAP_ORGANISATION"].strip()
+        if "ASSETMAP_ACCESSIBILITY_CONTACT" in env:
+            values["accessibility_contact"] = env["ASSETMAP_ACCESSIBILITY_CONTACT"].strip()
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 

@@ -1,7 +1,8 @@
-"""Public pages: the map of published assets, one asset's page, and data licences."""
+"""Public pages: the map of published assets, one asset's page, data licences, accessibility."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable
 from datetime import date
@@ -14,6 +15,7 @@ from assetmap.domain.asset import Asset
 from assetmap.domain.errors import NotFound
 from assetmap.domain.vocab import ACCESSIBILITY, AUDIENCES, COSTS, CURRENCIES, PROVIDER_TYPES
 from assetmap.maps import assets_map, map_parts
+from assetmap.maps.popups import is_web_address
 from assetmap.web.app import csp_nonce, current_store, state
 
 bp = Blueprint("pages", __name__)
@@ -103,6 +105,27 @@ def asset_detail(asset_id: str) -> str:
         website_is_link=asset.website.lower().startswith(("http://", "https://")),
         map=_embedded_map([asset], one_asset=True),
     )
+
+
+@bp.get("/accessibility")
+def accessibility() -> str:
+    """The accessibility statement UK public bodies must publish for a service."""
+    settings = state().settings
+    return render_template(
+        "accessibility.html",
+        organisation=settings.organisation,
+        contact=settings.accessibility_contact,
+        contact_href=_contact_href(settings.accessibility_contact),
+    )
+
+
+def _contact_href(contact: str) -> str:
+    """A link for a contact that is an email or web address; empty for anything else."""
+    if re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", contact):
+        return "mailto:" + contact
+    if is_web_address(contact):
+        return contact
+    return ""
 
 
 @bp.get("/licences")

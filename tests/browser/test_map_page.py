@@ -165,7 +165,7 @@ def describe(violations: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-@pytest.mark.parametrize("page_name", ["home", "detail", "not found"])
+@pytest.mark.parametrize("page_name", ["home", "detail", "not found", "accessibility"])
 def test_no_serious_accessibility_violations(
     watch: PageWatch, store: Store, taxonomy: Taxonomy, page_name: str
 ) -> None:
@@ -178,6 +178,8 @@ def test_no_serious_accessibility_violations(
         community_centre = assets[-1]
         watch.goto(f"/assets/{community_centre.id}")
         watch.wait_for_markers(1)
+    elif page_name == "accessibility":
+        watch.goto("/accessibility")
     else:
         watch.goto("/no/such/page", status=404)
     violations = run_axe(watch)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import replace
 from html.parser import HTMLParser
 
 import pytest
@@ -193,7 +194,7 @@ def test_licences_page(client: FlaskClient, store: Store, taxonomy: Taxonomy) ->
     assert ["trafford-libraries", "OGL v3", "5"] in tables(html).rows
 
 
-@pytest.mark.parametrize("path", ["/", "/licences", "/no/such/page"])
+@pytest.mark.parametrize("path", ["/", "/licences", "/accessibility", "/no/such/page"])
 def test_layout_on_every_page(client: FlaskClient, path: str) -> None:
     html = client.get(path).get_data(as_text=True)
     assert '<a href="#main-content" class="govuk-skip-link">Skip to main content</a>' in html
@@ -201,6 +202,7 @@ def test_layout_on_every_page(client: FlaskClient, path: str) -> None:
     assert '<span class="app-header__service-name">Assetmap</span>' in html
     assert ATTRIBUTION in html
     assert '<a class="govuk-footer__link" href="/licences">' in html
+    assert '<a class="govuk-footer__link" href="/accessibility">' in html
     assert '<html lang="en-GB"' in html
 
 
@@ -283,3 +285,73 @@ def test_cdn_setting_switches_map_urls(
     html = app.test_client().get("/").get_data(as_text=True)
     assert '<script src="https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js"' in html
     assert "/static/vendor/leaflet/" not in html
+
+
+def statement(settings: Settings, store: Store, **given: str) -> str:
+    app = create_app(replace(settings, **given), store=store)
+    response = app.test_client().get("/accessibility")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def test_accessibility_statement_names_who_runs_it_and_how_to_report(
+    settings: Settings, store: Store
+) -> None:
+    html = statement(
+        settings,
+        store,
+        organisation="Trafford Council",
+        accessibility_contact="accessibility@trafford.gov.uk",
+    )
+    text = " ".join(re.sub(r"<[^>]+>", " ", html).split())
+    assert "Accessibility statement for Assetmap" in text
+    assert "The service is run by Trafford Council." in text
+    assert '<a class="govuk-link" href="mailto:accessibility@trafford.gov.uk">' in html
+    assert "partially compliant" in text and "1.4.13" in text
+    assert "has not been given a contact address" not in text
+
+
+@pytest.mark.parametrize(
+    ("contact", "link"),
+    [
+        ("https://www.trafford.gov.uk/accessibility", "https://www.trafford.gov.uk/accessibility"),
+        ("0161 912 2000", None),
+        ("javascript:alert(1)", None),
+        ("not@an email", None),
+    ],
+)
+def test_accessibility_contact_links_only_email_and_web_addresses(
+    settings: Settings, store: Store, contact: str, link: str | None
+) -> None:
+    html = statement(settings, store, accessibility_contact=contact)
+    assert str(escape(contact)) in html
+    if link is None:
+        assert f'href="{escape(contact)}"' not in html
+        assert "mailto:" not in html
+    else:
+        assert f'<a class="govuk-link" href="{link}">' in html
+
+
+def test_accessibility_statement_without_settings_says_what_is_missing(
+    settings: Settings, store: Store
+) -> None:
+    html = statement(settings, store)
+    text = " ".join(re.sub(r"<[^>]+>", " ", html).split())
+    assert "run by the organisation that runs it." in text
+    assert "has not been given a contact address for accessibility problems" in text
+
+
+def test_accessibility_statement_escapes_its_settings(settings: Settings, store: Store) -> None:
+    html = statement(settings, store, organisation=HOSTILE_NAME, accessibility_contact=HOSTILE_NAME)
+    assert HOSTILE_NAME not in html
+    assert str(escape(HOSTILE_NAME)) in html
+
+
+def test_accessibility_settings_come_from_the_environment() -> None:
+    env = {
+        "ASSETMAP_ORGANISATION": " Trafford Council ",
+        "ASSETMAP_ACCESSIBILITY_CONTACT": "accessibility@trafford.gov.uk",
+    }
+    settings = Settings.from_env(env)
+    assert settings.organisation == "Trafford Council"
+    assert settings.accessibility_contact == "accessibility@trafford.gov.uk"
