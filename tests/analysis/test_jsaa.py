@@ -433,6 +433,12 @@ def config_variant(tmp_path: Path, old: str, new: str) -> Path:
             "national = true",
         ),
         ('name = "imd_rank"', 'name = "count_x"', "table[1].indicator[2].name", "output column"),
+        (
+            'decile_indicator = "imd_decile"',
+            'decile_indicator = "pct_65plus"',
+            "summary.decile_indicator",
+            "decile 1 as the most deprived",
+        ),
     ],
 )
 def test_config_errors_name_the_key(
@@ -463,6 +469,25 @@ def test_local_scope_ranks_need_among_the_chosen_areas(
     assert np.allclose(table["need_score"], score, atol=1e-4)
     assert np.allclose(table["need_percentile"], pct(score), atol=1e-4)
     assert 25 <= (table["need_percentile"] >= 80).sum() <= 28  # a fifth, less any ties
+
+
+def test_a_decile_indicator_that_is_not_deciles_is_refused(
+    tmp_path: Path, taxonomy: Taxonomy, demo_store: Store
+) -> None:
+    # IMD scores grouped as "deciles" made 37 groups, and their "most deprived fifth" was
+    # the areas scoring 1 to 2: the least deprived.
+    path = config_variant(
+        tmp_path, 'decile_indicator = "imd_decile"', 'decile_indicator = "health_rank"'
+    )
+    cfg = load_config(path, taxonomy)
+    with pytest.raises(NeedsLayerError) as err:
+        run_jsaa(cfg, demo_store, taxonomy=taxonomy)
+    issues = err.value.report.errors
+    assert len(issues) == 138 and {i.kind for i in issues} == {"not_a_decile"}
+    assert issues[0].column == "health_rank"
+    assert "area E01006074 has 10951: a decile is a whole number from 1 to 10" in (
+        issues[0].message
+    )
 
 
 def test_a_pinned_input_that_changed_is_refused(

@@ -491,6 +491,16 @@ def load_config(path: Path, taxonomy: Taxonomy) -> JsaaConfig:
     decile = sm.text("decile_indicator", None)
     if decile is not None and decile not in names:
         raise sm.error("decile_indicator", f"no indicator named '{decile}'")
+    if decile is not None:
+        spec = next(i for t in tables for i in t.indicators if i.name == decile)
+        # The charts read decile 1 as the most deprived tenth and compare deciles 1-2 with
+        # 9-10: a decile that counts the other way would report provision backwards.
+        if spec.higher_is_more_need:
+            raise sm.error(
+                "decile_indicator",
+                f"'{decile}' has higher_is_more_need = true, but the charts read decile 1 as "
+                "the most deprived: choose a decile where 1 means most need",
+            )
     sm.done()
     top.done()
 

@@ -158,6 +158,8 @@ def load_needs(config: JsaaConfig, *, on_step: StepCallback | None = None) -> Ne
         step(f"table {table.id}")
     indicators = pd.concat(frames, axis=1, join="outer").sort_index()
     indicators.index.name = "area_code"
+    if config.decile_indicator is not None:
+        _check_deciles(config, config.decile_indicator, indicators, codes, report)
     postcodes = None
     if config.postcodes is not None:
         pc = config.postcodes
@@ -172,6 +174,33 @@ def load_needs(config: JsaaConfig, *, on_step: StepCallback | None = None) -> Ne
         step("postcodes")
     report.raise_for_errors()
     return NeedsData(areas, indicators, postcodes, report, inputs)
+
+
+def _check_deciles(
+    config: JsaaConfig,
+    name: str,
+    indicators: pd.DataFrame,
+    codes: list[str],
+    report: ValidationReport,
+) -> None:
+    """Each chosen area's value of the summary's decile indicator must be a decile, 1 to 10.
+
+    The provision charts group areas by this value and compare deciles 1-2 with 9-10: a
+    score or a rank there would make dozens of "deciles" and a comparison of the wrong areas.
+    """
+    spec = config.indicator(name)
+    values = indicators.reindex(codes)[name]
+    bad = values.notna() & ~(values.between(1, 10) & (values == values.round()))
+    for code, value in values[bad].items():
+        report.add(
+            "error",
+            "not_a_decile",
+            f"table:{config.table_of(name).id}",
+            f"{spec.label} ('{name}') is summary.decile_indicator, but area {code} has "
+            f"{value:g}: a decile is a whole number from 1 to 10",
+            column=spec.column,
+            codes=[str(code)],
+        )
 
 
 def assets_frame(
