@@ -571,12 +571,22 @@ def direction_text(higher_is_more_need: bool | None) -> str:
 
 
 def class_labels(classes: Classification, decimals: int) -> list[str]:
-    """``"lower to upper"`` for each class, as the legend and table show them."""
-    out = []
-    for low, high in zip(classes.lower, classes.upper, strict=True):
-        a, b = format_value(low, decimals), format_value(high, decimals)
-        out.append(a if a == b else f"{a} to {b}")
-    return out
+    """``"lower to upper"`` for each class, as the legend and table show them.
+
+    Printed with ``decimals``, or with up to four more where that is what it takes for no
+    class to end on the number the next one starts with: IMD scores of 9.198 and 9.243 in
+    neighbouring classes made "5.7 to 9.2" and "9.2 to 14.1", which put an area showing 9.2
+    in either.
+    """
+    pairs: list[tuple[str, str]] = []
+    for places in range(decimals, decimals + 5):
+        pairs = [
+            (format_value(low, places), format_value(high, places))
+            for low, high in zip(classes.lower, classes.upper, strict=True)
+        ]
+        if all(pairs[i][1] != pairs[i + 1][0] for i in range(len(pairs) - 1)):
+            break
+    return [a if a == b else f"{a} to {b}" for a, b in pairs]
 
 
 class _Legend(LegendControl):

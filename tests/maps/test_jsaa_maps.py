@@ -215,6 +215,34 @@ def test_legend_of_whole_numbers_names_the_values_in_each_class(trafford: JsaaRe
     assert data.classes.counts == (34, 21, 35, 48)
 
 
+def test_no_class_label_ends_on_the_number_the_next_one_starts_with(
+    trafford: JsaaResult,
+) -> None:
+    # Trafford's IMD scores: 9.198 ends one quantile class and 9.243 starts the next, so at
+    # one decimal the legend said "5.7 to 9.2" and "9.2 to 14.1".
+    data = choropleth_map(trafford.areas, IMD)
+    assert data.decimals == 1
+    labels = class_labels(data.classes, data.decimals)
+    # 5.667 and 5.674 meet at two places too, so three.
+    assert labels == [
+        "2.403 to 5.667",
+        "5.674 to 9.198",
+        "9.243 to 14.127",
+        "14.302 to 25.167",
+        "25.375 to 65.582",
+    ]
+    html = map_parts(data.map).html
+    assert "5.674 to 9.198 (27)" in html and "5.7 to 9.2" not in html
+    # Whole numbers never need more places.
+    assert class_labels(classify([1.0, 2, 3, 4, 5, 6] * 3), 0) == [
+        "1 to 2",
+        "3",
+        "4",
+        "5",
+        "6",
+    ]
+
+
 def test_tooltip_values_and_the_table_hold_the_same_numbers(
     trafford: JsaaResult, taxonomy: Taxonomy
 ) -> None:
