@@ -211,6 +211,18 @@ def derived_source_id(name: str, postcode: str, lon: float, lat: float) -> str:
     return f"name:{key}|at:{lon:.5f},{lat:.5f}"
 
 
+def projected_area(crs: CRS) -> tuple[float, float, float, float] | None:
+    """A projected CRS's area of use in its own units (min x, min y, max x, max y).
+
+    None for a geographic CRS or one with no stated area.
+    """
+    if not crs.is_projected or crs.area_of_use is None:
+        return None
+    to_crs = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    bounds: tuple[float, float, float, float] = to_crs.transform_bounds(*crs.area_of_use.bounds)
+    return bounds
+
+
 class _Locator:
     """Places a row: geometry, else lon/lat columns (any CRS), else the postcode centroid."""
 
@@ -227,10 +239,7 @@ class _Locator:
             self.transformer = Transformer.from_crs(spec.crs, "EPSG:4326", always_xy=True)
             crs = CRS.from_user_input(spec.crs)
             self.projected = crs.is_projected
-            if crs.is_projected and crs.area_of_use is not None:
-                self.bounds = Transformer.from_crs(
-                    "EPSG:4326", crs, always_xy=True
-                ).transform_bounds(*crs.area_of_use.bounds)
+            self.bounds = projected_area(crs)
 
     def locate(
         self, raw: RawRow, postcode: str, errors: list[tuple[str, str, str]]

@@ -24,7 +24,7 @@ import shapely
 from shapely.geometry import mapping
 
 from assetmap.domain.errors import ValidationError
-from assetmap.importers.records import RawRow
+from assetmap.importers.records import RawRow, projected_area
 
 BNG = "EPSG:27700"
 WGS84 = "EPSG:4326"
@@ -164,6 +164,52 @@ def footprint_geojson(geom_bng: shapely.Geometry) -> dict[str, Any]:
     return result
 
 
+def _misplaced(geoms: gpd.GeoSeries, missing: np.ndarray) -> dict[int, tuple[str, str]]:
+    """Features whose coordinates cannot be in the file's CRS: position -> (reason, value).
+
+    Converted as they are, they land anywhere: a longitude of 500 wraps round to 140, a
+    latitude of 95 comes out as a point off Cornwall, degrees read as metres as a point near
+    the projection's origin.
+    """
+    crs, name = geoms.crs, geoms.crs.to_string()
+    min_x, min_y, max_x, max_y = geoms.bounds.to_numpy().T
+    present = ~missing
+    in_degrees = (min_x >= -180) & (max_x <= 180) & (min_y >= -90) & (max_y <= 90)
+    if crs.is_geographic:
+        wrong = present & ~in_degrees
+    else:
+        wrong = present & in_degrees if crs.is_projected else np.zeros(len(geoms), dtype=bool)
+    area = projected_area(crs)
+    outside = np.zeros(len(geoms), dtype=bool)
+    if area is not None:
+        inside = (min_x >= area[0]) & (min_y >= area[1]) & (max_x <= area[2]) & (max_y <= area[3])
+        outside = present & ~in_degrees & ~inside
+    found: dict[int, tuple[str, str]] = {}
+    for i in np.flatnonzero(wrong | outside):
+        x, y = shapely.get_coordinates(geoms.iloc[i])[0]
+        shown = f"{x:.10g}, {y:.10g}"
+        if outside[i] and area is not None:
+            reason = (
+                f"coordinates ({shown}) lie outside the area {name} is for (x from "
+                f"{area[0]:,.0f} to {area[2]:,.0f}, y from {area[1]:,.0f} to {area[3]:,.0f})"
+            )
+        elif crs.is_projected:
+            reason = (
+                f"coordinates ({shown}) look like longitude and latitude, not the {name} "
+                "eastings and northings the file says it holds; import it through a manifest "
+                'with crs = "EPSG:4326"'
+            )
+        else:
+            reason = f"coordinates ({shown}) are not a longitude (-180..180) and latitude (-90..90)"
+            if abs(x) > 180 and abs(y) > 90:
+                reason += (
+                    ": they look like eastings and northings; import the file through a "
+                    'manifest with crs = "EPSG:27700" (or whichever it is)'
+                )
+        found[int(i)] = (reason, shown)
+    return found
+
+
 def read_vector(
     path: Path,
     *,
@@ -211,8 +257,10 @@ def read_vector(
 
     geoms = frame.geometry
     missing = geoms.isna().to_numpy() | geoms.is_empty.to_numpy()
-    is_point = (geoms.geom_type == "Point").to_numpy() & ~missing
-    other = ~missing & ~is_point
+    misplaced = _misplaced(geoms, missing)
+    unusable = missing | np.isin(np.arange(len(frame)), list(misplaced))
+    is_point = (geoms.geom_type == "Point").to_numpy() & ~unusable
+    other = ~unusable & ~is_point
 
     lon = np.full(len(frame), np.nan)
     lat = np.full(len(frame), np.nan)
@@ -248,6 +296,8 @@ def read_vector(
         raw = RawRow(row=i + 1, line=None, values=values, lists=lists)
         if missing[i]:
             raw.problems.append(("geometry", "feature has no geometry", ""))
+        elif i in misplaced:
+            raw.problems.append(("geometry", *misplaced[i]))
         else:
             raw.lon, raw.lat = float(lon[i]), float(lat[i])
             raw.footprint = footprints.get(i)

@@ -288,3 +288,68 @@ def test_a_table_without_geometry_is_not_a_layer_to_choose_between(
     pyogrio.write_dataframe(styles, path, layer="layer_styles", driver="GPKG")
     parsed = parse_source(spec_for_file(path), taxonomy=taxonomy, postcodes=postcodes)
     assert parsed.errors == [] and len(parsed.records) == 13
+
+
+def test_eastings_and_northings_in_a_geojson_without_crs_are_named_as_such(
+    tmp_path: Path, taxonomy: Taxonomy, postcodes: PostcodeIndex
+) -> None:
+    _, bng = _libraries_in_bng()
+    path = tmp_path / "libraries_bng.geojson"
+    bng.to_file(path, driver="GeoJSON", engine="pyogrio")
+    collection = json.loads(path.read_text(encoding="utf-8"))
+    del collection["crs"]  # as many tools write British National Grid GeoJSON
+    path.write_text(json.dumps(collection), encoding="utf-8")
+
+    parsed = parse_source(spec_for_file(path), taxonomy=taxonomy, postcodes=postcodes)
+
+    assert parsed.records == [] and parsed.rejected == 13
+    first = parsed.errors[0]
+    x, y = bng.geometry.iloc[0].x, bng.geometry.iloc[0].y
+    assert (first.row, first.field, first.value) == (1, "geometry", f"{x:.10g}, {y:.10g}")
+    assert first.reason == (
+        f"coordinates ({x:.10g}, {y:.10g}) are not a longitude (-180..180) and latitude "
+        "(-90..90): they look like eastings and northings; import the file through a manifest "
+        'with crs = "EPSG:27700" (or whichever it is)'
+    )
+
+
+def test_degrees_in_a_file_that_says_british_national_grid_are_named_as_such(
+    tmp_path: Path, taxonomy: Taxonomy, postcodes: PostcodeIndex
+) -> None:
+    original, _ = _libraries_in_bng()
+    path = tmp_path / "libraries.gpkg"
+    original.set_crs("EPSG:27700", allow_override=True).to_file(path, engine="pyogrio")
+    parsed = parse_source(spec_for_file(path), taxonomy=taxonomy, postcodes=postcodes)
+    assert parsed.records == [] and parsed.rejected == 13
+    assert parsed.errors[0].reason.endswith(
+        "look like longitude and latitude, not the EPSG:27700 eastings and northings the file "
+        'says it holds; import it through a manifest with crs = "EPSG:4326"'
+    )
+
+
+@pytest.mark.parametrize(
+    ("coordinates", "reason"),
+    [
+        # Off the map: converted, 500 wrapped round to 140 and 95 came out off Cornwall.
+        ((500, 53.4), "coordinates (500, 53.4) are not a longitude (-180..180) and latitude "),
+        ((-2.35, 95), "coordinates (-2.35, 95) are not a longitude (-180..180) and latitude "),
+    ],
+)
+def test_a_point_off_the_map_is_reported_with_the_files_own_numbers(
+    tmp_path: Path,
+    taxonomy: Taxonomy,
+    postcodes: PostcodeIndex,
+    coordinates: tuple[float, float],
+    reason: str,
+) -> None:
+    path = tmp_path / "one.geojson"
+    feature = {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": list(coordinates)},
+        "properties": {"name": "Altrincham Library", "category": "library"},
+    }
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    parsed = parse_source(spec_for_file(path), taxonomy=taxonomy, postcodes=postcodes)
+    [err] = parsed.errors
+    assert (err.row, err.field) == (1, "geometry")
+    assert err.reason.startswith(reason)
