@@ -7,8 +7,12 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
 
 from assetmap.store import open_store
+from tests.conftest import postgis_url
 
 BIN = Path(sys.executable).parent / "assetmap"
 
@@ -136,3 +140,27 @@ def test_help_lists_every_command() -> None:
     assert "--area CODE" in run("users", "add", "--help").stdout
     serve = run("serve", "--help")
     assert "--production" in serve.stdout
+
+
+def test_a_database_that_cannot_be_reached_is_one_line_naming_it() -> None:
+    # Port 1: nothing listens there, so the connection is refused at once.
+    out = run("--db", "postgresql://council:s3cret@127.0.0.1:1/assetmap", "init")
+    assert out.returncode == 2
+    assert out.stderr.startswith(
+        "error: cannot connect to the PostgreSQL database 'assetmap' on 127.0.0.1:1 as council: "
+    )
+    assert "Connection refused" in out.stderr and "ASSETMAP_DATABASE_URL" in out.stderr
+    assert len(out.stderr.splitlines()) == 1 and "s3cret" not in out.stderr
+    unreadable = run("--db", "postgresql://u@127.0.0.1:1/db?colour=blue", "users", "list")
+    assert unreadable.returncode == 2
+    assert unreadable.stderr.startswith("error: field 'database_url': the database URL is not")
+
+
+@pytest.mark.postgis
+def test_a_database_that_is_not_there_is_named() -> None:
+    base = urlsplit(postgis_url())
+    missing = urlunsplit(base._replace(path="/assetmap_no_such_database", query=""))
+    out = run("--db", missing, "users", "list")
+    assert out.returncode == 2
+    assert 'database "assetmap_no_such_database" does not exist' in out.stderr
+    assert len(out.stderr.splitlines()) == 1

@@ -15,9 +15,10 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlparse, urlunparse
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 
 from assetmap.domain.asset import Asset
-from assetmap.domain.errors import ValidationError
+from assetmap.domain.errors import AssetmapError, ValidationError
 from assetmap.domain.geodesy import bbox_around, distances_m
 from assetmap.store.base import (
     MAX_RADIUS_M,
@@ -40,6 +41,32 @@ _SPHERE_GAP = 0.01
 # Each asset's point as planar lon/lat geometry: the expression the assets_point index
 # (migration 11) is built on, spelt the same so that the planner uses it.
 _POINT_SQL = "ST_SetSRID(ST_MakePoint(lon, lat), 4326)"
+
+
+class StoreUnavailable(AssetmapError):
+    """The database cannot be reached just now: a service outage (HTTP 503), not a bug."""
+
+    status = 503
+    retry_after_s = 30
+
+
+def _one_line(err: Exception) -> str:
+    """The message libpq gave, on one line, without psycopg's "connection failed:" prefix."""
+    text = " ".join(str(err).split())
+    return text.removeprefix("connection failed: ")
+
+
+def _describe_database(conninfo: str) -> str:
+    """Which database a connection string names, for messages: never its password."""
+    try:
+        parts = conninfo_to_dict(conninfo)
+    except psycopg.ProgrammingError:
+        return "(an unreadable URL)"
+    where = parts.get("host") or "the local socket"
+    if parts.get("port"):
+        where = f"{where}:{parts['port']}"
+    user = f" as {parts['user']}" if parts.get("user") else ""
+    return f"'{parts.get('dbname') or parts.get('user') or '?'}' on {where}{user}"
 
 
 def split_schema(url: str) -> tuple[str, str | None]:
@@ -69,8 +96,22 @@ class PostGISStore(JobsSql):
     def _conn(self) -> psycopg.Connection[Any]:
         conn: psycopg.Connection[Any] | None = getattr(self._local, "conn", None)
         if conn is None or conn.closed:
-            # autocommit: transactions are opened explicitly by transaction(), as on SQLite.
-            conn = psycopg.connect(self.conninfo, autocommit=True)
+            try:
+                # autocommit: transactions are opened explicitly by transaction(), as on SQLite.
+                conn = psycopg.connect(self.conninfo, autocommit=True)
+            except psycopg.ProgrammingError as err:  # libpq could not read the URL
+                raise ValidationError(
+                    f"the database URL is not one PostgreSQL can read: {_one_line(err)}",
+                    field="database_url",
+                ) from None
+            except psycopg.OperationalError as err:
+                # Down, unreachable, refused: the operator needs libpq's reason, not a traceback.
+                raise StoreUnavailable(
+                    f"cannot connect to the PostgreSQL database"
+                    f" {_describe_database(self.conninfo)}: {_one_line(err)} Check --db (or"
+                    " ASSETMAP_DATABASE_URL), and that the server is running and lets this"
+                    " user in."
+                ) from None
             # Every store query is short and index-driven, but a KNN scan with a LIMIT can carry
             # a huge planner cost (the cost of the whole scan), which makes PostgreSQL spend
             # hundreds of milliseconds compiling it with JIT for a query that takes one.
