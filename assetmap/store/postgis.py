@@ -12,7 +12,7 @@ import threading
 import weakref
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlparse, urlunparse
+from urllib.parse import parse_qsl
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
@@ -71,13 +71,14 @@ def _describe_database(conninfo: str) -> str:
 
 def split_schema(url: str) -> tuple[str, str | None]:
     """Take an optional ``?schema=name`` off a postgresql:// URL (tests use one per test)."""
-    parsed = urlparse(url)
-    query = parse_qsl(parsed.query)
-    schema = next((v for k, v in query if k == "schema"), None)
+    base, _, query = url.partition("?")
+    schema = next((v for k, v in parse_qsl(query) if k == "schema"), None)
     if schema is not None and not _SCHEMA.match(schema):
         raise ValidationError(f"schema '{schema}' is not a plain identifier", field="database_url")
-    rest = urlencode([(k, v) for k, v in query if k != "schema"])
-    return urlunparse(parsed._replace(query=rest)), schema
+    # Cut the text, not a parsed URL: urlunparse drops the empty host of postgresql:///db (the
+    # local socket), which libpq then cannot read.
+    rest = "&".join(p for p in query.split("&") if p and p.partition("=")[0] != "schema")
+    return f"{base}?{rest}" if rest else base, schema
 
 
 class PostGISStore(JobsSql):

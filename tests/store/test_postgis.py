@@ -6,6 +6,7 @@ import re
 
 import psycopg
 import pytest
+from psycopg.conninfo import conninfo_to_dict
 
 from assetmap.domain.asset import build_asset
 from assetmap.domain.taxonomy import Taxonomy
@@ -95,7 +96,26 @@ def test_radius_searches_use_the_planar_index_and_cluster_orders_by_it(
 
 def test_schema_parameter_is_checked() -> None:
     assert split_schema("postgresql://u@h/db?schema=t_1") == ("postgresql://u@h/db", "t_1")
+    # The local socket's URL has an empty host; the other parameters are kept as written.
+    assert split_schema("postgresql:///assetmap") == ("postgresql:///assetmap", None)
+    assert split_schema("postgresql:///db?host=/run/pg&schema=s&sslmode=disable") == (
+        "postgresql:///db?host=/run/pg&sslmode=disable",
+        "s",
+    )
     from assetmap.domain.errors import ValidationError
 
     with pytest.raises(ValidationError, match="plain identifier"):
         split_schema('postgresql://u@h/db?schema=x";drop')
+
+
+@pytest.mark.parametrize("store_url", ["postgis"], indirect=True)
+def test_a_url_with_no_host_part_opens(store_url: str) -> None:
+    """``postgresql:///db`` (the local socket) with the server named in the query instead."""
+    from assetmap.store import open_store
+
+    conninfo, schema = split_schema(store_url)
+    parts = conninfo_to_dict(conninfo)
+    query = "&".join(f"{k}={v}" for k, v in parts.items() if k != "dbname")
+    store = open_store(f"postgresql:///{parts['dbname']}?{query}&schema={schema}")
+    assert store.count_assets() == 0
+    store.close()
