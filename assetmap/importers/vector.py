@@ -41,16 +41,53 @@ def _polygonal_part(geom: shapely.Geometry) -> shapely.Geometry:
     return shapely.union_all(parts) if parts else geom
 
 
+_KINDS = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "a GeoPackage", ".shp": "a Shapefile"}
+# A Shapefile is several files; GDAL cannot open one without its index and says so in terms
+# of a GDAL setting, and without its table it reads shapes with no columns at all.
+_SHAPEFILE_PARTS = {".shx": "index", ".dbf": "table of columns"}
+
+
+def _unreadable(path: Path, err: Exception) -> ValidationError:
+    """GDAL's reason a file cannot be opened, in words for whoever chose the file."""
+    kind = _KINDS.get(path.suffix.lower(), "a file of this type")
+    text = str(err)
+    if path.is_file() and path.stat().st_size == 0:
+        reason = "it is empty"
+    elif "not recognized as being in a supported file format" in text:
+        reason = f"its contents are not {kind} (is it the right file, saved as that type?)"
+    else:
+        reason = text.split("; It might help", 1)[0].removeprefix("Failed to read GeoJSON data; ")
+    return ValidationError(f"{path.name} cannot be read as {kind}: {reason}", field="file")
+
+
+def _check_shapefile_parts(path: Path) -> None:
+    if path.suffix.lower() != ".shp":
+        return
+    siblings = {p.name.casefold() for p in path.parent.iterdir()}
+    lacking = [
+        f"{path.stem}{suffix} (its {what})"
+        for suffix, what in _SHAPEFILE_PARTS.items()
+        if f"{path.stem}{suffix}".casefold() not in siblings
+    ]
+    if lacking:
+        raise ValidationError(
+            f"{path.name} is a Shapefile without {' or '.join(lacking)} beside it; copy all "
+            f"of its files ({path.stem}.shp, .shx, .dbf and .prj) into the same folder",
+            field="file",
+        )
+
+
 def _layer(path: Path, layer: str | None) -> str | None:
     """The layer to read: the one named, or the file's only layer of features.
 
     GDAL would read the first layer of a file that has several and leave the others out
     without a word; tables without geometry (QGIS keeps its styles in one) do not count.
     """
+    _check_shapefile_parts(path)
     try:
         layers = [(str(name), geom) for name, geom in pyogrio.list_layers(path)]
     except pyogrio.errors.DataSourceError as err:
-        raise ValidationError(f"{path.name} cannot be read: {err}", field="file") from None
+        raise _unreadable(path, err) from None
     names = [name for name, _geom in layers]
     if layer is not None:
         if layer not in names:
@@ -106,7 +143,7 @@ def read_vector_header(path: Path, layer: str | None = None, crs: str | None = N
     try:
         info = pyogrio.read_info(path, layer=layer)
     except pyogrio.errors.DataSourceError as err:
-        raise ValidationError(f"{path.name} cannot be read: {err}", field="file") from None
+        raise _unreadable(path, err) from None
     if crs is None and _needs_crs(path, info["crs"]):
         raise _crs_unknown(path)
     return [str(f) for f in info["fields"]]
@@ -245,7 +282,7 @@ def read_vector(
     try:
         frame = pyogrio.read_dataframe(path, layer=_layer(path, layer))
     except pyogrio.errors.DataSourceError as err:
-        raise ValidationError(f"{path.name} cannot be read: {err}", field="file") from None
+        raise _unreadable(path, err) from None
     if crs:
         frame = frame.set_crs(crs, allow_override=True)
     elif _needs_crs(path, frame.crs):

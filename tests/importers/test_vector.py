@@ -353,3 +353,55 @@ def test_a_point_off_the_map_is_reported_with_the_files_own_numbers(
     [err] = parsed.errors
     assert (err.row, err.field) == (1, "geometry")
     assert err.reason.startswith(reason)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("libraries.geojson", b"", "libraries.geojson cannot be read as GeoJSON: it is empty"),
+        (
+            "libraries.geojson",
+            b"name,category\nAltrincham Library,library\n",
+            "libraries.geojson cannot be read as GeoJSON: its contents are not GeoJSON (is it "
+            "the right file, saved as that type?)",
+        ),
+        (
+            "libraries.gpkg",
+            b"<!DOCTYPE html><html><body>Sign in</body></html>",
+            "libraries.gpkg cannot be read as a GeoPackage: its contents are not a GeoPackage",
+        ),
+        (
+            "libraries.geojson",
+            b'{"type": "FeatureCollection", "features": [{"type": "Feature",',
+            "libraries.geojson cannot be read as GeoJSON: At line 1, character ",
+        ),
+    ],
+)
+def test_a_file_gdal_cannot_read_is_refused_in_plain_words(
+    tmp_path: Path, name: str, content: bytes, message: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(ValidationError) as caught:
+        check_source(spec_for_file(path))
+    assert caught.value.message.startswith(message)
+    assert "DRIVER" not in caught.value.message  # GDAL's advice to programmers
+
+
+@pytest.mark.parametrize(
+    ("lost", "message"),
+    [
+        (".dbf", "libraries.shp is a Shapefile without libraries.dbf (its table of columns) "),
+        (".shx", "libraries.shp is a Shapefile without libraries.shx (its index) beside it"),
+    ],
+)
+def test_a_shapefile_missing_one_of_its_files_names_it(
+    tmp_path: Path, lost: str, message: str
+) -> None:
+    original, _ = _libraries_in_bng()
+    path = tmp_path / "libraries.shp"
+    original.to_file(path, engine="pyogrio")
+    path.with_suffix(lost).unlink()
+    with pytest.raises(ValidationError) as caught:
+        check_source(spec_for_file(path))
+    assert caught.value.message.startswith(message)
