@@ -604,9 +604,9 @@ def jsaa() -> None:
 
 
 def _jsaa_with_progress(
-    ctx: Context, config: Path, no_progress: bool, write: Any
+    ctx: Context, config: Path, no_progress: bool, write: Any, *, check: Any = None
 ) -> tuple[Any, Any]:
-    """Load a config, run it with a progress bar, then ``write(result, on_step)``."""
+    """Load a config, ``check(cfg)``, run it with a progress bar, ``write(result, on_step)``."""
     from tqdm import tqdm
 
     from assetmap.analysis.jsaa import WRITE_STEPS, load_config, run_jsaa, run_steps
@@ -614,6 +614,8 @@ def _jsaa_with_progress(
 
     taxonomy = load_taxonomy(ctx.settings.taxonomy_path)
     cfg = load_config(config, taxonomy)
+    if check is not None:
+        check(cfg)
     total = len(run_steps(cfg)) + len(WRITE_STEPS) + len(site_steps(cfg))
     with tqdm(total=total, desc="jsaa", unit="step", disable=no_progress) as bar:
 
@@ -705,10 +707,14 @@ def jsaa_publish(
     no_progress: bool,
 ) -> None:
     """Run an assessment and publish it as the static release maps/<slug>/<YYYY-MM-DD>/."""
-    from assetmap.maps.publish import publish_release
+    from assetmap.maps.publish import check_release, publish_release
     from assetmap.maps.report import default_vendor_dir
 
     root = maps_dir or ctx.settings.maps_path
+
+    def check(cfg: Any) -> None:
+        # Before the run, which takes minutes for a large area, not after it.
+        check_release(root, slug or cfg.slug, on, replace=replace)
 
     def write(result: Any, taxonomy: Any, on_step: Any) -> Any:
         return publish_release(
@@ -722,7 +728,7 @@ def jsaa_publish(
             on_step=on_step,
         )
 
-    _result, release = _jsaa_with_progress(ctx, config, no_progress, write)
+    _result, release = _jsaa_with_progress(ctx, config, no_progress, write, check=check)
     click.echo(f"published {release.path} (listed in {root / 'index.html'})")
 
 

@@ -249,6 +249,35 @@ def write_indexes(maps_root: Path, *, vendor_dir: Path) -> list[Path]:
     return written
 
 
+def check_release(maps_root: Path, slug: str, on: str | None, *, replace: bool) -> Path:
+    """Where a release will go, once its slug, date and place are checked.
+
+    The command line calls this before running the assessment, so a release that cannot be
+    published is refused at once rather than after the whole run.
+
+    Returns
+    -------
+    pathlib.Path
+        ``maps_root/<slug>/<date>``.
+
+    Raises
+    ------
+    ValidationError
+        A bad slug (:func:`check_slug`) or date (:func:`check_date`).
+    Conflict
+        A release is already published for that date and ``replace`` is False.
+    """
+    slug = check_slug(slug)
+    day = check_date(on or Date.today().isoformat())
+    target = maps_root / slug / day
+    if target.exists() and not replace:
+        raise Conflict(
+            f"a release of '{slug}' for {day} already exists at {target}; publish with "
+            "--replace to replace it, or choose another --date"
+        )
+    return target
+
+
 def publish_release(
     result: JsaaResult,
     maps_root: Path,
@@ -285,14 +314,8 @@ def publish_release(
     Release
         The release as published.
     """
-    slug = check_slug(slug or result.config.slug)
-    day = check_date(on or Date.today().isoformat())
-    target = maps_root / slug / day
-    if target.exists() and not replace:
-        raise Conflict(
-            f"a release of '{slug}' for {day} already exists at {target}; publish with "
-            "--replace to replace it, or choose another --date"
-        )
+    target = check_release(maps_root, slug or result.config.slug, on, replace=replace)
+    slug = target.parent.name
     write_whole(
         target,
         lambda staging: write_site(

@@ -126,7 +126,7 @@ def test_slug_and_date_are_checked(
     assert not list(tmp_path.iterdir())
 
 
-def test_cli_publish_writes_a_release(tmp_path: Path) -> None:
+def test_cli_publish_writes_a_release(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     url = f"sqlite:///{tmp_path / 'demo.db'}"
     store = open_store(url)
     try:
@@ -150,8 +150,18 @@ def test_cli_publish_writes_a_release(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert f"published {root / 'trafford' / '2026-11-01'}" in result.output
     assert (root / "trafford" / "2026-11-01" / "report.html").is_file()
+
+    # Refused before the assessment runs, not minutes later, as is a slug that cannot be a
+    # folder.
+    def no_run(*_args: object, **_kw: object) -> None:
+        raise AssertionError("the assessment ran")
+
+    monkeypatch.setattr("assetmap.analysis.jsaa.run_jsaa", no_run)
     again = CliRunner().invoke(cli, args)
-    assert again.exit_code != 0 and isinstance(again.exception, Conflict)
+    assert isinstance(again.exception, Conflict), again.exception
+    bad_slug = CliRunner().invoke(cli, [*args, "--slug", "Trafford 2026"])
+    assert isinstance(bad_slug.exception, ValidationError), bad_slug.exception
+    assert bad_slug.exception.field == "slug"
 
 
 def test_a_release_date_is_not_in_the_future_nor_before_jsnas_began() -> None:
