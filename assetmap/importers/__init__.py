@@ -100,7 +100,7 @@ def _delimiter_hint(header: list[str]) -> str:
 
 
 def _columns_found(header: list[str]) -> str:
-    return ", ".join(repr(h) for h in header)
+    return ", ".join(repr(h) for h in header) if header else "(none)"
 
 
 def _unplaced(spec: SourceSpec) -> list[str]:

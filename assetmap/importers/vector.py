@@ -144,6 +144,9 @@ def read_vector_header(path: Path, layer: str | None = None, crs: str | None = N
         info = pyogrio.read_info(path, layer=layer)
     except pyogrio.errors.DataSourceError as err:
         raise _unreadable(path, err) from None
+    if not info["features"] and not len(info["fields"]):
+        # GDAL learns a GeoJSON's columns from its features: with none, it has none either.
+        raise ValidationError(f"{path.name} has no features: nothing to import", field="file")
     if crs is None and _needs_crs(path, info["crs"]):
         raise _crs_unknown(path)
     return [str(f) for f in info["fields"]]

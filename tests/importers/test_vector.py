@@ -375,6 +375,18 @@ def test_a_point_off_the_map_is_reported_with_the_files_own_numbers(
             b'{"type": "FeatureCollection", "features": [{"type": "Feature",',
             "libraries.geojson cannot be read as GeoJSON: At line 1, character ",
         ),
+        # Not "has no column 'name', 'category'; its columns are ."
+        (
+            "libraries.geojson",
+            b'{"type": "FeatureCollection", "features": []}',
+            "libraries.geojson has no features: nothing to import",
+        ),
+        (
+            "libraries.geojson",
+            b'{"type": "Feature", "properties": null, "geometry": {"type": "Point", '
+            b'"coordinates": [-2.352157, 53.387055]}}',
+            "libraries.geojson has no column 'name', 'category'; its columns are (none). ",
+        ),
     ],
 )
 def test_a_file_gdal_cannot_read_is_refused_in_plain_words(
