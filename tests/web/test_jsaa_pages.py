@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import time
 import zipfile
 from collections.abc import Iterator
@@ -322,6 +323,48 @@ def test_columns_with_cells_that_are_not_numbers_are_named_with_the_first_such_r
     assert 'for="use-0">imd_score</label>' in offered
     assert "imd_rank</label>" not in offered and "health_rank</label>" not in offered
     assert len(kept_files(settings)) == 1  # the upload itself, kept for the next step
+
+
+def test_a_bad_need_weight_is_linked_to_its_field_and_described_by_its_error(
+    commissioner: FlaskClient,
+) -> None:
+    imd = pd.read_csv(DATA / "imd2019" / "imd2019_lsoa11_england_combined.csv.gz")
+    mine = imd[imd["lad19cd"] == TRAFFORD][["lsoa11cd", "imd_score"]]
+    response = step_one(
+        commissioner,
+        title="Weights",
+        areas_source="shipped",
+        authority=TRAFFORD,
+        table_file=(io.BytesIO(mine.to_csv(index=False).encode()), "mine.csv"),
+    )
+    html, query = configure_page(commissioner, response)
+    response = commissioner.post(
+        "/jsaa/runs",
+        data={
+            "csrf_token": csrf_from(html),
+            **{k: v[0] for k, v in query.items()},
+            "indicator": ["imd_score"],
+            "weight-imd_score": "lots",
+            "table_code_column": "lsoa11cd",
+            "use-0": "yes",
+            "uweight-0": "-1",
+            "population": "table:population_mid2024",
+            "category": ["library"],
+            "scope": "local",
+            "catchment_m": "1600",
+        },
+    )
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    for field, message in (
+        ("weight-imd_score", "The need weight of IMD 2019 score must be a number"),
+        ("uweight-0", "The need weight of imd_score must be between 0 and 100"),
+    ):
+        assert f'<a href="#{field}">{message}</a>' in page
+        assert f'<p id="{field}-error" class="govuk-error-message">' in page
+        # A screen reader reaching the field hears the error (WCAG 3.3.1, 1.3.1).
+        (tag,) = re.findall(rf'<input[^>]* id="{field}"[^>]*>', page)
+        assert f'aria-describedby="{field}-error"' in tag
 
 
 # -- a run: job, progress, results --------------------------------------------------------
