@@ -428,7 +428,13 @@ def _source_spec(
     for key in ("source", "file", "category"):
         if key not in raw:
             raise ValidationError(f"{where}: '{key}' is required", field="manifest")
-    source = str(raw["source"])
+    # With the source id, the source is each asset's import key and its provenance: a blank
+    # one would say nothing, and two blank sources would take each other's assets for theirs.
+    source = str(raw["source"]).strip()
+    if not source:
+        raise ValidationError(
+            f"{where}: 'source' is blank; give the source a name", field="manifest"
+        )
     where = f"source '{source}'"
     path = (base / str(raw["file"])).resolve()
     fmt = str(raw.get("format") or detect_format(path))

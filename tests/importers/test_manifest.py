@@ -123,3 +123,18 @@ def test_a_manifest_that_is_not_utf8_is_named_with_its_line(
     path.write_bytes(path.read_text(encoding="utf-8").encode("cp1252"))
     with pytest.raises(ValidationError, match=r"m\.toml is not UTF-8: byte 0xE9 on line 5"):
         load_manifest(path, taxonomy=taxonomy)
+
+
+@pytest.mark.parametrize("name", ["", "   "])
+def test_a_blank_source_name_is_refused(tmp_path: Path, taxonomy: Taxonomy, name: str) -> None:
+    # The source is half of every asset's import key: "" and "   " both stored as "" and
+    # took each other's assets for their own.
+    (tmp_path / "x.csv").write_text("name,lat,lon\n", encoding="utf-8")
+    path = tmp_path / "m.toml"
+    path.write_text(
+        f'[[source]]\nsource = "{name}"\nfile = "x.csv"\ncategory = "library"\n', encoding="utf-8"
+    )
+    with pytest.raises(
+        ValidationError, match="source 1: 'source' is blank; give the source a name"
+    ):
+        load_manifest(path, taxonomy=taxonomy)
