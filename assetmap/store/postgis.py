@@ -168,9 +168,39 @@ class PostGISStore(JobsSql):
         conn = self._conn()
         conn.execute("SELECT pg_advisory_lock(%s)", (_MIGRATION_LOCK,))
         try:
+            self._check_postgis(conn)
             return super().migrate(target)
+        except psycopg.errors.InsufficientPrivilege as err:
+            # PostgreSQL 15 lets only the database's owner create tables in its public schema.
+            [(user,)] = conn.execute("SELECT current_user").fetchall()
+            dbname = conn.info.dbname
+            raise AssetmapError(
+                f"the user '{user}' may not create Assetmap's tables in the database"
+                f" {_describe_database(self.conninfo)} ({err.diag.message_primary}): as a"
+                f' superuser, run ALTER DATABASE "{dbname}" OWNER TO "{user}" (or create it'
+                f" with createdb -O {user}), then run assetmap init again"
+            ) from None
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (_MIGRATION_LOCK,))
+
+    def _check_postgis(self, conn: psycopg.Connection[Any]) -> None:
+        """Refuse, saying what to do, a database without the PostGIS extension."""
+        if conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'postgis'").fetchone():
+            return
+        where = _describe_database(self.conninfo)
+        create = f'as a superuser, run psql -d {conn.info.dbname} -c "CREATE EXTENSION postgis"'
+        offered = conn.execute(
+            "SELECT 1 FROM pg_available_extensions WHERE name = 'postgis'"
+        ).fetchone()
+        if offered:
+            raise AssetmapError(
+                f"the database {where} does not have PostGIS: {create}, then assetmap init again"
+            )
+        raise AssetmapError(
+            f"the PostgreSQL server of the database {where} has no PostGIS installed: install"
+            " PostGIS 3 there (Debian: apt install postgresql-15-postgis-3, for PostgreSQL 15),"
+            f" then {create}, then assetmap init again"
+        )
 
     def cluster(self) -> int:
         """``CLUSTER`` the assets on their planar GiST index, then ``ANALYZE``; keys are kept.

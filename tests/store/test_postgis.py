@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import re
+import uuid
+from collections.abc import Iterator
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
 from assetmap.domain.asset import build_asset
+from assetmap.domain.errors import AssetmapError
 from assetmap.domain.taxonomy import Taxonomy
 from assetmap.store.postgis import _POINT_SQL, split_schema
+from tests.conftest import postgis_url
 from tests.store.test_contract import ALTRINCHAM
 
 pytestmark = pytest.mark.postgis
@@ -119,3 +124,43 @@ def test_a_url_with_no_host_part_opens(store_url: str) -> None:
     store = open_store(f"postgresql:///{parts['dbname']}?{query}&schema={schema}")
     assert store.count_assets() == 0
     store.close()
+
+
+@pytest.fixture
+def bare_database() -> Iterator[str]:
+    """A new database with nothing in it, PostGIS included; dropped afterwards."""
+    base = postgis_url()
+    name = f"assetmap_bare_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
+    yield urlunsplit(urlsplit(base)._replace(path=f"/{name}", query=""))
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_a_database_without_postgis_or_rights_says_what_to_run(bare_database: str) -> None:
+    from assetmap.store import open_store
+
+    name = urlsplit(bare_database).path.lstrip("/")
+    with pytest.raises(AssetmapError, match="does not have PostGIS") as refused:
+        open_store(bare_database)
+    assert f'run psql -d {name} -c "CREATE EXTENSION postgis"' in str(refused.value)
+    role = f"assetmap_app_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(bare_database, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION postgis")
+        conn.execute(f'CREATE ROLE "{role}"')
+    try:
+        # Connected as that role, which (PostgreSQL 15) may not create tables in public.
+        as_role = f"{bare_database}?options=-c%20role%3D{role}"
+        with pytest.raises(AssetmapError, match=f"the user '{role}' may not create") as refused:
+            open_store(as_role)
+        assert f'ALTER DATABASE "{name}" OWNER TO "{role}"' in str(refused.value)
+        with psycopg.connect(bare_database, autocommit=True) as conn:
+            conn.execute(f'ALTER DATABASE "{name}" OWNER TO "{role}"')
+        store = open_store(as_role)
+        assert store.count_assets() == 0
+        store.close()
+    finally:
+        with psycopg.connect(postgis_url(), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'DROP ROLE "{role}"')
