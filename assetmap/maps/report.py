@@ -448,11 +448,25 @@ def report_context(
     ]
     if ratio is not None:
         headlines.append(str(ratio.meta["reading"]))
+    # A reference point stands for where residents live only when postcodes placed it.
+    fallback = int(totals["reference_points"].get("representative_point", 0))
+    if not fallback:
+        measured_from = "each area's population-weighted point"
+        where = "where their residents live"
+    elif fallback == totals["areas"]:
+        measured_from = "each area's representative point (no postcode lies in any area)"
+        where = "their representative point"
+    else:
+        measured_from = (
+            "each area's population-weighted point, or its representative point for the "
+            f"{fallback:,} with no postcode inside"
+        )
+        where = "their reference point"
     worst = max(summary["categories"], key=lambda c: c["areas_with_none_within_catchment"])
     if worst["areas_with_none_within_catchment"]:
         headlines.append(
             f"{worst['areas_with_none_within_catchment']} areas have no "
-            f"{worst['label'].lower()} within {catchment} of where their residents live."
+            f"{worst['label'].lower()} within {catchment} of {where}."
         )
     weights = summary["assessment"]["weights"]["need"]
     facts = [
@@ -461,7 +475,7 @@ def report_context(
         ("Assets inside the areas", f"{totals['assets_in_areas']:,}"),
         ("Priority areas", f"{len(priority)}"),
         ("Need ranked", scope),
-        ("Catchment", f"{catchment} from each area's population-weighted point"),
+        ("Catchment", f"{catchment} from {measured_from}"),
         ("Generated", str(result.provenance.get("generated_at", ""))),
         ("Config SHA-256", config.sha256),
     ]

@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from assetmap.analysis.jsaa import METHOD, JsaaResult
+from assetmap.maps.report import report_context
 from tests.maps.html_tables import html_tables, page_text
 from tests.maps.jsaa_demo import TRAFFORD_AREAS
 
@@ -187,3 +189,38 @@ def test_charts_are_the_same_bytes_for_the_same_numbers(site: Path, trafford: Js
     again = {c.filename: c.content for c in decile_charts(trafford.summary)}
     for name, content in again.items():
         assert (site / name).read_bytes() == content, name
+
+
+@pytest.mark.parametrize(
+    ("points", "catchment", "headline"),
+    [
+        (
+            {"postcode_mean": 134, "postcode_nearest_mean": 4},
+            "1,600 m from each area's population-weighted point",
+            "within 1,600 m of where their residents live.",
+        ),
+        (
+            # Boundaries the postcode file does not cover: no point stands for residents.
+            {"representative_point": 138},
+            "1,600 m from each area's representative point (no postcode lies in any area)",
+            "within 1,600 m of their representative point.",
+        ),
+        (
+            {"postcode_mean": 130, "representative_point": 8},
+            "1,600 m from each area's population-weighted point, or its representative point "
+            "for the 8 with no postcode inside",
+            "within 1,600 m of their reference point.",
+        ),
+    ],
+)
+def test_the_catchment_is_said_to_start_from_the_points_the_run_used(
+    trafford: JsaaResult, points: dict[str, int], catchment: str, headline: str
+) -> None:
+    summary = json.loads(json.dumps(trafford.summary))
+    summary["totals"]["reference_points"] = points
+    result = replace(trafford, summary=summary)
+    context = report_context(
+        result, plans=[], gap_figure=None, deciles=[], ratio=None, need_access=None
+    )
+    assert dict(context["facts"])["Catchment"] == catchment
+    assert any(h.endswith(headline) for h in context["headlines"]), context["headlines"]
