@@ -214,6 +214,15 @@ def read_csv_header(path: Path, encoding: str = "utf-8-sig") -> list[str]:
     return header
 
 
+def _letters(number: int) -> str:
+    """A column's letters as a spreadsheet shows them: 1 -> A, 27 -> AA."""
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
 def _unguard(cell: str) -> str:
     """A cell without the apostrophe the export puts before formula-like text."""
     if cell.startswith("'") and cell[1:2] and cell[1] in FORMULA_START:
@@ -253,9 +262,12 @@ def read_csv(
     header, records, notes = _read(path, encoding)
     na = set(na_values)
     out: list[RawRow] = []
+    unnamed = [i for i, name in enumerate(header) if not name]
+    unnamed_used: set[int] = set()
     for line, cells in records:
         if not any(c.strip() for c in cells):
             continue  # blank lines are not data rows
+        unnamed_used.update(i for i in unnamed if i < len(cells) and cells[i].strip())
         values = {}
         for i, name in enumerate(header):
             cell = cells[i] if i < len(cells) else ""
@@ -274,4 +286,11 @@ def read_csv(
                 )
             )
         out.append(raw)
+    if unnamed_used:
+        # No field can be mapped to a column without a name: say so rather than drop it.
+        numbers = ", ".join(f"{i + 1} ({_letters(i + 1)})" for i in sorted(unnamed_used))
+        notes.append(
+            f"column(s) {numbers} have no name in the header but hold values, which were not "
+            "read; give each column a name"
+        )
     return CsvTable(header, out, notes)

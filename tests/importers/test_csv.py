@@ -289,6 +289,26 @@ def test_headers_match_ignoring_case_and_spacing_and_the_rest_are_listed(
     assert parsed.notes == ["ignored column(s), matching no asset field: 'Managed By'"]
 
 
+def test_values_under_a_column_with_no_name_are_noted_not_dropped_silently(
+    tmp_path: Path, taxonomy: Taxonomy, postcodes: PostcodeIndex
+) -> None:
+    path = tmp_path / "leisure.csv"
+    # The same real centre, its "Managed By" header cell cleared; the empty last column of a
+    # spreadsheet's export holds nothing and says nothing.
+    path.write_text(
+        "Name,Category,Latitude,Longitude,,\n"
+        "Sale Leisure Centre,leisure_centre,53.42488843133235,-2.3159524585775513,"
+        "Trafford Leisure CIC.,\n",
+        encoding="utf-8",
+    )
+    parsed = parse_source(spec_for_file(path), taxonomy=taxonomy, postcodes=postcodes)
+    assert [r.asset.name for r in parsed.records] == ["Sale Leisure Centre"]
+    assert parsed.notes == [
+        "column(s) 5 (E) have no name in the header but hold values, which were not read; "
+        "give each column a name"
+    ]
+
+
 @pytest.mark.parametrize(
     ("lat", "lon", "field", "reason"),
     [
