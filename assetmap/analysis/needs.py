@@ -605,6 +605,33 @@ def longer_row_problem(path: Path) -> str | None:
     return None
 
 
+def utf8_problem(path: Path) -> str | None:
+    """Where a text file first stops being UTF-8, as a message naming the line.
+
+    Python and pandas report a byte offset in the file, which a spreadsheet cannot find;
+    a file saved by Excel as plain "CSV" (Windows-1252) usually fails at a £ or an accented
+    name, and the line and the text before the byte are enough to find it.
+
+    Returns
+    -------
+    str or None
+        ``"line 3 has the byte 0xE9, which is not UTF-8, after 'E01006074,Caf'"``, or None
+        when the whole file is UTF-8.
+    """
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rb") as f:
+        for number, line in enumerate(f, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError as err:
+                before = line[: err.start].decode("utf-8")[-30:]
+                return (
+                    f"line {number} has the byte 0x{line[err.start]:02X}, which is not UTF-8, "
+                    f"after '{before}'"
+                )
+    return None
+
+
 def _read_csv_text(path: Path, layer_id: str) -> pd.DataFrame:
     try:
         problem = longer_row_problem(path)
@@ -624,7 +651,13 @@ def _read_csv_text(path: Path, layer_id: str) -> pd.DataFrame:
             f"[{layer_id}] {path.name} is empty: a table needs a header row and data rows",
             field="path",
         ) from err
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as err:
+    except UnicodeDecodeError as err:
+        raise ValidationError(
+            f"[{layer_id}] {path.name} is not UTF-8 text: {utf8_problem(path) or err}; save it "
+            "as UTF-8 (in Excel, 'CSV UTF-8')",
+            field="path",
+        ) from err
+    except (OSError, pd.errors.ParserError) as err:
         raise ValidationError(f"[{layer_id}] cannot read {path.name}: {err}", field="path") from err
 
 

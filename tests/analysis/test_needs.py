@@ -401,6 +401,21 @@ def test_a_row_longer_than_the_header_is_named(
     )
 
 
+def test_a_table_that_is_not_utf8_names_the_line(tmp_path: Path) -> None:
+    # Excel's plain "CSV" is Windows-1252: the £ is byte 0xA3.
+    path = tmp_path / "indicators.csv"
+    path.write_bytes("code,x,note\nE01006074,1,ok\nE01006075,2,\u00a35 a week\n".encode("cp1252"))
+    spec = TableSpec(
+        id="mine", path=path, code_column="code", indicators=(IndicatorSpec("x", "X", column="x"),)
+    )
+    with pytest.raises(ValidationError) as err:
+        load_indicator_table(spec, ["E01006074", "E01006075"], ValidationReport())
+    assert err.value.message.startswith(
+        "[table:mine] indicators.csv is not UTF-8 text: line 3 has the byte 0xA3, which is not "
+        "UTF-8, after 'E01006075,2,'"
+    )
+
+
 def test_a_boundary_file_of_points_or_of_nothing_says_so(tmp_path: Path) -> None:
     raw = gpd.read_file(TRAFFORD).iloc[:2].copy()
     raw["geometry"] = raw.geometry.representative_point()

@@ -189,7 +189,13 @@ def shapefile_zip(tmp_path: Path, *, prj: bool = True) -> bytes:
         ),
         ("boundary_file", "areas.gpkg", "twolayers", "holds 2 layers (lsoa, copy)"),
         ("table_file", "table.csv", "dupes", "column name(s) used twice: imd"),
-        ("table_file", "table.csv", "latin1", "not UTF-8"),
+        (
+            "table_file",
+            "table.csv",
+            "latin1",
+            "not UTF-8 text: line 3 has the byte 0xE9, which is not UTF-8, after "
+            "'E01006075,Caf'",
+        ),
         (
             "table_file",
             "table.csv",
@@ -214,7 +220,7 @@ def test_a_bad_upload_is_refused_and_nothing_is_kept(
         "twolayers": two_layer_geopackage(tmp_path) if content == "twolayers" else b"",
         "text": b"this is not a layer",
         "dupes": b"code,imd,imd\nE01006074,1,2\n",
-        "latin1": "code,caf\xe9\nE01006074,1\n".encode("latin-1"),
+        "latin1": "code,name\nE01006074,Cafe\nE01006075,Caf\xe9\n".encode("latin-1"),
         "trailing": b"code,imd\nE01006074,1,\nE01006075,2,\n",
         "truncated": b'{"type":"FeatureCollection","features":[{"type":"Feature","properties"',
     }[content]

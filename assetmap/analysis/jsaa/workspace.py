@@ -30,7 +30,7 @@ import pandas as pd
 
 from pyproj import CRS
 
-from assetmap.analysis.needs import longer_row_problem, lonlat_problem
+from assetmap.analysis.needs import longer_row_problem, lonlat_problem, utf8_problem
 from assetmap.domain.errors import ValidationError
 
 # Upload suffixes and what they hold.
@@ -362,7 +362,11 @@ def inspect_table(path: Path) -> TableInfo:
             path, dtype=str, keep_default_na=False, encoding="utf-8-sig", index_col=False
         )
     except UnicodeDecodeError as err:
-        raise ValidationError("the indicator table is not UTF-8 text", field="file") from err
+        raise ValidationError(
+            f"the indicator table is not UTF-8 text: {utf8_problem(path) or err}; save it as "
+            "UTF-8 (in Excel, 'CSV UTF-8') and upload it again",
+            field="file",
+        ) from err
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
         raise ValidationError(
             f"the indicator table is not readable CSV: {err}", field="file"
