@@ -260,11 +260,19 @@ def provision_ratio_chart(summary: Mapping[str, Any], charts: Sequence[Chart]) -
     ax.axvline(1.0, color=TEXT, linewidth=1)
     ax.set_xlabel("Rate in the most deprived fifth ÷ rate in the least deprived fifth (log scale)")
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _p: f"{v:g}"))
-    follows = [n for n, r in zip(names, ratios, strict=True) if r >= 1.25]
+    # Some in the most deprived fifth and none in the least has no finite ratio, but it is
+    # provision following need as plainly as a ratio of 1.25 is.
+    only_most = [c.title for c in charts if c.meta["least"] == 0 and (c.meta["most"] or 0) > 0]
+    follows = [n for n, r in zip(names, ratios, strict=True) if r >= 1.25] + only_most
     inverse = [n for n, r in zip(names, ratios, strict=True) if r <= 0.8]
+    none_in_least = (
+        f" ({', '.join(only_most)}: some in the most deprived fifth, none in the least)"
+        if only_most
+        else ""
+    )
     reading = (
         f"Provision follows need (ratio 1.25 or more) for {len(follows)} of {len(charts)} "
-        f"categories and runs against it (0.8 or less) for {len(inverse)}"
+        f"categories{none_in_least} and runs against it (0.8 or less) for {len(inverse)}"
         + (f": {', '.join(inverse)}." if inverse else ".")
     )
     return Chart(

@@ -224,3 +224,17 @@ def test_the_catchment_is_said_to_start_from_the_points_the_run_used(
     )
     assert dict(context["facts"])["Catchment"] == catchment
     assert any(h.endswith(headline) for h in context["headlines"]), context["headlines"]
+
+
+def test_a_category_only_in_the_most_deprived_fifth_counts_as_following_need(
+    site: Path,
+) -> None:
+    # Trafford's community centres: 0.088 per 1,000 in the most deprived fifth and none in
+    # the least. No finite ratio, but provision plainly follows need; children's centres,
+    # none in either fifth, do not count.
+    text = page_text(read(site, "report.html"))
+    assert (
+        "Provision follows need (ratio 1.25 or more) for 3 of 9 categories (Community "
+        "centre: some in the most deprived fifth, none in the least) and runs against it "
+        "(0.8 or less) for 1: Allotment."
+    ) in text
