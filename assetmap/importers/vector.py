@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ import pandas as pd
 
 import geopandas as gpd
 import pyogrio
+import pyogrio.raw
 import shapely
 from shapely.geometry import mapping
 
@@ -204,6 +206,39 @@ def footprint_geojson(geom_bng: shapely.Geometry) -> dict[str, Any]:
     return result
 
 
+# GEOS's reasons for refusing a shape GDAL read, for the person who drew it.
+_BROKEN_SHAPES = {
+    "do not form a closed linestring": "a ring of the polygon does not end where it starts",
+    "Invalid number of points in LinearRing": "a ring of the polygon has fewer than 4 points",
+    "must contain 0 or >1 elements": "the line has only one point",
+}
+
+
+def _broken(path: Path, layer: str | None, missing: np.ndarray) -> dict[int, str]:
+    """Features whose shape the file holds but GEOS would not build: position -> reason.
+
+    The features were read with such shapes as None, as if they had none: one unclosed ring
+    would otherwise stop the whole import with a GEOS traceback.
+    """
+    if not missing.any():
+        return {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        _meta, _fids, shapes, _fields = pyogrio.raw.read(path, layer=layer, columns=[])
+    found: dict[int, str] = {}
+    for i in np.flatnonzero(missing):
+        if shapes[i] is None:
+            continue
+        try:
+            shapely.from_wkb(shapes[i])
+        except shapely.errors.GEOSException as err:
+            detail = str(err).split(": ", 1)[-1]
+            found[int(i)] = next(
+                (plain for key, plain in _BROKEN_SHAPES.items() if key in detail), detail
+            )
+    return found
+
+
 def _misplaced(geoms: gpd.GeoSeries, missing: np.ndarray) -> dict[int, tuple[str, str]]:
     """Features whose coordinates cannot be in the file's CRS: position -> (reason, value).
 
@@ -282,8 +317,13 @@ def read_vector(
     ValidationError
         As :func:`read_vector_header`.
     """
+    layer = _layer(path, layer)
     try:
-        frame = pyogrio.read_dataframe(path, layer=_layer(path, layer))
+        with warnings.catch_warnings():
+            # GDAL's warnings about a feature ("Non closed ring detected") are for a
+            # programmer; the feature's own row error says what is wrong with it.
+            warnings.simplefilter("ignore", RuntimeWarning)
+            frame = pyogrio.read_dataframe(path, layer=layer, on_invalid="ignore")
     except pyogrio.errors.DataSourceError as err:
         raise _unreadable(path, err) from None
     if crs:
@@ -297,6 +337,7 @@ def read_vector(
 
     geoms = frame.geometry
     missing = geoms.isna().to_numpy() | geoms.is_empty.to_numpy()
+    broken = _broken(path, layer, missing)
     misplaced = _misplaced(geoms, missing)
     unusable = missing | np.isin(np.arange(len(frame)), list(misplaced))
     is_point = (geoms.geom_type == "Point").to_numpy() & ~unusable
@@ -334,7 +375,9 @@ def read_vector(
             text = _text(value) if items is None else "; ".join(items)
             values[name] = "" if text in na else text
         raw = RawRow(row=i + 1, line=None, values=values, lists=lists)
-        if missing[i]:
+        if i in broken:
+            raw.problems.append(("geometry", f"the feature's geometry is broken: {broken[i]}", ""))
+        elif missing[i]:
             raw.problems.append(("geometry", "feature has no geometry", ""))
         elif i in misplaced:
             raw.problems.append(("geometry", *misplaced[i]))

@@ -417,3 +417,40 @@ def test_a_shapefile_missing_one_of_its_files_names_it(
     with pytest.raises(ValidationError) as caught:
         check_source(spec_for_file(path))
     assert caught.value.message.startswith(message)
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        ("unclosed", "a ring of the polygon does not end where it starts"),
+        ("one_point_line", "the line has only one point"),
+    ],
+)
+def test_a_broken_shape_is_a_row_error_not_a_traceback(
+    tmp_path: Path, taxonomy: Taxonomy, postcodes: PostcodeIndex, damage: str, reason: str
+) -> None:
+    # Two real OS OpenMap Local building outlines; the second damaged as a hand edit leaves it.
+    collection = json.loads(WORSHIP.read_text(encoding="utf-8"))
+    features = collection["features"][:2]
+    for feature in features:
+        feature["properties"] = {
+            "name": feature["properties"]["DISTNAME"],
+            "category": "place_of_worship",
+        }
+    ring = features[1]["geometry"]["coordinates"][0]
+    if damage == "unclosed":
+        features[1]["geometry"]["coordinates"][0] = ring[:-1]
+    else:
+        features[1]["geometry"] = {"type": "LineString", "coordinates": ring[:1]}
+    path = tmp_path / "worship.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+
+    parsed = parse_source(spec_for_file(path), taxonomy=taxonomy, postcodes=postcodes)
+
+    assert len(parsed.records) == 1
+    [err] = parsed.errors
+    assert (err.row, err.field, err.reason) == (
+        2,
+        "geometry",
+        f"the feature's geometry is broken: {reason}",
+    )
