@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from assetmap.domain.errors import Conflict, NotFound, ValidationError
 from assetmap.domain.job import JOB_STATUSES, Job
@@ -32,6 +32,11 @@ def new_job_id() -> str:
 
 class JobsSql(SubmissionsSql):
     """Adds background jobs to the store."""
+
+    # This class closes the store contract (store.Store). A backend lists here what it raises
+    # when its database cannot be reached just now: the web app answers those with a 503
+    # ("try again shortly"), not a 500, and the next request tries the database again.
+    unavailable_errors: ClassVar[tuple[type[Exception], ...]] = ()
 
     @staticmethod
     def _job(row: Any) -> Job:

@@ -47,7 +47,6 @@ class StoreUnavailable(AssetmapError):
     """The database cannot be reached just now: a service outage (HTTP 503), not a bug."""
 
     status = 503
-    retry_after_s = 30
 
 
 def _one_line(err: Exception) -> str:
@@ -85,6 +84,9 @@ class PostGISStore(JobsSql):
     """Store backed by PostgreSQL + PostGIS; a connection per thread."""
 
     migrations_package = "assetmap.store.migrations.postgis"
+    # OperationalError is libpq's "the server went away" family (closed connection, admin
+    # shutdown, too many connections, timeouts), none of them the request's fault.
+    unavailable_errors = (StoreUnavailable, psycopg.OperationalError)
 
     def __init__(self, url: str) -> None:
         super().__init__(url)

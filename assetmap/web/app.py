@@ -89,6 +89,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
             app.wsgi_app, x_for=n, x_proto=n, x_host=n
         )
     _register_errors(app)
+    _register_store_unavailable(app, app.extensions["assetmap"].store)
     _register_security_headers(app, settings)
     _register_csrf(app)
 
@@ -254,3 +255,29 @@ def _register_errors(app: Flask) -> None:
         if _wants_json():
             return jsonify({"error": {"field": None, "message": message}}), status
         return render_template("error.html", status=status, message=message), status
+
+
+STORE_UNAVAILABLE_MESSAGE = (
+    "The service cannot reach its database just now, so this could not be done."
+    " Please try again in a few minutes."
+)
+
+
+def _register_store_unavailable(app: Flask, store: Store) -> None:
+    """The database down or out of reach is an outage (503), not a bug (500 and a traceback).
+
+    The public sees a plain message (never the database's host); the log gets libpq's reason
+    on one line. Each backend connects again at the next request, so pages come back with it.
+    """
+
+    def store_unavailable(err: Exception) -> Any:
+        app.logger.error("database unavailable: %s", " ".join(str(err).split()))
+        headers = {"Retry-After": "30"}
+        if _wants_json():
+            body = jsonify({"error": {"field": None, "message": STORE_UNAVAILABLE_MESSAGE}})
+            return body, 503, headers
+        page = render_template("error.html", status=503, message=STORE_UNAVAILABLE_MESSAGE)
+        return page, 503, headers
+
+    for error in store.unavailable_errors:
+        app.register_error_handler(error, store_unavailable)
