@@ -456,6 +456,19 @@ def _choices(setup: Setup, values: dict[str, Any], errors: dict[str, str]) -> Ch
     weights = list(shipped.values()) + [c.need_weight for c in (table.indicators if table else ())]
     if not errors and not any(w > 0 for w in weights):
         errors["indicator"] = "Give at least one indicator a need weight above 0"
+    if (
+        scope == "national"
+        and table is not None
+        and not table.national
+        and any(c.need_weight > 0 for c in table.indicators)
+    ):
+        # Ranking need against England needs England-wide values of every weighted indicator.
+        errors["scope"] = (
+            "Need cannot be ranked against all of England with indicators from your table, "
+            "which does not cover every area of England: rank need against these areas only, "
+            "give your table's indicators a need weight of 0, or, if the table does cover "
+            "every area of England, say so"
+        )
     if errors:
         return None
     return Choices(

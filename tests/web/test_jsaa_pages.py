@@ -193,8 +193,7 @@ def shapefile_zip(tmp_path: Path, *, prj: bool = True) -> bytes:
             "table_file",
             "table.csv",
             "latin1",
-            "not UTF-8 text: line 3 has the byte 0xE9, which is not UTF-8, after "
-            "'E01006075,Caf'",
+            "not UTF-8 text: line 3 has the byte 0xE9, which is not UTF-8, after 'E01006075,Caf'",
         ),
         (
             "table_file",
@@ -371,6 +370,47 @@ def test_a_bad_need_weight_is_linked_to_its_field_and_described_by_its_error(
         # A screen reader reaching the field hears the error (WCAG 3.3.1, 1.3.1).
         (tag,) = re.findall(rf'<input[^>]* id="{field}"[^>]*>', page)
         assert f'aria-describedby="{field}-error"' in tag
+
+
+def test_national_scope_with_a_local_table_is_explained_at_the_scope_question(
+    commissioner: FlaskClient, settings: Settings
+) -> None:
+    imd = pd.read_csv(DATA / "imd2019" / "imd2019_lsoa11_england_combined.csv.gz")
+    mine = imd[imd["lad19cd"] == TRAFFORD][["lsoa11cd", "imd_score"]]
+    response = step_one(
+        commissioner,
+        title="National with my table",
+        areas_source="shipped",
+        authority=TRAFFORD,
+        table_file=(io.BytesIO(mine.to_csv(index=False).encode()), "mine.csv"),
+    )
+    html, query = configure_page(commissioner, response)
+    kept = kept_files(settings)
+    response = commissioner.post(
+        "/jsaa/runs",
+        data={
+            "csrf_token": csrf_from(html),
+            **{k: v[0] for k, v in query.items()},
+            "indicator": ["imd_score"],
+            "weight-imd_score": "1",
+            "table_code_column": "lsoa11cd",
+            "use-0": "yes",
+            "uweight-0": "1",
+            "population": "table:population_mid2024",
+            "category": ["library"],
+            "scope": "national",
+            "catchment_m": "1600",
+        },
+    )
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    # Linked to the question it answers, in the form's words rather than the config's.
+    assert '<a href="#scope">Need cannot be ranked against all of England with indicators ' in (
+        page
+    )
+    assert "rank need against these areas only" in error_summary(response)
+    assert "national = true" not in page
+    assert kept_files(settings) == kept
 
 
 # -- a run: job, progress, results --------------------------------------------------------
