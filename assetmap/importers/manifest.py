@@ -14,6 +14,7 @@ import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,8 @@ FIXED_FIELDS: dict[str, Mapping[str, str] | None] = {
     "provider_type": PROVIDER_TYPES,
     "last_verified": None,
 }
+
+_SINGLE_FIXED = {"cost", "provider_type", "last_verified"}
 
 # Header names a plain file may use for each field, first match wins.
 _ALIASES: dict[str, tuple[str, ...]] = {
@@ -402,6 +405,19 @@ def _check_fixed(fixed: Mapping[str, Any], where: str) -> dict[str, Any]:
                 f"{where}.fixed.{key}: only {', '.join(FIXED_FIELDS)} can be fixed",
                 field="manifest",
             )
+        # A mistake here would otherwise be reported again on every row of the file.
+        if key in _SINGLE_FIXED and not isinstance(value, str | date):
+            raise ValidationError(
+                f"{where}.fixed.{key} takes one value, got {value!r}", field="manifest"
+            )
+        if key == "last_verified" and not isinstance(value, date):
+            try:
+                date.fromisoformat(str(value)[:10])
+            except ValueError:
+                raise ValidationError(
+                    f"{where}.fixed.last_verified: '{value}' is not a date (YYYY-MM-DD)",
+                    field="manifest",
+                ) from None
         vocab = FIXED_FIELDS[key]
         if vocab is not None:
             for item in _strings(value, f"{where}.fixed.{key}"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -63,6 +64,14 @@ def _manifest(tmp_path: Path, body: str) -> Path:
         ),
         ('category = "library"\n[source.columns]\ntitle = "name"\n', "columns.title: not an asset"),
         (
+            'category = "library"\n[source.fixed]\ncost = ["free", "paid"]\n',
+            r"fixed\.cost takes one value, got \['free', 'paid'\]",
+        ),
+        (
+            'category = "library"\n[source.fixed]\nlast_verified = "March 2024"\n',
+            r"fixed\.last_verified: 'March 2024' is not a date \(YYYY-MM-DD\)",
+        ),
+        (
             'category = "library"\n[source.accessibility.columns]\nramp = "ramps"\n',
             "'ramps' is not one of: step_free",
         ),
@@ -99,6 +108,12 @@ def test_manifest_mistakes_are_named(
 ) -> None:
     with pytest.raises(ValidationError, match=message):
         load_manifest(_manifest(tmp_path, body), taxonomy=taxonomy)
+
+
+def test_a_fixed_date_may_be_a_toml_date(tmp_path: Path, taxonomy: Taxonomy) -> None:
+    path = _manifest(tmp_path, 'category = "library"\n[source.fixed]\nlast_verified = 2024-03-14\n')
+    [spec] = load_manifest(path, taxonomy=taxonomy)
+    assert spec.fixed["last_verified"] == date(2024, 3, 14)
 
 
 def test_missing_file_is_named(tmp_path: Path, taxonomy: Taxonomy) -> None:
