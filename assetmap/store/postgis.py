@@ -8,6 +8,7 @@ on the geography column for the nearest. Distances are then measured exactly as 
 from __future__ import annotations
 
 import re
+import select
 import threading
 import weakref
 from collections.abc import Sequence
@@ -68,6 +69,21 @@ def _describe_database(conninfo: str) -> str:
     return f"'{parts.get('dbname') or parts.get('user') or '?'}' on {where}{user}"
 
 
+def _closed_by_server(conn: psycopg.Connection[Any]) -> bool:
+    """Whether the server has ended this idle connection (a restart, a failover).
+
+    An idle connection is sent nothing unless the server is ending it, so a readable socket
+    means it is gone; libpq only finds out when the next query fails. Checking costs one
+    poll(2) and saves the first request of every worker after a restart from a 503. Inside a
+    transaction nothing is checked: a connection lost there must fail, not be replaced.
+    """
+    if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+        return False
+    poller = select.poll()
+    poller.register(conn.fileno(), select.POLLIN)
+    return bool(poller.poll(0))
+
+
 def split_schema(url: str) -> tuple[str, str | None]:
     """Take an optional ``?schema=name`` off a postgresql:// URL (tests use one per test)."""
     base, _, query = url.partition("?")
@@ -98,6 +114,8 @@ class PostGISStore(JobsSql):
 
     def _conn(self) -> psycopg.Connection[Any]:
         conn: psycopg.Connection[Any] | None = getattr(self._local, "conn", None)
+        if conn is not None and not conn.closed and _closed_by_server(conn):
+            conn.close()
         if conn is None or conn.closed:
             try:
                 # autocommit: transactions are opened explicitly by transaction(), as on SQLite.

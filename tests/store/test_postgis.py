@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from collections.abc import Iterator
 from urllib.parse import urlsplit, urlunsplit
@@ -164,3 +165,27 @@ def test_a_database_without_postgis_or_rights_says_what_to_run(bare_database: st
         with psycopg.connect(postgis_url(), autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             conn.execute(f'DROP ROLE "{role}"')
+
+
+@pytest.mark.parametrize("store_url", ["postgis"], indirect=True)
+def test_a_connection_the_server_ended_is_replaced_before_use(store_url: str) -> None:
+    """After a restart (here, the backend terminated) the next call works at once."""
+    from assetmap.store import open_store
+
+    store = open_store(store_url)
+    pid = store._conn().info.backend_pid
+    with psycopg.connect(postgis_url(), autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        gone = "SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = %s)"
+        while not admin.execute(gone, (pid,)).fetchall()[0][0]:
+            time.sleep(0.01)
+    assert store.count_assets() == 0  # not "terminating connection due to administrator command"
+    assert store._conn().info.backend_pid != pid
+    # Inside a transaction a lost connection is never swapped: the transaction must fail.
+    with pytest.raises(psycopg.OperationalError), store.transaction() as conn:
+        pid = conn.info.backend_pid
+        with psycopg.connect(postgis_url(), autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        conn.execute("SELECT pg_sleep(5)")
+    assert store.count_assets() == 0
+    store.close()

@@ -120,3 +120,14 @@ def test_an_outage_is_a_503_page_and_json_error_and_the_app_comes_back(
     relay.restore()
     assert client.get(NEARBY).status_code == 200
     assert client.get("/healthz").status_code == 200
+
+
+@pytest.mark.parametrize("store_url", ["postgis"], indirect=True)
+def test_after_a_restart_the_first_request_is_answered(
+    relayed: tuple[Relay, FlaskClient],
+) -> None:
+    relay, client = relayed
+    assert client.get(NEARBY).status_code == 200
+    relay.cut()  # the server restarts: its connections end, and it is soon back
+    relay.restore()
+    assert client.get(NEARBY).status_code == 200
