@@ -23,6 +23,19 @@ if TYPE_CHECKING:
     from assetmap.analysis.nearby import Wording
 
 
+def _missing_sqlite_store(url: str) -> Path | None:
+    """The path a SQLite URL names when no store is there yet; None otherwise."""
+    if not url.startswith("sqlite:"):
+        return None
+    from assetmap.store.sqlite import sqlite_path
+
+    path = sqlite_path(url)
+    # An empty file too: SQLite would take it for a new database and build one.
+    if path != ":memory:" and not (Path(path).is_file() and Path(path).stat().st_size):
+        return Path(path).resolve()
+    return None
+
+
 class Context:
     """Lazily opened resources shared by subcommands."""
 
@@ -45,18 +58,13 @@ class Context:
         from another folder, with the default relative path) would answer from a new empty
         store: "0 results" where the person should hear "wrong database".
         """
-        url = self.settings.database_url
-        if url.startswith("sqlite:"):
-            from assetmap.store.sqlite import sqlite_path
-
-            path = sqlite_path(url)
-            # An empty file too: SQLite would take it for a new database and build one.
-            if path != ":memory:" and not (Path(path).is_file() and Path(path).stat().st_size):
-                raise AssetmapError(
-                    f"there is no store at {Path(path).resolve()}: create one with "
-                    "`assetmap init` (and `assetmap demo` for the Trafford demo), or give "
-                    "--db (or ASSETMAP_DATABASE_URL) for the one you meant"
-                )
+        missing = _missing_sqlite_store(self.settings.database_url)
+        if missing is not None:
+            raise AssetmapError(
+                f"there is no store at {missing}: create one with "
+                "`assetmap init` (and `assetmap demo` for the Trafford demo), or give "
+                "--db (or ASSETMAP_DATABASE_URL) for the one you meant"
+            )
         return self.store
 
     def close(self) -> None:
@@ -584,6 +592,10 @@ def migrate_store(source_url: str, target_url: str) -> None:
     """Copy a whole store, history included, to another (e.g. SQLite to PostGIS) and verify."""
     from assetmap.store.copying import copy_store
 
+    missing = _missing_sqlite_store(source_url)
+    if missing is not None:
+        # Opening it would make an empty store, and copying that "verifies" perfectly.
+        raise AssetmapError(f"there is no store at {missing} to copy from: check --from")
     source, target = open_store(source_url), open_store(target_url)
     try:
         checks = copy_store(source, target)

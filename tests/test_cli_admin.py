@@ -164,3 +164,19 @@ def test_a_database_that_is_not_there_is_named() -> None:
     assert out.returncode == 2
     assert 'database "assetmap_no_such_database" does not exist' in out.stderr
     assert len(out.stderr.splitlines()) == 1
+
+
+def test_migrate_store_refuses_a_source_that_is_not_there_or_empty(
+    tmp_path: Path, store_url: str
+) -> None:
+    typo = tmp_path / "assetmpa.db"
+    out = run("migrate-store", "--from", f"sqlite:///{typo}", "--to", store_url)
+    assert out.returncode == 2
+    assert out.stderr == f"error: there is no store at {typo} to copy from: check --from\n"
+    assert not typo.exists()
+    empty = f"sqlite:///{tmp_path / 'empty.db'}"
+    assert run("--db", empty, "init").returncode == 0
+    out = run("migrate-store", "--from", empty, "--to", store_url)
+    assert out.returncode == 2
+    assert "field 'from': the source store is empty: there is nothing to copy" in out.stderr
+    assert "copied and verified" not in out.stdout

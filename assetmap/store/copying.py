@@ -120,13 +120,17 @@ def copy_store(source: SubmissionsSql, target: SubmissionsSql) -> list[TableChec
     Parameters
     ----------
     source, target
-        Open, migrated stores (any backends). The target must hold no assets or users.
+        Open, migrated stores (any backends). The source must hold some assets or users, the
+        target none.
 
     Returns
     -------
     list of TableCheck
         One per table; the copy succeeded when every check is ``ok``.
     """
+    if not (source.count_assets() or source.list_users()):
+        # Most likely the wrong database: "copied and verified" would hide that.
+        raise ValidationError("the source store is empty: there is nothing to copy", field="from")
     if target.count_assets() or target.list_users():
         raise ValidationError("the target store is not empty", field="to")
     with target.transaction() as conn:
