@@ -146,6 +146,12 @@ def read_vector_header(path: Path, layer: str | None = None, crs: str | None = N
         info = pyogrio.read_info(path, layer=layer)
     except pyogrio.errors.DataSourceError as err:
         raise _unreadable(path, err) from None
+    if info["geometry_type"] is None:
+        raise ValidationError(
+            f"{path.name}: {f'layer {layer!r}' if layer else 'the file'} is a table with no "
+            "points or shapes; import it as a CSV with lat and lon (or postcode) columns",
+            field="file",
+        )
     if not info["features"] and not len(info["fields"]):
         # GDAL learns a GeoJSON's columns from its features: with none, it has none either.
         raise ValidationError(f"{path.name} has no features: nothing to import", field="file")

@@ -454,3 +454,24 @@ def test_a_broken_shape_is_a_row_error_not_a_traceback(
         "geometry",
         f"the feature's geometry is broken: {reason}",
     )
+
+
+def test_a_geopackage_table_without_geometry_is_refused_not_a_traceback(
+    tmp_path: Path, taxonomy: Taxonomy
+) -> None:
+    original, _ = _libraries_in_bng()
+    table = pd.DataFrame(original.drop(columns="geometry"))
+    table["lon"], table["lat"] = original.geometry.x, original.geometry.y
+    pyogrio.write_dataframe(table, tmp_path / "libraries.gpkg", layer="libraries", driver="GPKG")
+    (tmp_path / "m.toml").write_text(
+        '[[source]]\nsource = "l"\nfile = "libraries.gpkg"\ncategory = "library"\n'
+        'crs = "EPSG:4326"\n[source.columns]\nname = "name"\n',
+        encoding="utf-8",
+    )
+    [spec] = load_manifest(tmp_path / "m.toml", taxonomy=taxonomy)
+    with pytest.raises(
+        ValidationError,
+        match=r"libraries\.gpkg: the file is a table with no points or shapes; import it as a "
+        "CSV with lat and lon",
+    ):
+        check_source(spec)
