@@ -70,6 +70,25 @@ TABLES: dict[str, tuple[str, ...]] = {
         "merged_into",
     ),
     "submission_events": ("pk", "ref", "action", "actor", "reason", "created_at"),
+    # Assessment runs: their results stay in the instance folder, reached through these rows.
+    "jobs": (
+        "pk",
+        "id",
+        "kind",
+        "status",
+        "title",
+        "params",
+        "created_by",
+        "created_at",
+        "started_at",
+        "heartbeat_at",
+        "finished_at",
+        "step",
+        "steps_done",
+        "steps_total",
+        "result",
+        "error",
+    ),
 }
 _BATCH = 2_000
 _BOOLEANS = {("users", "active"), ("login_attempts", "ok")}

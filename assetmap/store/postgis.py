@@ -174,6 +174,7 @@ class PostGISStore(JobsSql):
             "login_attempts",
             "submissions",
             "submission_events",
+            "jobs",
         ):
             conn.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'pk'),"

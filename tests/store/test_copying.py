@@ -27,7 +27,9 @@ def _fill(store: Store, taxonomy: Taxonomy) -> dict[str, object]:
     store.create_user("mo", role="moderator", password_hash="argon2-hash")
     store.record_login_attempt("mo", "c1", ok=False)
     store.record_import_run("trafford", "cli", {"read": 2})
-    return {"lib": lib.id, "ref": sub.ref}
+    job = store.create_job("jsaa", title="Trafford", created_by="user:co", steps_total=3)
+    store.finish_job(job.id, result={"files": ["index.html"]})
+    return {"lib": lib.id, "ref": sub.ref, "job": job.id}
 
 
 def test_copy_to_an_empty_sqlite_store_verifies(
@@ -62,6 +64,10 @@ def test_copy_from_sqlite_into_each_backend(
     assert store.history(str(ids["lib"]))[-1].reason == "called"
     assert store.count_assets(status="rejected") == 1
     assert store.failed_logins_since(since="2000-01-01", username="mo") == 1
+    # An assessment run's page and results are still reached from its id.
+    assert store.get_job(str(ids["job"])) == source.get_job(str(ids["job"]))
+    later = store.create_job("jsaa", title="next", created_by="user:co")  # a fresh key
+    assert store.get_job(later.id).title == "next"
     fresh = store.create_asset(build_asset({**SALE, "name": "New"}, taxonomy), author="x")
     assert fresh.revision == 1 and store.count_assets() == 3
     source.close()
