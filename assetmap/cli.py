@@ -130,7 +130,17 @@ def cli(ctx: click.Context, database_url: str | None) -> None:
 def init(ctx: Context) -> None:
     """Create the store, or upgrade its schema to the latest version."""
     version = ctx.store.migrate()
-    click.echo(f"store ready at {ctx.settings.database_url} (schema version {version})")
+    click.echo(
+        f"store ready at {_without_password(ctx.settings.database_url)} (schema version {version})"
+    )
+
+
+def _without_password(url: str) -> str:
+    """A database URL fit to print: a password in it (user:pw@ or ?password=) starred out."""
+    import re
+
+    url = re.sub(r"(//[^/@:]*:)[^/@]*@", r"\1***@", url, count=1)
+    return re.sub(r"([?&]password=)[^&]*", r"\1***", url)
 
 
 @cli.command()

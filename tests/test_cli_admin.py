@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import re
 import subprocess
@@ -180,3 +181,19 @@ def test_migrate_store_refuses_a_source_that_is_not_there_or_empty(
     assert out.returncode == 2
     assert "field 'from': the source store is empty: there is nothing to copy" in out.stderr
     assert "copied and verified" not in out.stdout
+
+
+def test_init_does_not_print_the_database_password(store_url: str) -> None:
+    if store_url.startswith("sqlite:"):
+        assert run("--db", store_url, "init").stdout.startswith(f"store ready at {store_url} ")
+        return
+    parts = urlsplit(store_url)
+    # The URL's own password, or any (the test servers trust local connections).
+    secret = parts.password or "s3cret"
+    user = parts.username or getpass.getuser()
+    port = f":{parts.port}" if parts.port else ""
+    with_password = urlunsplit(parts._replace(netloc=f"{user}:{secret}@{parts.hostname}{port}"))
+    out = run("--db", with_password, "init")
+    assert out.returncode == 0, out.stderr
+    assert secret not in out.stdout
+    assert out.stdout.startswith(f"store ready at postgresql://{user}:***@{parts.hostname}")
