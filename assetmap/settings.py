@@ -14,10 +14,38 @@ from pathlib import Path
 from typing import Any
 
 from assetmap.domain.asset import DEFAULT_STALE_AFTER_DAYS
+from assetmap.domain.errors import ValidationError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 DEFAULT_TILE_ATTRIBUTION = "© OpenStreetMap contributors"
+
+
+_YES = frozenset({"1", "true", "yes", "on"})
+_NO = frozenset({"0", "false", "no", "off"})
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    """A yes/no variable; anything else is refused, naming it.
+
+    Read as "no", ASSETMAP_SECURE_COOKIES=on (or a typo) would quietly let sign-in cookies
+    travel over plain http.
+    """
+    text = env[name].strip().lower()
+    if text not in _YES | _NO:
+        raise ValidationError(
+            f"{env[name]!r} is neither yes nor no: use 1 or 0 (true/false, yes/no, on/off)",
+            field=name,
+        )
+    return text in _YES
+
+
+def _whole_number(env: Mapping[str, str], name: str) -> int:
+    """A count of 0 or more; anything else is refused naming the variable, not a traceback."""
+    text = env[name].strip()
+    if not text.isascii() or not text.isdigit():
+        raise ValidationError(f"{env[name]!r} is not a whole number of 0 or more", field=name)
+    return int(text)
 
 
 @dataclass(frozen=True)
@@ -70,23 +98,22 @@ class Settings:
         if "ASSETMAP_TILE_ATTRIBUTION" in env:
             values["tile_attribution"] = env["ASSETMAP_TILE_ATTRIBUTION"]
         if "ASSETMAP_USE_CDN" in env:
-            values["use_cdn"] = env["ASSETMAP_USE_CDN"].lower() in {"1", "true", "yes"}
+            values["use_cdn"] = _flag(env, "ASSETMAP_USE_CDN")
         if "ASSETMAP_POSTCODES" in env:
             values["postcode_path"] = Path(env["ASSETMAP_POSTCODES"])
         if "ASSETMAP_TRUSTED_PROXIES" in env:
-            values["trusted_proxies"] = int(env["ASSETMAP_TRUSTED_PROXIES"])
+            values["trusted_proxies"] = _whole_number(env, "ASSETMAP_TRUSTED_PROXIES")
         if "ASSETMAP_STALE_AFTER_DAYS" in env:
-            values["stale_after_days"] = int(env["ASSETMAP_STALE_AFTER_DAYS"])
+            values["stale_after_days"] = _whole_number(env, "ASSETMAP_STALE_AFTER_DAYS")
         if "ASSETMAP_SECURE_COOKIES" in env:
-            secure = env["ASSETMAP_SECURE_COOKIES"].lower()
-            values["secure_cookies"] = secure in {"1", "true", "yes"}
+            values["secure_cookies"] = _flag(env, "ASSETMAP_SECURE_COOKIES")
         if "ASSETMAP_SUBMISSIONS_PER_CLIENT_PER_HOUR" in env:
-            values["submissions_per_client_per_hour"] = int(
-                env["ASSETMAP_SUBMISSIONS_PER_CLIENT_PER_HOUR"]
+            values["submissions_per_client_per_hour"] = _whole_number(
+                env, "ASSETMAP_SUBMISSIONS_PER_CLIENT_PER_HOUR"
             )
         if "ASSETMAP_SUBMISSIONS_PER_EMAIL_PER_DAY" in env:
-            values["submissions_per_email_per_day"] = int(
-                env["ASSETMAP_SUBMISSIONS_PER_EMAIL_PER_DAY"]
+            values["submissions_per_email_per_day"] = _whole_number(
+                env, "ASSETMAP_SUBMISSIONS_PER_EMAIL_PER_DAY"
             )
         if "ASSETMAP_ORGANISATION" in env:
             values["organisation"] = env["ASSETMAP_ORGANISATION"].strip()

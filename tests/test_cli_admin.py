@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
 import re
 import subprocess
 import sys
@@ -12,15 +13,24 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
+from assetmap.settings import Settings
 from assetmap.store import open_store
 from tests.conftest import postgis_url
 
 BIN = Path(sys.executable).parent / "assetmap"
 
 
-def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, stdin: str = "", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(BIN), *args], input=stdin, capture_output=True, text=True, timeout=120, check=False
+        [str(BIN), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, **(env or {})},
     )
 
 
@@ -197,3 +207,24 @@ def test_init_does_not_print_the_database_password(store_url: str) -> None:
     assert out.returncode == 0, out.stderr
     assert secret not in out.stdout
     assert out.stdout.startswith(f"store ready at postgresql://{user}:***@{parts.hostname}")
+
+
+def test_settings_that_are_not_yes_no_or_a_count_are_refused_naming_the_variable(
+    tmp_path: Path,
+) -> None:
+    db = ("--db", f"sqlite:///{tmp_path / 'a.db'}", "init")
+    for name, value, reason in [
+        ("ASSETMAP_SECURE_COOKIES", "ture", "is neither yes nor no: use 1 or 0"),
+        ("ASSETMAP_USE_CDN", "maybe", "is neither yes nor no: use 1 or 0"),
+        ("ASSETMAP_TRUSTED_PROXIES", "true", "is not a whole number of 0 or more"),
+        ("ASSETMAP_TRUSTED_PROXIES", "-1", "is not a whole number of 0 or more"),
+        ("ASSETMAP_SUBMISSIONS_PER_EMAIL_PER_DAY", "5 a day", "is not a whole number"),
+    ]:
+        out = run(*db, env={name: value})
+        assert out.returncode == 2, (name, value, out.stderr)
+        assert out.stderr.startswith(f"error: field '{name}': {value!r} {reason}")
+        assert len(out.stderr.splitlines()) == 1
+    # "on" was read as off: Secure cookies dropped, sign-in cookies sent over plain http.
+    assert Settings.from_env({"ASSETMAP_SECURE_COOKIES": "on"}).secure_cookies is True
+    assert Settings.from_env({"ASSETMAP_SECURE_COOKIES": "Off"}).secure_cookies is False
+    assert Settings.from_env({"ASSETMAP_TRUSTED_PROXIES": " 2 "}).trusted_proxies == 2
