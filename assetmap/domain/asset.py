@@ -54,6 +54,9 @@ _PHONE = re.compile(r"^\+?[0-9 ()\-.]{7,40}$")
 # number reversed, and so would any words a page put after the name), and right-to-left
 # scripts display in their own direction without them.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+# Fields shown on one line: a line break or tab pasted into one (a quoted newline in a CSV
+# cell, a JSON "\n") becomes a space. Descriptions and addresses keep their lines.
+_ONE_LINE = frozenset({"name", "postcode", "licence"})
 # Letters that draw nothing (Hangul fillers, the blank Braille pattern): with spaces and
 # format characters such as the zero-width space, a name made only of these looks empty.
 _BLANK_LETTERS = frozenset("\u115f\u1160\u2800\u3164\uffa0")
@@ -244,6 +247,10 @@ def _float(value: object, name: str, errors: list[ValidationError]) -> float | N
         errors.append(ValidationError(f"{name} is missing", field=name))
         return None
     try:
+        # float() also reads "5_3.4" and digits of other scripts ("５３.４"), which no
+        # spreadsheet writes as a number: a coordinate must be plain ASCII.
+        if not text.isascii() or "_" in text:
+            raise ValueError(text)
         number = float(text)
     except ValueError:
         errors.append(ValidationError(f"{name} '{text}' is not a number", field=name))
@@ -471,6 +478,8 @@ def validate_asset(
         if name in {"website", "email", "phone", "opening_times"}:
             continue
         value = clean_text(data.get(name))
+        if name in _ONE_LINE:
+            value = " ".join(value.split())
         if len(value) > limit:
             errors.append(
                 ValidationError(f"{name} is {len(value)} characters; at most {limit}", field=name)

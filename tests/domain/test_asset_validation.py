@@ -89,3 +89,41 @@ def test_bidirectional_overrides_are_removed_from_listing_text(taxonomy: Taxonom
     assert errors == [] and asset is not None
     assert asset.name == "Stretford yrarbiL \u05e1\u05e4\u05e8\u05d9\u05d9\u05d4"
     assert asset.description == "Open daily"
+
+
+@pytest.mark.parametrize(
+    "text", ["5_3.4", "\uff15\uff13.\uff14", "\u0665\u0663.\u0664", "53\u00b74"]
+)
+def test_a_coordinate_must_be_written_in_plain_digits(taxonomy: Taxonomy, text: str) -> None:
+    # float() would read the first three as 53.4: a typing slip or a pasted character that
+    # no spreadsheet writes as a number is refused, naming the field and the text.
+    asset, errors = validate_asset({**LIBRARY, "lat": text}, taxonomy)
+    assert asset is None
+    assert [(e.field, e.message) for e in errors] == [("lat", f"lat '{text}' is not a number")]
+
+
+@pytest.mark.parametrize("text", ["53.4", "+53.40", "5.34e1", " 53.4 "])
+def test_a_coordinate_in_plain_digits_is_read(taxonomy: Taxonomy, text: str) -> None:
+    asset, errors = validate_asset({**LIBRARY, "lat": text}, taxonomy)
+    assert errors == [] and asset is not None
+    assert asset.lat == 53.4
+
+
+def test_line_breaks_in_one_line_fields_become_spaces(taxonomy: Taxonomy) -> None:
+    # A quoted newline in a CSV cell would otherwise be part of the name on every list.
+    asset, errors = validate_asset(
+        {
+            **LIBRARY,
+            "name": "Stretford\nLibrary\t(branch)",
+            "postcode": "m32\r\n0th",
+            "address": "Kingsway\nStretford",
+            "description": "Books.\n\nComputers.",
+        },
+        taxonomy,
+    )
+    assert errors == [] and asset is not None
+    assert asset.name == "Stretford Library (branch)"
+    assert asset.postcode == "M32 0TH"
+    # Addresses and descriptions keep their lines (shown with them on the check page).
+    assert asset.address == "Kingsway\nStretford"
+    assert asset.description == "Books.\n\nComputers."
