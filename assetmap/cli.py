@@ -616,6 +616,12 @@ def migrate_store(source_url: str, target_url: str) -> None:
         mark = "ok" if c.ok else "MISMATCH"
         click.echo(f"{c.table:<18} {c.source_rows:>9} -> {c.target_rows:>9}  sha256 {mark}")
     if not all(c.ok for c in checks):
+        click.echo(
+            "not copied: the copy did not match its source, so it was undone and the target"
+            " is as it was. Was the source written to meanwhile? Stop the app and run"
+            " migrate-store again.",
+            err=True,
+        )
         sys.exit(1)
     click.echo("copied and verified: row counts and checksums match")
 

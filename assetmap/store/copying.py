@@ -8,6 +8,7 @@ Sessions are not copied: they are short-lived, and staff simply sign in again.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Iterator
@@ -110,6 +111,10 @@ class TableCheck:
         return self.source_rows == self.target_rows and self.source_sha256 == self.target_sha256
 
 
+class _Mismatch(Exception):
+    """Raised inside the copy's transaction to roll it back."""
+
+
 def _normalise(value: Any) -> Any:
     if isinstance(value, bool):
         return int(value)
@@ -134,7 +139,7 @@ def table_checksum(store: SubmissionsSql, table: str) -> tuple[int, str]:
 
 
 def copy_store(source: SubmissionsSql, target: SubmissionsSql) -> list[TableCheck]:
-    """Copy every table from source to an empty target in one transaction, then verify.
+    """Copy every table from source to an empty target and verify it, in one transaction.
 
     Parameters
     ----------
@@ -145,14 +150,16 @@ def copy_store(source: SubmissionsSql, target: SubmissionsSql) -> list[TableChec
     Returns
     -------
     list of TableCheck
-        One per table; the copy succeeded when every check is ``ok``.
+        One per table; the copy succeeded when every check is ``ok``. When one is not, the
+        copy was rolled back and the target holds nothing.
     """
     if not (source.count_assets() or source.list_users()):
         # Most likely the wrong database: "copied and verified" would hide that.
         raise ValidationError("the source store is empty: there is nothing to copy", field="from")
     if target.count_assets() or target.list_users():
         raise ValidationError("the target store is not empty", field="to")
-    with target.transaction() as conn:
+    checks: list[TableCheck] = []
+    with contextlib.suppress(_Mismatch), target.transaction() as conn:
         for table, columns in TABLES.items():
             marks = ", ".join("?" * len(columns))
             sql = target._sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})")
@@ -169,9 +176,13 @@ def copy_store(source: SubmissionsSql, target: SubmissionsSql) -> list[TableChec
             if batch:
                 target._executemany(conn, sql, batch)
         target._after_bulk_load(conn)
-    checks = []
-    for table in TABLES:
-        s_rows, s_sha = table_checksum(source, table)
-        t_rows, t_sha = table_checksum(target, table)
-        checks.append(TableCheck(table, s_rows, t_rows, s_sha, t_sha))
+        # Checked before the commit, reading the target through this transaction: a copy
+        # that does not match (the source written to meanwhile, say) is rolled back, leaving
+        # the target empty for another try instead of holding rows nobody can vouch for.
+        for table in TABLES:
+            s_rows, s_sha = table_checksum(source, table)
+            t_rows, t_sha = table_checksum(target, table)
+            checks.append(TableCheck(table, s_rows, t_rows, s_sha, t_sha))
+        if not all(c.ok for c in checks):
+            raise _Mismatch
     return checks

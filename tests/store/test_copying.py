@@ -10,7 +10,7 @@ from assetmap.domain.asset import build_asset
 from assetmap.domain.errors import ValidationError
 from assetmap.domain.submission import Submitter
 from assetmap.domain.taxonomy import Taxonomy
-from assetmap.store import Store, open_store
+from assetmap.store import Store, copying, open_store
 from assetmap.store.copying import TABLES, copy_store
 from tests.store.test_contract import ALTRINCHAM, SALE
 
@@ -70,4 +70,30 @@ def test_copy_from_sqlite_into_each_backend(
     assert store.get_job(later.id).title == "next"
     fresh = store.create_asset(build_asset({**SALE, "name": "New"}, taxonomy), author="x")
     assert fresh.revision == 1 and store.count_assets() == 3
+    source.close()
+
+
+def test_a_copy_that_does_not_verify_leaves_the_target_empty(
+    store: Store, taxonomy: Taxonomy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = open_store(f"sqlite:///{tmp_path / 'source.db'}")
+    ids = _fill(source, taxonomy)
+    checksum = copying.table_checksum
+    written: list[str] = []
+
+    def written_meanwhile(of: Store, table: str) -> tuple[int, str]:
+        # The app, still running, saves an edit after the rows were copied.
+        if of is source and not written:
+            written.append(table)
+            source.update_asset(str(ids["lib"]), {"phone": "0161 000 0000"}, author="user:mo")
+        return checksum(of, table)
+
+    monkeypatch.setattr(copying, "table_checksum", written_meanwhile)
+    checks = copy_store(source, store)
+    assert {c.table for c in checks if not c.ok} == {"assets", "revisions"}
+    assert store.count_assets() == 0 and store.count_revisions() == 0
+    assert store.list_users() == [] and store.import_runs() == []
+    monkeypatch.undo()
+    assert all(c.ok for c in copy_store(source, store))  # so it can simply be run again
+    assert store.get_asset(str(ids["lib"])).phone == "0161 000 0000"
     source.close()
