@@ -61,6 +61,7 @@ function %(name)s(feature, layer, category) {
     return el && el.querySelector(".am-popup");
   }
   var openedByKey = false;
+  var ring = null;
   layer.on("add", function () {
     var el = layer.getElement && layer.getElement();
     if (!el) { return; }
@@ -68,8 +69,22 @@ function %(name)s(feature, layer, category) {
     el.setAttribute("tabindex", "0");
     el.setAttribute("role", "button");
     el.setAttribute("aria-label", [p.name, category].filter(Boolean).join(", "));
-    el.addEventListener("focus", function () { layer.openTooltip(); });
-    el.addEventListener("blur", function () { layer.closeTooltip(); });
+    el.addEventListener("focus", function () {
+      layer.openTooltip();
+      // Circles drawn later cover this one; a ring drawn over them all keeps the focused
+      // place in sight (WCAG 2.4.11). The circle is not moved to the top itself: moving a
+      // focused element in the page takes its focus away.
+      if (el.matches(":focus-visible") && layer._map) {
+        ring = L.circleMarker(layer.getLatLng(), {
+          radius: layer.getRadius() + 2, interactive: false, className: "am-focus-ring",
+          color: "#0b0c0c", weight: 4, fillColor: "#ffdd00", fillOpacity: 1
+        }).addTo(layer._map);
+      }
+    });
+    el.addEventListener("blur", function () {
+      layer.closeTooltip();
+      if (ring) { ring.remove(); ring = null; }
+    });
     el.addEventListener("keydown", function (ev) {
       if (ev.key === "Enter" || ev.key === " ") {
         ev.preventDefault();

@@ -109,6 +109,17 @@ def test_markers_work_from_the_keyboard(watch: PageWatch, store: Store, taxonomy
     assert page.locator(".leaflet-tooltip").inner_text() == HOSTILE_NAME
     outline = marker.evaluate("el => getComputedStyle(el).stroke")
     assert outline == "rgb(11, 12, 12)"
+    # A ring drawn over every other circle, centred on this one, shows where focus is.
+    ring = page.locator("path.am-focus-ring")
+    assert ring.count() == 1
+    assert ring.evaluate("el => el === el.parentNode.lastElementChild")
+    centre = (
+        "el => { const r = el.getBoundingClientRect();"
+        " return [r.x + r.width / 2, r.y + r.height / 2]; }"
+    )
+    ring_x, ring_y = ring.evaluate(centre)
+    marker_x, marker_y = marker.evaluate(centre)
+    assert abs(ring_x - marker_x) < 1 and abs(ring_y - marker_y) < 1
     # Escape hides the name without moving focus (WCAG 1.4.13).
     page.keyboard.press("Escape")
     page.locator(".leaflet-tooltip").wait_for(state="detached")
@@ -121,9 +132,11 @@ def test_markers_work_from_the_keyboard(watch: PageWatch, store: Store, taxonomy
     assert page.evaluate("document.activeElement.className") == "am-popup"
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == f"More about {HOSTILE_NAME}"
+    assert ring.count() == 0  # focus left the circle
     # Escape closes it and puts focus back on the circle.
     page.keyboard.press("Escape")
     popup.wait_for(state="detached")
+    assert ring.count() == 1
     focused = page.evaluate("document.activeElement.getAttribute('data-asset-id')")
     assert focused == asset.id
     # Space opens it too.
