@@ -13,7 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from assetmap.settings import Settings
+from assetmap.settings import REPO_ROOT, Settings
 from assetmap.store import open_store
 from tests.conftest import postgis_url
 
@@ -228,3 +228,20 @@ def test_settings_that_are_not_yes_no_or_a_count_are_refused_naming_the_variable
     assert Settings.from_env({"ASSETMAP_SECURE_COOKIES": "on"}).secure_cookies is True
     assert Settings.from_env({"ASSETMAP_SECURE_COOKIES": "Off"}).secure_cookies is False
     assert Settings.from_env({"ASSETMAP_TRUSTED_PROXIES": " 2 "}).trusted_proxies == 2
+
+
+def test_readme_postgis_recipe_gives_the_database_to_the_apps_role() -> None:
+    """On PostgreSQL 15 only a database's owner may create tables in it: init needs that."""
+    section = (REPO_ROOT / "README.md").read_text().split("## Running on PostgreSQL", 1)[1]
+    recipe = section.split("```sh\n", 1)[1].split("```", 1)[0]
+    found = re.search(r"ASSETMAP_DATABASE_URL=(\S+)", recipe)
+    assert found is not None
+    url = urlsplit(found[1])
+    role, dbname = url.username, url.path.lstrip("/")
+    assert re.search(rf"createuser .*\b{role}\b", recipe)
+    assert f"createdb --owner {role} {dbname}" in recipe
+    assert f'psql -d {dbname} -c "CREATE EXTENSION postgis"' in recipe
+    assert f"{url.hostname}:{url.port}:{dbname}:{role}:PASSWORD" in recipe  # for libpq
+    # Several hosts: a form signed on one must be accepted by the others.
+    prose = " ".join(section.split("\n## ", 1)[0].split())
+    assert "give every instance the same `ASSETMAP_SECRET_KEY`" in prose
