@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -77,7 +78,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.json.sort_keys = False
     app.extensions["assetmap"] = AppState(
         settings=settings,
-        store=store or open_store(settings.database_url),
+        store=store or _open_store(settings.database_url),
         taxonomy=load_taxonomy(settings.taxonomy_path),
     )
     # Here, not at the first search: a worker starts before it takes requests.
@@ -121,6 +122,25 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.register_blueprint(published.bp)
     jsaa.init_app(app)
     return app
+
+
+def _open_store(url: str) -> Store:
+    """Open the app's store; with its database out of reach, open it without migrating.
+
+    A gunicorn worker that cannot start stops the whole server ("Worker failed to boot"), so
+    a worker replaced while the database is down (after a crash or timeout) would take the
+    site down for good. It starts instead and answers 503 until the database is back;
+    ``serve --production`` has applied the migrations before starting any worker.
+    """
+    try:
+        return open_store(url)
+    except AssetmapError as err:
+        if err.status != 503:
+            raise
+        logging.getLogger(__name__).error(
+            "database unavailable as the app starts; serving 503 until it is back: %s", err
+        )
+        return open_store(url, migrate=False)
 
 
 def csp_nonce() -> str:

@@ -78,20 +78,25 @@ class Relay:
 
 
 @pytest.fixture
-def relayed(store_url: str, settings: Settings) -> Iterator[tuple[Relay, FlaskClient]]:
-    """An app on the PostGIS test store reached through a :class:`Relay`."""
+def relay(store_url: str, settings: Settings) -> Iterator[tuple[Relay, Settings]]:
+    """A :class:`Relay` to the PostGIS test store, and settings that reach it through that."""
     open_store(store_url).close()  # the schema, made directly
     parts = urlsplit(store_url)
     relay = Relay(parts.hostname or "127.0.0.1", parts.port or 5432)
     netloc = (
         f"{parts.username}@127.0.0.1:{relay.port}" if parts.username else f"127.0.0.1:{relay.port}"
     )
-    through = urlunsplit(parts._replace(netloc=netloc))
-    store = open_store(through)
-    app = create_app(replace(settings, database_url=through), store=store)
-    yield relay, app.test_client()
-    store.close()
+    yield relay, replace(settings, database_url=urlunsplit(parts._replace(netloc=netloc)))
     relay.close()
+
+
+@pytest.fixture
+def relayed(relay: tuple[Relay, Settings]) -> Iterator[tuple[Relay, FlaskClient]]:
+    """An app on the PostGIS test store reached through a :class:`Relay`."""
+    cut, settings = relay
+    store = open_store(settings.database_url)
+    yield cut, create_app(settings, store=store).test_client()
+    store.close()
 
 
 @pytest.mark.parametrize("store_url", ["postgis"], indirect=True)
@@ -131,3 +136,18 @@ def test_after_a_restart_the_first_request_is_answered(
     relay.cut()  # the server restarts: its connections end, and it is soon back
     relay.restore()
     assert client.get(NEARBY).status_code == 200
+
+
+@pytest.mark.parametrize("store_url", ["postgis"], indirect=True)
+def test_an_app_started_while_the_database_is_down_serves_503_until_it_is_back(
+    relay: tuple[Relay, Settings],
+) -> None:
+    """As a gunicorn worker replaced during an outage: failing to start stops the server."""
+    cut, settings = relay
+    cut.cut()
+    app = create_app(settings)
+    client = app.test_client()
+    assert client.get(NEARBY).status_code == 503
+    cut.restore()
+    assert client.get(NEARBY).status_code == 200
+    app.extensions["assetmap"].store.close()
