@@ -7,6 +7,7 @@ on the geography column for the nearest. Distances are then measured exactly as 
 
 from __future__ import annotations
 
+import os
 import re
 import select
 import threading
@@ -32,6 +33,8 @@ from assetmap.store.base import (
 from assetmap.store.jobs import JobsSql
 from assetmap.store.threads import ThreadConnection
 
+# Seconds to wait for the database to answer a new connection: under gunicorn's 30 s.
+CONNECT_TIMEOUT_S = 10
 _SCHEMA = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 # Any constant works; it only has to be the same in every process sharing the database.
 _MIGRATION_LOCK = 0x61737365746D6170
@@ -119,7 +122,7 @@ class PostGISStore(JobsSql):
         if conn is None or conn.closed:
             try:
                 # autocommit: transactions are opened explicitly by transaction(), as on SQLite.
-                conn = psycopg.connect(self.conninfo, autocommit=True)
+                conn = psycopg.connect(self.conninfo, autocommit=True, **self._timeout())
             except psycopg.ProgrammingError as err:  # libpq could not read the URL
                 raise ValidationError(
                     f"the database URL is not one PostgreSQL can read: {_one_line(err)}",
@@ -145,6 +148,17 @@ class PostGISStore(JobsSql):
             with self._lock:
                 self._all.add(closer)
         return conn
+
+    def _timeout(self) -> dict[str, Any]:
+        """A connect_timeout unless the URL or PGCONNECT_TIMEOUT gives one.
+
+        libpq waits for ever by default, so a database host gone from the network (packets
+        dropped, not refused) held each request until gunicorn killed its worker (30 s), and
+        the reverse proxy answered 502; now the request gets the app's 503 first.
+        """
+        if "PGCONNECT_TIMEOUT" in os.environ or "connect_timeout" in self.conninfo:
+            return {}
+        return {"connect_timeout": CONNECT_TIMEOUT_S}
 
     _STATE_FIELD_SQL = "(state::json ->> '{key}')"
     # The database's own collation may ignore case or punctuation; "C" compares bytes, which

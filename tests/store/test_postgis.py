@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import socket
 import time
 import uuid
 from collections.abc import Iterator
@@ -189,3 +190,22 @@ def test_a_connection_the_server_ended_is_replaced_before_use(store_url: str) ->
         conn.execute("SELECT pg_sleep(5)")
     assert store.count_assets() == 0
     store.close()
+
+
+@pytest.mark.timeout(60)
+def test_a_database_that_never_answers_is_given_up_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A host gone from the network: the connection is not refused, nothing ever answers."""
+    from assetmap.store import postgis
+    from assetmap.store.postgis import PostGISStore, StoreUnavailable
+
+    monkeypatch.delenv("PGCONNECT_TIMEOUT", raising=False)
+    monkeypatch.setattr(postgis, "CONNECT_TIMEOUT_S", 2)  # 10 by default
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # listens, never replies
+        port = silent.getsockname()[1]
+        started = time.monotonic()
+        with pytest.raises(StoreUnavailable, match=f"on 127.0.0.1:{port} as someone: .*timeout"):
+            PostGISStore(f"postgresql://someone@127.0.0.1:{port}/assetmap").migrate()
+        assert time.monotonic() - started < 10
+        # The URL's own timeout is kept.
+        store = PostGISStore(f"postgresql://someone@127.0.0.1:{port}/assetmap?connect_timeout=1")
+        assert store._timeout() == {}
