@@ -79,6 +79,12 @@ METHODS = {
 _JENKS_EXACT = 300
 
 _MAP_SCRIPT = """
+// Escape hides an area's label with the pointer still on the area (WCAG 1.4.13): one
+// listener per map, for the layer whose label is open.
+var %(name)s_shown = null;
+document.addEventListener("keydown", function (ev) {
+  if (ev.key === "Escape" && %(name)s_shown) { %(name)s_shown.closeTooltip(); }
+});
 function %(name)s(data, group) {
   var scale = data.scale;
   function ring(flat) {
@@ -129,6 +135,10 @@ function %(name)s(data, group) {
     // One tooltip for the whole layer, filled for the area under the pointer: tens of
     // thousands of areas need no tooltip object each.
     group.bindTooltip(function (layer) { return tip(layer.amIndex); }, {sticky: true});
+    group.on("tooltipopen", function () { %(name)s_shown = group; });
+    group.on("tooltipclose", function () {
+      if (%(name)s_shown === group) { %(name)s_shown = null; }
+    });
   }
 }
 """

@@ -96,6 +96,25 @@ def test_an_area_tooltip_gives_its_name_code_and_value(
     watch.assert_clean()
 
 
+def test_escape_hides_an_area_tooltip_where_the_pointer_rests(
+    watch: PageWatch, trafford: JsaaResult
+) -> None:
+    watch.goto(f"{RELEASE}/map-gap.html")
+    wait_for_areas(watch)
+    page = watch.page
+    code = trafford.areas["area_code"].iloc[0]
+    page.locator(f'path.am-area[data-area-code="{code}"]').hover(force=True)
+    tip = page.locator(".leaflet-tooltip .am-area-tip")
+    tip.wait_for()
+    assert code in tip.inner_text()
+    focused = page.evaluate("document.activeElement.tagName")
+    # WCAG 1.4.13: dismissible without moving the pointer or the focus.
+    page.keyboard.press("Escape")
+    tip.wait_for(state="detached")
+    assert page.evaluate("document.activeElement.tagName") == focused
+    watch.assert_clean()
+
+
 def test_the_layer_control_switches_an_asset_layer(watch: PageWatch, trafford: JsaaResult) -> None:
     watch.goto(f"{RELEASE}/map-gap.html")
     wait_for_areas(watch)
