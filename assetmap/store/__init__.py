@@ -38,9 +38,17 @@ def open_store(url: str, *, migrate: bool = True, points_in_memory: bool = True)
         store = PostGISStore(url)
     else:
         raise ValidationError(
-            f"unsupported database URL '{url}': use sqlite:///path.db or postgresql://...",
+            f"unsupported database URL {_shown(url)}: use sqlite:///path.db or postgresql://...",
             field="database_url",
         )
     if migrate:
         store.migrate()
     return store
+
+
+def _shown(url: str) -> str:
+    """The URL for an error message, without a password it may hold (user:secret@host)."""
+    scheme, sep, rest = url.partition("://")
+    if "@" in rest:
+        return f"'{scheme}{sep}...@{rest.rpartition('@')[2]}'"
+    return f"'{url}'"

@@ -72,7 +72,12 @@ def test_sqlite_url_paths(url: str, path: str) -> None:
 def test_bad_urls_name_the_problem() -> None:
     from assetmap.domain.errors import ValidationError
 
-    with pytest.raises(ValidationError, match="unsupported database URL"):
+    with pytest.raises(ValidationError, match="unsupported database URL 'mysql://x'"):
         open_store("mysql://x")
+    # A mistyped scheme must not print the password the URL carries.
+    with pytest.raises(ValidationError) as caught:
+        open_store("postgressql://app:s3cret@db.example:5432/assetmap")
+    assert "s3cret" not in str(caught.value)
+    assert "'postgressql://...@db.example:5432/assetmap'" in str(caught.value)
     with pytest.raises(ValidationError, match="names no database file"):
         sqlite_path("sqlite://")
