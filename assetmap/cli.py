@@ -113,7 +113,8 @@ class _OnceOnlyGroup(_OnceOnlyCommand, click.Group):
     "--db",
     "database_url",
     envvar="ASSETMAP_DATABASE_URL",
-    help="Store URL: sqlite:///path.db (default sqlite:///instance/assetmap.db).",
+    help="Store URL: sqlite:///path.db or postgresql://user@host/dbname"
+    " (default sqlite:///instance/assetmap.db).",
 )
 @click.version_option(package_name="assetmap")
 @click.pass_context
@@ -760,6 +761,15 @@ def jsaa_publish(
     click.echo(f"published {release.path} (listed in {root / 'index.html'})")
 
 
+def _database_lost(err: Exception) -> bool:
+    """Whether ``err`` is PostgreSQL's driver losing its server (psycopg is imported lazily)."""
+    if not type(err).__module__.startswith("psycopg"):
+        return False
+    import psycopg
+
+    return isinstance(err, psycopg.OperationalError)
+
+
 def main() -> None:
     """Entry point: turn AssetmapError into a one-line message and exit status 2."""
     try:
@@ -775,3 +785,15 @@ def main() -> None:
         sys.exit(2)
     except SystemExit:
         raise
+    except Exception as err:
+        if not _database_lost(err):
+            raise
+        # The connection failed after the store opened (server restarted, network gone):
+        # the transaction in progress was rolled back, so nothing of it is half-written.
+        reason = " ".join(str(err).split()) or type(err).__name__
+        click.echo(
+            f"error: the database connection failed during the command ({reason}); anything"
+            " it was writing was not saved: check the database is up, then run it again",
+            err=True,
+        )
+        sys.exit(2)

@@ -15,6 +15,7 @@ import pytest
 
 from assetmap.settings import REPO_ROOT, Settings
 from assetmap.store import open_store
+from tests.cli_main import run_main
 from tests.conftest import postgis_url
 
 BIN = Path(sys.executable).parent / "assetmap"
@@ -245,3 +246,47 @@ def test_readme_postgis_recipe_gives_the_database_to_the_apps_role() -> None:
     # Several hosts: a form signed on one must be accepted by the others.
     prose = " ".join(section.split("\n## ", 1)[0].split())
     assert "give every instance the same `ASSETMAP_SECRET_KEY`" in prose
+
+
+def test_a_database_lost_during_a_command_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], store_url: str
+) -> None:
+    # What psycopg raises when the server ends a connection mid-query (a restart, a
+    # failover), raised from the store the command uses.
+    import psycopg
+
+    from assetmap.store.jobs import JobsSql
+
+    def lost(self: JobsSql) -> list[object]:
+        raise psycopg.errors.AdminShutdown(
+            "terminating connection due to administrator command\nSSL connection has been closed"
+        )
+
+    assert run("--db", store_url, "init").returncode == 0
+    store = open_store(store_url)
+    monkeypatch.setattr(type(store), "list_users", lost)
+    store.close()
+    status, _out, err = run_main(monkeypatch, capsys, "--db", store_url, "users", "list")
+    assert status == 2
+    assert err.splitlines() == [
+        "error: the database connection failed during the command (terminating connection due"
+        " to administrator command SSL connection has been closed); anything it was writing"
+        " was not saved: check the database is up, then run it again"
+    ]
+
+
+def test_other_errors_still_reach_the_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # Only a lost database is an outage; a bug must not be dressed up as one.
+    store_url = f"sqlite:///{tmp_path / 'a.db'}"
+    assert run("--db", store_url, "init").returncode == 0
+    store = open_store(store_url)
+
+    def broken(self: object) -> list[object]:
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(type(store), "list_users", broken)
+    store.close()
+    with pytest.raises(KeyError):
+        run_main(monkeypatch, capsys, "--db", store_url, "users", "list")
