@@ -43,6 +43,22 @@ _LEVELS: tuple[Level, ...] = ("error", "warning", "info")
 _TEXT_LIMIT_PER_KIND = 20
 
 
+def counted(number: int, noun: str, plural: str | None = None) -> str:
+    """A count and its noun as people read them: ``"1 area"``, ``"32,804 codes"``.
+
+    Parameters
+    ----------
+    number
+        How many.
+    noun
+        The singular noun.
+    plural
+        The plural, when it is not the noun with an 's' (``"categories"``).
+    """
+    word = noun if number == 1 else plural or f"{noun}s"
+    return f"{number:,} {word}"
+
+
 @dataclass(frozen=True)
 class Issue:
     """One finding about a needs layer.

@@ -17,6 +17,7 @@ import numpy as np
 
 import geopandas as gpd
 
+from assetmap.analysis.needs import counted
 from assetmap.maps.jsaa import VIRIDIS, Classification, display_geometry, format_value
 
 BAR_COLOUR = "#1d70b8"  # GOV.UK blue
@@ -271,9 +272,9 @@ def provision_ratio_chart(summary: Mapping[str, Any], charts: Sequence[Chart]) -
         else ""
     )
     reading = (
-        f"Provision follows need (ratio 1.25 or more) for {len(follows)} of {len(charts)} "
-        f"categories{none_in_least} and runs against it (0.8 or less) for {len(inverse)}"
-        + (f": {', '.join(inverse)}." if inverse else ".")
+        f"Provision follows need (ratio 1.25 or more) for {len(follows)} of "
+        f"{counted(len(charts), 'category', 'categories')}{none_in_least} and runs against "
+        f"it (0.8 or less) for {len(inverse)}" + (f": {', '.join(inverse)}." if inverse else ".")
     )
     return Chart(
         id="provision-ratio",
@@ -355,12 +356,14 @@ def need_access_chart(
         caption=(
             f"Each point is an area: its need percentile ({scope_text}) against its access "
             f"percentile. The shaded corner is the priority rule (need percentile "
-            f"{need_cut:g} or more, access percentile {access_cut:g} or less); {count} areas "
-            "fall in it, drawn as triangles."
+            f"{need_cut:g} or more, access percentile {access_cut:g} or less); "
+            f"{counted(count, 'area')} {'falls' if count == 1 else 'fall'} in it, drawn as "
+            f"{'a triangle' if count == 1 else 'triangles'}."
         ),
         alt=(
-            f"Scatter chart of {len(areas)} areas, need percentile against access percentile, "
-            f"with {count} priority areas in the shaded high-need, low-access corner."
+            f"Scatter chart of {counted(len(areas), 'area')}, need percentile against access "
+            f"percentile, with {counted(count, 'priority area')} in the shaded high-need, "
+            "low-access corner."
         ),
         content=_save(fig, "svg"),
         suffix=".svg",
@@ -423,18 +426,23 @@ def gap_map_figure(
         frameon=False,
     )
     rows = tuple((labels[c], f"{classes.counts[c]:,}") for c in reversed(range(classes.k)))
+    each = "the area" if len(areas) == 1 else f"each of the {len(areas):,} areas"
+    outlined = (
+        "the priority area is" if len(flagged) == 1 else f"the {len(flagged):,} priority areas are"
+    )
     return Chart(
         id="gap-map",
         title="Gap between need and access",
         caption=(
-            f"Gap score of each of the {len(areas):,} areas in {classes.k} classes "
+            f"Gap score of {each} in {counted(classes.k, 'class', 'classes')} "
             f"({classes.method.replace('_', ' ')}), from pale (low need, good access) to dark "
-            f"(high need, poor access); the {len(flagged)} priority areas are outlined. The "
-            "interactive gap map has every area's values."
+            f"(high need, poor access); {outlined} outlined. The interactive gap map has every "
+            "area's values."
         ),
         alt=(
-            f"Map of the gap score in {classes.k} classes with {len(flagged)} priority areas "
-            "outlined. The priority areas table lists them; the interactive map and its table "
+            f"Map of the gap score in {counted(classes.k, 'class', 'classes')} with "
+            f"{counted(len(flagged), 'priority area')} outlined. The priority areas table "
+            f"lists {'it' if len(flagged) == 1 else 'them'}; the interactive map and its table "
             "give every area."
         ),
         content=_save(fig, "png"),

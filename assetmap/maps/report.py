@@ -33,6 +33,7 @@ from markupsafe import Markup
 from assetmap.analysis.jsaa import JsaaConfig, JsaaResult, write_outputs
 from assetmap.analysis.jsaa.outputs import write_provenance
 from assetmap.analysis.jsaa.scores import METHOD
+from assetmap.analysis.needs import counted
 from assetmap.domain.errors import AssetmapError
 from assetmap.domain.taxonomy import Taxonomy
 from assetmap.maps.charts import (
@@ -275,7 +276,7 @@ def map_page(plan: MapPlan, data: MapData, site: Mapping[str, Any]) -> tuple[str
     spec = data.spec
     classes = data.classes
     method = METHODS[classes.method]
-    classes_text = f"{classes.k} classes by {method}"
+    classes_text = f"{counted(classes.k, 'class', 'classes')} by {method}"
     if plan.spec is None:
         headers = [
             {"text": "Rank", "numeric": True},
@@ -293,7 +294,7 @@ def map_page(plan: MapPlan, data: MapData, site: Mapping[str, Any]) -> tuple[str
             for r in data.rows
         ]
         row_header = 1
-        caption = f"{len(rows):,} areas, priority areas first"
+        caption = f"{counted(len(rows), 'area')}, priority areas first"
     else:
         headers = [
             {"text": "Area", "numeric": False},
@@ -306,7 +307,9 @@ def map_page(plan: MapPlan, data: MapData, site: Mapping[str, Any]) -> tuple[str
             for r in data.rows
         ]
         row_header = 0
-        caption = f"{len(rows):,} areas: {spec.label}" + (f" ({spec.unit})" if spec.unit else "")
+        caption = f"{counted(len(rows), 'area')}: {spec.label}" + (
+            f" ({spec.unit})" if spec.unit else ""
+        )
     page = {
         "title": plan.title,
         "intro": plan.intro,
@@ -437,12 +440,17 @@ def report_context(
     priority_pop = sum(float(p["population"] or 0) for p in priority)
     share = f"{priority_pop * 100 / population:.1f}%" if population else "n/a"
     need_pct, access_pct = config.need_top * 100, config.access_bottom * 100
+    one = len(priority) == 1
+    residents = int(priority_pop)
     headlines = [
-        f"{len(priority)} of {totals['areas']:,} areas are priority areas: need in the top "
+        f"{len(priority):,} of {counted(totals['areas'], 'area')} "
+        f"{'is a priority area' if one else 'are priority areas'}: need in the top "
         f"{need_pct:g}% {scope} and access to community assets in the bottom {access_pct:g}% "
-        f"of these areas. {int(priority_pop):,} residents live in them ({share}).",
-        f"{totals['assets_in_areas']:,} assets in {len(summary['categories'])} categories are "
-        f"mapped inside the areas: "
+        f"of these areas. {counted(residents, 'resident')} "
+        f"{'lives' if residents == 1 else 'live'} in {'it' if one else 'them'} ({share}).",
+        f"{counted(totals['assets_in_areas'], 'asset')} in "
+        f"{counted(len(summary['categories']), 'category', 'categories')} "
+        f"{'is' if totals['assets_in_areas'] == 1 else 'are'} mapped inside the areas: "
         f"{totals['assets_in_areas'] * 1000 / population if population else 0:.2f} per 1,000 "
         f"residents.",
     ]
@@ -463,9 +471,10 @@ def report_context(
         )
         where = "their reference point"
     worst = max(summary["categories"], key=lambda c: c["areas_with_none_within_catchment"])
-    if worst["areas_with_none_within_catchment"]:
+    without = int(worst["areas_with_none_within_catchment"])
+    if without:
         headlines.append(
-            f"{worst['areas_with_none_within_catchment']} areas have no "
+            f"{counted(without, 'area')} {'has' if without == 1 else 'have'} no "
             f"{worst['label'].lower()} within {catchment} of {where}."
         )
     weights = summary["assessment"]["weights"]["need"]
@@ -503,6 +512,7 @@ def report_context(
             if priority
             else "No area meets the priority rule in this assessment."
         ),
+        "priority_caption": f"{counted(len(priority), 'priority area')}, largest gap first",
         "priority": [
             {
                 "rank": p["rank"],
@@ -529,11 +539,24 @@ def report_context(
             for i in summary["indicators"]
         ],
         "validation": summary["validation"],
+        "validation_counts": (
+            f"{counted(int(summary['validation']['errors']), 'error')}, "
+            f"{counted(len(summary['validation']['warnings']), 'warning')} and "
+            f"{counted(len(summary['validation']['notes']), 'note')}"
+        ),
         "config_name": config.path.name,
         "config_text": config.text,
         "command": f"assetmap jsaa run {config.path.name} --out OUTPUT_FOLDER",
         "downloads": [{"href": n, "name": n, "text": t} for n, t in DOWNLOADS],
     }
+
+
+def _index_headline(totals: Mapping[str, Any]) -> str:
+    return (
+        f"{counted(totals['areas'], 'area')}, {counted(totals['assets_in_areas'], 'asset')} "
+        f"inside {'it' if totals['areas'] == 1 else 'them'} and "
+        f"{counted(totals['priority_areas'], 'priority area')}."
+    )
 
 
 def write_site(
@@ -634,10 +657,7 @@ def write_site(
     index = {
         "back": None,
         "description": result.config.description,
-        "headline": (
-            f"{totals['areas']:,} areas, {totals['assets_in_areas']:,} assets inside them and "
-            f"{totals['priority_areas']} priority areas."
-        ),
+        "headline": _index_headline(totals),
         "maps": plans,
         "downloads": [{"href": n, "name": n, "text": t} for n, t in DOWNLOADS],
     }

@@ -238,3 +238,73 @@ def test_a_category_only_in_the_most_deprived_fifth_counts_as_following_need(
         "centre: some in the most deprived fifth, none in the least) and runs against it "
         "(0.8 or less) for 1: Allotment."
     ) in text
+
+
+def one_of_each(trafford: JsaaResult) -> JsaaResult:
+    """The demo run with a count of one wherever the report prints a count."""
+    summary = json.loads(json.dumps(trafford.summary))
+    summary["priority_areas"] = summary["priority_areas"][:1]
+    summary["totals"]["assets_in_areas"] = 1
+    summary["categories"] = summary["categories"][:1]
+    summary["categories"][0]["areas_with_none_within_catchment"] = 1
+    summary["validation"] = {"errors": 1, "warnings": ["a warning"], "notes": ["a note"]}
+    return replace(trafford, summary=summary)
+
+
+def test_a_count_of_one_is_singular_in_the_report(trafford: JsaaResult) -> None:
+    from assetmap.maps.charts import need_access_chart
+    from assetmap.maps.report import render, site_context
+
+    result = one_of_each(trafford)
+    need_access = need_access_chart(
+        result.areas, need_top=0.2, access_bottom=0.2, scope_text="in England"
+    )
+    context = report_context(
+        result, plans=[], gap_figure=None, deciles=[], ratio=None, need_access=need_access
+    )
+    first, assets, *_, without = context["headlines"]
+    assert first.startswith(f"1 of {TRAFFORD_AREAS} areas is a priority area: ")
+    assert " residents live in it (" in first
+    assert assets.startswith("1 asset in 1 category is mapped inside the areas: ")
+    assert without.startswith("1 area has no ")
+    text = page_text(render("report.html", site=site_context(result), report=context))
+    assert "1 priority area, largest gap first" in text
+    assert "checked before the assessment ran: 1 error, 1 warning and 1 note." in text
+
+
+def test_a_count_of_one_is_singular_in_charts_map_pages_and_the_index(
+    trafford: JsaaResult,
+) -> None:
+    from assetmap.maps.charts import (
+        decile_charts,
+        gap_map_figure,
+        need_access_chart,
+        provision_ratio_chart,
+    )
+    from assetmap.maps.jsaa import ChoroplethSpec, choropleth_map, class_labels, classify
+    from assetmap.maps.report import MapPlan, _index_headline, map_page, site_context
+
+    areas = trafford.areas.copy()
+    areas["priority"] = areas["priority_rank"].eq(1).fillna(False).astype(bool)
+    chart = need_access_chart(areas, need_top=0.2, access_bottom=0.2, scope_text="in England")
+    assert "1 area falls in it, drawn as a triangle." in chart.caption
+    assert "with 1 priority area in the shaded" in chart.alt
+    ratio = provision_ratio_chart(trafford.summary, decile_charts(trafford.summary)[:1])
+    assert " of 1 category" in str(ratio.meta["reading"])
+    one_class = classify([50.0] * len(areas))
+    figure = gap_map_figure(areas, one_class, class_labels(one_class, 1), tolerance_m=10)
+    assert " in 1 class (quantiles)" in figure.caption
+    assert "; the priority area is outlined." in figure.caption
+    assert "with 1 priority area outlined. The priority areas table lists it;" in figure.alt
+
+    one_area = areas.iloc[:1].assign(flat=1.0)
+    spec = ChoroplethSpec("flat", "Flat")
+    data = choropleth_map(one_area, spec)
+    html, _script = map_page(
+        MapPlan("map-flat.html", "Flat", "", "", spec), data, site_context(trafford)
+    )
+    assert "1 class by quantiles" in html
+    assert ">1 area: Flat</caption>" in html
+
+    totals = {"areas": 1, "assets_in_areas": 1, "priority_areas": 1}
+    assert _index_headline(totals) == "1 area, 1 asset inside it and 1 priority area."

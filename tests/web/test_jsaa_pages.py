@@ -546,6 +546,24 @@ def test_a_job_whose_heartbeat_stopped_shows_as_failed(
     assert commissioner.get(f"/jsaa/jobs/{job.id}/files/report.html").status_code == 404
 
 
+def test_a_count_of_one_is_singular_on_the_pages(commissioner: FlaskClient, store: Store) -> None:
+    one = gpd.read_file(DATA / "boundaries" / "lsoa11_trafford.geojson").head(1)
+    table = pd.DataFrame({"code": one["LSOA11CD"], "score": [1.5]})
+    response = step_one(
+        commissioner,
+        title="One area",
+        areas_source="upload",
+        boundary_file=(io.BytesIO(one.to_json().encode()), "one.geojson"),
+        table_file=(io.BytesIO(table.to_csv(index=False).encode()), "one.csv"),
+    )
+    html, _query = configure_page(commissioner, response)
+    assert "one.geojson: 1 feature (" in html
+    assert "one.csv: 1 row, 2 columns (1 numeric)" in html
+    job = store.create_job("jsaa", title="One area", created_by="user:cara", steps_total=1)
+    store.finish_job(job.id, result={"areas": 1, "priority_areas": 1})
+    assert "1 area, 1 priority area" in main_text(commissioner.get(f"/jsaa/jobs/{job.id}"))
+
+
 def test_unknown_runs_are_not_found(commissioner: FlaskClient, store: Store) -> None:
     assert commissioner.get("/jsaa/jobs/0123456789abcdef").status_code == 404
     other = store.create_job("export", title="Not an assessment", created_by="user:x")
