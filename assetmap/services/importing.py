@@ -13,7 +13,10 @@ Rules, per file:
   :func:`assetmap.importers.records.find_file_duplicates`) and against stored assets from
   *other* sources of the same category: the same normalised name within 50 m, or, for a
   polygon, a stored asset whose point lies inside it (so list manifests' point sources before
-  polygon sources of the same category).
+  polygon sources of the same category). So is a row with the same category and normalised
+  name within 50 m of a published asset of its *own* source whose source id no row of the
+  file has now: the same place under a new key (in a file without an id column, a corrected
+  postcode is a new key). The stored asset is left as it is; the report says to archive it.
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ from assetmap.importers import (
     parse_source,
     spec_for_file,
 )
-from assetmap.importers.records import DUPLICATE_RADIUS_M, RawRow
+from assetmap.importers.records import DUPLICATE_RADIUS_M, RawRow, derived_source_id
 from assetmap.settings import REPO_ROOT
 from assetmap.store import Store
 
@@ -167,23 +170,49 @@ def _table(head: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
     ]
 
 
-class _StoredIndex:
-    """Other sources' stored assets of some categories, indexed by name and by position.
+def _by_name(assets: list[Asset]) -> dict[tuple[str, str], list[Asset]]:
+    found: dict[tuple[str, str], list[Asset]] = defaultdict(list)
+    for a in assets:
+        found[(a.category, normalise_name(a.name))].append(a)
+    return found
 
-    One ``list_assets`` read per file instead of a radius query per row: a radius query loads
-    every asset near the point, and real postcode centroids can hold hundreds of assets
-    (950 Trafford postcodes share a single centroid), which made re-imports quadratic.
+
+def _nearest_same_name(
+    by_name: dict[tuple[str, str], list[Asset]], asset: Asset
+) -> tuple[Asset, float] | None:
+    candidates = by_name.get((asset.category, normalise_name(asset.name)), [])
+    if not candidates:
+        return None
+    dist = distances_m(
+        asset.lon, asset.lat, [c.lon for c in candidates], [c.lat for c in candidates]
+    )
+    i = int(dist.argmin())
+    return (candidates[i], float(dist[i])) if dist[i] <= DUPLICATE_RADIUS_M else None
+
+
+class _StoredIndex:
+    """Stored assets of some categories a file's rows may repeat, by name and by position.
+
+    Other sources' assets, and the source's own published assets that no row of the file
+    keys any more (``keys`` are the file's source ids). One ``list_assets`` read per file
+    instead of a radius query per row: a radius query loads every asset near the point, and
+    real postcode centroids can hold hundreds of assets (950 Trafford postcodes share a
+    single centroid), which made re-imports quadratic.
     """
 
-    def __init__(self, store: Store, source: str, categories: list[str]) -> None:
-        others = [
-            a
-            for a in store.list_assets(status=None, categories=categories)
-            if a.source != source and a.status != "rejected"
-        ]
-        self.by_name: dict[tuple[str, str], list[Asset]] = defaultdict(list)
-        for a in others:
-            self.by_name[(a.category, normalise_name(a.name))].append(a)
+    def __init__(self, store: Store, source: str, categories: list[str], keys: set[str]) -> None:
+        stored = store.list_assets(status=None, categories=categories)
+        others = [a for a in stored if a.source != source and a.status != "rejected"]
+        # Archived or rejected, an old listing has already been withdrawn by staff (archiving
+        # it is what the report asks for), so only a published one can hold a row back.
+        self.left_behind = _by_name(
+            [
+                a
+                for a in stored
+                if a.source == source and a.status == "published" and a.source_id not in keys
+            ]
+        )
+        self.by_name = _by_name(others)
         self.by_category: dict[str, tuple[list[Asset], np.ndarray, np.ndarray]] = {}
         for cat in categories:
             of_cat = [a for a in others if a.category == cat]
@@ -192,15 +221,12 @@ class _StoredIndex:
             self.by_category[cat] = (of_cat, lons, lats)
 
     def same_name_near(self, asset: Asset) -> tuple[Asset, float] | None:
-        """The nearest same-category, same-name asset within the duplicate radius."""
-        candidates = self.by_name.get((asset.category, normalise_name(asset.name)), [])
-        if not candidates:
-            return None
-        dist = distances_m(
-            asset.lon, asset.lat, [c.lon for c in candidates], [c.lat for c in candidates]
-        )
-        i = int(dist.argmin())
-        return (candidates[i], float(dist[i])) if dist[i] <= DUPLICATE_RADIUS_M else None
+        """Another source's nearest same-category, same-name asset within the radius."""
+        return _nearest_same_name(self.by_name, asset)
+
+    def rekeyed(self, asset: Asset) -> tuple[Asset, float] | None:
+        """The nearest same-category, same-name own asset within the radius, keyed no more."""
+        return _nearest_same_name(self.left_behind, asset)
 
     def inside(self, asset: Asset) -> Asset | None:
         """A same-category asset whose point lies inside the asset's footprint."""
@@ -216,10 +242,25 @@ class _StoredIndex:
         return None
 
 
+def _rekeyed_reason(asset: Asset, old: Asset, dist_m: float) -> str:
+    """Why a row is held back as its own source's asset under another key, and what to do."""
+    said = (
+        f"same name as '{old.name}' from this source, {dist_m:.0f} m away, stored under the key "
+        f"'{old.source_id}', which no row of the file has now (this row's is "
+        f"'{asset.source_id}')"
+    )
+    if asset.source_id == derived_source_id(asset.name, asset.postcode, asset.lon, asset.lat):
+        said += (
+            ". The file has no id column, so a row is keyed on its name and postcode (or its "
+            "point, without a postcode) and correcting either makes a new listing"
+        )
+    return f"{said}. If it is the same place, archive {old.id} and import again"
+
+
 def find_stored_duplicates(
     store: Store, records: list[Record]
 ) -> tuple[list[Record], list[DuplicateRow]]:
-    """Split records into new-or-own ones and likely duplicates of other sources' assets.
+    """Split records into ones to store and likely duplicates of stored assets.
 
     Parameters
     ----------
@@ -233,13 +274,17 @@ def find_stored_duplicates(
     kept, duplicates
         A record is a duplicate when a stored asset from another source has the same category
         and normalised name within ``DUPLICATE_RADIUS_M`` metres (geodesic), or, for a record
-        with a polygon footprint, has the same category and a point inside the polygon.
-        Records named by a manifest fallback are matched by footprint only.
+        with a polygon footprint, has the same category and a point inside the polygon. It is
+        one too when a published asset of its own source has the same category and normalised
+        name within that radius and a source id that none of ``records`` has: the same place
+        under a new key, which would otherwise be listed twice. Records named by a manifest
+        fallback are matched by footprint only.
     """
     if not records:
         return [], []
     categories = sorted({r.asset.category for r in records})
-    index = _StoredIndex(store, records[0].asset.source, categories)
+    keys = {r.asset.source_id for r in records}
+    index = _StoredIndex(store, records[0].asset.source, categories, keys)
     kept: list[Record] = []
     dups: list[DuplicateRow] = []
     for rec in records:
@@ -249,6 +294,11 @@ def find_stored_duplicates(
             other, dist = near
             why = f"same name as stored '{other.name}' from {other.source}, {dist:.0f} m away"
             dups.append(DuplicateRow(rec.row, why, other.id, rec.line))
+            continue
+        left = None if rec.name_is_fallback else index.rekeyed(a)
+        if left is not None:
+            old, dist = left
+            dups.append(DuplicateRow(rec.row, _rekeyed_reason(a, old, dist), old.id, rec.line))
             continue
         container = index.inside(a)
         if container is not None:

@@ -299,6 +299,66 @@ def test_duplicates_within_a_file_are_reported_not_stored(
     assert second["row"] == 5 and second["reason"].startswith("same source id")
 
 
+def test_a_corrected_postcode_is_held_back_while_its_old_listing_is_published(
+    store: Store, taxonomy: Taxonomy, postcodes: PostcodeIndex, tmp_path: Path
+) -> None:
+    # The council's libraries GeoJSON (data/assets/trafford) has no id column, so its rows
+    # are keyed on name and postcode: a corrected postcode is a new key.
+    with open(TRAFFORD / "council_assets_libraries_libraries.geojson", encoding="utf-8") as f:
+        libraries = json.load(f)
+    [(feature, hale)] = [
+        (i, f)
+        for i, f in enumerate(libraries["features"], start=1)
+        if f["properties"]["name"] == "Hale Library"
+    ]
+    assert hale["properties"]["postcode"] == "WA15 9NT"
+    hale["properties"]["postcode"] = "WA15 9NS"  # a real postcode, a street away
+    path = tmp_path / "libraries.geojson"
+    path.write_text(json.dumps(libraries), encoding="utf-8")
+    manifest = tmp_path / "m.toml"
+    manifest.write_text(
+        '[[source]]\nsource = "libraries"\nfile = "libraries.geojson"\ncategory = "library"\n'
+        '[source.columns]\nname = "name"\npostcode = "postcode"\n',
+        encoding="utf-8",
+    )
+
+    def run() -> ImportReport:
+        [report] = run_import(
+            store, manifest, taxonomy=taxonomy, postcodes=postcodes, progress=False
+        )
+        return report
+
+    assert run().imported == 13
+    old = store.find_by_source("libraries", "name:hale library|postcode:WA15 9NS")
+    assert old is not None
+
+    hale["properties"]["postcode"] = "WA15 9NT"
+    path.write_text(json.dumps(libraries), encoding="utf-8")
+    corrected = run()
+    assert corrected.written
+    assert (corrected.imported, corrected.unchanged, corrected.duplicates) == (0, 12, 1)
+    [dup] = corrected.duplicate_rows
+    assert (dup["row"], dup["existing"]) == (feature, old.id)
+    assert dup["reason"].startswith(
+        "same name as 'Hale Library' from this source, 0 m away, stored under the key "
+        "'name:hale library|postcode:WA15 9NS', which no row of the file has now (this row's "
+        "is 'name:hale library|postcode:WA15 9NT'). The file has no id column"
+    )
+    assert dup["reason"].endswith(f"If it is the same place, archive {old.id} and import again")
+    assert f"feature {feature}  {old.id}  same name as 'Hale Library'" in corrected.to_text()
+    # Listed once, and the old listing is as it was.
+    assert [a.id for a in _by_source(store, "libraries") if a.name == "Hale Library"] == [old.id]
+    kept = store.get_asset(old.id)
+    assert (kept.status, kept.revision, kept.postcode) == ("published", 1, "WA15 9NS")
+
+    # Once staff archive the old listing, the corrected row is imported.
+    store.set_status(old.id, "archived", author="moderator", reason="listed under a new key")
+    after = run()
+    assert (after.imported, after.unchanged, after.duplicates) == (1, 12, 0)
+    new = store.find_by_source("libraries", "name:hale library|postcode:WA15 9NT")
+    assert new is not None and new.status == "published"
+
+
 def test_errors_name_every_reason(
     store: Store, taxonomy: Taxonomy, postcodes: PostcodeIndex, tmp_path: Path
 ) -> None:
