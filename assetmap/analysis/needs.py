@@ -59,6 +59,11 @@ def counted(number: int, noun: str, plural: str | None = None) -> str:
     return f"{number:,} {word}"
 
 
+def number_text(value: float) -> str:
+    """A number as messages write it: thousands separators, no needless decimals (20,000)."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,g}"
+
+
 @dataclass(frozen=True)
 class Issue:
     """One finding about a needs layer.
@@ -152,7 +157,8 @@ class ValidationReport:
             for (layer, kind), n in seen.items():
                 if n > _TEXT_LIMIT_PER_KIND:
                     more = n - _TEXT_LIMIT_PER_KIND
-                    lines.append(f"{level}: [{layer}] … and {more} more '{kind}' issues")
+                    issues = "issue" if more == 1 else "issues"
+                    lines.append(f"{level}: [{layer}] … and {more:,} more '{kind}' {issues}")
         return "\n".join(lines) if lines else "no issues"
 
     def raise_for_errors(self) -> None:
@@ -167,7 +173,7 @@ class NeedsLayerError(ValidationError):
     def __init__(self, report: ValidationReport) -> None:
         first = report.errors[0]
         count = len(report.errors)
-        more = f" (and {count - 1} more errors)" if count > 1 else ""
+        more = f" (and {counted(count - 1, 'more error')})" if count > 1 else ""
         super().__init__(
             f"[{first.layer}] {first.message}{more}", field=first.column, row=first.row
         )
@@ -612,7 +618,8 @@ def longer_row_problem(path: Path) -> str | None:
                 if len(values) > width:
                     return (
                         f"data row {row} (line {reader.line_num} of the file) has "
-                        f"{len(values)} values, but the header names {width} columns: remove "
+                        f"{counted(len(values), 'value')}, but the header names "
+                        f"{counted(width, 'column')}: remove "
                         "the extra values (often a comma at the end of the line, or a value "
                         "holding a comma but not in quotes)"
                     )
@@ -867,7 +874,7 @@ def _check_counts(
                 "error",
                 "negative_count",
                 layer_id,
-                f"'{column}' is a count and cannot be negative ({_fmt_count(number[i])})",
+                f"'{column}' is a count and cannot be negative ({number_text(number[i])})",
                 row=int(rows[i]),
                 column=column,
             )
@@ -883,16 +890,12 @@ def _check_counts(
                 "error",
                 "part_larger_than_whole",
                 layer_id,
-                f"'{ind.numerator}' ({_fmt_count(part[i])}) is larger than "
-                f"'{ind.denominator}' ({_fmt_count(whole[i])}), but {ind.name} "
+                f"'{ind.numerator}' ({number_text(part[i])}) is larger than "
+                f"'{ind.denominator}' ({number_text(whole[i])}), but {ind.name} "
                 f"({ind.unit}) counts it as a part of '{ind.denominator}'",
                 row=int(rows[i]),
                 column=ind.numerator,
             )
-
-
-def _fmt_count(value: float) -> str:
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,g}"
 
 
 def _check_split_complete(
@@ -1002,12 +1005,13 @@ def _check_coverage(
     unknown = [i for i, t in enumerate(targets) if t not in wanted]
     missing = sorted(wanted - set(index))
     if unknown and spec.national:
+        outside = len(set(targets[unknown]))
         report.add(
             "info",
             "other_areas",
             layer_id,
-            f"{len(set(targets[unknown]))} codes are outside the chosen areas (kept as the "
-            "national reference)",
+            f"{counted(outside, 'code')} {'is' if outside == 1 else 'are'} outside the chosen "
+            "areas (kept as the national reference)",
         )
     elif unknown and not missing:
         # Every chosen area has its row, so the others are a wider table (a region, or
@@ -1019,8 +1023,8 @@ def _check_coverage(
             "info",
             "other_areas",
             layer_id,
-            f"{len(unknown):,} rows for {len(others):,} codes outside the chosen areas "
-            f"({shown}) were left out",
+            f"{counted(len(unknown), 'row')} for {counted(len(others), 'code')} outside the "
+            f"chosen areas ({shown}) {'was' if len(unknown) == 1 else 'were'} left out",
             codes=others,
         )
     elif unknown:
@@ -1048,7 +1052,8 @@ def _check_coverage(
             level,
             "area_missing",
             layer_id,
-            f"{len(missing)} area(s) have no row: {shown}{hint}",
+            f"{counted(len(missing), 'area')} {'has' if len(missing) == 1 else 'have'} no row: "
+            f"{shown}{hint}",
             column=spec.code_column,
             codes=missing,
         )

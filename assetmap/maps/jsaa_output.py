@@ -63,7 +63,7 @@ def check_output_dir(out_dir: Path) -> None:
     )
     if others:
         shown = ", ".join(others[:_SHOWN]) + (
-            f" and {len(others) - _SHOWN} more" if len(others) > _SHOWN else ""
+            f" and {len(others) - _SHOWN:,} more" if len(others) > _SHOWN else ""
         )
         raise Conflict(
             f"{out_dir} holds files that are not the output of an earlier assessment run "

@@ -61,7 +61,7 @@ from assetmap.analysis.jsaa.workspace import (
     stored_file,
     write_config_draft,
 )
-from assetmap.analysis.needs import NeedsLayerError
+from assetmap.analysis.needs import NeedsLayerError, number_text
 from assetmap.domain.errors import NotFound, ValidationError
 from assetmap.domain.job import Job
 from assetmap.domain.taxonomy import Taxonomy
@@ -371,7 +371,7 @@ def _number(
         errors[name] = f"{what} must be a number"
         return 0.0
     if not low <= number <= high:
-        errors[name] = f"{what} must be between {low:g} and {high:g}"
+        errors[name] = f"{what} must be between {number_text(low)} and {number_text(high)}"
     return number
 
 
@@ -507,7 +507,7 @@ def _config_field(key: str | None, setup: Setup) -> str:
 def _issues_text(err: NeedsLayerError) -> str:
     issues = err.report.errors
     shown = "; ".join(str(i) for i in issues[:_ISSUES_SHOWN])
-    more = f"; and {len(issues) - _ISSUES_SHOWN} more" if len(issues) > _ISSUES_SHOWN else ""
+    more = f"; and {len(issues) - _ISSUES_SHOWN:,} more" if len(issues) > _ISSUES_SHOWN else ""
     return f"The data do not fit together: {shown}{more}"
 
 

@@ -398,6 +398,12 @@ def config_variant(tmp_path: Path, old: str, new: str) -> Path:
     ("old", "new", "key", "message"),
     [
         ("catchment_m = 1600", "catchment_m = 0", "assessment.catchment_m", "between"),
+        (
+            "catchment_m = 1600",
+            "catchment_m = 60000",
+            "assessment.catchment_m",
+            "60,000 must be between 1 and 50,000",
+        ),
         ('scope = "national"', 'scope = "region"', "assessment.scope", "national"),
         ("imd_score = 0.6,", "imd_scor = 0.6,", "weights.need.imd_scor", "no indicator"),
         ("imd_score = 0.6,", "imd_score = -1,", "weights.need.imd_score", "≥ 0"),

@@ -155,6 +155,7 @@ def test_imd_deciles_loaded_equal_the_published_file(trafford: gpd.GeoDataFrame)
     assert (table["imd_decile"] == published["imd_decile"].reindex(table.index)).all()
     assert (table["imd_score"] == published["imd_score"].reindex(table.index)).all()
     assert [i.kind for i in report.issues] == ["other_areas"]
+    assert report.issues[0].message.startswith("32,706 codes are outside the chosen areas")
 
 
 def test_split_lsoa_gets_the_sum_of_its_2021_children_and_is_reported(
@@ -242,7 +243,24 @@ def test_bad_indicator_csv_errors_name_row_and_column(tmp_path: Path) -> None:
     assert "row 2 column 'older_people': 'abc' is not a number" in text
     assert "row 3 column 'code': code E01006074 already appears at row 1" in text
     assert "row 4 column 'code': code E09999999 is not one of the chosen areas" in text
+    assert "column 'code': 1 area has no row: E01006077" in text
     assert err.value.report.to_dict()["errors"] == 5
+
+
+def test_counts_in_messages_are_written_as_people_read_them() -> None:
+    report = ValidationReport()
+    for n in range(22):
+        report.add("error", "unknown_code", "table:t", f"code C{n} is not one of the chosen areas")
+    with pytest.raises(NeedsLayerError) as err:
+        report.raise_for_errors()
+    assert err.value.message.endswith("(and 21 more errors)")
+    assert report.to_text().endswith("… and 2 more 'unknown_code' issues")
+    two = ValidationReport()
+    for n in range(2):
+        two.add("error", "unknown_code", "table:t", f"code C{n} is not one of the chosen areas")
+    with pytest.raises(NeedsLayerError) as err:
+        two.raise_for_errors()
+    assert err.value.message.endswith("(and 1 more error)")
 
 
 def test_missing_column_is_named(tmp_path: Path) -> None:

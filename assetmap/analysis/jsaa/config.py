@@ -24,6 +24,7 @@ from assetmap.analysis.needs import (
     IndicatorSpec,
     SourceMeta,
     TableSpec,
+    number_text,
 )
 from assetmap.domain.errors import ValidationError
 from assetmap.domain.taxonomy import Taxonomy
@@ -175,7 +176,16 @@ class _Section:
         if not math.isfinite(value):
             raise self.error(name, f"must be a finite number, not {value!r}")
         if (low is not None and value < low) or (high is not None and value > high):
-            raise self.error(name, f"{value:g} must be between {low:g} and {high:g}")
+            lo = "" if low is None else number_text(low)
+            hi = "" if high is None else number_text(high)
+            limits = (
+                f"between {lo} and {hi}"
+                if lo and hi
+                else f"at least {lo}"
+                if lo
+                else f"at most {hi}"
+            )
+            raise self.error(name, f"{number_text(value)} must be {limits}")
         return value
 
     def flag(self, name: str, default: Any = ...) -> bool:
