@@ -565,6 +565,41 @@ def test_a_count_of_one_is_singular_on_the_pages(commissioner: FlaskClient, stor
     assert "1 area, 1 priority area" in main_text(commissioner.get(f"/jsaa/jobs/{job.id}"))
 
 
+@pytest.mark.parametrize(
+    ("iso", "shown"),
+    [
+        ("2026-11-24T04:39:48+00:00", "24 November 2026 at 4:39am"),
+        # British Summer Time: an hour ahead of UTC.
+        ("2026-07-01T11:05:00+00:00", "1 July 2026 at 12:05pm"),
+        ("2026-07-01T11:00:30+00:00", "1 July 2026 at midday"),
+        ("2026-11-24T00:00:10+00:00", "24 November 2026 at midnight"),
+        ("2026-11-24T12:30:00+00:00", "24 November 2026 at 12:30pm"),
+        ("2026-11-24T00:30:00+00:00", "24 November 2026 at 12:30am"),
+        ("", ""),
+    ],
+)
+def test_times_are_shown_as_uk_time_in_words(iso: str, shown: str) -> None:
+    from assetmap.web.jsaa import uk_time
+
+    assert uk_time(iso) == shown
+
+
+def test_run_pages_show_when_in_words_with_the_time_for_machines(
+    commissioner: FlaskClient, store: Store
+) -> None:
+    from assetmap.web.jsaa import uk_time
+
+    job = store.create_job("jsaa", title="Timed", created_by="user:cara", steps_total=1)
+    job = store.finish_job(job.id, result={"areas": 2, "priority_areas": 0})
+    assert job.created_at and job.finished_at
+    page = commissioner.get(f"/jsaa/jobs/{job.id}").get_data(as_text=True)
+    listing = commissioner.get("/jsaa/").get_data(as_text=True)
+    for html, times in ((page, (job.created_at, job.finished_at)), (listing, (job.created_at,))):
+        for iso in times:
+            assert f'<time datetime="{iso}">{uk_time(iso)}</time>' in html
+        assert job.created_at not in html.replace(f'datetime="{job.created_at}"', "")
+
+
 def test_unknown_runs_are_not_found(commissioner: FlaskClient, store: Store) -> None:
     assert commissioner.get("/jsaa/jobs/0123456789abcdef").status_code == 404
     other = store.create_job("export", title="Not an assessment", created_by="user:x")
