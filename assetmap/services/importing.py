@@ -47,6 +47,7 @@ from assetmap.importers import (
     parse_source,
     spec_for_file,
 )
+from assetmap.importers.manifest import FORMATS
 from assetmap.importers.records import DUPLICATE_RADIUS_M, RawRow, derived_source_id
 from assetmap.settings import REPO_ROOT
 from assetmap.store import Store
@@ -64,7 +65,8 @@ class ImportReport:
     ``duplicates`` (skipped); ``valid`` records could be stored; ``rejected`` rows had
     errors. ``errors`` are ``{row, line, field, reason, value}`` and ``duplicate_rows``
     ``{row, line, reason, existing}``, where ``row`` counts data rows (or features) from 1
-    and ``line`` is the CSV file line. ``written`` says whether anything was stored.
+    and ``line`` is the CSV file line. ``format`` is the file's (csv, geojson, gpkg, shp;
+    empty: from the path's extension). ``written`` says whether anything was stored.
     ``kept_edits`` maps each stored asset whose staff corrections the import kept (the
     source had not changed those fields since its last import) to those fields. ``notes``
     are what the reader said about the file as a whole (an encoding other than the one
@@ -88,17 +90,34 @@ class ImportReport:
     valid: int = 0
     kept_edits: dict[str, list[str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    format: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form (also what the store keeps as the run's audit record)."""
         return asdict(self)
 
+    def _format(self) -> str:
+        return self.format or FORMATS.get(Path(self.path).suffix.lower(), "")
+
+    def _unit(self) -> str:
+        return "row" if self._format() in {"csv", ""} else "feature"
+
     def _where(self, row: int, line: int | None) -> str:
         if line is not None:
             return f"row {row} (line {line} of the file)"
-        if Path(self.path).suffix.lower() in {".csv", ".txt"}:
-            return f"row {row}"
-        return f"feature {row}"
+        return f"{self._unit()} {row}"
+
+    def _numbering(self) -> str:
+        """What the report's row numbers count in this kind of file."""
+        # A vector file has no header line, and its features' fids need not run from 1.
+        return {
+            "csv": "rows count data rows from 1; the header is line 1",
+            "geojson": "features count from 1 in the order of the file's features list",
+            "gpkg": "features count from 1 in the layer's order, which is not its fid where "
+            "features were deleted",
+            "shp": "features count from 1 in the order of the file's records, so feature 1 is "
+            "fid 0",
+        }.get(self._format(), "rows count from 1")
 
     def to_text(self) -> str:
         """A human-readable summary and table of every rejected and duplicate row."""
@@ -130,13 +149,14 @@ class ImportReport:
                 f"  kept staff corrections the source has not changed since its last import: "
                 f"{'; '.join(shown)}{f'; and {more} more' if more > 0 else ''}"
             )
+        unit = self._unit()
         if not self.written:
             lines.append(
-                f"  nothing was stored: {self.rejected} row(s) have errors. Fix them, or use "
-                f"--skip-bad to store the {self.valid} good row(s)."
+                f"  nothing was stored: {self.rejected} {unit}(s) have errors. Fix them, or use "
+                f"--skip-bad to store the {self.valid} good {unit}(s)."
             )
         if self.errors:
-            lines.append("  rejected rows (rows count data rows from 1; the header is line 1):")
+            lines.append(f"  rejected {unit}s ({self._numbering()}):")
             table: list[tuple[str, ...]] = [
                 (
                     self._where(e["row"], e.get("line")),
@@ -148,7 +168,9 @@ class ImportReport:
             ]
             lines.extend(_table(("where", "field", "value", "reason"), table))
         if self.duplicate_rows:
-            lines.append("  likely duplicates (not imported):")
+            # Said once: with the rejected rows when there are any.
+            numbering = "" if self.errors else f"; {self._numbering()}"
+            lines.append(f"  likely duplicates (not imported{numbering}):")
             table = [
                 (self._where(d["row"], d.get("line")), str(d["existing"]), d["reason"])
                 for d in self.duplicate_rows
@@ -392,6 +414,7 @@ def import_source(
         errors=[e.to_dict() for e in parsed.errors],
         duplicate_rows=[d.to_dict() for d in duplicates],
         notes=list(parsed.notes),
+        format=spec.format,
     )
     if not parsed.errors or skip_bad:
         records = _keep_status(store, records)

@@ -389,6 +389,65 @@ def test_errors_name_every_reason(
     assert store.count_assets() == 0
 
 
+@pytest.mark.parametrize(
+    ("suffix", "heading", "where"),
+    [
+        (
+            ".csv",
+            "rejected rows (rows count data rows from 1; the header is line 1)",
+            "row 3 (line 4 of the file)",
+        ),
+        (
+            ".geojson",
+            "rejected features (features count from 1 in the order of the file's features list)",
+            "feature 3",
+        ),
+        (
+            ".gpkg",
+            "rejected features (features count from 1 in the layer's order, which is not its "
+            "fid where features were deleted)",
+            "feature 3",
+        ),
+        (
+            ".shp",
+            "rejected features (features count from 1 in the order of the file's records, so "
+            "feature 1 is fid 0)",
+            "feature 3",
+        ),
+    ],
+)
+def test_the_report_numbers_rows_as_the_file_does(
+    store: Store,
+    taxonomy: Taxonomy,
+    postcodes: PostcodeIndex,
+    tmp_path: Path,
+    suffix: str,
+    heading: str,
+    where: str,
+) -> None:
+    import geopandas as gpd
+
+    # The council's 13 libraries (data/assets/trafford); the third, Hale Library, loses its name.
+    libraries = gpd.read_file(TRAFFORD / "council_assets_libraries_libraries.geojson")
+    libraries = libraries[["name", "postcode", "geometry"]].assign(category="library")
+    assert libraries.loc[2, "name"] == "Hale Library"
+    libraries.loc[2, "name"] = None
+    path = tmp_path / f"libraries{suffix}"
+    if suffix == ".csv":
+        libraries.assign(lon=libraries.geometry.x, lat=libraries.geometry.y).drop(
+            columns="geometry"
+        ).to_csv(path, index=False)
+    else:
+        libraries.to_file(path, engine="pyogrio")
+    [report] = run_import(store, path, taxonomy=taxonomy, postcodes=postcodes, progress=False)
+    assert [(e["row"], e["field"]) for e in report.errors] == [(3, "name")]
+    text = report.to_text()
+    assert f"  {heading}:" in text
+    assert f"    {where}  name " in text
+    if suffix != ".csv":
+        assert "header" not in text and "line" not in text
+
+
 def test_a_date_last_checked_in_the_future_stops_the_import(
     store: Store, taxonomy: Taxonomy, postcodes: PostcodeIndex, tmp_path: Path
 ) -> None:
