@@ -34,6 +34,7 @@ import pandas as pd
 import geopandas as gpd
 import shapely
 
+from assetmap.domain.asset import clean_text
 from assetmap.domain.errors import ValidationError
 
 STORAGE_CRS = "EPSG:4326"
@@ -418,6 +419,13 @@ def _where_mask(frame: pd.DataFrame, where: Mapping[str, tuple[str, ...]], layer
     return mask
 
 
+def _plain_text(column: pd.Series[Any]) -> pd.Series[str]:
+    # Uploaded names and codes are shown on pages and matched against each other: control
+    # and bidirectional characters go, as they do from asset text (a right-to-left override
+    # in a name reverses whatever a page shows after it).
+    return column.astype("string").fillna("").map(clean_text).astype(str)
+
+
 def load_boundaries(
     spec: BoundarySpec, report: ValidationReport, *, layer_id: str = "areas"
 ) -> gpd.GeoDataFrame:
@@ -480,10 +488,8 @@ def load_boundaries(
             )
     raw["_row"] = np.arange(1, len(raw) + 1)
     raw = raw[_where_mask(raw, spec.where, layer_id)]
-    codes = raw[spec.code_column].astype("string").str.strip().fillna("")
-    names = (
-        raw[spec.name_column].astype("string").str.strip().fillna("") if spec.name_column else codes
-    )
+    codes = _plain_text(raw[spec.code_column])
+    names = _plain_text(raw[spec.name_column]) if spec.name_column else codes
     rows = raw["_row"].to_numpy()
     keep = np.ones(len(raw), dtype=bool)
     for i in np.flatnonzero(codes.eq("").to_numpy()):
@@ -703,7 +709,7 @@ def load_code_map(spec: CodeMapSpec, report: ValidationReport, *, layer_id: str)
             )
     mapping: dict[str, str] = {}
     for i, (src, dst) in enumerate(
-        zip(frame[spec.from_column].str.strip(), frame[spec.to_column].str.strip(), strict=True),
+        zip(_plain_text(frame[spec.from_column]), _plain_text(frame[spec.to_column]), strict=True),
         start=1,
     ):
         if src in mapping and mapping[src] != dst:
@@ -768,7 +774,7 @@ def load_indicator_table(
         )
     frame["_row"] = np.arange(1, len(frame) + 1)
     frame = frame[_where_mask(frame, spec.where, layer_id)]
-    codes = frame[spec.code_column].str.strip()
+    codes = _plain_text(frame[spec.code_column])
     rows = frame["_row"].to_numpy()
     values = _parse_numbers(frame, needed[1:], rows, spec, report, layer_id)
     _check_counts(values, rows, spec, report, layer_id)
@@ -788,7 +794,7 @@ def load_indicator_table(
         for code, row in zip(codes.to_numpy(), rows, strict=True):
             first_row.setdefault(str(code), int(row))
         for i in np.flatnonzero(dup):
-            code = str(codes.iat[i])
+            code = str(codes.iat[int(i)])
             report.add(
                 "error",
                 "duplicate_code",

@@ -475,3 +475,32 @@ def test_negative_counts_and_parts_larger_than_the_whole_are_errors(
         f"'aged_65_and_over' (99,999) is larger than 'all_ages' ({int(total):,}), but "
         "pct_65plus (% of residents) counts it as a part of 'all_ages'"
     )
+
+
+def test_control_and_bidirectional_characters_are_removed_from_area_names_and_codes(
+    tmp_path: Path,
+) -> None:
+    # A name with a right-to-left override shows whatever a page puts after it reversed;
+    # a code with an invisible character matches no table row.
+    frame = gpd.read_file(TRAFFORD).head(2)[["LSOA11CD", "LSOA11NM", "geometry"]]
+    first, second = frame["LSOA11CD"]
+    frame["LSOA11CD"] = [f"\u2066{first}\u2069", f"{second}\x00"]
+    frame["LSOA11NM"] = ["Trafford\u202e 001A", "Trafford\u202a 001B\u202c\x1b[31m"]
+    path = tmp_path / "hostile.geojson"
+    frame.to_file(path, driver="GeoJSON")
+    report = ValidationReport()
+    areas = load_boundaries(trafford_spec(path), report)
+    assert report.ok
+    assert list(areas["area_code"]) == sorted([first, second])
+    assert sorted(areas["area_name"]) == ["Trafford 001A", "Trafford 001B[31m"]
+    table = tmp_path / "table.csv"
+    table.write_text(f"code,value\n\u202d{first},1\n{second}\u202c,2\n", encoding="utf-8")
+    spec = TableSpec(
+        id="t",
+        path=table,
+        code_column="code",
+        indicators=(IndicatorSpec("value", "Value", column="value"),),
+    )
+    values = load_indicator_table(spec, list(areas["area_code"]), report)
+    assert report.ok, report.to_text()
+    assert list(values.index) == sorted([first, second])
