@@ -578,6 +578,45 @@ def users_list(ctx: Context) -> None:
         click.echo(f"{user.username}\t{user.role}\t{user.display_name}{state}\t{areas}")
 
 
+@cli.command("set-status")
+@click.argument("asset_id")
+@click.argument("status", type=click.Choice(["archived", "published"]))
+@click.option(
+    "--reason",
+    required=True,
+    help="Why, for the asset's history (e.g. 'closed in March 2026', 'duplicate of a1b2').",
+)
+@pass_ctx
+def set_status(ctx: Context, asset_id: str, status: str, reason: str) -> None:
+    """Archive a published asset (off the map and searches, history kept) or publish it again.
+
+    A new revision records the change, the reason and the author 'cli:set-status'; nothing is
+    deleted. Assets awaiting moderation are decided in the moderation queue instead.
+    """
+    reason = " ".join(reason.split())
+    if not reason:
+        raise ValidationError("say why, for the asset's history", field="reason")
+    store = ctx.existing_store
+    asset = store.get_asset(asset_id)
+    if asset.status == status:
+        click.echo(f"{asset.id} {asset.name!r} is already {status}: nothing changed")
+        return
+    if asset.status in {"pending", "rejected"}:
+        raise ValidationError(
+            f"{asset.id} {asset.name!r} is {asset.status}: it came from a resident's submission,"
+            " which is decided in the moderation queue",
+            field="asset_id",
+        )
+    changed = store.set_status(
+        asset.id,
+        status,
+        author="cli:set-status",
+        reason=reason,
+        expected_revision=asset.revision,
+    )
+    click.echo(f"{changed.id} {changed.name!r} is now {status} (revision {changed.revision})")
+
+
 @cli.command("forget-submitters")
 @click.option(
     "--days",

@@ -276,7 +276,10 @@ def _rekeyed_reason(asset: Asset, old: Asset, dist_m: float) -> str:
             ". The file has no id column, so a row is keyed on its name and postcode (or its "
             "point, without a postcode) and correcting either makes a new listing"
         )
-    return f"{said}. If it is the same place, archive {old.id} and import again"
+    return (
+        f"{said}. If it is the same place, archive {old.id} (assetmap set-status {old.id}"
+        " archived --reason ...) and import again"
+    )
 
 
 def find_stored_duplicates(

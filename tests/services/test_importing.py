@@ -344,7 +344,10 @@ def test_a_corrected_postcode_is_held_back_while_its_old_listing_is_published(
         "'name:hale library|postcode:WA15 9NS', which no row of the file has now (this row's "
         "is 'name:hale library|postcode:WA15 9NT'). The file has no id column"
     )
-    assert dup["reason"].endswith(f"If it is the same place, archive {old.id} and import again")
+    assert dup["reason"].endswith(
+        f"If it is the same place, archive {old.id} (assetmap set-status {old.id} archived"
+        " --reason ...) and import again"
+    )
     assert f"feature {feature}  {old.id}  same name as 'Hale Library'" in corrected.to_text()
     # Listed once, and the old listing is as it was.
     assert [a.id for a in _by_source(store, "libraries") if a.name == "Hale Library"] == [old.id]
