@@ -106,9 +106,38 @@ def _scope_text(config: JsaaConfig) -> str:
     return "in England" if config.scope == "national" else "among these areas"
 
 
-def plan_maps(config: JsaaConfig) -> list[MapPlan]:
-    """The map pages a site has: gap, need, access, and each weighted need indicator."""
+def _reference_text(points: Mapping[str, int]) -> tuple[str, str]:
+    """The points catchments were measured from, as the report and access map name them.
+
+    ``points`` is the run's ``totals.reference_points`` (areas by ``centroid_method``).
+    Returns the phrase after "from" and the phrase after "of" ("where their residents live").
+    """
+    # A reference point stands for where residents live only when postcodes placed it.
+    fallback = int(points.get("representative_point", 0))
+    if not fallback:
+        return "each area's population-weighted point", "where their residents live"
+    if fallback == sum(int(n) for n in points.values()):
+        return (
+            "each area's representative point (no postcode lies in any area)",
+            "their representative point",
+        )
+    return (
+        "each area's population-weighted point, or its representative point for the "
+        f"{fallback:,} with no postcode inside",
+        "their reference point",
+    )
+
+
+def plan_maps(
+    config: JsaaConfig, *, reference_points: Mapping[str, int] | None = None
+) -> list[MapPlan]:
+    """The map pages a site has: gap, need, access, and each weighted need indicator.
+
+    ``reference_points`` (the run's ``totals.reference_points``) words where the access map
+    says catchments start; without it, they start where residents live.
+    """
     scope = _scope_text(config)
+    _measured_from, where = _reference_text(reference_points or {})
     need_labels = ", ".join(config.indicator(n).label for n in config.need_weights)
     plans = [
         MapPlan(
@@ -137,9 +166,9 @@ def plan_maps(config: JsaaConfig) -> list[MapPlan]:
             "map-access.html",
             "Access to community assets",
             "access percentile of each area among these areas",
-            "Access percentile of each area among these areas: assets within "
-            f"{config.catchment_m:,.0f} m of where residents live and the distance to the "
-            "nearest, in each category.",
+            "Access percentile of each area among these areas. In each category, areas are "
+            f"compared on the assets within {config.catchment_m:,.0f} m of {where} and the "
+            "distance to the nearest.",
             ChoroplethSpec(
                 "access_percentile",
                 "Access percentile",
@@ -456,20 +485,7 @@ def report_context(
     ]
     if ratio is not None:
         headlines.append(str(ratio.meta["reading"]))
-    # A reference point stands for where residents live only when postcodes placed it.
-    fallback = int(totals["reference_points"].get("representative_point", 0))
-    if not fallback:
-        measured_from = "each area's population-weighted point"
-        where = "where their residents live"
-    elif fallback == totals["areas"]:
-        measured_from = "each area's representative point (no postcode lies in any area)"
-        where = "their representative point"
-    else:
-        measured_from = (
-            "each area's population-weighted point, or its representative point for the "
-            f"{fallback:,} with no postcode inside"
-        )
-        where = "their reference point"
+    measured_from, where = _reference_text(totals["reference_points"])
     worst = max(summary["categories"], key=lambda c: c["areas_with_none_within_catchment"])
     without = int(worst["areas_with_none_within_catchment"])
     if without:
@@ -598,7 +614,7 @@ def write_site(
     step("vendor")
 
     site = site_context(result)
-    plans = plan_maps(result.config)
+    plans = plan_maps(result.config, reference_points=result.summary["totals"]["reference_points"])
     sources = "; ".join(
         dict.fromkeys(
             str(i.get("source", "")) for i in result.provenance.get("inputs", []) if i.get("source")

@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 
 from assetmap.analysis.jsaa import METHOD, JsaaResult
-from assetmap.maps.report import report_context
+from assetmap.domain.taxonomy import Taxonomy
+from assetmap.maps.report import plan_maps, report_context, write_site
 from tests.maps.html_tables import html_tables, page_text
 from tests.maps.jsaa_demo import TRAFFORD_AREAS
 
@@ -224,6 +225,26 @@ def test_the_catchment_is_said_to_start_from_the_points_the_run_used(
     )
     assert dict(context["facts"])["Catchment"] == catchment
     assert any(h.endswith(headline) for h in context["headlines"]), context["headlines"]
+    # The access map's introduction names the same points.
+    (access,) = [
+        p
+        for p in plan_maps(trafford.config, reference_points=points)
+        if p.filename == "map-access.html"
+    ]
+    assert f"assets {headline.removesuffix('.')} and the distance" in access.intro
+
+
+def test_the_access_map_of_a_site_names_the_points_the_run_used(
+    trafford: JsaaResult, taxonomy: Taxonomy, vendor_dir: Path, tmp_path: Path
+) -> None:
+    summary = json.loads(json.dumps(trafford.summary))
+    summary["totals"]["reference_points"] = {"representative_point": TRAFFORD_AREAS}
+    write_site(
+        replace(trafford, summary=summary), tmp_path, taxonomy=taxonomy, vendor_dir=vendor_dir
+    )
+    text = page_text(read(tmp_path, "map-access.html"))
+    assert "assets within 1,600 m of their representative point and the distance" in text
+    assert "where their residents live" not in text
 
 
 def test_a_category_only_in_the_most_deprived_fifth_counts_as_following_need(
