@@ -497,8 +497,6 @@ _CONFIG_FIELDS = {
 
 def _config_field(key: str | None, setup: Setup) -> str:
     key = key or ""
-    if key.startswith("weights.need.") and "national" in key:
-        return "scope"
     for prefix, name in _CONFIG_FIELDS.items():
         if key.startswith(prefix):
             return name if setup.boundary is not None or name != "code_column" else "config"

@@ -414,6 +414,15 @@ def test_national_scope_with_a_local_table_is_explained_at_the_scope_question(
     assert kept_files(settings) == kept
 
 
+def test_a_config_error_on_a_need_weight_is_shown_at_the_indicators() -> None:
+    from assetmap.web.jsaa import Setup, _config_field
+
+    # Only a key names the field: an indicator made from a column named "National rank" is
+    # still an indicator, not the scope question.
+    for key in ("weights.need.imd_score", "weights.need.national_rank"):
+        assert _config_field(key, Setup(title="t")) == "indicator"
+
+
 # -- a run: job, progress, results --------------------------------------------------------
 
 
