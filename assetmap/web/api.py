@@ -110,11 +110,42 @@ def categories() -> Any:
     )
 
 
+# What /assets/similar reads; like the nearby search it refuses anything else, so a radius_m
+# or category that it would not apply is not taken for a narrower check.
+SIMILAR_PARAMETERS = ("name", "postcode", "lat", "lon")
+# Werkzeug hands on a query string's bytes that are not UTF-8 as their escapes ("%E9"), as
+# assetmap.analysis.nearby reads them for the nearby search's parameters.
+_NOT_UTF8 = re.compile(r"%[89A-F][0-9A-F]")
+
+
+def _similar_name() -> str:
+    """The ``name`` parameter of /assets/similar, stripped; 400 for any parameter it refuses."""
+    unknown = sorted(key for key in request.args if key not in SIMILAR_PARAMETERS)
+    if unknown:
+        raise ValidationError(
+            f"unknown parameter {unknown[0][:40]!r}; known parameters are:"
+            f" {', '.join(SIMILAR_PARAMETERS)}",
+            field=unknown[0][:100],
+        )
+    names = request.args.getlist("name")
+    if len(names) > 1:
+        raise ValidationError(f"give name once, not {len(names)} times", field="name")
+    name = names[0].strip() if names else ""
+    bad = _NOT_UTF8.search(name)
+    if bad is not None:
+        raise ValidationError(
+            f"name is not valid UTF-8 text: it holds the byte {bad[0]}, which is not part of"
+            " any character (was it sent in another encoding?); enter it again",
+            field="name",
+        )
+    return name
+
+
 @bp.get("/assets/similar")
 def similar() -> Any:
     """Published assets within 200 m with a name like the one given: likely duplicates."""
     app_state = state()
-    name = request.args.get("name", "").strip()
+    name = _similar_name()
     if not name:
         raise ValidationError("give the name to compare (name=...)", field="name")
     if len(name) > MAX_SIMILAR_NAME_LENGTH:

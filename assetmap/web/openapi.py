@@ -527,7 +527,9 @@ def _submission_paths() -> dict[str, Any]:
                 "operationId": "similarAssets",
                 "description": f"Published assets within {DUPLICATE_RADIUS_M:.0f} m whose"
                 f" name scores at least {SIMILAR_NAME_SCORE} (difflib ratio or shared words),"
-                " best first. Give a postcode, or lat and lon.",
+                " best first. Give a postcode, or lat and lon. An unknown parameter, or one"
+                " given more than once, is a 400 naming it, as is a name whose bytes are not"
+                " UTF-8.",
                 "parameters": [
                     {
                         **_param(
