@@ -462,3 +462,13 @@ def test_similar_refuses_what_it_would_not_read_as_sent(
     assert response.status_code == 400
     documented(document, SIMILAR, response)
     assert response.get_json()["error"] == {"field": field, "message": message}
+
+
+def test_an_asset_id_holding_a_nul_is_a_404_on_either_store(
+    api: FlaskClient, document: dict[str, Any]
+) -> None:
+    # PostgreSQL refuses NUL in text: the lookup itself failed with a 500 there.
+    response = api.get("/api/v1/assets/a%00b")
+    assert response.status_code == 404
+    documented(document, "/api/v1/assets/{asset_id}", response)
+    assert response.get_json()["error"]["message"] == "no published asset has the id 'a\\x00b'"
