@@ -268,7 +268,9 @@ def check_release(maps_root: Path, slug: str, on: str | None, *, replace: bool) 
         A release is already published for that date and ``replace`` is False.
     """
     slug = check_slug(slug)
-    day = check_date(on or Date.today().isoformat())
+    # Today in UTC, the day check_date measures from: the machine's own date could be a day
+    # either side of it.
+    day = check_date(on or datetime.now(UTC).date().isoformat())
     target = maps_root / slug / day
     if target.exists() and not replace:
         raise Conflict(
@@ -302,7 +304,7 @@ def publish_release(
     slug
         The assessment's folder; the config's ``assessment.slug`` when None.
     on
-        The release date (YYYY-MM-DD); today when None. Checked by :func:`check_date`: not
+        The release date (YYYY-MM-DD); today (UTC) when None. Checked by :func:`check_date`: not
         later than tomorrow (UTC), nor before :data:`EARLIEST_RELEASE`.
     replace
         Replace a release already published on that date (otherwise a Conflict).

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -176,6 +177,30 @@ def test_a_release_date_is_not_in_the_future_nor_before_jsnas_began() -> None:
     with pytest.raises(ValidationError, match="before 2008-04-01, when Joint Strategic Needs"):
         check_date("2008-03-31", today=today)
     assert date(2008, 4, 1) == EARLIEST_RELEASE
+
+
+def test_a_release_is_dated_today_in_utc_as_the_date_check_measures(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assetmap.maps import publish
+
+    # 00:30 on 24 November where the machine is, 23:30 on the 23rd in UTC.
+    utc_now = datetime(2026, 11, 23, 23, 30, tzinfo=UTC)
+
+    class Clock(datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> Any:
+            return utc_now.astimezone(tz) if tz else datetime(2026, 11, 24, 0, 30)
+
+    class Calendar(date):
+        @classmethod
+        def today(cls) -> Any:
+            return date(2026, 11, 24)
+
+    monkeypatch.setattr(publish, "datetime", Clock)
+    monkeypatch.setattr(publish, "Date", Calendar)
+    target = publish.check_release(tmp_path, "trafford", None, replace=False)
+    assert target == tmp_path / "trafford" / "2026-11-23"
 
 
 @pytest.mark.parametrize("when", ["future", "floor"])
