@@ -194,7 +194,7 @@ def _schemas(category_ids: Sequence[str]) -> dict[str, Any]:
                     }
                 )
             },
-            "Every 4xx answer of the API.",
+            "Every 4xx and 503 answer of the API.",
         ),
         "TimeRange": {
             "type": "array",
@@ -502,6 +502,7 @@ def _submission_paths() -> dict[str, Any]:
                     "415": _json("Error", "The body is not sent as application/json."),
                     "422": _json("Error", "The Idempotency-Key was used for another body."),
                     "429": limited,
+                    "503": _unavailable(),
                 },
             }
         },
@@ -519,6 +520,7 @@ def _submission_paths() -> dict[str, Any]:
                 "responses": {
                     "200": _json("SubmissionReceipt", "The submission's status."),
                     "404": _json("Error", "No submission has this reference."),
+                    "503": _unavailable(),
                 },
             }
         },
@@ -545,6 +547,7 @@ def _submission_paths() -> dict[str, Any]:
                     "200": _json("SimilarResponse", "Likely duplicates, best first."),
                     "400": _json("Error", "A parameter is missing, malformed or out of range."),
                     "409": rekeyed,
+                    "503": _unavailable(),
                 },
             }
         },
@@ -560,6 +563,15 @@ _REKEYED = (
 
 def _json(schema: str, description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": _ref(schema)}}}
+
+
+def _unavailable() -> dict[str, Any]:
+    """The 503 of every operation that reads or writes the store."""
+    response = _json("Error", "The database cannot be reached just now: try again later.")
+    response["headers"] = {
+        "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}
+    }
+    return response
 
 
 def openapi_document(
@@ -590,6 +602,7 @@ def openapi_document(
                     "200": _json("NearbyResponse", "One page of results."),
                     "400": bad_input,
                     "409": rekeyed,
+                    "503": _unavailable(),
                 },
             }
         },
@@ -607,6 +620,7 @@ def openapi_document(
                 "responses": {
                     "200": _json("Asset", "The asset."),
                     "404": _json("Error", "No published asset has this id."),
+                    "503": _unavailable(),
                 },
             }
         },

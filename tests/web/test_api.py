@@ -61,15 +61,15 @@ def document(api: FlaskClient) -> dict[str, Any]:
     return doc
 
 
-def documented(doc: dict[str, Any], path: str, response: TestResponse) -> None:
+def documented(doc: dict[str, Any], path: str, response: TestResponse, method: str = "get") -> None:
     """Validate a real response against the schema the document declares for its status."""
     assert response.mimetype == "application/json"
-    declared = doc["paths"][path]["get"]["responses"]
+    declared = doc["paths"][path][method]["responses"]
     status = str(response.status_code)
     assert status in declared, f"{path} answered {status}, which the document does not declare"
     pointer = "/".join(
         part.replace("~", "~0").replace("/", "~1")
-        for part in ["paths", path, "get", "responses", status, "content", "application/json"]
+        for part in ["paths", path, method, "responses", status, "content", "application/json"]
     )
     registry = Registry().with_resource(
         DOC_URI, Resource.from_contents(doc, default_specification=DRAFT202012)
@@ -472,3 +472,38 @@ def test_an_asset_id_holding_a_nul_is_a_404_on_either_store(
     assert response.status_code == 404
     documented(document, "/api/v1/assets/{asset_id}", response)
     assert response.get_json()["error"]["message"] == "no published asset has the id 'a\\x00b'"
+
+
+class _Unreachable(Exception):
+    """Stands for the database's own error when it cannot be reached (psycopg's, on PostGIS)."""
+
+
+def test_a_database_out_of_reach_is_a_documented_503_wherever_the_api_uses_it(
+    settings: Settings, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store, "unavailable_errors", (_Unreachable,))
+    client = create_app(settings, store=store).test_client()
+    document = client.get("/api/v1/openapi.json").get_json()
+
+    def unreachable() -> Any:
+        raise _Unreachable("connection refused")
+
+    monkeypatch.setattr(store, "_conn", unreachable)
+    for method, path, url, body in [
+        ("get", NEARBY, f"{NEARBY}?postcode=M32+0TH", None),
+        ("get", "/api/v1/assets/{asset_id}", "/api/v1/assets/a000000000000", None),
+        ("get", SIMILAR, f"{SIMILAR}?name=Library&postcode=M32+0TH", None),
+        ("get", "/api/v1/submissions/{ref}", "/api/v1/submissions/AM-7K3Q-9XPD", None),
+        (
+            "post",
+            "/api/v1/submissions",
+            "/api/v1/submissions",
+            {"name": "Lostock Library", "category": "library", "postcode": "M32 0TH"},
+        ),
+    ]:
+        response = client.open(url, method=method.upper(), json=body)
+        assert response.status_code == 503, (url, response.get_json())
+        documented(document, path, response, method)
+        assert response.headers["Retry-After"] == "30"
+        declared = document["paths"][path][method]["responses"]["503"]
+        assert "Retry-After" in declared["headers"]
