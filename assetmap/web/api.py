@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request, url_for
+from flask.wrappers import Response
 
 from assetmap.analysis.nearby import describe_asset, parse_nearby_query, search_nearby
 from assetmap.domain.errors import NotFound, ValidationError
@@ -41,6 +42,17 @@ from assetmap.web.openapi import (
 bp = Blueprint("api", __name__, url_prefix=API_PREFIX)
 
 _POSTCODES_KEY = "assetmap.postcodes"
+# A search's URL says where someone lives or where a resident's place is (a postcode, a
+# point): like the /nearby page, keep its answers, errors too, out of shared caches and the
+# browser's disk cache.
+_NO_STORE_ENDPOINTS = frozenset({"api.nearby", "api.similar"})
+
+
+@bp.after_request
+def _no_store(response: Response) -> Response:
+    if request.endpoint in _NO_STORE_ENDPOINTS:
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def current_postcodes() -> PostcodeIndex:

@@ -531,7 +531,7 @@ def _submission_paths() -> dict[str, Any]:
                 f" name scores at least {SIMILAR_NAME_SCORE} (difflib ratio or shared words),"
                 " best first. Give a postcode, or lat and lon. An unknown parameter, or one"
                 " given more than once, is a 400 naming it, as is a name whose bytes are not"
-                " UTF-8.",
+                " UTF-8. Every answer is sent with Cache-Control: no-store.",
                 "parameters": [
                     {
                         **_param(
@@ -597,7 +597,8 @@ def openapi_document(
                 "description": "Only published assets. Sorted by distance then name, except"
                 f" that stale listings follow fresh ones within each {STALE_BAND_M:.0f} m"
                 " band. An unknown parameter, or one given more than once (except category,"
-                " cost and access, which add up), is a 400 naming it.",
+                " cost and access, which add up), is a 400 naming it. Every answer is sent"
+                " with Cache-Control: no-store, as the URL says where someone lives.",
                 "responses": {
                     "200": _json("NearbyResponse", "One page of results."),
                     "400": bad_input,

@@ -507,3 +507,28 @@ def test_a_database_out_of_reach_is_a_documented_503_wherever_the_api_uses_it(
         assert response.headers["Retry-After"] == "30"
         declared = document["paths"][path][method]["responses"]["503"]
         assert "Retry-After" in declared["headers"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"{NEARBY}?postcode=M32+0TH",
+        f"{NEARBY}?postcode=M32+0TH&radius_m=0",
+        f"{SIMILAR}?name=Library&postcode=M32+0TH",
+        f"{SIMILAR}?postcode=M32+0TH",
+    ],
+)
+def test_searches_are_kept_out_of_caches(api: FlaskClient, url: str) -> None:
+    # Their URLs hold a person's postcode, as the /nearby page's do (sent no-store too).
+    response = api.get(url)
+    assert response.headers["Cache-Control"] == "no-store"
+    assert (
+        "no-store"
+        in (
+            api.get("/api/v1/openapi.json").get_json()["paths"][url.split("?")[0]]["get"][
+                "description"
+            ]
+        )
+    )
+    # The categories say nothing about anyone: caches may keep them.
+    assert "Cache-Control" not in api.get("/api/v1/categories").headers
