@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 from flask.wrappers import Response
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from assetmap.analysis.nearby import describe_asset, parse_nearby_query, search_nearby
 from assetmap.domain.errors import NotFound, ValidationError
@@ -221,11 +222,28 @@ def _idempotency_key() -> str:
     return key
 
 
+def _request_body() -> bytes:
+    """The request body; a 413 when it is over the limit, with or without a Content-Length."""
+    raw = request.get_data(cache=False)
+    limit = request.max_content_length
+    # Sent without a Content-Length (Transfer-Encoding: chunked), a body is read up to the
+    # limit and no further, so one too large came here cut short and was refused as broken
+    # JSON; one more byte from the server's stream says whether there was more.
+    if (
+        request.content_length is None
+        and limit is not None
+        and len(raw) >= limit
+        and request.environ["wsgi.input"].read(1)
+    ):
+        raise RequestEntityTooLarge()
+    return raw
+
+
 @bp.post("/submissions")
 def create_submission() -> Any:
     """Send a new asset for moderation; it stays pending until a moderator approves it."""
     app_state = state()
-    fields = submission_fields(read_json_object(request.get_data(cache=False)))
+    fields = submission_fields(read_json_object(_request_body()))
     key = _idempotency_key()
     asset, errors = read_new_asset(fields, app_state.taxonomy, current_postcodes())
     submitter, submitter_errors = read_submitter(fields)

@@ -6,6 +6,7 @@ and ``store`` fixtures, so every test runs on SQLite and on PostGIS.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
@@ -29,7 +30,7 @@ from assetmap.domain.taxonomy import Taxonomy
 from assetmap.settings import Settings
 from assetmap.store import Store
 from assetmap.store.sqlite import SQLiteStore
-from assetmap.web.app import create_app
+from assetmap.web.app import MAX_REQUEST_BYTES, create_app
 from tests.analysis.trafford import brute_force, load_trafford
 
 NEARBY = "/api/v1/assets/nearby"
@@ -532,3 +533,26 @@ def test_searches_are_kept_out_of_caches(api: FlaskClient, url: str) -> None:
     )
     # The categories say nothing about anyone: caches may keep them.
     assert "Cache-Control" not in api.get("/api/v1/categories").headers
+
+
+def test_a_chunked_body_over_the_limit_is_a_413_not_broken_json(
+    api: FlaskClient, document: dict[str, Any], store: Store
+) -> None:
+    # Sent without a Content-Length, a body used to be cut at the limit and parsed: a 400
+    # saying the JSON was unterminated. The limit itself is still allowed.
+    limit = MAX_REQUEST_BYTES
+    good = b'{"name": "Lostock Library", "category": "library", "postcode": "M32 0TH"}'
+    for body, status in [
+        (good.ljust(limit), 201),
+        (good.ljust(limit + 1), 413),
+        (b'{"name": "' + b"x" * limit + b'"}', 413),
+    ]:
+        response = api.post(
+            "/api/v1/submissions",
+            input_stream=io.BytesIO(body),
+            headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked"},
+            environ_overrides={"wsgi.input_terminated": True},  # as gunicorn sets it
+        )
+        assert response.status_code == status, response.get_json()
+        documented(document, "/api/v1/submissions", response, "post")
+    assert store.count_submissions() == 1
