@@ -306,4 +306,13 @@ def _summaries() -> dict[str, str]:
 @bp.get("/openapi.json")
 def openapi() -> Any:
     """This API described as an OpenAPI 3.1 document."""
-    return jsonify(openapi_document(category_ids=state().taxonomy.ids, summaries=_summaries()))
+    app_state = state()
+    # The submission limits are settings: the document states this instance's.
+    return jsonify(
+        openapi_document(
+            category_ids=app_state.taxonomy.ids,
+            summaries=_summaries(),
+            submissions_per_client_per_hour=app_state.settings.submissions_per_client_per_hour,
+            submissions_per_email_per_day=app_state.settings.submissions_per_email_per_day,
+        )
+    )

@@ -453,8 +453,24 @@ def _submission_schemas(category_ids: Sequence[str]) -> dict[str, Any]:
     }
 
 
-def _submission_paths() -> dict[str, Any]:
-    """Paths of the submission endpoints and the duplicate check."""
+def _limits_text(per_client_per_hour: int, per_email_per_day: int) -> str:
+    """This instance's submission limits in words (0 is no limit)."""
+    client = (
+        f"{per_client_per_hour} submission{'s' if per_client_per_hour != 1 else ''} an hour"
+        " per client address"
+        if per_client_per_hour
+        else "none per client address"
+    )
+    email = (
+        f"{per_email_per_day} a day per submitter email"
+        if per_email_per_day
+        else "none per submitter email"
+    )
+    return f"Limits: {client}, {email}."
+
+
+def _submission_paths(limits: str) -> dict[str, Any]:
+    """Paths of the submission endpoints and the duplicate check; ``limits`` in words."""
     limited = _json("Error", "Too many submissions from this client or email address.")
     limited["headers"] = {
         "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}
@@ -478,8 +494,7 @@ def _submission_paths() -> dict[str, Any]:
                 " repeated keys, deep nesting and strings holding an unpaired surrogate (such as"
                 " \\ud800 alone, which is not text) are refused. Retrying with the same"
                 " Idempotency-Key returns the first submission with 200; the same key with a"
-                " different body gets 422. Limits: 10 submissions an hour per client address,"
-                " 5 a day per submitter email.",
+                f" different body gets 422. {limits}",
                 "parameters": [
                     {
                         "name": "Idempotency-Key",
@@ -575,7 +590,11 @@ def _unavailable() -> dict[str, Any]:
 
 
 def openapi_document(
-    *, category_ids: Sequence[str], summaries: Mapping[str, str]
+    *,
+    category_ids: Sequence[str],
+    summaries: Mapping[str, str],
+    submissions_per_client_per_hour: int,
+    submissions_per_email_per_day: int,
 ) -> dict[str, Any]:
     """The OpenAPI 3.1 document.
 
@@ -586,6 +605,8 @@ def openapi_document(
     summaries
         Path (as in the document, e.g. ``/api/v1/categories``) -> the view's one-line
         docstring, used as the operation summary.
+    submissions_per_client_per_hour, submissions_per_email_per_day
+        This instance's submission limits (0 for none), as the settings give them.
     """
     bad_input = _json("Error", "A parameter is missing, malformed or out of range.")
     rekeyed = _json("Error", _REKEYED)
@@ -643,7 +664,11 @@ def openapi_document(
             }
         },
     }
-    paths.update(_submission_paths())
+    paths.update(
+        _submission_paths(
+            _limits_text(submissions_per_client_per_hour, submissions_per_email_per_day)
+        )
+    )
     for path, item in paths.items():
         if path in summaries:
             for operation in item.values():

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -556,3 +557,25 @@ def test_a_chunked_body_over_the_limit_is_a_413_not_broken_json(
         assert response.status_code == status, response.get_json()
         documented(document, "/api/v1/submissions", response, "post")
     assert store.count_submissions() == 1
+
+
+@pytest.mark.parametrize(
+    ("per_client", "per_email", "said"),
+    [
+        (10, 5, "Limits: 10 submissions an hour per client address, 5 a day per submitter email."),
+        (1, 20, "Limits: 1 submission an hour per client address, 20 a day per submitter email."),
+        (0, 0, "Limits: none per client address, none per submitter email."),
+    ],
+)
+def test_the_document_states_this_instances_submission_limits(
+    settings: Settings, store: Store, per_client: int, per_email: int, said: str
+) -> None:
+    # They are settings (ASSETMAP_SUBMISSIONS_PER_...): the defaults were written in as fact.
+    limits = {
+        "submissions_per_client_per_hour": per_client,
+        "submissions_per_email_per_day": per_email,
+    }
+    api = create_app(replace(settings, **limits), store=store).test_client()
+    document = api.get("/api/v1/openapi.json").get_json()
+    validate_openapi(document)
+    assert document["paths"]["/api/v1/submissions"]["post"]["description"].endswith(said)
