@@ -21,7 +21,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import (
     Blueprint,
@@ -633,43 +632,6 @@ def run_assessment_job(
 
 
 # -- jobs and results -------------------------------------------------------------------
-
-
-def _uk_zone() -> Any:
-    try:
-        return ZoneInfo("Europe/London")
-    except ZoneInfoNotFoundError:  # no time zone database: show UTC, and say so
-        return UTC
-
-
-_UK = _uk_zone()
-
-
-def uk_time(iso: str) -> str:
-    """A stored ISO 8601 time as UK time in GOV.UK style: '24 November 2026 at 4:39am'.
-
-    Times are shown in Europe/London (GMT or BST), as the people reading them are in English
-    councils; on the hour, 12 is 'midday' or 'midnight'. Text that is not a time is returned
-    as it is.
-    """
-    try:
-        moment = datetime.fromisoformat(iso)
-    except (TypeError, ValueError):
-        return iso or ""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    local = moment.astimezone(_UK)
-    if local.minute == 0 and local.hour in (0, 12):
-        clock = "midnight" if local.hour == 0 else "midday"
-    else:
-        clock = f"{local.hour % 12 or 12}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
-    zone = " UTC" if _UK is UTC else ""
-    return f"{local.day} {local:%B %Y} at {clock}{zone}"
-
-
-@bp.context_processor
-def _time_text() -> dict[str, Any]:
-    return {"uk_time": uk_time}
 
 
 def _job(job_id: str) -> Job:

@@ -175,7 +175,11 @@ _ZONE = _local_zone()
 
 
 def when(iso: str) -> str:
-    """An ISO time as UK local time in GOV.UK style: '23 November 2026 at 9:05am'."""
+    """An ISO time as UK local time in GOV.UK style: '23 November 2026 at 9:05am'.
+
+    Europe/London (GMT or BST), as the people reading it are in English councils; on the
+    hour, 12 is 'midday' or 'midnight'. Text that is not a time is returned as it is.
+    """
     try:
         moment = datetime.fromisoformat(iso)
     except (TypeError, ValueError):
@@ -183,7 +187,9 @@ def when(iso: str) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     local = moment.astimezone(_ZONE)
-    hour = local.hour % 12 or 12
-    suffix = "am" if local.hour < 12 else "pm"
+    if local.minute == 0 and local.hour in (0, 12):
+        clock = "midnight" if local.hour == 0 else "midday"
+    else:
+        clock = f"{local.hour % 12 or 12}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
     zone = " UTC" if _ZONE is UTC else ""
-    return f"{local.day} {local:%B %Y} at {hour}:{local:%M}{suffix}{zone}"
+    return f"{local.day} {local:%B %Y} at {clock}{zone}"

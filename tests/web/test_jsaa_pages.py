@@ -588,15 +588,15 @@ def test_a_count_of_one_is_singular_on_the_pages(commissioner: FlaskClient, stor
     ],
 )
 def test_times_are_shown_as_uk_time_in_words(iso: str, shown: str) -> None:
-    from assetmap.web.jsaa import uk_time
+    from assetmap.web.review import when
 
-    assert uk_time(iso) == shown
+    assert when(iso) == shown
 
 
 def test_run_pages_show_when_in_words_with_the_time_for_machines(
     commissioner: FlaskClient, store: Store
 ) -> None:
-    from assetmap.web.jsaa import uk_time
+    from assetmap.web.review import when
 
     job = store.create_job("jsaa", title="Timed", created_by="user:cara", steps_total=1)
     job = store.finish_job(job.id, result={"areas": 2, "priority_areas": 0})
@@ -605,7 +605,7 @@ def test_run_pages_show_when_in_words_with_the_time_for_machines(
     listing = commissioner.get("/jsaa/").get_data(as_text=True)
     for html, times in ((page, (job.created_at, job.finished_at)), (listing, (job.created_at,))):
         for iso in times:
-            assert f'<time datetime="{iso}">{uk_time(iso)}</time>' in html
+            assert f'<time datetime="{iso}">{when(iso)}</time>' in html
         assert job.created_at not in html.replace(f'datetime="{job.created_at}"', "")
 
 
