@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -42,6 +43,19 @@ def _finite(text: str) -> float:
     if not math.isfinite(value):
         raise ValidationError(f"the number {_shown(text)} is too large: send finite numbers only")
     return value
+
+
+def _integer(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        # Python refuses to convert integers of more digits than this (a guard against slow
+        # conversions); its own message tells the reader to raise that limit in Python.
+        digits = len(text.lstrip("-"))
+        raise ValidationError(
+            f"the body is not valid JSON: the number {_shown(text)} has {digits:,} digits,"
+            f" more than the {sys.get_int_max_str_digits():,} this service reads"
+        ) from None
 
 
 def _distinct_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -126,8 +140,9 @@ def read_json_object(raw: bytes, *, max_depth: int = MAX_DEPTH) -> dict[str, Any
     ------
     ValidationError
         For an empty body, invalid JSON, NaN or Infinity, a number too large for a float,
-        a repeated key, nesting deeper than ``max_depth``, anything but an object, or a
-        string holding a lone surrogate (the error names the top-level field it is in).
+        an integer of more digits than Python converts (4,300 by default), a repeated key,
+        nesting deeper than ``max_depth``, anything but an object, or a string holding a
+        lone surrogate (the error names the top-level field it is in).
     """
     if not raw.strip():
         raise ValidationError("the body is empty: send a JSON object")
@@ -136,13 +151,14 @@ def read_json_object(raw: bytes, *, max_depth: int = MAX_DEPTH) -> dict[str, Any
             raw,
             parse_constant=_no_constant,
             parse_float=_finite,
+            parse_int=_integer,
             object_pairs_hook=_distinct_keys,
         )
     except RecursionError:
         raise ValidationError(
             f"the JSON is nested too deeply (at most {max_depth} levels)"
         ) from None
-    except ValueError as err:  # JSONDecodeError, bad encoding, an integer of 4,300+ digits
+    except ValueError as err:  # JSONDecodeError, bad encoding
         raise ValidationError(f"the body is not valid JSON: {err}") from None
     if not isinstance(value, dict):
         kind = {list: "an array", str: "a string", bool: "a boolean"}.get(type(value), "a value")

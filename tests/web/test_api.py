@@ -7,6 +7,7 @@ and ``store`` fixtures, so every test runs on SQLite and on PostGIS.
 from __future__ import annotations
 
 import io
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import date
@@ -579,3 +580,21 @@ def test_the_document_states_this_instances_submission_limits(
     document = api.get("/api/v1/openapi.json").get_json()
     validate_openapi(document)
     assert document["paths"]["/api/v1/submissions"]["post"]["description"].endswith(said)
+
+
+def test_an_integer_too_long_to_read_is_a_400_in_the_apis_terms(
+    api: FlaskClient, document: dict[str, Any], store: Store
+) -> None:
+    # Python's own message told the sender to call sys.set_int_max_str_digits().
+    body = b'{"name": "Big", "category": "library", "lon": -2.3, "lat": ' + b"1" * 5000 + b"}"
+    response = api.post(
+        "/api/v1/submissions", data=body, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
+    documented(document, "/api/v1/submissions", response, "post")
+    assert response.get_json()["error"] == {
+        "field": None,
+        "message": f"the body is not valid JSON: the number '{'1' * 39}…' has 5,000 digits,"
+        f" more than the {sys.get_int_max_str_digits():,} this service reads",
+    }
+    assert store.count_submissions() == 0
