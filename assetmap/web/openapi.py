@@ -230,7 +230,17 @@ def _schemas(category_ids: Sequence[str]) -> dict[str, Any]:
             {
                 "lon": {"type": "number"},
                 "lat": {"type": "number"},
-                "label": {"type": "string", "description": "Postcode or 'lat, lon'."},
+                "label": {
+                    "type": "string",
+                    "description": "The origin as a person reads it: a unit postcode, a sector"
+                    " or district after those words, or 'lat, lon' to 5 decimal places.",
+                    "examples": [
+                        "M32 0TH",
+                        "postcode sector M33 7",
+                        "postcode district M33",
+                        "53.45901, -2.28748",
+                    ],
+                },
                 "kind": {"type": "string", "enum": ["unit", "sector", "district", "point"]},
             },
             "Where the search was measured from (WGS84 degrees).",

@@ -598,3 +598,20 @@ def test_an_integer_too_long_to_read_is_a_400_in_the_apis_terms(
         f" more than the {sys.get_int_max_str_digits():,} this service reads",
     }
     assert store.count_submissions() == 0
+
+
+def test_the_origin_labels_the_document_shows_are_the_ones_searches_give(
+    api: FlaskClient, document: dict[str, Any]
+) -> None:
+    # It said "Postcode or 'lat, lon'", while sectors and districts come with words before.
+    label = document["components"]["schemas"]["Origin"]["properties"]["label"]
+    given = [
+        api.get(f"{NEARBY}?{query}&limit=1").get_json()["origin"]["label"]
+        for query in (
+            "postcode=m320th",
+            "postcode=M33+7",
+            "postcode=m33",
+            f"lat={M32_0TH[1]}&lon={M32_0TH[0]}",
+        )
+    ]
+    assert given == label["examples"]
