@@ -272,9 +272,12 @@ def _register_errors(app: Flask) -> None:
                 f"What you sent is larger than {MAX_REQUEST_BYTES // (1024 * 1024)} MB, the most"
                 " this service accepts, so nothing was saved. Shorten it and try again."
             )
+        # The error's own headers, such as a 405's Allow (which RFC 9110 requires), go with
+        # our body; its Content-Type does not.
+        headers = [(k, v) for k, v in err.get_headers() if k.lower() != "content-type"]
         if _wants_json():
-            return jsonify({"error": {"field": None, "message": message}}), status
-        return render_template("error.html", status=status, message=message), status
+            return jsonify({"error": {"field": None, "message": message}}), status, headers
+        return render_template("error.html", status=status, message=message), status, headers
 
 
 STORE_UNAVAILABLE_MESSAGE = (

@@ -385,8 +385,12 @@ def test_categories_in_taxonomy_order(
 
 
 def test_wrong_method_and_unknown_path_answer_json(api: FlaskClient) -> None:
-    assert api.post(NEARBY).status_code == 405
-    assert api.post(NEARBY).get_json()["error"]["field"] is None
+    wrong = api.post(NEARBY)
+    assert wrong.status_code == 405
+    assert wrong.get_json()["error"]["field"] is None
+    # RFC 9110: a 405 says which methods the resource has.
+    assert set(wrong.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+    assert wrong.headers["Content-Type"] == "application/json"
     assert api.get("/api/v1/nothing-here").get_json()["error"]["field"] is None
 
 

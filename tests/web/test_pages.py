@@ -355,3 +355,10 @@ def test_accessibility_settings_come_from_the_environment() -> None:
     settings = Settings.from_env(env)
     assert settings.organisation == "Trafford Council"
     assert settings.accessibility_contact == "accessibility@trafford.gov.uk"
+
+
+def test_a_page_asked_with_the_wrong_method_says_which_it_has(client: FlaskClient) -> None:
+    response = client.post("/licences")
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "GET, HEAD, OPTIONS"
+    assert response.headers["Content-Type"].startswith("text/html")
