@@ -11,7 +11,12 @@ from urllib.parse import urlsplit
 from flask import Flask, current_app, g, jsonify, render_template, request
 from flask.wrappers import Response
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, UnsupportedMediaType
+from werkzeug.exceptions import (
+    HTTPException,
+    NotFound,
+    RequestEntityTooLarge,
+    UnsupportedMediaType,
+)
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from assetmap.domain.errors import AssetmapError
@@ -90,6 +95,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
             app.wsgi_app, x_for=n, x_proto=n, x_host=n
         )
     _register_errors(app)
+    _register_no_nul_paths(app)
     _register_store_unavailable(app, app.extensions["assetmap"].store)
     _register_security_headers(app, settings)
     _register_csrf(app)
@@ -278,6 +284,19 @@ def _register_errors(app: Flask) -> None:
         if _wants_json():
             return jsonify({"error": {"field": None, "message": message}}), status, headers
         return render_template("error.html", status=status, message=message), status, headers
+
+
+def _register_no_nul_paths(app: Flask) -> None:
+    """A path holding a NUL (%00) names nothing here: 404 before any view looks it up.
+
+    Every id, reference and code in a path is looked up in the store, and PostgreSQL refuses
+    a NUL in any text it is sent: the lookup would fail with a 500 instead of "not found".
+    """
+
+    @app.before_request
+    def no_nul_in_path() -> None:
+        if "\x00" in request.path:
+            raise NotFound("Nothing here has this address: it holds a NUL character (%00).")
 
 
 STORE_UNAVAILABLE_MESSAGE = (

@@ -478,7 +478,10 @@ def test_an_asset_id_holding_a_nul_is_a_404_on_either_store(
     response = api.get("/api/v1/assets/a%00b")
     assert response.status_code == 404
     documented(document, "/api/v1/assets/{asset_id}", response)
-    assert response.get_json()["error"]["message"] == "no published asset has the id 'a\\x00b'"
+    assert response.get_json()["error"] == {
+        "field": None,
+        "message": "Nothing here has this address: it holds a NUL character (%00).",
+    }
 
 
 class _Unreachable(Exception):

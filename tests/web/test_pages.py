@@ -362,3 +362,13 @@ def test_a_page_asked_with_the_wrong_method_says_which_it_has(client: FlaskClien
     assert response.status_code == 405
     assert response.headers["Allow"] == "GET, HEAD, OPTIONS"
     assert response.headers["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/assets/a%00b", "/assets/a%00b/history", "/submissions/AM-%00", "/api/v1/assets/a%00b"],
+)
+def test_a_path_holding_a_nul_is_not_found_on_either_store(client: FlaskClient, path: str) -> None:
+    # PostgreSQL refuses a NUL in any text it is sent; the lookup must not get that far.
+    response = client.get(path)
+    assert response.status_code == 404
