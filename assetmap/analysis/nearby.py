@@ -150,9 +150,14 @@ _NOT_UTF8 = re.compile(r"%[89A-F][0-9A-F]|[\ud800-\udfff]")
 RADIUS_PLACES = 3
 
 
+def _cut(text: str) -> str:
+    """User text for an error message, cut short if someone pasted a paragraph."""
+    return text if len(text) <= _MAX_ECHO else text[: _MAX_ECHO - 1] + "…"
+
+
 def _shown(text: str) -> str:
-    """Quote user text for an error message, cut short if someone pasted a paragraph."""
-    return repr(text if len(text) <= _MAX_ECHO else text[: _MAX_ECHO - 1] + "…")
+    """Quote user text for an error message, cut short (:func:`_cut`)."""
+    return repr(_cut(text))
 
 
 @dataclass(frozen=True)
@@ -450,9 +455,9 @@ def _location(
     lon = _number(lon_text, "lon", w)
     said_lat, said_lon = w.name("lat"), w.name("lon")
     if not -90 <= lat <= 90:
-        raise ValidationError(f"{said_lat} {lat_text} is outside -90..90", field="lat")
+        raise ValidationError(f"{said_lat} {_cut(lat_text)} is outside -90..90", field="lat")
     if not -180 <= lon <= 180:
-        raise ValidationError(f"{said_lon} {lon_text} is outside -180..180", field="lon")
+        raise ValidationError(f"{said_lon} {_cut(lon_text)} is outside -180..180", field="lon")
     # check_point words its problems with the API's names, so they are said here again in
     # the caller's: a point in the UK once swapped (check_point finds nothing wrong with it
     # then), or one outside it.
@@ -487,7 +492,7 @@ def _radius(
         if not 0 < radius_m <= MAX_RADIUS_M:
             raise ValidationError(
                 f"{w.name('radius_m')} must be more than 0 and at most {MAX_RADIUS_M:.0f}"
-                f" (50 km), not {radius_m_text}",
+                f" (50 km), not {_cut(radius_m_text)}",
                 field="radius_m",
             )
         return _to_the_millimetre(radius_m, radius_m_text, "radius_m", w), None, None
@@ -506,7 +511,7 @@ def _radius(
         most = f"{math.floor(MAX_RADIUS_M / UNITS[unit] * 100) / 100:.2f}".rstrip("0").rstrip(".")
         raise ValidationError(
             f"{w.name('radius')} must be more than 0 and at most {most} {unit} (50 km),"
-            f" not {radius_text} {unit}",
+            f" not {_cut(radius_text)} {unit}",
             field="radius",
         )
     return _to_the_millimetre(radius_m, f"{radius_text} {unit}", "radius", w), radius, unit

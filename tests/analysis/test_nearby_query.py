@@ -302,3 +302,27 @@ def test_walking_label_at_the_search_point() -> None:
         "walking_label": "less than 1 min walk (straight line at 4.8 km/h)",
     }
     assert distance_fields(5.0)["walking_label"] == "1 min walk (straight line at 4.8 km/h)"
+
+
+@pytest.mark.parametrize(
+    ("params", "field", "start"),
+    [
+        ({"lat": "95." + "0" * 3000, "lon": "-2.3"}, "lat", "lat 95.000"),
+        ({"lat": "53.4", "lon": "-181." + "0" * 3000}, "lon", "lon -181.000"),
+        ({"postcode": "M32 0TH", "radius_m": "60000." + "0" * 3000}, "radius_m", "radius_m must"),
+        (
+            {"postcode": "M32 0TH", "radius": "99." + "0" * 3000, "unit": "mi"},
+            "radius",
+            "radius must",
+        ),
+    ],
+)
+def test_a_pasted_screenful_is_not_repeated_whole(
+    parse: Parse, params: dict[str, str], field: str, start: str
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        parse(**params)
+    assert caught.value.field == field
+    assert caught.value.message.startswith(start)
+    assert "…" in caught.value.message
+    assert len(caught.value.message) < 160
