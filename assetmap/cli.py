@@ -17,7 +17,7 @@ from assetmap.domain.errors import AssetmapError, ValidationError
 from assetmap.domain.people import User
 from assetmap.domain.taxonomy import load_taxonomy
 from assetmap.settings import Settings
-from assetmap.store import Store, open_store
+from assetmap.store import Store, open_store, without_password
 
 if TYPE_CHECKING:
     from assetmap.analysis.nearby import Wording
@@ -132,16 +132,8 @@ def init(ctx: Context) -> None:
     """Create the store, or upgrade its schema to the latest version."""
     version = ctx.store.migrate()
     click.echo(
-        f"store ready at {_without_password(ctx.settings.database_url)} (schema version {version})"
+        f"store ready at {without_password(ctx.settings.database_url)} (schema version {version})"
     )
-
-
-def _without_password(url: str) -> str:
-    """A database URL fit to print: a password in it (user:pw@ or ?password=) starred out."""
-    import re
-
-    url = re.sub(r"(//[^/@:]*:)[^/@]*@", r"\1***@", url, count=1)
-    return re.sub(r"([?&]password=)[^&]*", r"\1***", url)
 
 
 @cli.command()

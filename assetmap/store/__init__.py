@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from assetmap.domain.errors import ValidationError
 from assetmap.store.base import BatchOutcome, NearbyHit
 from assetmap.store.jobs import JobsSql
@@ -10,7 +12,7 @@ from assetmap.store.jobs import JobsSql
 # implement it unchanged.
 Store = JobsSql
 
-__all__ = ["BatchOutcome", "NearbyHit", "Store", "open_store"]
+__all__ = ["BatchOutcome", "NearbyHit", "Store", "open_store", "without_password"]
 
 
 def open_store(url: str, *, migrate: bool = True, points_in_memory: bool = True) -> Store:
@@ -38,7 +40,8 @@ def open_store(url: str, *, migrate: bool = True, points_in_memory: bool = True)
         store = PostGISStore(url)
     else:
         raise ValidationError(
-            f"unsupported database URL {_shown(url)}: use sqlite:///path.db or postgresql://...",
+            f"unsupported database URL '{without_password(url)}': use sqlite:///path.db or"
+            " postgresql://...",
             field="database_url",
         )
     if migrate:
@@ -46,9 +49,7 @@ def open_store(url: str, *, migrate: bool = True, points_in_memory: bool = True)
     return store
 
 
-def _shown(url: str) -> str:
-    """The URL for an error message, without a password it may hold (user:secret@host)."""
-    scheme, sep, rest = url.partition("://")
-    if "@" in rest:
-        return f"'{scheme}{sep}...@{rest.rpartition('@')[2]}'"
-    return f"'{url}'"
+def without_password(url: str) -> str:
+    """A database URL fit to print: a password in it (user:pw@ or ?password=) starred out."""
+    url = re.sub(r"(//[^/@:]*:)[^/@]*@", r"\1***@", url, count=1)
+    return re.sub(r"([?&]password=)[^&]*", r"\1***", url)
