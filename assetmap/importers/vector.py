@@ -49,16 +49,25 @@ _KINDS = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "a GeoPackage", ".
 _SHAPEFILE_PARTS = {".shx": "index", ".dbf": "table of columns"}
 
 
-def _unreadable(path: Path, err: Exception) -> ValidationError:
-    """GDAL's reason a file cannot be opened, in words for whoever chose the file."""
-    kind = _KINDS.get(path.suffix.lower(), "a file of this type")
+def gdal_reason(err: Exception, path: Path, kind: str) -> str:
+    """GDAL's reason ``path`` cannot be opened as ``kind``, in words for whoever chose it.
+
+    GDAL names the file by its path (for an upload, the server's hidden staging file, which
+    means nothing to the person) and, for contents it does not recognise, suggests a driver
+    prefix only a GDAL programmer can use.
+    """
     text = str(err)
     if path.is_file() and path.stat().st_size == 0:
-        reason = "it is empty"
-    elif "not recognized as being in a supported file format" in text:
-        reason = f"its contents are not {kind} (is it the right file, saved as that type?)"
-    else:
-        reason = text.split("; It might help", 1)[0].removeprefix("Failed to read GeoJSON data; ")
+        return "it is empty"
+    if "not recognized as being in a supported file format" in text:
+        return f"its contents are not {kind} (is it the right file, saved as that type?)"
+    text = text.replace(str(path), "the file").replace(path.name, "the file")
+    return text.split("; It might help", 1)[0].removeprefix("Failed to read GeoJSON data; ")
+
+
+def _unreadable(path: Path, err: Exception) -> ValidationError:
+    kind = _KINDS.get(path.suffix.lower(), "a file of this type")
+    reason = gdal_reason(err, path, kind)
     return ValidationError(f"{path.name} cannot be read as {kind}: {reason}", field="file")
 
 

@@ -32,6 +32,7 @@ from pyproj import CRS
 
 from assetmap.analysis.needs import longer_row_problem, lonlat_problem, utf8_problem
 from assetmap.domain.errors import ValidationError
+from assetmap.importers.vector import gdal_reason
 
 # Upload suffixes and what they hold.
 BOUNDARY_SUFFIXES = {
@@ -254,20 +255,6 @@ def _check_zip(path: Path) -> None:
         )
 
 
-def _gdal_reason(err: Exception, path: Path) -> str:
-    """GDAL's reason a file could not be opened, in words for the person who uploaded it.
-
-    GDAL names the file by its path (here the server's hidden staging file, which means
-    nothing to the user and should not be shown) and, for contents it does not recognise,
-    suggests a driver prefix that only a GDAL programmer can use.
-    """
-    text = str(err)
-    if "not recognized as being in a supported file format" in text:
-        return "its contents are not in that format (is it the right file, saved as that type?)"
-    text = text.replace(str(path), "the file").replace(path.name, "the file")
-    return text.split("; It might help", 1)[0].removeprefix("Failed to read GeoJSON data; ")
-
-
 def inspect_boundaries(path: Path) -> BoundaryInfo:
     """Check an uploaded boundary layer and list its columns.
 
@@ -304,7 +291,7 @@ def inspect_boundaries(path: Path) -> BoundaryInfo:
     except Exception as err:  # GDAL reports unreadable files with several error types
         raise ValidationError(
             f"the boundary layer could not be read as {BOUNDARY_SUFFIXES[suffix]}: "
-            f"{_gdal_reason(err, path)}",
+            f"{gdal_reason(err, path, 'in that format')}",
             field="file",
         ) from err
     if info.get("crs") is None:
