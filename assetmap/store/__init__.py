@@ -45,7 +45,13 @@ def open_store(url: str, *, migrate: bool = True, points_in_memory: bool = True)
             field="database_url",
         )
     if migrate:
-        store.migrate()
+        try:
+            store.migrate()
+        except BaseException:
+            # A store that cannot be brought up to date is not handed out: close its
+            # connection here rather than leave it open until the garbage collector finds it.
+            store.close()
+            raise
     return store
 
 
