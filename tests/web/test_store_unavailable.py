@@ -67,6 +67,9 @@ class Relay:
             for end in self.open:
                 with contextlib.suppress(OSError):
                     end.shutdown(socket.SHUT_RDWR)
+                # Closed here too, once both pumps have been told: a socket left to the
+                # garbage collector is a ResourceWarning, which the suite treats as an error.
+                end.close()
             self.open.clear()
 
     def restore(self) -> None:
