@@ -665,6 +665,10 @@ class SqlStore(AssetStore):
     def _applied_versions(self, conn: Any) -> set[int]:
         """Migration versions already applied (empty for a new database)."""
 
+    @abstractmethod
+    def _has_migrations_table(self, conn: Any) -> bool:
+        """Whether the database has its ``schema_migrations`` table yet."""
+
     def _sql(self, sql: str) -> str:
         """Adapt shared SQL to the backend's placeholder style."""
         return sql
@@ -714,11 +718,14 @@ class SqlStore(AssetStore):
         target
             Stop after this version (tests use it to build an older database).
         """
-        with self.transaction() as conn:
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations "
-                "(version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
-            )
+        # Only when it is missing: CREATE needs a right an up-to-date store's app role may
+        # lack (read and write only, the schema owned by an administrator's role).
+        if not self._has_migrations_table(self._conn()):
+            with self.transaction() as conn:
+                conn.execute(
+                    "CREATE TABLE IF NOT EXISTS schema_migrations "
+                    "(version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
+                )
         version = max(self._applied_versions(self._conn()), default=0)
         self._names = None  # the columns may change below
         for number, sql in self._migration_files():

@@ -141,7 +141,10 @@ class PostGISStore(JobsSql):
             # hundreds of milliseconds compiling it with JIT for a query that takes one.
             conn.execute("SET jit = off")
             if self.schema:
-                conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+                # Created only when missing: CREATE needs a right a read-write role may lack.
+                named = "SELECT 1 FROM pg_namespace WHERE nspname = %s"
+                if conn.execute(named, (self.schema,)).fetchone() is None:
+                    conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
                 conn.execute(f'SET search_path TO "{self.schema}", public')
             self._local.conn = conn
             self._local.closer = closer = ThreadConnection(conn)
@@ -194,6 +197,11 @@ class PostGISStore(JobsSql):
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'pk'),"
                 f" COALESCE((SELECT MAX(pk) FROM {table}), 0) + 1, false)"
             )
+
+    def _has_migrations_table(self, conn: psycopg.Connection[Any]) -> bool:
+        # to_regclass looks along the search path: this store's schema first.
+        [(found,)] = conn.execute("SELECT to_regclass('schema_migrations')").fetchall()
+        return found is not None
 
     def _applied_versions(self, conn: psycopg.Connection[Any]) -> set[int]:
         return {int(r[0]) for r in conn.execute("SELECT version FROM schema_migrations")}

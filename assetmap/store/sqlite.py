@@ -189,6 +189,12 @@ class SQLiteStore(JobsSql):
                 (last_pk,),
             )
 
+    def _has_migrations_table(self, conn: sqlite3.Connection) -> bool:
+        found = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+        ).fetchone()
+        return found is not None
+
     def _applied_versions(self, conn: sqlite3.Connection) -> set[int]:
         return {int(r[0]) for r in conn.execute("SELECT version FROM schema_migrations")}
 

@@ -209,3 +209,32 @@ def test_a_database_that_never_answers_is_given_up_on(monkeypatch: pytest.Monkey
         # The URL's own timeout is kept.
         store = PostGISStore(f"postgresql://someone@127.0.0.1:{port}/assetmap?connect_timeout=1")
         assert store._timeout() == {}
+
+
+@pytest.mark.parametrize("store_url", ["postgis"], indirect=True)
+def test_a_role_that_may_only_read_and_write_opens_an_up_to_date_store(
+    store_url: str, taxonomy: Taxonomy
+) -> None:
+    """Least privilege: an administrator's role owns the schema, the app's may not CREATE."""
+    from assetmap.store import open_store
+
+    open_store(store_url).close()  # made, and brought up to date, by the owner
+    conninfo, schema = split_schema(store_url)
+    assert schema is not None
+    role = f"assetmap_rw_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(f'CREATE ROLE "{role}"')
+        conn.execute(f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"')
+        conn.execute(
+            f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "{schema}" TO "{role}"'
+        )
+        conn.execute(f'GRANT USAGE ON ALL SEQUENCES IN SCHEMA "{schema}" TO "{role}"')
+    try:
+        store = open_store(f"{store_url}&options=-c%20role%3D{role}")
+        stored = store.create_asset(build_asset(ALTRINCHAM, taxonomy), author="test")
+        assert store.get_asset(stored.id).name == ALTRINCHAM["name"]
+        store.close()
+    finally:
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute(f'DROP OWNED BY "{role}"')
+            conn.execute(f'DROP ROLE "{role}"')
