@@ -37,6 +37,7 @@ from assetmap.maps.popups import (
     CategoryPoints,
     LegendControl,
     PopupBinder,
+    escape_hides_tooltips_js,
     legend_item,
     point_geometry,
     svg_symbol,
@@ -79,12 +80,6 @@ METHODS = {
 _JENKS_EXACT = 300
 
 _MAP_SCRIPT = """
-// Escape hides an area's label with the pointer still on the area (WCAG 1.4.13): one
-// listener per map, for the layer whose label is open.
-var %(name)s_shown = null;
-document.addEventListener("keydown", function (ev) {
-  if (ev.key === "Escape" && %(name)s_shown) { %(name)s_shown.closeTooltip(); }
-});
 function %(name)s(data, group) {
   var scale = data.scale;
   function ring(flat) {
@@ -135,10 +130,7 @@ function %(name)s(data, group) {
     // One tooltip for the whole layer, filled for the area under the pointer: tens of
     // thousands of areas need no tooltip object each.
     group.bindTooltip(function (layer) { return tip(layer.amIndex); }, {sticky: true});
-    group.on("tooltipopen", function () { %(name)s_shown = group; });
-    group.on("tooltipclose", function () {
-      if (%(name)s_shown === group) { %(name)s_shown = null; }
-    });
+    %(name)s_dismissible(group);  // Escape hides an area's label (WCAG 1.4.13)
   }
 }
 """
@@ -471,7 +463,8 @@ class _AreaDecoder(VerbatimMacro):
     """Defines the function that decodes the area data into polygons with tooltips."""
 
     def script_js(self) -> str:
-        return _MAP_SCRIPT % {"name": self.get_name()}
+        name = self.get_name()
+        return escape_hides_tooltips_js(name) + _MAP_SCRIPT % {"name": name}
 
 
 class _Areas(VerbatimMacro):

@@ -26,17 +26,9 @@ _PLACES = 6
 # resident typed is ever parsed as HTML. Website links need an http(s) scheme; detail links
 # must be same-origin paths.
 _POPUP_JS = """
-// Escape hides the name shown on hover or focus (WCAG 1.4.13): one listener per map.
-var %(name)s_shown = null;
-document.addEventListener("keydown", function (ev) {
-  if (ev.key === "Escape" && %(name)s_shown) { %(name)s_shown.closeTooltip(); }
-});
 function %(name)s(feature, layer, category) {
   var p = feature.properties || {};
-  layer.on("tooltipopen", function () { %(name)s_shown = layer; });
-  layer.on("tooltipclose", function () {
-    if (%(name)s_shown === layer) { %(name)s_shown = null; }
-  });
+  %(name)s_dismissible(layer);
   function line(box, text, cls) {
     if (!text) { return; }
     var el = document.createElement("p");
@@ -141,6 +133,28 @@ function %(name)s(feature, layer, category) {
 """
 
 
+# Escape hides a label shown on hover or focus with the pointer and focus left where they are
+# (WCAG 1.4.13): one document listener per script, and NAME_dismissible(layer) for each layer
+# (a circle, a whole choropleth) whose tooltip it may close.
+_ESCAPE_JS = """
+var %(name)s_shown = null;
+document.addEventListener("keydown", function (ev) {
+  if (ev.key === "Escape" && %(name)s_shown) { %(name)s_shown.closeTooltip(); }
+});
+function %(name)s_dismissible(layer) {
+  layer.on("tooltipopen", function () { %(name)s_shown = layer; });
+  layer.on("tooltipclose", function () {
+    if (%(name)s_shown === layer) { %(name)s_shown = null; }
+  });
+}
+"""
+
+
+def escape_hides_tooltips_js(name: str) -> str:
+    """JavaScript defining ``<name>_dismissible(layer)``: Escape closes that layer's tooltip."""
+    return _ESCAPE_JS % {"name": name}
+
+
 def is_web_address(url: str) -> bool:
     """Whether ``url`` is an absolute http or https address (the only links popups make)."""
     parts = urlsplit(url)
@@ -192,7 +206,8 @@ class PopupBinder(VerbatimMacro):
 
     def script_js(self) -> str:
         """The binder function's definition."""
-        return _POPUP_JS % {"name": self.get_name()}
+        name = self.get_name()
+        return escape_hides_tooltips_js(name) + _POPUP_JS % {"name": name}
 
 
 class CategoryPoints(VerbatimMacro):
