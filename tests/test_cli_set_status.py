@@ -75,3 +75,34 @@ def test_set_status_refuses_what_it_cannot_do(
     assert status == 2 and "'rejected' is not one of 'archived', 'published'" in err
     for asset in (published, pending):
         assert len(store.history(asset.id)) == 1
+
+
+@pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+def test_a_database_held_by_another_writer_is_one_line_and_changes_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    store: Store,
+    store_url: str,
+    taxonomy: Taxonomy,
+) -> None:
+    import assetmap.store.sqlite as sqlite_module
+
+    monkeypatch.setattr(sqlite_module, "BUSY_TIMEOUT_MS", 200)  # 10 s in real use
+    library, *_ = create_all(store, LIBRARIES, taxonomy)
+    with store.transaction():  # another command, part-way through its own change
+        status, out, err = run_main(
+            monkeypatch,
+            capsys,
+            "--db",
+            store_url,
+            "set-status",
+            library.id,
+            "archived",
+            "--reason",
+            "x",
+        )
+    assert (status, out) == (2, "")
+    assert err.startswith("error: ") and err.count("\n") == 1
+    assert "is busy with another change" in err and "nothing was written" in err
+    assert store.get_asset(library.id).status == "published"
+    assert len(store.history(library.id)) == 1

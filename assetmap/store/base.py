@@ -30,7 +30,7 @@ import orjson
 from numpy.typing import NDArray
 
 from assetmap.domain.asset import Asset, changed_fields, normalise_name, verified_day
-from assetmap.domain.errors import Conflict, NotFound, ValidationError
+from assetmap.domain.errors import AssetmapError, Conflict, NotFound, ValidationError
 from assetmap.domain.geodesy import distances_m
 from assetmap.domain.revision import Revision
 from assetmap.domain.submission import status_after_revert
@@ -87,6 +87,15 @@ class NearbyHit(NamedTuple):
 
     asset: Asset
     distance_m: float
+
+
+class StoreUnavailable(AssetmapError):
+    """The database cannot be used just now (down, out of reach, or held by another writer).
+
+    A service outage (HTTP 503, "try again shortly"), not a bug: nothing was written.
+    """
+
+    status = 503
 
 
 class AssetsRekeyed(Conflict):

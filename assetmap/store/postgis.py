@@ -26,6 +26,7 @@ from assetmap.store.base import (
     MAX_RADIUS_M,
     Candidates,
     NearbyHit,
+    StoreUnavailable,
     check_radius,
     circle_clause,
     read_state,
@@ -45,12 +46,6 @@ _SPHERE_GAP = 0.01
 # Each asset's point as planar lon/lat geometry: the expression the assets_point index
 # (migration 11) is built on, spelt the same so that the planner uses it.
 _POINT_SQL = "ST_SetSRID(ST_MakePoint(lon, lat), 4326)"
-
-
-class StoreUnavailable(AssetmapError):
-    """The database cannot be reached just now: a service outage (HTTP 503), not a bug."""
-
-    status = 503
 
 
 def _one_line(err: Exception) -> str:

@@ -17,18 +17,28 @@ from urllib.parse import unquote, urlparse
 from assetmap.domain.asset import Asset, verified_day
 from assetmap.domain.errors import AssetmapError, ValidationError
 from assetmap.domain.geodesy import bbox_around
-from assetmap.store.base import VERIFIED_DAY_VERSION, Candidates, circle_clause
+from assetmap.store.base import (
+    VERIFIED_DAY_VERSION,
+    Candidates,
+    StoreUnavailable,
+    circle_clause,
+)
 from assetmap.store.cells import CELL_SQL, cell_of, cell_ranges
 from assetmap.store.jobs import JobsSql
 from assetmap.store.point_grid import PointGrid
 from assetmap.store.threads import ThreadConnection
 
-BUSY_TIMEOUT_MS = 30_000
+# How long a write waits for another connection's write to finish before giving up with
+# StoreUnavailable: well under gunicorn's 30 s worker timeout, so that a request queued behind
+# a long import is answered "try again shortly" (503) instead of its worker being killed.
+BUSY_TIMEOUT_MS = 10_000
 # SQLite caps this at its compile-time limit (2 GiB in common builds); mapped pages are the
 # operating system's file cache, shared between workers, not extra memory per process.
 MMAP_BYTES = 1 << 32
 # A limited search on the points in memory first looks this far (see _first_reach_m).
 GRID_FIRST_REACH_M = 1_600.0
+# SQLITE_BUSY and SQLITE_LOCKED: primary codes, the low byte of an extended one.
+_BUSY_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
 _CELL_COLUMNS = ("cell", "pk", "lon", "lat", "status", "category", "verified_day")
 
 
@@ -46,6 +56,8 @@ def sqlite_path(url: str) -> str:
 
 class SQLiteStore(JobsSql):
     """Store backed by one SQLite database file; a connection per thread."""
+
+    unavailable_errors = (StoreUnavailable,)
 
     def __init__(self, url: str, *, points_in_memory: bool = True) -> None:
         super().__init__(url)
@@ -85,7 +97,18 @@ class SQLiteStore(JobsSql):
         return conn
 
     def _begin(self, conn: sqlite3.Connection) -> None:
-        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as err:
+            # Another connection (an import, cluster, a second app) kept the write lock past
+            # the busy timeout. Nothing has been written yet: say so, and when to retry.
+            if err.sqlite_errorcode & 0xFF not in _BUSY_CODES:
+                raise
+            raise StoreUnavailable(
+                f"{self.path} is busy with another change (waited"
+                f" {BUSY_TIMEOUT_MS / 1000:g} s for it to finish); nothing was written:"
+                " try again when it has finished"
+            ) from err
 
     def _run_script(self, conn: sqlite3.Connection, sql: str) -> None:
         # executescript would COMMIT first; run statement by statement inside our transaction.

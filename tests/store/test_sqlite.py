@@ -81,3 +81,29 @@ def test_bad_urls_name_the_problem() -> None:
     assert "'postgressql://app:***@db.example:5432/assetmap'" in str(caught.value)
     with pytest.raises(ValidationError, match="names no database file"):
         sqlite_path("sqlite://")
+
+
+def test_a_write_behind_another_writer_gives_up_saying_so_and_writes_nothing(
+    tmp_path: Path, taxonomy: Taxonomy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import assetmap.store.sqlite as sqlite_module
+    from assetmap.store.base import StoreUnavailable
+
+    # The real wait is 10 s; the behaviour is the same after a fifth of a second.
+    monkeypatch.setattr(sqlite_module, "BUSY_TIMEOUT_MS", 200)
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    holder, waiter = open_store(url), open_store(url)
+    assert waiter.unavailable_errors == (StoreUnavailable,)  # the web app's 503
+    with holder.transaction(), pytest.raises(StoreUnavailable) as caught:
+        waiter.create_asset(build_asset(ALTRINCHAM, taxonomy), author="a")
+    assert caught.value.status == 503
+    assert str(caught.value) == (
+        f"{tmp_path / 'a.db'} is busy with another change (waited 0.2 s for it to finish);"
+        " nothing was written: try again when it has finished"
+    )
+    assert waiter.count_assets() == 0
+    # Once the other writer has finished, the same store writes.
+    waiter.create_asset(build_asset(ALTRINCHAM, taxonomy), author="a")
+    assert holder.count_assets() == 1
+    holder.close()
+    waiter.close()

@@ -17,7 +17,7 @@ from werkzeug.test import TestResponse
 
 from assetmap.domain.taxonomy import Taxonomy
 from assetmap.settings import Settings
-from assetmap.store import Store
+from assetmap.store import Store, open_store
 from assetmap.web.app import create_app
 from tests.maps.trafford import LIBRARIES, create_all
 from tests.web.residents import GOOD, M32_0TH
@@ -367,3 +367,28 @@ def test_a_blank_name_or_a_website_with_a_space_is_refused(
     error = response.get_json()["error"]
     assert (error["field"], error["message"][: len(message)]) == (field, message)
     assert store.count_submissions() == 0
+
+
+@pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+def test_a_submission_behind_another_writer_is_a_documented_503_and_writes_nothing(
+    client: FlaskClient,
+    document: dict[str, Any],
+    store: Store,
+    store_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import assetmap.store.sqlite as sqlite_module
+
+    # An import holding the SQLite write lock past the busy timeout (10 s; here 0.2 s).
+    monkeypatch.setattr(sqlite_module, "BUSY_TIMEOUT_MS", 200)
+    importer = open_store(store_url)
+    store.close()  # the app's connections reopen with the short timeout
+    with importer.transaction():
+        response = post(client, GOOD)
+    importer.close()
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "30"
+    documented(document, SUBMISSIONS, "post", response)
+    assert "try again" in response.get_json()["error"]["message"].lower()
+    assert store.list_submissions() == []
+    assert post(client, GOOD).status_code == 201
