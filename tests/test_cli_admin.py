@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import io
 import json
 import os
 import re
@@ -17,6 +18,7 @@ from assetmap.settings import REPO_ROOT, Settings
 from assetmap.store import open_store
 from tests.cli_main import run_main
 from tests.conftest import postgis_url
+from tests.store.people_race import add_between_check_and_insert
 
 BIN = Path(sys.executable).parent / "assetmap"
 
@@ -68,7 +70,8 @@ def test_users_add_and_migrate_store(tmp_path: Path, store_url: str) -> None:
         "--password-stdin",
         stdin="correct horse battery\n",
     )
-    assert dup.returncode == 2 and "already exists" in dup.stderr
+    assert dup.returncode == 2
+    assert dup.stderr == "error: field 'username': there is already an account called mo\n"
     listed = run("--db", src, "users", "list")
     assert listed.stdout.splitlines() == ["mo\tmoderator\tmo\tE08000009 Trafford"]
 
@@ -83,6 +86,20 @@ def test_users_add_and_migrate_store(tmp_path: Path, store_url: str) -> None:
     target.close()
     again = run("migrate-store", "--from", src, "--to", store_url)
     assert again.returncode == 2 and "not empty" in again.stderr
+
+
+def test_users_add_racing_another_for_the_same_name_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], store_url: str
+) -> None:
+    # On PostgreSQL the second of two adds at once met the UNIQUE constraint: a traceback.
+    add_between_check_and_insert(monkeypatch, store_url, "mo")
+    monkeypatch.setattr(sys, "stdin", io.StringIO("correct horse battery\n"))
+    add = ("--db", store_url, "users", "add", "MO", "--role", "admin", "--password-stdin")
+    status, out, err = run_main(monkeypatch, capsys, *add)
+    assert (status, out) == (2, "")
+    assert err == "error: field 'username': there is already an account called mo\n"
+    status, out, _err = run_main(monkeypatch, capsys, "--db", store_url, "users", "list")
+    assert (status, out) == (0, "mo\tmoderator\tmo\tno areas\n")
 
 
 def test_users_areas_are_checked_listed_and_changed(tmp_path: Path) -> None:

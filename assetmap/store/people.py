@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from assetmap.domain.errors import NotFound, ValidationError
+from assetmap.domain.errors import AssetmapError, NotFound, ValidationError
 from assetmap.domain.people import ROLES, User
 from assetmap.store.base import SqlStore, utc_now
 
@@ -82,17 +82,29 @@ class PeopleSql(SqlStore):
                 "username must be 1-64 letters, digits, dots or hyphens", field="username"
             )
         now = utc_now()
-        with self.transaction() as conn:
-            if self._find_user(conn, name) is not None:
-                raise ValidationError(f"user '{name}' already exists", field="username")
-            conn.execute(
-                self._sql(
-                    "INSERT INTO users (username, display_name, role, password_hash,"
-                    " created_at, updated_at, areas) VALUES (?, ?, ?, ?, ?, ?, ?)"
-                ),
-                (name, display_name or name, role, password_hash, now, now, areas_text),
-            )
-            user = self._find_user(conn, name)
+        taken = f"there is already an account called {name}"
+        try:
+            with self.transaction() as conn:
+                if self._find_user(conn, name) is not None:
+                    raise ValidationError(taken, field="username")
+                conn.execute(
+                    self._sql(
+                        "INSERT INTO users (username, display_name, role, password_hash,"
+                        " created_at, updated_at, areas) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                    ),
+                    (name, display_name or name, role, password_hash, now, now, areas_text),
+                )
+                user = self._find_user(conn, name)
+        except AssetmapError:
+            raise
+        except Exception:
+            # On PostgreSQL another `users add` for this name can commit between the check
+            # and the insert (SQLite's write lock, held from BEGIN, rules that out): the
+            # UNIQUE constraint keeps the second one out, and it is told why. Any other
+            # failure is raised as it was.
+            if self.get_user(name) is None:
+                raise
+            raise ValidationError(taken, field="username") from None
         if user is None:  # pragma: no cover - just inserted in the same transaction
             raise NotFound(f"user '{name}' vanished")
         return user

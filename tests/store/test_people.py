@@ -6,6 +6,7 @@ import pytest
 
 from assetmap.domain.errors import NotFound, ValidationError
 from assetmap.store import Store, open_store
+from tests.store.people_race import add_between_check_and_insert
 
 
 def test_user_lifecycle_and_session_invalidation(store: Store) -> None:
@@ -41,9 +42,9 @@ def test_expired_session_is_refused(store: Store) -> None:
 
 def test_user_errors_name_the_field(store: Store) -> None:
     store.create_user("cat", role="moderator", password_hash="h")
-    with pytest.raises(ValidationError, match="already exists") as err:
+    with pytest.raises(ValidationError) as err:
         store.create_user("CAT", role="moderator", password_hash="h")
-    assert err.value.field == "username"
+    assert str(err.value) == "field 'username': there is already an account called cat"
     with pytest.raises(ValidationError, match="not one of") as err:
         store.create_user("dan", role="king", password_hash="h")
     assert err.value.field == "role"
@@ -52,6 +53,20 @@ def test_user_errors_name_the_field(store: Store) -> None:
     with pytest.raises(NotFound):
         store.set_password("nobody", "h")
     assert [u.username for u in store.list_users()] == ["cat"]
+
+
+def test_a_name_taken_between_the_check_and_the_insert_is_refused_by_name(
+    store: Store, store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two `users add` for one name at once on PostgreSQL: the second met a UniqueViolation.
+    add_between_check_and_insert(monkeypatch, store_url, "mo", role="moderator")
+    with pytest.raises(ValidationError) as err:
+        store.create_user("Mo", role="admin", password_hash="mine")
+    assert str(err.value) == "field 'username': there is already an account called mo"
+    # The first one's account stands, untouched; the store still works.
+    (mo,) = store.list_users()
+    assert (mo.role, mo.password_hash) == ("moderator", "the other one's")
+    assert store.create_user("ann", role="admin", password_hash="h").username == "ann"
 
 
 def test_failed_logins_are_counted_per_user_and_client(store: Store) -> None:
