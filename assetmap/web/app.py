@@ -28,6 +28,7 @@ from assetmap.web.json_provider import OrjsonProvider
 
 WEB_ROOT = REPO_ROOT / "web"
 MAX_REQUEST_BYTES = 2 * 1024 * 1024
+_MIB = 1024 * 1024
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 
@@ -49,6 +50,14 @@ def state() -> AppState:
 def current_store() -> Store:
     """The store of the running app (never a module global)."""
     return state().store
+
+
+def size_in_mib(n_bytes: int) -> str:
+    """A size limit as a person reads it: ``2 MiB`` for 2 * 1024 * 1024 bytes.
+
+    Binary units, as the limits are counted in them: "2 MB" would be 2,000,000 bytes.
+    """
+    return f"{n_bytes / _MIB:g} MiB"
 
 
 def create_app(settings: Settings | None = None, *, store: Store | None = None) -> Flask:
@@ -274,9 +283,11 @@ def _register_errors(app: Flask) -> None:
                 " Go back, reload the page and try again."
             )
         elif isinstance(err, RequestEntityTooLarge):
+            # This request's limit: a view may raise it (the assessment upload does).
+            limit = request.max_content_length or MAX_REQUEST_BYTES
             message = (
-                f"What you sent is larger than {MAX_REQUEST_BYTES // (1024 * 1024)} MB, the most"
-                " this service accepts, so nothing was saved. Shorten it and try again."
+                f"What you sent is larger than {size_in_mib(limit)}, the most this service"
+                " accepts, so nothing was saved. Shorten it and try again."
             )
         # The error's own headers, such as a 405's Allow (which RFC 9110 requires), go with
         # our body; its Content-Type does not.

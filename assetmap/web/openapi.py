@@ -34,6 +34,7 @@ from assetmap.services.submitting import (
     SUBMITTER_DETAILS_KEPT_DAYS,
 )
 from assetmap.store.base import MAX_RADIUS_M
+from assetmap.web.app import MAX_REQUEST_BYTES, size_in_mib
 
 API_PREFIX = "/api/v1"
 _HHMM = "^([01][0-9]|2[0-3]):[0-5][0-9]$"
@@ -523,7 +524,9 @@ def _submission_paths(limits: str) -> dict[str, Any]:
                     "201": receipt,
                     "200": _json("SubmissionReceipt", "A retry: the first submission."),
                     "400": _json("Error", "A field is missing, malformed or out of range."),
-                    "413": _json("Error", "The body is larger than 2 MiB."),
+                    "413": _json(
+                        "Error", f"The body is larger than {size_in_mib(MAX_REQUEST_BYTES)}."
+                    ),
                     "415": _json("Error", "The body is not sent as application/json."),
                     "422": _json("Error", "The Idempotency-Key was used for another body."),
                     "429": limited,

@@ -53,7 +53,7 @@ def settings(settings: Settings) -> Settings:
         (b"\xff\xfe\xfa", None, 400, "the body is not valid JSON"),
         (b'{"name": "a", "name": "b"}', None, 400, "the key 'name' appears more than once"),
         (b'{"name": "x"}', "text/plain", 415, "Send the body as JSON"),
-        (b"x" * (2 * 1024 * 1024 + 1), None, 413, "larger than 2 MB"),
+        (b"x" * (2 * 1024 * 1024 + 1), None, 413, "larger than 2 MiB"),
     ],
 )
 def test_hostile_json_is_a_4xx_with_a_message(

@@ -632,7 +632,7 @@ def test_a_body_over_two_megabytes_gets_a_clear_413(client: FlaskClient, store: 
     assert response.status_code == 413
     html = response.get_data(as_text=True)
     assert "What you sent is too big" in html
-    assert "larger than 2 MB, the most this service accepts" in html
+    assert "larger than 2 MiB, the most this service accepts" in html
     assert store.count_submissions() == 0
 
 
