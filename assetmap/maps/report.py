@@ -35,6 +35,7 @@ from assetmap.analysis.jsaa.outputs import write_provenance
 from assetmap.analysis.jsaa.scores import METHOD
 from assetmap.analysis.needs import counted
 from assetmap.domain.errors import AssetmapError
+from assetmap.domain.local_time import when
 from assetmap.domain.taxonomy import Taxonomy
 from assetmap.maps.charts import (
     Chart,
@@ -217,7 +218,26 @@ def _env() -> Environment:
         keep_trailing_newline=True,
     )
     env.filters["thousands"] = lambda n: f"{int(n):,}"
+    env.filters["time_element"] = time_element
     return env
+
+
+def time_element(iso: str) -> Markup:
+    """A ``<time>`` element: the time in words for people, its ISO text for machines.
+
+    Parameters
+    ----------
+    iso
+        An ISO 8601 time, as ``provenance.json`` records it (UTC).
+
+    Returns
+    -------
+    markupsafe.Markup
+        ``<time datetime="ISO">23 November 2026 at 9:22pm</time>`` (UK local time, as
+        :func:`assetmap.domain.local_time.when` writes it, the same as staff pages); both
+        parts escaped.
+    """
+    return Markup('<time datetime="{}">{}</time>').format(iso, when(iso))
 
 
 def render(template: str, **context: Any) -> str:
@@ -501,7 +521,7 @@ def report_context(
         ("Priority areas", f"{len(priority)}"),
         ("Need ranked", scope),
         ("Catchment", f"{catchment} from {measured_from}"),
-        ("Generated", str(result.provenance.get("generated_at", ""))),
+        ("Generated", time_element(str(result.provenance.get("generated_at", "")))),
         ("Config SHA-256", config.sha256),
     ]
     by_decile = summary.get("by_decile") or {}

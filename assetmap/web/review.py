@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from assetmap.domain.asset import CONTENT_FIELDS
 from assetmap.domain.geodesy import distances_m
+from assetmap.domain.local_time import when as when  # history, moderate: the |when filter
 from assetmap.domain.taxonomy import Taxonomy
 from assetmap.domain.vocab import (
     ACCESSIBILITY,
@@ -162,34 +161,3 @@ def changed_labels(changed: tuple[str, ...] | list[str]) -> list[str]:
         if n not in seen:
             seen.append(n)
     return [LABELS.get(n, n) for n in seen]
-
-
-def _local_zone() -> Any:
-    try:
-        return ZoneInfo("Europe/London")
-    except ZoneInfoNotFoundError:  # no time zone database: show UTC and say so
-        return UTC
-
-
-_ZONE = _local_zone()
-
-
-def when(iso: str) -> str:
-    """An ISO time as UK local time in GOV.UK style: '23 November 2026 at 9:05am'.
-
-    Europe/London (GMT or BST), as the people reading it are in English councils; on the
-    hour, 12 is 'midday' or 'midnight'. Text that is not a time is returned as it is.
-    """
-    try:
-        moment = datetime.fromisoformat(iso)
-    except (TypeError, ValueError):
-        return iso or ""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    local = moment.astimezone(_ZONE)
-    if local.minute == 0 and local.hour in (0, 12):
-        clock = "midnight" if local.hour == 0 else "midday"
-    else:
-        clock = f"{local.hour % 12 or 12}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
-    zone = " UTC" if _ZONE is UTC else ""
-    return f"{local.day} {local:%B %Y} at {clock}{zone}"

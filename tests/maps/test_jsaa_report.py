@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from assetmap.analysis.jsaa import METHOD, JsaaResult
+from assetmap.domain.local_time import when
 from assetmap.domain.taxonomy import Taxonomy
 from assetmap.maps.report import plan_maps, report_context, write_site
 from tests.maps.html_tables import html_tables, page_text
@@ -62,6 +63,55 @@ def test_every_page_records_the_config_hash(site: Path, trafford: JsaaResult) ->
         html = page.read_text(encoding="utf-8")
         assert f'<meta name="assetmap:config-sha256" content="{trafford.config.sha256}">' in html
         assert 'href="provenance.json"' in html, page.name
+
+
+def test_every_page_says_when_it_was_generated_in_words_and_for_machines(
+    site: Path, trafford: JsaaResult
+) -> None:
+    iso = str(trafford.provenance["generated_at"])
+    element = f'<time datetime="{iso}">{when(iso)}</time>'
+    report = read(site, "report.html")
+    assert (
+        '<dt class="govuk-summary-list__key">Generated</dt>'
+        f'<dd class="govuk-summary-list__value">{element}</dd>'
+    ) in report
+    pages = sorted(site.glob("*.html"))
+    assert len(pages) == 8  # index, report and six maps
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        assert f"Generated {element}." in html, page.name
+        # The ISO text only in the attribute, for machines; people read the words.
+        assert iso not in html.replace(f'datetime="{iso}"', ""), page.name
+
+
+@pytest.mark.parametrize(
+    ("iso", "shown"),
+    [
+        ("2026-11-23T21:22:48+00:00", "23 November 2026 at 9:22pm"),
+        # British Summer Time: an hour ahead of UTC, so 11:00 UTC is midday in London.
+        ("2026-07-01T11:00:30+00:00", "1 July 2026 at midday"),
+    ],
+)
+def test_the_report_shows_the_generated_time_as_uk_time(
+    trafford: JsaaResult, iso: str, shown: str
+) -> None:
+    from assetmap.maps.charts import need_access_chart
+    from assetmap.maps.report import render, site_context
+
+    result = replace(trafford, provenance={**trafford.provenance, "generated_at": iso})
+    need_access = need_access_chart(
+        result.areas, need_top=0.2, access_bottom=0.2, scope_text="in England"
+    )
+    context = report_context(
+        result, plans=[], gap_figure=None, deciles=[], ratio=None, need_access=need_access
+    )
+    element = f'<time datetime="{iso}">{shown}</time>'
+    assert str(dict(context["facts"])["Generated"]) == element
+    html = render("report.html", site=site_context(result), report=context)
+    assert f'<dd class="govuk-summary-list__value">{element}</dd>' in html
+    assert f"Generated {element}." in html
+    text = page_text(html)
+    assert f"Generated {shown}" in text and iso not in text
 
 
 def test_report_states_the_method(site: Path) -> None:

@@ -588,7 +588,7 @@ def test_a_count_of_one_is_singular_on_the_pages(commissioner: FlaskClient, stor
     ],
 )
 def test_times_are_shown_as_uk_time_in_words(iso: str, shown: str) -> None:
-    from assetmap.web.review import when
+    from assetmap.domain.local_time import when
 
     assert when(iso) == shown
 
@@ -596,7 +596,7 @@ def test_times_are_shown_as_uk_time_in_words(iso: str, shown: str) -> None:
 def test_run_pages_show_when_in_words_with_the_time_for_machines(
     commissioner: FlaskClient, store: Store
 ) -> None:
-    from assetmap.web.review import when
+    from assetmap.domain.local_time import when
 
     job = store.create_job("jsaa", title="Timed", created_by="user:cara", steps_total=1)
     job = store.finish_job(job.id, result={"areas": 2, "priority_areas": 0})
