@@ -34,9 +34,9 @@ from assetmap.analysis.jsaa import (
 from assetmap.analysis.jsaa.outputs import (
     DICTIONARY_FILE,
     OUTPUT_COLUMNS,
-    _redact,
     areas_csv_bytes,
     data_dictionary,
+    store_provenance,
 )
 from assetmap.analysis.jsaa.scores import mid_percentile
 from assetmap.analysis.needs import NeedsLayerError
@@ -370,12 +370,53 @@ def test_cli_run_writes_every_file(demo_store: Store, config: JsaaConfig, tmp_pa
     assert inputs["assets"]["count"] == demo_store.count_assets(status="published")
     written = hashlib.sha256((out / "areas.csv").read_bytes()).hexdigest()
     assert provenance["outputs"]["areas.csv"] == written
-    assert provenance["store"] == demo_store.url  # no password in these test URLs
+    # The store by kind and database name only: where it lives is the publisher's business.
+    if demo_store.url.startswith("sqlite:"):
+        assert provenance["store"] == {"kind": "sqlite", "database": "assetmap.db"}
+        local = demo_store.url.removeprefix("sqlite:///").removesuffix("/assetmap.db")
+    else:
+        schema = demo_store.url.rpartition("schema=")[2]
+        assert provenance["store"] == {
+            "kind": "postgresql",
+            "database": postgis_url().partition("?")[0].rpartition("/")[2],
+            "schema": schema,
+        }
+        local = postgis_url().partition("//")[2].rpartition("/")[0]  # user and host
+    assert local and local not in (out / "provenance.json").read_text(encoding="utf-8")
 
 
-def test_provenance_never_publishes_a_store_password() -> None:
-    url = "postgresql://jsaa:s3cret@db.example:5432/assetmap?schema=x"
-    assert _redact(url) == "postgresql://jsaa:***@db.example:5432/assetmap?schema=x"
+@pytest.mark.parametrize(
+    ("url", "published"),
+    [
+        ("sqlite:////tmp/demo.db", {"kind": "sqlite", "database": "demo.db"}),
+        ("sqlite:///instance/assetmap.db", {"kind": "sqlite", "database": "assetmap.db"}),
+        (
+            "sqlite:////home/cara/My%20Stores/trafford.db",
+            {"kind": "sqlite", "database": "trafford.db"},
+        ),
+        (
+            "postgresql://jsaa:s3cret@db.internal.example:5432/assetmap?schema=x",
+            {"kind": "postgresql", "database": "assetmap", "schema": "x"},
+        ),
+        (
+            "postgres://jsaa@db.internal.example/assetmap?sslmode=require&password=s3cret",
+            {"kind": "postgresql", "database": "assetmap"},
+        ),
+        (
+            # The local socket, named by a directory on the publisher's machine.
+            "postgresql:///assetmap?host=/var/run/postgresql&user=jsaa",
+            {"kind": "postgresql", "database": "assetmap"},
+        ),
+        ("postgresql://jsaa:s3cret@db.internal.example", {"kind": "postgresql"}),
+    ],
+)
+def test_provenance_names_the_store_by_kind_and_database_only(
+    url: str, published: dict[str, str]
+) -> None:
+    assert store_provenance(url) == published
+    text = json.dumps(store_provenance(url))
+    for local in ("s3cret", "jsaa", "db.internal", "5432", "/tmp", "/home", "/var/run", "instance"):
+        assert local not in text, local
 
 
 # -- config checks ------------------------------------------------------------------------

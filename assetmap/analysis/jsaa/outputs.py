@@ -14,13 +14,13 @@ import hashlib
 import json
 import math
 import platform
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import numpy as np
 import pandas as pd
@@ -415,9 +415,42 @@ def data_dictionary(
     return pd.DataFrame(rows, columns=["column", "unit", "meaning"])
 
 
-def _redact(url: str) -> str:
-    # A store URL may carry a password; provenance is published.
-    return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
+def store_provenance(url: str) -> dict[str, str]:
+    """What a published ``provenance.json`` says about the store the assets came from.
+
+    The kind of store and the name of its database, and nothing that says where it is: for
+    SQLite the file's name (``demo.db``), not its path on the publisher's machine; for
+    PostgreSQL the database and the ``?schema=`` if one was given, without user, password,
+    host, port or any other connection setting (a ``host=`` may be a socket directory). A
+    reader could not reach the store anyway: the assets record of ``inputs`` (count, per
+    category, and a SHA-256 of ids, revisions and positions) is what pins the assets used.
+
+    Parameters
+    ----------
+    url
+        The store's database URL, as given to :func:`assetmap.store.open_store`.
+
+    Returns
+    -------
+    dict
+        ``kind`` (``sqlite`` or ``postgresql``), ``database`` when the URL names one, and
+        ``schema`` when it gives one.
+    """
+    parts = urlsplit(url)
+    if parts.scheme == "sqlite":
+        # sqlite:///relative.db and sqlite:////absolute.db alike: the last part of the path.
+        return {"kind": "sqlite", "database": PurePosixPath(unquote(parts.path)).name}
+    if parts.scheme not in ("postgresql", "postgres"):
+        return {"kind": parts.scheme}
+    query = dict(parse_qsl(parts.query))
+    out = {"kind": "postgresql"}
+    # libpq takes the database from the path, or from ?dbname= when the path has none.
+    database = unquote(parts.path.lstrip("/")) or query.get("dbname", "")
+    if database:
+        out["database"] = database
+    if query.get("schema"):
+        out["schema"] = query["schema"]
+    return out
 
 
 def _versions() -> dict[str, str]:
@@ -440,14 +473,15 @@ def build_provenance(
     dict
         ``config`` (path as given, sha256, text), ``inputs`` (role, path as written in the
         config, sha256, bytes, source, licence, date; assets: count, per category and a
-        SHA-256 of their ids, revisions and positions), ``store`` (URL without password),
+        SHA-256 of their ids, revisions and positions), ``store`` (its kind and database
+        name, never where it is: :func:`store_provenance`),
         ``software`` versions and ``generated_at`` (UTC). :func:`write_outputs` adds the
         SHA-256 of each file it writes.
     """
     return {
         "config": {"path": config.path.name, "sha256": config.sha256, "text": config.text},
         "inputs": inputs,
-        "store": _redact(store_url),
+        "store": store_provenance(store_url),
         "software": _versions(),
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
