@@ -32,6 +32,18 @@ _MIB = 1024 * 1024
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 
+class UnsupportedContentEncoding(UnsupportedMediaType):
+    """A request body in a content coding (gzip, deflate, br...): the app decodes none."""
+
+    field = "Content-Encoding"
+
+    def get_headers(
+        self, environ: dict[str, Any] | None = None, scope: dict[str, Any] | None = None
+    ) -> list[tuple[str, str]]:
+        # RFC 9110 section 15.5.16: a 415 for a content coding says which ones would do.
+        return [*super().get_headers(environ, scope), ("Accept-Encoding", "identity")]
+
+
 @dataclass
 class AppState:
     """What the app holds for its lifetime: settings, store and taxonomy."""
@@ -105,6 +117,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         )
     _register_errors(app)
     _register_no_nul_paths(app)
+    _register_no_content_coding(app)
     _register_store_unavailable(app, app.extensions["assetmap"].store)
     _register_security_headers(app, settings)
     _register_csrf(app)
@@ -277,6 +290,7 @@ def _register_errors(app: Flask) -> None:
     def http_error(err: HTTPException) -> Any:
         status = err.code or 500
         message = err.description
+        field = getattr(err, "field", None)
         if isinstance(err, CSRFError):
             message = (
                 "This form has expired or was not sent from this website, so nothing was saved."
@@ -293,7 +307,7 @@ def _register_errors(app: Flask) -> None:
         # our body; its Content-Type does not.
         headers = [(k, v) for k, v in err.get_headers() if k.lower() != "content-type"]
         if _wants_json():
-            return jsonify({"error": {"field": None, "message": message}}), status, headers
+            return jsonify({"error": {"field": field, "message": message}}), status, headers
         return render_template("error.html", status=status, message=message), status, headers
 
 
@@ -308,6 +322,29 @@ def _register_no_nul_paths(app: Flask) -> None:
     def no_nul_in_path() -> None:
         if "\x00" in request.path:
             raise NotFound("Nothing here has this address: it holds a NUL character (%00).")
+
+
+def _register_no_content_coding(app: Flask) -> None:
+    """A body sent compressed (any Content-Encoding but identity) is a 415 saying so.
+
+    Neither Werkzeug nor the app decodes one, so it was read as it came: gzipped JSON was a
+    400 "not valid JSON", and a gzipped form a 400 saying the form had expired (its CSRF token
+    unreadable). Registered before the CSRF check, so that a form gets this answer instead.
+    """
+
+    @app.before_request
+    def no_content_coding() -> None:
+        if request.method in _SAFE_METHODS or request.url_rule is None:
+            return
+        header = request.headers.get("Content-Encoding", "")
+        codings = [c.strip().lower() for c in header.split(",")]
+        sent = [c for c in codings if c and c != "identity"]
+        if sent:
+            raise UnsupportedContentEncoding(
+                f"This service does not read compressed bodies (Content-Encoding:"
+                f" {', '.join(sent)[:40]}): send the body uncompressed, without a"
+                " Content-Encoding header."
+            )
 
 
 STORE_UNAVAILABLE_MESSAGE = (

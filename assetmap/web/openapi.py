@@ -487,6 +487,17 @@ def _submission_paths(limits: str) -> dict[str, Any]:
         "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}
     }
     receipt = _json("SubmissionReceipt", "Stored as pending (201).")
+    unsupported = _json(
+        "Error",
+        "The body is not sent as application/json, or is compressed (a Content-Encoding other"
+        " than identity, which this service does not decode): send it as uncompressed JSON.",
+    )
+    unsupported["headers"] = {
+        "Accept-Encoding": {
+            "schema": {"type": "string", "const": "identity"},
+            "description": "Sent when the body was refused for its Content-Encoding.",
+        }
+    }
     rekeyed = _json("Error", _REKEYED)
     receipt["headers"] = {
         "Location": {"schema": {"type": "string"}, "description": "The status URL."}
@@ -501,7 +512,8 @@ def _submission_paths(limits: str) -> dict[str, Any]:
             "post": {
                 "operationId": "createSubmission",
                 "description": "The body must be a JSON object sent as application/json (other"
-                " types get 415, which also keeps cross-site HTML forms out). NaN, Infinity,"
+                " types get 415, which also keeps cross-site HTML forms out) and uncompressed"
+                " (a Content-Encoding other than identity gets 415 too). NaN, Infinity,"
                 " repeated keys, deep nesting and strings holding an unpaired surrogate (such as"
                 " \\ud800 alone, which is not text) are refused. Retrying with the same"
                 " Idempotency-Key returns the first submission with 200; the same key with a"
@@ -527,7 +539,7 @@ def _submission_paths(limits: str) -> dict[str, Any]:
                     "413": _json(
                         "Error", f"The body is larger than {size_in_mib(MAX_REQUEST_BYTES)}."
                     ),
-                    "415": _json("Error", "The body is not sent as application/json."),
+                    "415": unsupported,
                     "422": _json("Error", "The Idempotency-Key was used for another body."),
                     "429": limited,
                     "503": _unavailable(),
