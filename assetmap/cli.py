@@ -560,10 +560,34 @@ def users_set_areas(ctx: Context, username: str, codes: tuple[str, ...]) -> None
     _areas_note(user)
 
 
+@users.command("disable")
+@click.argument("username")
+@pass_ctx
+def users_disable(ctx: Context, username: str) -> None:
+    """Switch an account off (someone left); their sessions end. Nothing is deleted."""
+    user, changed = ctx.existing_store.set_active(username, False)
+    if changed:
+        click.echo(f"{user.username} is disabled; their sessions have ended")
+    else:
+        click.echo(f"{user.username} is already disabled; nothing changed")
+
+
+@users.command("enable")
+@click.argument("username")
+@pass_ctx
+def users_enable(ctx: Context, username: str) -> None:
+    """Switch a disabled account back on. They sign in with the same password."""
+    user, changed = ctx.existing_store.set_active(username, True)
+    if changed:
+        click.echo(f"{user.username} is enabled; they can sign in again")
+    else:
+        click.echo(f"{user.username} is already enabled; nothing changed")
+
+
 @users.command("list")
 @pass_ctx
 def users_list(ctx: Context) -> None:
-    """List staff accounts: username, role, name, areas."""
+    """List staff accounts: username, role, name, areas. Disabled ones say so."""
     for user in ctx.existing_store.list_users():
         state = "" if user.active else " (disabled)"
         areas = "all areas" if user.role == "admin" else _areas_text(user.areas)

@@ -136,6 +136,52 @@ def test_users_areas_are_checked_listed_and_changed(tmp_path: Path) -> None:
     store.close()
 
 
+def test_users_disable_and_enable(store_url: str) -> None:
+    password = "correct horse battery\n"
+    for name, role in [("ada", "admin"), ("mo", "moderator")]:
+        added = run(
+            "--db",
+            store_url,
+            "users",
+            "add",
+            name,
+            "--role",
+            role,
+            "--password-stdin",
+            stdin=password,
+        )
+        assert added.returncode == 0, added.stderr
+    users = ("--db", store_url, "users")
+    off = run(*users, "disable", "MO")
+    assert (off.returncode, off.stdout, off.stderr) == (
+        0,
+        "mo is disabled; their sessions have ended\n",
+        "",
+    )
+    again = run(*users, "disable", "mo")
+    assert (again.returncode, again.stdout) == (0, "mo is already disabled; nothing changed\n")
+    assert run(*users, "list").stdout.splitlines() == [
+        "ada\tadmin\tada\tall areas",
+        "mo\tmoderator\tmo (disabled)\tno areas",
+    ]
+    last = run(*users, "disable", "ada")
+    assert (last.returncode, last.stdout) == (2, "")
+    assert last.stderr == (
+        "error: cannot disable ada: they are the last active admin, and only an admin sees the"
+        " contact details of residents whose submissions are in no moderator's area; make"
+        " another account admin first\n"
+    )
+    on = run(*users, "enable", "mo")
+    assert (on.returncode, on.stdout) == (0, "mo is enabled; they can sign in again\n")
+    assert run(*users, "enable", "mo").stdout == "mo is already enabled; nothing changed\n"
+    for command in ("disable", "enable"):
+        unknown = run(*users, command, "nobody")
+        assert (unknown.returncode, unknown.stderr) == (2, "error: no user 'nobody'\n")
+    store = open_store(store_url)
+    assert [(u.username, u.active) for u in store.list_users()] == [("ada", True), ("mo", True)]
+    store.close()
+
+
 def test_cluster_reports_the_assets_and_keeps_the_answers(store_url: str) -> None:
     assert run("--db", store_url, "demo").returncode == 0
     search = ("--db", store_url, "nearby", "--postcode", "M32 0TH", "--radius", "3000")
@@ -164,8 +210,9 @@ def test_help_lists_every_command() -> None:
     ):
         assert f"  {command}" in out.stdout
     users = run("users", "--help").stdout
-    for command in ("add", "set-areas", "set-password", "set-role", "list"):
+    for command in ("add", "set-areas", "set-password", "set-role", "disable", "enable", "list"):
         assert f"  {command}" in users
+    assert "Switch an account off" in run("users", "disable", "--help").stdout
     assert "--area CODE" in run("users", "add", "--help").stdout
     serve = run("serve", "--help")
     assert "--production" in serve.stdout

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from assetmap.domain.errors import AssetmapError, NotFound, ValidationError
+from assetmap.domain.errors import AssetmapError, Forbidden, NotFound, ValidationError
 from assetmap.domain.people import ROLES, User
 from assetmap.store.base import SqlStore, utc_now
 
@@ -152,6 +152,74 @@ class PeopleSql(SqlStore):
         if role not in ROLES:
             raise ValidationError(f"role '{role}' is not one of: {', '.join(ROLES)}", field="role")
         return self._bump_auth(username, "role", role)
+
+    def set_active(self, username: str, active: bool) -> tuple[User, bool]:
+        """Switch an account on or off; accounts are never deleted, as history names them.
+
+        Either change ends the user's sessions; a disabled account cannot sign in.
+
+        Parameters
+        ----------
+        username
+            The account to change.
+        active
+            True to enable it, False to disable it.
+
+        Returns
+        -------
+        tuple of (User, bool)
+            The account as it now is, and whether this call changed it (False when it was
+            already so).
+
+        Raises
+        ------
+        NotFound
+            When there is no such account.
+        Forbidden
+            When disabling the last active admin: only admins see the contact details of
+            residents whose submissions are in no moderator's area.
+        """
+        with self.transaction() as conn:
+            if not active:
+                # Hold every active admin's row first. SQLite's write lock already covers
+                # the whole table; on PostgreSQL two admins disabled at once would otherwise
+                # each count the other as still active, and both go.
+                conn.execute(
+                    self._sql("UPDATE users SET active = active WHERE role = ? AND active = ?"),
+                    ("admin", True),
+                )
+            user = self._find_user(conn, username)
+            if user is None:
+                raise NotFound(f"no user '{username}'")
+            if user.active == active:
+                return user, False
+            if not active and user.role == "admin":
+                others = conn.execute(
+                    self._sql(
+                        "SELECT COUNT(*) FROM users WHERE role = ? AND active = ? AND pk <> ?"
+                    ),
+                    ("admin", True, user.id),
+                ).fetchone()[0]
+                if not others:
+                    raise Forbidden(
+                        f"cannot disable {user.username}: they are the last active admin, and"
+                        " only an admin sees the contact details of residents whose submissions"
+                        " are in no moderator's area; make another account admin first"
+                    )
+            conn.execute(
+                self._sql(
+                    "UPDATE users SET active = ?, auth_version = auth_version + 1,"
+                    " updated_at = ? WHERE pk = ?"
+                ),
+                (active, utc_now(), user.id),
+            )
+            # Either way the user's sessions end: switched off, they are out at once;
+            # switched on, no session from before (say, one left when the account was
+            # switched off in the database by hand) comes back to life.
+            conn.execute(self._sql("DELETE FROM sessions WHERE user_pk = ?"), (user.id,))
+            fresh = self._find_user(conn, username)
+        assert fresh is not None  # noqa: S101 - same transaction
+        return fresh, True
 
     def set_areas(self, username: str, areas: Iterable[str]) -> User:
         """Replace the areas a user looks after (none clears them).

@@ -3,8 +3,9 @@
 Sessions live in the database (``store.create_session``): the browser holds only the token,
 in its own cookie (HttpOnly, SameSite=Lax, and Secure with a ``__Host-`` name unless
 ``settings.secure_cookies`` is off for plain-http development). Each request that asks who is
-signed in checks the token against the store, so a password or role change, which ends the
-user's sessions there, signs them out on their next request, whichever worker serves it.
+signed in checks the token against the store, so a password or role change or a disabled
+account, which ends the user's sessions there, signs them out on their next request, whichever
+worker serves it.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ def current_user() -> User | None:
         user = current_store().session_user(token) if token else None
         setattr(g, _USER, user)
         # A cookie whose session has ended (sign-out elsewhere, password or role change,
-        # expiry) is removed from the browser with this response.
+        # account disabled, expiry) is removed from the browser with this response.
         setattr(g, _STALE, bool(token) and user is None)
     user_now: User | None = getattr(g, _USER)
     return user_now
@@ -108,10 +109,10 @@ _BOOKKEEPING = frozenset(
 def _signed_out_page() -> tuple[str, int]:
     """A staff form sent after its sender's session ended: what they typed, shown back.
 
-    Sessions end 8 hours after sign-in, at a sign-out elsewhere, or when the password or role
-    changes; a redirect to the sign-in page would throw away a rejection reason or a page of
-    edits typed meanwhile. Nothing is saved; the page offers a sign-in that returns to the
-    form the request came from.
+    Sessions end 8 hours after sign-in, at a sign-out elsewhere, when the password or role
+    changes, or when the account is disabled; a redirect to the sign-in page would throw away
+    a rejection reason or a page of edits typed meanwhile. Nothing is saved; the page offers a
+    sign-in that returns to the form the request came from.
     """
     entered = [
         (name.replace("_", " ").capitalize(), value)

@@ -35,3 +35,15 @@ def test_authenticate_and_lockout(store: Store) -> None:
     # now even the right password is refused until the window passes
     with pytest.raises(TooManyRequests, match="Too many failed sign-in attempts"):
         authenticate(store, "mo", PASSWORD, client=client)
+
+
+def test_a_disabled_account_is_refused_even_with_its_password(store: Store) -> None:
+    store.create_user("mo", role="moderator", password_hash=hash_password(PASSWORD))
+    client = client_key("203.0.113.9", "secret")
+    store.set_active("mo", False)
+    assert authenticate(store, "mo", PASSWORD, client=client) is None
+    # Counted as a failure, like a wrong password, so the lockout treats both alike.
+    assert store.failed_logins_since(since="2000-01-01T00:00:00+00:00", username="mo") == 1
+    store.set_active("mo", True)
+    user = authenticate(store, "mo", PASSWORD, client=client)
+    assert user is not None and user.active

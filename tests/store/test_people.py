@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
-from assetmap.domain.errors import NotFound, ValidationError
+from assetmap.domain.errors import Forbidden, NotFound, ValidationError
 from assetmap.store import Store, open_store
 from tests.store.people_race import add_between_check_and_insert
 
@@ -67,6 +69,88 @@ def test_a_name_taken_between_the_check_and_the_insert_is_refused_by_name(
     (mo,) = store.list_users()
     assert (mo.role, mo.password_hash) == ("moderator", "the other one's")
     assert store.create_user("ann", role="admin", password_hash="h").username == "ann"
+
+
+def test_disabling_ends_sessions_and_enabling_brings_none_back(store: Store) -> None:
+    mo = store.create_user("mo", role="moderator", password_hash="h")
+    token = store.create_session(mo)
+    off, changed = store.set_active("MO", False)
+    assert changed and not off.active and off.auth_version == mo.auth_version + 1
+    assert store.session_user(token) is None
+    # Kept, not deleted: history names the account.
+    assert [(u.username, u.active) for u in store.list_users()] == [("mo", False)]
+    again, changed = store.set_active("mo", False)
+    assert not changed and again == off
+    on, changed = store.set_active("mo", True)
+    assert changed and on.active and on.auth_version == off.auth_version + 1
+    assert on.password_hash == "h" and on.role == "moderator"
+    assert store.session_user(token) is None
+    assert store.session_user(store.create_session(on)) == on
+    assert store.set_active("mo", True) == (on, False)
+    with pytest.raises(NotFound, match="no user 'nobody'"):
+        store.set_active("nobody", False)
+
+
+def test_a_session_left_by_switching_off_by_hand_stays_ended(store: Store) -> None:
+    mo = store.create_user("mo", role="moderator", password_hash="h")
+    token = store.create_session(mo)
+    with store.transaction() as conn:
+        conn.execute("UPDATE users SET active = FALSE WHERE username = 'mo'")
+    assert store.set_active("mo", True)[1]
+    assert store.session_user(token) is None
+
+
+def test_the_last_active_admin_cannot_be_disabled(store: Store) -> None:
+    ada = store.create_user("ada", role="admin", password_hash="h")
+    store.create_user("mo", role="moderator", password_hash="h")
+    with pytest.raises(Forbidden) as err:
+        store.set_active("ada", False)
+    assert str(err.value) == (
+        "cannot disable ada: they are the last active admin, and only an admin sees the"
+        " contact details of residents whose submissions are in no moderator's area;"
+        " make another account admin first"
+    )
+    assert store.get_user("ada") == ada
+    # With a second admin either may go, but not both; a disabled admin does not count.
+    store.create_user("bea", role="admin", password_hash="h")
+    assert store.set_active("ada", False)[1]
+    with pytest.raises(Forbidden, match="cannot disable bea: they are the last active admin"):
+        store.set_active("bea", False)
+    assert store.set_active("mo", False)[1]  # nobody else is held back by the rule
+    assert store.set_active("ada", True)[1]
+    assert store.set_active("bea", False)[1]
+    assert [(u.username, u.active) for u in store.list_users()] == [
+        ("ada", True),
+        ("bea", False),
+        ("mo", False),
+    ]
+
+
+def test_two_admins_disabled_at_once_leave_one(store: Store, store_url: str) -> None:
+    store.create_user("ada", role="admin", password_hash="h")
+    store.create_user("bea", role="admin", password_hash="h")
+    other = open_store(store_url)
+    outcome: list[object] = []
+
+    def disable_bea() -> None:
+        try:
+            outcome.append(other.set_active("bea", False))
+        except Forbidden as err:
+            outcome.append(err)
+
+    racer = threading.Thread(target=disable_bea)
+    try:
+        with store.transaction():
+            assert store.set_active("ada", False)[1]
+            racer.start()
+            # Without a lock the other connection counts ada as still active, and is done.
+            racer.join(timeout=1)
+        racer.join()
+    finally:
+        other.close()
+    (refused,) = outcome
+    assert isinstance(refused, Forbidden) and "bea: they are the last active admin" in str(refused)
+    assert [(u.username, u.active) for u in store.list_users()] == [("ada", False), ("bea", True)]
 
 
 def test_failed_logins_are_counted_per_user_and_client(store: Store) -> None:

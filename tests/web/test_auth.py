@@ -270,13 +270,23 @@ def test_staff_pages_are_not_cached(app: Flask, store: Store) -> None:
 def test_disabled_account_cannot_sign_in_or_stay_signed_in(
     app: Flask, client: FlaskClient, store: Store
 ) -> None:
-    # Accounts are switched off in the database (no CLI for it yet): the store's `active` flag.
     add_user(store, "mo", "moderator")
     sign_in(client, "mo")
-    with store.transaction() as conn:
-        conn.execute("UPDATE users SET active = FALSE WHERE username = 'mo'")
-    assert client.get("/moderate").status_code == 302
-    assert sign_in(client, "mo", PASSWORD).status_code == 401
+    assert client.get("/moderate").status_code == 200
+    store.set_active("mo", False)  # what `assetmap users disable mo` does
+    response = client.get("/moderate")
+    assert response.status_code == 302 and response.location == "/login?next=/moderate"
+    assert "Max-Age=0" in set_cookies(response)[AUTH_COOKIE]
+    # The right password gets exactly the wrong password's page: nothing says "disabled".
+    right = sign_in(client, "mo", PASSWORD)
+    wrong = sign_in(client, "mo", "not the password at all")
+    assert right.status_code == wrong.status_code == 401
+    assert AUTH_COOKIE not in set_cookies(right)
+    assert main_text(right) == main_text(wrong)
+    assert "The username or password is not correct" in main_text(right)
+    store.set_active("mo", True)
+    assert sign_in(client, "mo").status_code == 303
+    assert client.get("/moderate").status_code == 200
 
 
 @pytest.mark.parametrize(("env", "secure"), [(None, False), ("1", True), ("0", False)])
