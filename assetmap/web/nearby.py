@@ -342,6 +342,20 @@ def _long_date(iso: str | None) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
+def _handout_area(query: NearbyQuery) -> str:
+    """Where a handout's places are near, in words that point at no one's home.
+
+    The search is usually from the person's own postcode (a street's worth of homes), and a
+    handout may be left lying about with the places chosen for them: a full postcode is named
+    by its district and a point not at all. Sectors and districts hold thousands of homes.
+    """
+    if query.origin_kind == "unit" and query.postcode:
+        return f"postcode district {query.postcode.split()[0]}"
+    if query.origin_kind == "point":
+        return "the chosen point"
+    return query.origin_label
+
+
 def _present(record: dict[str, Any]) -> dict[str, Any]:
     """A result with the labels the templates show."""
     website = str(record.get("website") or "")
@@ -584,6 +598,7 @@ def _handout_context(args: dict[str, list[str]]) -> dict[str, Any]:
         "results": [_present(r) for r in chosen.results],
         "missing": chosen.missing,
         "radius_text": _radius_text(query),
+        "area": _handout_area(query),
         "stale_phrase": _stale_phrase(app_state.settings.stale_after_days),
         "made_on": _long_date(date.today().isoformat()),
     }

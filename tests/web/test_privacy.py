@@ -4,12 +4,19 @@ Canary values are submitted through every resident entry point (form, API, sugge
 report a problem), then approved, rejected or left pending in the store. Every GET route in
 the URL map is then fetched without signing in, with every asset id and reference as its
 arguments, and the exports are written: the canaries must appear nowhere.
+
+A coordinator's handout, printed or saved, names the area searched but never the postcode or
+point it was searched from, which is usually where the person lives.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
 
 from assetmap.domain.taxonomy import Taxonomy
 from assetmap.services.exporting import export_assets
@@ -111,3 +118,58 @@ def test_submitter_details_never_leave_the_moderators(
         out = tmp_path / f"assets.{fmt}"
         assert export_assets(store, fmt, out) == 4
         canary_free(f"the {fmt} export", out.read_bytes())
+
+
+# (search, the area a handout names, what must not be printed or saved in the file)
+HANDOUT_AREAS = [
+    ("postcode=M32+0TH", "postcode district M32", ("M32 0TH", "M32+0TH", "M320TH")),
+    ("lat=53.45901&lon=-2.28748", "the chosen point", ("53.45901", "-2.28748", "53.459")),
+    # a sector or a district is an area of thousands of homes, not one street: kept
+    ("postcode=M32+0", "postcode sector M32 0", ()),
+]
+
+
+@pytest.mark.parametrize(("where", "area", "secret"), HANDOUT_AREAS)
+def test_handouts_name_the_area_not_the_postcode_searched_from(
+    client: FlaskClient,
+    store: Store,
+    taxonomy: Taxonomy,
+    where: str,
+    area: str,
+    secret: tuple[str, ...],
+) -> None:
+    # Usually the person's own postcode: on a sheet left on a bus, or a file on a shared
+    # computer, with the places chosen for them, it would say who lives near what.
+    (lostock,) = create_all(store, [LIBRARIES[3]], taxonomy)
+    query = f"ids={lostock.id}&{where}&radius=5&unit=km"
+    page = client.get(f"/nearby/handout?{query}")
+    download = client.get(f"/nearby/handout/download?{query}")
+    assert page.status_code == download.status_code == 200
+    shown = printed(page.get_data(as_text=True))
+    saved = download.get_data(as_text=True)
+    assert title_and_heading(shown) == (f"Handout: places near {area} – Assetmap", area)
+    assert title_and_heading(saved) == (f"Places near {area}", area)
+    for text in secret:
+        assert text not in shown
+        assert text not in printed(saved)
+    if where.startswith("postcode"):
+        # Not even in the file's script (a point's search is there only as the map's dot).
+        assert not any(text in saved for text in secret)
+
+
+def title_and_heading(html: str) -> tuple[str, str]:
+    """The page's title, and the area its heading says the places are near."""
+    title = re.search(r"<title>(.*?)</title>", html, re.DOTALL)
+    heading = re.search(r"<h1[^>]*>Places near (.*?)</h1>", html, re.DOTALL)
+    assert title is not None and heading is not None
+    return " ".join(title[1].split()), heading[1]
+
+
+def printed(html: str) -> str:
+    """The page without its scripts and links: what reaches paper or the screen as text.
+
+    The handout page keeps the search in its back and download links (the coordinator's
+    way back); they are neither printed nor in the downloaded file.
+    """
+    html = re.sub(r"<script\b.*?</script>", "", html, flags=re.DOTALL)
+    return re.sub(r'\shref="[^"]*"', "", html)
