@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -12,6 +13,7 @@ from click.testing import CliRunner
 
 from assetmap.analysis.jsaa import JsaaResult
 from assetmap.cli import cli
+from assetmap.domain import local_time
 from assetmap.domain.errors import Conflict, ValidationError
 from assetmap.domain.taxonomy import Taxonomy
 from assetmap.maps.publish import (
@@ -245,3 +247,17 @@ def test_the_shipped_demo_release_is_what_publishing_writes_now(published: Path)
         assert [r.split(",")[0] for r in shipped_lines] == [r.split(",")[0] for r in fresh_lines]
     for page in ("map-gap.html", "map-need.html"):
         assert "Data sources and licences" in (shipped / page).read_text("utf-8"), page
+    # Provenance holds what it holds now (the store named as it is named now) ...
+    shipped_provenance = json.loads((shipped / "provenance.json").read_text("utf-8"))
+    fresh_provenance = json.loads((fresh / "provenance.json").read_text("utf-8"))
+    assert set(shipped_provenance) == set(fresh_provenance)
+    assert shipped_provenance["store"].keys() == fresh_provenance["store"].keys()
+    # ... and the pages without a map (whose element ids are random) are the same, but for
+    # when each release was generated.
+    was, now = shipped_provenance["generated_at"], fresh_provenance["generated_at"]
+    for page in ("index.html", "report.html"):
+        fresh_html = (fresh / page).read_text("utf-8")
+        fresh_html = fresh_html.replace(now, was).replace(
+            local_time.when(now), local_time.when(was)
+        )
+        assert (shipped / page).read_text("utf-8") == fresh_html, page
