@@ -94,8 +94,18 @@ def _schemas(category_ids: Sequence[str]) -> dict[str, Any]:
     asset = {
         "id": {"type": "string", "description": "Stable asset id."},
         "name": {"type": "string"},
-        "category": _vocab(category_ids, "Category id (see /api/v1/categories)."),
-        "category_label": {"type": "string", "description": "The category's label."},
+        # Not an enum: assets keep their category when the taxonomy drops it (the taxonomy is
+        # a setting, and stored assets are not rewritten), and answers still carry them.
+        "category": {
+            "type": "string",
+            "description": "Category id: in the current taxonomy, one of"
+            f" {', '.join(category_ids)} (see /api/v1/categories). An asset stored under a"
+            " category the taxonomy no longer has keeps that id.",
+        },
+        "category_label": {
+            "type": "string",
+            "description": "The category's label; its id when the taxonomy no longer has it.",
+        },
         "description": {"type": "string"},
         "address": {"type": "string"},
         "postcode": {"type": "string"},
@@ -626,7 +636,8 @@ def openapi_document(
     Parameters
     ----------
     category_ids
-        The taxonomy's ids, listed as the ``category`` enum.
+        The taxonomy's ids: the enum of ``category`` where a request gives one, and listed
+        in the description of the ``category`` of assets in answers.
     summaries
         Path (as in the document, e.g. ``/api/v1/categories``) -> the view's one-line
         docstring, used as the operation summary.

@@ -28,12 +28,13 @@ from werkzeug.test import TestResponse
 
 from assetmap.analysis.nearby import PARAMETERS, describe_asset
 from assetmap.domain.asset import Asset
-from assetmap.domain.taxonomy import Taxonomy
+from assetmap.domain.taxonomy import Taxonomy, default_taxonomy_path
 from assetmap.settings import Settings
 from assetmap.store import Store
 from assetmap.store.sqlite import SQLiteStore
 from assetmap.web.app import MAX_REQUEST_BYTES, create_app
 from tests.analysis.trafford import brute_force, load_trafford
+from tests.maps.trafford import LIBRARIES, create_all
 
 NEARBY = "/api/v1/assets/nearby"
 SIMILAR = "/api/v1/assets/similar"
@@ -382,6 +383,41 @@ def test_categories_in_taxonomy_order(
         "description": taxonomy.get("library").description,
         "colour": taxonomy.get("library").colour,
     }
+
+
+def test_an_asset_whose_category_the_taxonomy_dropped_is_answered_as_documented(
+    settings: Settings, store: Store, taxonomy: Taxonomy, tmp_path: Path
+) -> None:
+    # The taxonomy is a setting and stored assets keep their category: served with one
+    # without "library", a library was answered with a category the enum did not allow.
+    (library,) = create_all(store, LIBRARIES[:1], taxonomy)
+    shipped = default_taxonomy_path().read_text(encoding="utf-8")
+    head, *blocks = shipped.split("[[category]]")
+    kept = [b for b in blocks if 'id = "library"' not in b]
+    assert len(kept) == len(blocks) - 1
+    path = tmp_path / "taxonomy.toml"
+    path.write_text("[[category]]".join([head, *kept]), encoding="utf-8")
+    app = create_app(replace(settings, taxonomy_path=path), store=store)
+    api = app.test_client()
+    document = api.get("/api/v1/openapi.json").get_json()
+    validate_openapi(document)
+
+    one = api.get(f"/api/v1/assets/{library.id}")
+    assert one.status_code == 200
+    assert (one.get_json()["category"], one.get_json()["category_label"]) == ("library", "library")
+    documented(document, "/api/v1/assets/{asset_id}", one)
+    lon, lat = LIBRARIES[0]["lon"], LIBRARIES[0]["lat"]
+    found = api.get(NEARBY, query_string={"lon": lon, "lat": lat})
+    assert [r["id"] for r in found.get_json()["results"]] == [library.id]
+    documented(document, NEARBY, found)
+    # Asking for the category is still checked against the taxonomy in use.
+    asked = api.get(NEARBY, query_string={"lon": lon, "lat": lat, "category": "library"})
+    assert asked.status_code == 400
+    documented(document, NEARBY, asked)
+    category = next(
+        p for p in document["paths"][NEARBY]["get"]["parameters"] if p["name"] == "category"
+    )
+    assert "library" not in category["schema"]["items"]["anyOf"][0]["enum"]
 
 
 def test_wrong_method_and_unknown_path_answer_json(api: FlaskClient) -> None:
