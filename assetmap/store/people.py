@@ -151,7 +151,39 @@ class PeopleSql(SqlStore):
         """Change the role and end the user's sessions."""
         if role not in ROLES:
             raise ValidationError(f"role '{role}' is not one of: {', '.join(ROLES)}", field="role")
-        return self._bump_auth(username, "role", role)
+        with self.transaction() as conn:
+            if role != "admin":
+                self._keep_an_admin(conn, username, f"make {{name}} {role}")
+            return self._bump_auth(username, "role", role)
+
+    def _keep_an_admin(self, conn: Any, username: str, change: str) -> None:
+        """Refuse a change that would leave no active admin (inside its transaction).
+
+        ``change`` says what was asked, with ``{name}`` for the username (e.g. "disable {name}").
+
+        Only an admin sees the contact details of residents whose submissions are in no
+        moderator's area, so the last one may be neither disabled nor given another role.
+        """
+        # Hold every active admin's row first. SQLite's write lock already covers the whole
+        # table; on PostgreSQL two admins changed at once would otherwise each count the other
+        # as still active, and both go.
+        conn.execute(
+            self._sql("UPDATE users SET active = active WHERE role = ? AND active = ?"),
+            ("admin", True),
+        )
+        user = self._find_user(conn, username)
+        if user is None or user.role != "admin" or not user.active:
+            return
+        others = conn.execute(
+            self._sql("SELECT COUNT(*) FROM users WHERE role = ? AND active = ? AND pk <> ?"),
+            ("admin", True, user.id),
+        ).fetchone()[0]
+        if not others:
+            raise Forbidden(
+                f"cannot {change.format(name=user.username)}: they are the last active admin, and"
+                " only an admin sees the contact details of residents whose submissions"
+                " are in no moderator's area; make another account admin first"
+            )
 
     def set_active(self, username: str, active: bool) -> tuple[User, bool]:
         """Switch an account on or off; accounts are never deleted, as history names them.
@@ -181,31 +213,12 @@ class PeopleSql(SqlStore):
         """
         with self.transaction() as conn:
             if not active:
-                # Hold every active admin's row first. SQLite's write lock already covers
-                # the whole table; on PostgreSQL two admins disabled at once would otherwise
-                # each count the other as still active, and both go.
-                conn.execute(
-                    self._sql("UPDATE users SET active = active WHERE role = ? AND active = ?"),
-                    ("admin", True),
-                )
+                self._keep_an_admin(conn, username, "disable {name}")
             user = self._find_user(conn, username)
             if user is None:
                 raise NotFound(f"no user '{username}'")
             if user.active == active:
                 return user, False
-            if not active and user.role == "admin":
-                others = conn.execute(
-                    self._sql(
-                        "SELECT COUNT(*) FROM users WHERE role = ? AND active = ? AND pk <> ?"
-                    ),
-                    ("admin", True, user.id),
-                ).fetchone()[0]
-                if not others:
-                    raise Forbidden(
-                        f"cannot disable {user.username}: they are the last active admin, and"
-                        " only an admin sees the contact details of residents whose submissions"
-                        " are in no moderator's area; make another account admin first"
-                    )
             conn.execute(
                 self._sql(
                     "UPDATE users SET active = ?, auth_version = auth_version + 1,"

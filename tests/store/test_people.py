@@ -100,6 +100,30 @@ def test_a_session_left_by_switching_off_by_hand_stays_ended(store: Store) -> No
     assert store.session_user(token) is None
 
 
+def test_the_last_active_admin_cannot_be_given_another_role(store: Store) -> None:
+    ada = store.create_user("ada", role="admin", password_hash="h")
+    token = store.create_session(ada)
+    with pytest.raises(Forbidden) as err:
+        store.set_role("ada", "moderator")
+    assert str(err.value) == (
+        "cannot make ada moderator: they are the last active admin, and only an admin sees"
+        " the contact details of residents whose submissions are in no moderator's area;"
+        " make another account admin first"
+    )
+    assert store.get_user("ada") == ada
+    assert store.session_user(token) == ada  # refused: nothing changed, sessions kept
+    assert store.set_role("ada", "admin").role == "admin"  # no change of power: allowed
+    # A disabled admin does not count; an active one does.
+    store.create_user("bea", role="admin", password_hash="h")
+    store.set_active("bea", False)
+    with pytest.raises(Forbidden, match="cannot make ada commissioner: they are the last"):
+        store.set_role("ada", "commissioner")
+    store.set_active("bea", True)
+    assert store.set_role("ada", "commissioner").role == "commissioner"
+    with pytest.raises(Forbidden, match="cannot make bea moderator"):
+        store.set_role("bea", "moderator")
+
+
 def test_the_last_active_admin_cannot_be_disabled(store: Store) -> None:
     ada = store.create_user("ada", role="admin", password_hash="h")
     store.create_user("mo", role="moderator", password_hash="h")
