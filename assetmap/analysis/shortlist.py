@@ -16,6 +16,7 @@ from assetmap.analysis.nearby import NearbyQuery, describe_hit
 from assetmap.domain.asset import DEFAULT_STALE_AFTER_DAYS
 from assetmap.domain.errors import NotFound, ValidationError
 from assetmap.domain.geodesy import distances_m
+from assetmap.domain.opening_times import WeeklySchedule
 from assetmap.domain.taxonomy import Taxonomy
 from assetmap.store import NearbyHit, Store
 
@@ -33,7 +34,9 @@ class Shortlist:
     ----------
     results : list of dict
         :func:`~assetmap.analysis.nearby.describe_hit` records, distances measured from the
-        search origin (geodesic, metres and miles).
+        search origin (geodesic, metres and miles). When the search asked for places open
+        at a time (``open_on``), each also has ``open_then``: True or False by its
+        structured opening times, None when those are not known.
     missing : int
         How many chosen ids are no longer published (or never were); they are left out and
         not named, so a handout cannot reveal unpublished listings.
@@ -90,6 +93,8 @@ def shortlist(
 
     Only reads the store. The query's filters and radius are not applied again: an asset the
     coordinator chose stays on the handout even if it lies just outside a changed radius.
+    Opening times are checked against ``open_on`` instead, so that a place chosen from the
+    search's "hours not known" list, or whose hours changed since, can say so on paper.
 
     Parameters
     ----------
@@ -131,4 +136,12 @@ def shortlist(
         )
         for asset, distance in zip(found, distances, strict=True)
     ]
+    if query.open_on is not None:
+        for record in results:
+            schedule = record["opening_times"]["schedule"]
+            record["open_then"] = (
+                None
+                if schedule is None
+                else WeeklySchedule.from_dict(schedule).is_open(*query.open_on)
+            )
     return Shortlist(results=results, missing=missing)

@@ -599,6 +599,11 @@ def _handout_context(args: dict[str, list[str]]) -> dict[str, Any]:
         "missing": chosen.missing,
         "radius_text": _radius_text(query),
         "area": _handout_area(query),
+        # Of the filters, only the time is said: cost, accessibility and audience choices
+        # would tell a reader of a mislaid sheet about the person's means, health or needs
+        # (each place's own details are listed instead), and the search words are the
+        # coordinator's, not the person's.
+        "open_on_text": f"{DAYS[query.open_on[0]]} at {query.open_on[1]}" if query.open_on else "",
         "stale_phrase": _stale_phrase(app_state.settings.stale_after_days),
         "made_on": _long_date(date.today().isoformat()),
     }
