@@ -67,7 +67,7 @@ from assetmap.domain.job import Job
 from assetmap.domain.taxonomy import Taxonomy
 from assetmap.maps.report import default_vendor_dir, site_steps, write_site
 from assetmap.store import Store
-from assetmap.web.app import current_store, state
+from assetmap.web.app import current_store, size_in_mib, state
 from assetmap.web.auth import current_user, login_required
 from assetmap.web.jobs import JobRunner
 from assetmap.web.published import send_static
@@ -160,7 +160,7 @@ def _render_new(values: Mapping[str, str], errors: Mapping[str, str], status: in
             authority_options=[("", "Choose a local authority")]
             + [(a.code, a.name) for a in catalogue().authorities],
             boundary_types=BOUNDARY_SUFFIXES,
-            max_upload_mb=MAX_UPLOAD_BYTES // (1024 * 1024),
+            max_upload=size_in_mib(MAX_UPLOAD_BYTES),
         ),
         status,
     )

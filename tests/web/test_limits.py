@@ -74,3 +74,15 @@ def test_a_413_on_an_upload_states_the_uploads_own_limit(app: Flask, store: Stor
     html = response.get_data(as_text=True)
     assert f"larger than {MAX_UPLOAD_BYTES // MIB} MiB, the most" in html
     assert f"{MAX_REQUEST_BYTES // MIB} MiB" not in html
+
+
+def test_the_upload_hint_and_readme_state_the_uploads_limit_in_mib(
+    app: Flask, store: Store
+) -> None:
+    # The hint said "up to 64 MB" while the 413 above says 64 MiB: one unit everywhere.
+    commissioner = signed_in_client(app, store, "cara", "commissioner")
+    page = " ".join(commissioner.get("/jsaa/new").get_data(as_text=True).split())
+    assert f"in any coordinate system, up to {MAX_UPLOAD_BYTES // MIB} MiB." in page
+    assert " MB." not in page
+    readme = " ".join((REPO_ROOT / "README.md").read_text(encoding="utf-8").split())
+    assert f"up to {MAX_UPLOAD_BYTES // MIB} MiB; choose its code and name columns" in readme
