@@ -650,6 +650,10 @@ class SqlStore(AssetStore):
         """Start a write transaction that holds the write lock from its first statement."""
 
     @abstractmethod
+    def _begin_snapshot(self, conn: Any) -> None:
+        """Start a read-only transaction whose reads all see the database as it is now."""
+
+    @abstractmethod
     def _index_point(self, conn: Any, pk: int, asset: Asset, new: bool) -> None:
         """Keep the spatial index in step with an asset's point, status and category."""
 
@@ -710,6 +714,21 @@ class SqlStore(AssetStore):
             conn.commit()
         finally:
             self._tx.depth = 0
+
+    @contextmanager
+    def read_snapshot(self) -> Iterator[None]:
+        """Reads on this thread's connection see one moment of the database until the end.
+
+        For reading several tables that must agree while others may be writing (migrate-store
+        copies a whole store: without it, an asset added between its copy of assets and of
+        revisions left a revision whose asset it had not copied). Reads only.
+        """
+        conn = self._conn()
+        self._begin_snapshot(conn)
+        try:
+            yield
+        finally:
+            conn.rollback()
 
     # -- migrations ------------------------------------------------------------------------
     def _migration_files(self) -> list[tuple[int, str]]:

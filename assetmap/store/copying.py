@@ -1,8 +1,9 @@
 """Whole-store copy between backends, with verification (``assetmap migrate-store``).
 
 Rows are copied table by table with their primary keys, so revisions, submissions and events
-keep their identity and order. Each table is then compared by row count and a SHA-256 of its
-rows in key order, with values normalised (booleans as 0/1) so both backends hash alike.
+keep their identity and order, all read from one snapshot of the source. Each table is then
+compared by row count and a SHA-256 of its rows in key order, with values normalised
+(booleans as 0/1) so both backends hash alike.
 Sessions are not copied: they are short-lived, and staff simply sign in again.
 """
 
@@ -159,7 +160,10 @@ def copy_store(source: SubmissionsSql, target: SubmissionsSql) -> list[TableChec
     if target.count_assets() or target.list_users():
         raise ValidationError("the target store is not empty", field="to")
     checks: list[TableCheck] = []
-    with contextlib.suppress(_Mismatch), target.transaction() as conn:
+    # The source is read at one moment throughout: the app may still be writing to it, and
+    # tables read at different moments need not agree (a revision whose asset was added
+    # after the assets were copied). What is written after that moment is not copied.
+    with source.read_snapshot(), contextlib.suppress(_Mismatch), target.transaction() as conn:
         for table, columns in TABLES.items():
             marks = ", ".join("?" * len(columns))
             sql = target._sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})")

@@ -169,6 +169,11 @@ class PostGISStore(JobsSql):
     def _begin(self, conn: psycopg.Connection[Any]) -> None:
         conn.execute("BEGIN")
 
+    def _begin_snapshot(self, conn: psycopg.Connection[Any]) -> None:
+        # REPEATABLE READ: every statement sees the snapshot taken at the first one.
+        conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        conn.execute("SELECT 1").fetchone()
+
     def _executemany(
         self, conn: psycopg.Connection[Any], sql: str, rows: Sequence[Sequence[Any]]
     ) -> None:

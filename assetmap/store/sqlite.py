@@ -110,6 +110,11 @@ class SQLiteStore(JobsSql):
                 " try again when it has finished"
             ) from err
 
+    def _begin_snapshot(self, conn: sqlite3.Connection) -> None:
+        conn.execute("BEGIN")
+        # In WAL mode a read transaction fixes its snapshot at its first read: take it now.
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+
     def _run_script(self, conn: sqlite3.Connection, sql: str) -> None:
         # executescript would COMMIT first; run statement by statement inside our transaction.
         buf = ""
