@@ -673,9 +673,9 @@ def migrate_store(source_url: str, target_url: str) -> None:
         click.echo(f"{c.table:<18} {c.source_rows:>9} -> {c.target_rows:>9}  sha256 {mark}")
     if not all(c.ok for c in checks):
         click.echo(
-            "not copied: the copy did not match its source, so it was undone and the target"
-            " is as it was. Was the source written to meanwhile? Stop the app and run"
-            " migrate-store again.",
+            "not copied: the tables marked MISMATCH read back from the target differently"
+            " from the source, so the copy was undone and the target is as it was; the"
+            " source is unchanged. A value the target stores otherwise is the likely cause.",
             err=True,
         )
         sys.exit(1)

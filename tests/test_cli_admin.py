@@ -354,3 +354,38 @@ def test_other_errors_still_reach_the_traceback(
     store.close()
     with pytest.raises(KeyError):
         run_main(monkeypatch, capsys, "--db", store_url, "users", "list")
+
+
+@pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+def test_a_copy_that_does_not_read_back_the_same_says_which_tables_and_keeps_nothing(
+    tmp_path: Path,
+    store_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from assetmap.store import copying
+
+    src = f"sqlite:///{tmp_path / 'src.db'}"
+    assert run("--db", src, "demo").returncode == 0
+    checksum = copying.table_checksum
+
+    def changed_in_transit(of: object, table: str) -> tuple[int, str]:
+        count, sha = checksum(of, table)  # type: ignore[arg-type]
+        target = getattr(of, "url", "") == store_url
+        return (count, "0" * 64) if target and table == "assets" else (count, sha)
+
+    monkeypatch.setattr(copying, "table_checksum", changed_in_transit)
+    status, out, err = run_main(
+        monkeypatch, capsys, "migrate-store", "--from", src, "--to", store_url
+    )
+    assert status == 1
+    assert re.search(r"^assets +\d+ -> +\d+  sha256 MISMATCH$", out, re.M)
+    assert re.search(r"^revisions +\d+ -> +\d+  sha256 ok$", out, re.M)
+    assert err == (
+        "not copied: the tables marked MISMATCH read back from the target differently from the"
+        " source, so the copy was undone and the target is as it was; the source is unchanged."
+        " A value the target stores otherwise is the likely cause.\n"
+    )
+    target = open_store(store_url)
+    assert target.count_assets() == 0 and target.count_revisions() == 0
+    target.close()
