@@ -16,6 +16,7 @@ from assetmap.services.importing import load_demo
 from assetmap.store import Store
 from tests.browser.conftest import PageWatch
 from tests.browser.test_map_page import describe, run_axe
+from tests.maps.trafford import LIBRARIES, create_all
 
 pytestmark = pytest.mark.browser
 
@@ -210,4 +211,52 @@ def test_results_reflow_at_320_css_pixels(
     )
     assert wide == []
     assert watch.page.evaluate("document.documentElement.scrollWidth") <= 320
+    watch.assert_clean()
+
+
+# Elements (Leaflet's own panes aside) reaching past the right edge of the window.
+_PAST_THE_EDGE = """() => [...document.querySelectorAll('body *')]
+    .filter(e => !e.closest('.leaflet-container') || e.matches('.leaflet-container'))
+    .filter(e => e.getBoundingClientRect().right > innerWidth + 0.5)
+    .map(e => e.tagName + '.' + e.className + ': ' + e.textContent.trim().slice(0, 40))"""
+
+
+def test_a_printed_handout_fits_the_paper(
+    watch: PageWatch, store: Store, taxonomy: Taxonomy
+) -> None:
+    # Resident-written text can hold a word longer than a line: a name run together, a
+    # pasted reference, a long web address. On paper nothing can be scrolled to.
+    long_word = "Stretford" + "Community" * 8 + "Hub"
+    kept, gone = create_all(
+        store,
+        [
+            {
+                **LIBRARIES[3],
+                "name": long_word,
+                "address": f"Unit {'9' * 60}, Selby Road, Stretford",
+                "opening_times": "See" + "-our-noticeboard" * 6,
+                "email": "a.very.long.address.for.the.hub@stretford-community.example.org",
+                "website": "https://www.example.org/" + "a-long-path-without-spaces" * 4,
+            },
+            LIBRARIES[4],
+        ],
+        taxonomy,
+    )
+    store.set_status(gone.id, "archived", author="test")
+    page = watch.page
+    # A4 less the handout's 15 mm margins is 180 mm: 680 CSS pixels.
+    page.set_viewport_size({"width": 680, "height": 1000})
+    watch.goto(f"/nearby/handout?ids={kept.id}&ids={gone.id}&postcode=M32+0TH&radius=5&unit=km")
+    page.wait_for_function("document.querySelectorAll('.am-number').length === 1")
+    # The coordinator is told a ticked place was left out; the person's paper need not say.
+    warning = page.locator(".govuk-warning-text")
+    assert warning.is_visible()
+    page.emulate_media(media="print")
+    assert warning.is_hidden()
+    assert page.locator(".app-handout__name-text").inner_text() == long_word
+    assert page.evaluate(_PAST_THE_EDGE) == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= 680
+    the_map = page.locator(".app-handout__map").bounding_box()
+    assert the_map is not None and the_map["x"] >= 0 and the_map["x"] + the_map["width"] <= 680
+    assert page.pdf(format="A4").startswith(b"%PDF")
     watch.assert_clean()
