@@ -131,6 +131,12 @@ def _contact_href(contact: str) -> str:
 @bp.get("/licences")
 def licences() -> str:
     """Data sources, their licences and the attribution they need."""
+    settings = state().settings
     assets = current_store().list_assets(status="published")
     sources = Counter((a.source, a.licence) for a in assets)
-    return render_template("licences.html", sources=sorted(sources.items()))
+    # The tile provider is a setting, so its credit is too; no tiles, nothing to credit.
+    return render_template(
+        "licences.html",
+        sources=sorted(sources.items()),
+        tile_attribution=settings.tile_attribution if settings.tile_url else "",
+    )
