@@ -78,21 +78,27 @@ def _entries(revisions: list[Revision]) -> list[HistoryEntry]:
     return out
 
 
-@bp.get("/assets/<asset_id>/history")
-@login_required()
-def asset_history(asset_id: str) -> Any:
-    """Every revision of an asset, newest first, with what each one changed."""
+def _render(asset_id: str, *, errors: dict[str, str] | None = None) -> str:
+    """The history page; ``errors`` maps a revert form's reason field to its message."""
     store = current_store()
-    revisions = store.history(asset_id)
     user = current_user()
     return render_template(
         "staff/history.html",
         asset=store.get_asset(asset_id),
-        entries=_entries(revisions),
+        entries=_entries(store.history(asset_id)),
         actions=ACTIONS,
         statuses=STATUSES,
         can_revert=user is not None and user.can("moderator"),
+        errors=errors or {},
+        form=request.form if errors else {},
     )
+
+
+@bp.get("/assets/<asset_id>/history")
+@login_required()
+def asset_history(asset_id: str) -> Any:
+    """Every revision of an asset, newest first, with what each one changed."""
+    return _render(asset_id)
 
 
 @bp.post("/assets/<asset_id>/history/revert")
@@ -111,7 +117,12 @@ def revert(asset_id: str) -> Any:
             "The form was missing the revision numbers. Open the history again and retry.",
             field="revision",
         ) from None
-    reason = request.form.get("reason", "").strip()[:MAX_REASON_CHARS]
+    reason = request.form.get("reason", "").strip()
+    if len(reason) > MAX_REASON_CHARS:
+        # Refused, not cut short: the page shows the whole reason back in its box to shorten.
+        field = f"reason-{to_revision}"
+        message = f"The reason must be {MAX_REASON_CHARS} characters or fewer"
+        return _render(asset_id, errors={field: message}), 400
     # The store refuses a revert that would change nothing (400) and keeps a pending status
     # out of it; a stale page is a Conflict, answered here with a page saying what happened.
     try:
@@ -135,6 +146,8 @@ def revert(asset_id: str) -> Any:
             again_url=url_for("history.asset_history", asset_id=asset_id),
             back_url=url_for("history.asset_history", asset_id=asset_id),
             back_text=f"History of {asset.name}",
+            # The reason exists nowhere else: shown back to copy before trying again.
+            unsaved=[("Reason for reverting", reason)] if reason else [],
         )
         return page, 409
     message = f"Reverted to revision {to_revision}. That is now revision {reverted.revision}."

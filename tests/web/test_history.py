@@ -191,3 +191,48 @@ def test_revert_needs_the_csrf_token(mo: FlaskClient, store: Store, hale: Asset)
 
 def test_unknown_asset_history_is_404(mo: FlaskClient) -> None:
     assert mo.get("/assets/a000000000000/history").status_code == 404
+
+
+def test_a_revert_keeps_the_moderators_reason(mo: FlaskClient, store: Store, hale: Asset) -> None:
+    html = mo.get(f"/assets/{hale.id}/history").get_data(as_text=True)
+    assert '<label class="govuk-label" for="reason-2">Reason for reverting to revision 2' in html
+    data = {**revert_form(html, 2), "reason": "  Vandalised: the library is open  "}
+    assert mo.post(f"/assets/{hale.id}/history/revert", data=data).status_code == 303
+    last = store.history(hale.id)[-1]
+    assert (last.action, last.reason) == ("revert", "Vandalised: the library is open")
+
+
+def test_a_stale_revert_shows_back_the_reason_typed(
+    mo: FlaskClient, store: Store, hale: Asset
+) -> None:
+    html = mo.get(f"/assets/{hale.id}/history").get_data(as_text=True)
+    store.update_asset(hale.id, {"postcode": "WA15 9NU"}, author="user:ann", reason="typo")
+    data = {**revert_form(html, 2), "reason": "Rang them: <b>still open</b>"}
+    response = mo.post(f"/assets/{hale.id}/history/revert", data=data)
+    assert response.status_code == 409
+    unsaved = re.search(
+        r'<dl class="govuk-summary-list" id="unsaved">(.*?)</dl>',
+        response.get_data(as_text=True),
+        re.S,
+    )
+    assert unsaved is not None
+    assert "Reason for reverting" in unsaved.group(1)
+    assert "Rang them: &lt;b&gt;still open&lt;/b&gt;" in unsaved.group(1)
+    assert store.get_asset(hale.id).revision == 4
+
+
+def test_a_revert_reason_too_long_is_refused_and_kept_whole(
+    mo: FlaskClient, store: Store, hale: Asset
+) -> None:
+    html = mo.get(f"/assets/{hale.id}/history").get_data(as_text=True)
+    reason = "word " * 401 + "END"  # 2,008 characters: more than the 2,000 kept
+    response = mo.post(
+        f"/assets/{hale.id}/history/revert", data={**revert_form(html, 2), "reason": reason}
+    )
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert '<a href="#reason-2">The reason must be 2000 characters or fewer</a>' in page
+    box = re.search(r'<textarea[^>]* id="reason-2"[^>]*>(.*?)</textarea>', page, re.S)
+    assert box is not None and box.group(1) == reason.strip()
+    assert re.search(r'<textarea[^>]* id="reason-1"[^>]*></textarea>', page)
+    assert store.get_asset(hale.id).revision == 3
