@@ -29,7 +29,7 @@ from tests.maps.trafford import (
 ATTRIBUTION = (
     "Contains OS data © Crown copyright and database right; Contains National Statistics data"
     " © Crown copyright and database right; Contains Royal Mail data © Royal Mail copyright and"
-    " database right; © OpenStreetMap contributors; Sport England"
+    " database right; © OpenStreetMap contributors; Contains data © Sport England"
 )
 
 
