@@ -182,6 +182,9 @@ class SourceSpec:
     ``"{community_hub} Community Response Hub"`` (a list of templates is joined with spaces;
     a template whose columns are all empty is dropped). ``from_header`` is true for a file
     imported without a manifest, whose columns were matched to fields by name.
+    ``id_column`` and ``source_column`` are set for a file with the columns of the app's own
+    export (``id``, ``source`` and ``source_id``): the asset id each row had in the store it
+    was exported from, and the source it was imported from there.
     """
 
     source: str
@@ -201,10 +204,12 @@ class SourceSpec:
     accessibility: AccessibilityRule | None = None
     na_values: tuple[str, ...] = DEFAULT_NA
     from_header: bool = False
+    id_column: str | None = None
+    source_column: str | None = None
 
     def used_columns(self) -> set[str]:
         """Every source column the spec reads (to check against the file's header)."""
-        used: set[str] = set()
+        used: set[str] = {c for c in (self.id_column, self.source_column) if c}
         for value in self.columns.values():
             for template in (value,) if isinstance(value, str) else value:
                 used.update(template_columns(template))
@@ -313,6 +318,12 @@ def plain_spec(path: Path, header: Sequence[str]) -> SourceSpec:
         )
     category = matched.pop("category", "")
     columns: dict[str, str | tuple[str, ...]] = dict(matched)
+    by_key = {header_key(h): h for h in header}
+    # The app's own export: each row says which stored asset it is and where that came from,
+    # so a corrected export updates those assets instead of listing every place again.
+    exported = {"id", "source", "source_id"} <= set(by_key) and matched.get("source_id") == (
+        by_key["source_id"]
+    )
     return SourceSpec(
         source=path.name,
         path=path,
@@ -320,6 +331,8 @@ def plain_spec(path: Path, header: Sequence[str]) -> SourceSpec:
         category=ValueRule(column=category) if category else ValueRule(),
         columns=columns,
         from_header=True,
+        id_column=by_key["id"] if exported else None,
+        source_column=by_key["source"] if exported else None,
     )
 
 

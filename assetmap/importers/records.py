@@ -113,12 +113,15 @@ class Record:
 
     ``name_is_fallback`` is true when the source gave no name and the manifest's generic one
     was used; such names say nothing about identity, so they are not matched as duplicates.
+    ``asset_id`` is the id the row had in the store it was exported from (a file of the app's
+    own export), else empty.
     """
 
     row: int
     line: int | None
     asset: Asset
     name_is_fallback: bool = False
+    asset_id: str = ""
 
 
 @dataclass
@@ -372,7 +375,10 @@ def _fields(
         data["name"] = spec.name_fallback.resolve(raw.values)
         fallback = bool(data["name"])
     data["category"] = _resolve_category(raw.category, taxonomy)
-    data["source"] = spec.source
+    # An export's row keeps the source it came from, so its (source, source id) key is the
+    # one it had; a row added to the file by hand is the file's own.
+    exported_from = raw.values.get(spec.source_column, "") if spec.source_column else ""
+    data["source"] = exported_from or spec.source
     # A licence column (as in the app's own exports) is each row's own; the manifest's is the
     # default.
     data["licence"] = data.get("licence") or spec.licence
@@ -478,7 +484,8 @@ def build_records(
             asset = asset.with_changes(
                 source_id=derived_source_id(asset.name, asset.postcode, asset.lon, asset.lat)
             )
-        records.append(Record(raw.row, raw.line, asset, fallback))
+        asset_id = raw.values.get(spec.id_column, "") if spec.id_column else ""
+        records.append(Record(raw.row, raw.line, asset, fallback, asset_id))
     parsed.geocoded = locator.geocoded
     parsed.records, parsed.duplicates = find_file_duplicates(records)
     return parsed
@@ -487,19 +494,20 @@ def build_records(
 def find_file_duplicates(records: list[Record]) -> tuple[list[Record], list[DuplicateRow]]:
     """Split records into the ones to import and likely duplicates of an earlier row.
 
-    A row is a duplicate when its source id repeats an earlier row's, or when its category and
-    normalised name equal an earlier row's and the two points are within
+    A row is a duplicate when its source and source id repeat an earlier row's, or when its
+    category and normalised name equal an earlier row's and the two points are within
     ``DUPLICATE_RADIUS_M`` metres (geodesic). Category is part of the match because a park and
     the sports ground inside it often share a name ("Seymour Park") yet are different assets.
-    Rows named by the manifest's fallback are matched on source id only.
+    Rows named by the manifest's fallback are matched on source id only, and two rows of an
+    export with different asset ids are not matched by name: they were two assets already.
     """
     kept: list[Record] = []
     dups: list[DuplicateRow] = []
-    by_id: dict[str, Record] = {}
+    by_id: dict[tuple[str, str], Record] = {}
     by_name: dict[tuple[str, str], list[Record]] = defaultdict(list)
     for rec in records:
         a = rec.asset
-        first = by_id.get(a.source_id)
+        first = by_id.get((a.source, a.source_id))
         if first is not None:
             dups.append(
                 DuplicateRow(
@@ -512,8 +520,8 @@ def find_file_duplicates(records: list[Record]) -> tuple[list[Record], list[Dupl
             continue
         norm = (a.category, normalise_name(a.name))
         near = None
-        if not rec.name_is_fallback and by_name[norm]:
-            others = by_name[norm]
+        others = [o for o in by_name[norm] if not (rec.asset_id and o.asset_id)]
+        if not rec.name_is_fallback and others:
             dist = distances_m(
                 a.lon, a.lat, [o.asset.lon for o in others], [o.asset.lat for o in others]
             )
@@ -531,7 +539,7 @@ def find_file_duplicates(records: list[Record]) -> tuple[list[Record], list[Dupl
                 )
             )
             continue
-        by_id[a.source_id] = rec
+        by_id[(a.source, a.source_id)] = rec
         if not rec.name_is_fallback:
             by_name[norm].append(rec)
         kept.append(rec)

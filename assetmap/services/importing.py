@@ -4,8 +4,9 @@ Rules, per file:
 
 * All or nothing by default: a file with any bad row writes nothing (``written=False``).
   With ``skip_bad=True`` its good rows are written and the bad ones reported.
-* A file's rows are written by one ``store.import_batch`` call, which is one transaction, so
-  an interrupted import leaves the store exactly as it was. Then the run is recorded.
+* A file's rows are written in one transaction (``store.import_batch``, and the corrections
+  below), so an interrupted import leaves the store exactly as it was. Then the run is
+  recorded.
 * Re-running an import changes nothing: rows are keyed on (source, source id) and a row whose
   content is unchanged writes nothing. A stored asset keeps its status (an asset a moderator
   archived or rejected is not republished by the next import); new assets are published.
@@ -17,6 +18,11 @@ Rules, per file:
   name within 50 m of a published asset of its *own* source whose source id no row of the
   file has now: the same place under a new key (in a file without an id column, a corrected
   postcode is a new key). The stored asset is left as it is; the report says to archive it.
+* A file of the app's own export (columns ``id``, ``source`` and ``source_id``) corrects the
+  stored assets its rows name by ``id``: a row that differs is saved as an edit of that asset
+  (as a moderator's would be, so a later import of its own source keeps it), a row that does
+  not writes nothing, and neither is a duplicate. Its other rows are new assets keyed on the
+  source and source id they had where they were exported from.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ from tqdm import tqdm
 
 from shapely.geometry import Point, shape
 
-from assetmap.domain.asset import Asset, normalise_name
+from assetmap.domain.asset import CONTENT_FIELDS, Asset, normalise_name
 from assetmap.domain.geodesy import distances_m
 from assetmap.domain.taxonomy import Taxonomy
 from assetmap.gazetteer.postcodes import PostcodeIndex
@@ -287,12 +293,32 @@ def find_stored_duplicates(
 ) -> tuple[list[Record], list[DuplicateRow]]:
     """Split records into ones to store and likely duplicates of stored assets.
 
+    Records are checked by their own source (an export's rows keep theirs, so one file may
+    hold several), as :func:`find_source_duplicates` says. Both lists are in file order.
+    """
+    by_source: dict[str, list[Record]] = defaultdict(list)
+    for rec in records:
+        by_source[rec.asset.source].append(rec)
+    kept: list[Record] = []
+    dups: list[DuplicateRow] = []
+    for of_source in by_source.values():
+        some_kept, some_dups = find_source_duplicates(store, of_source)
+        kept.extend(some_kept)
+        dups.extend(some_dups)
+    return sorted(kept, key=lambda r: r.row), sorted(dups, key=lambda d: d.row)
+
+
+def find_source_duplicates(
+    store: Store, records: list[Record]
+) -> tuple[list[Record], list[DuplicateRow]]:
+    """Split records into ones to store and likely duplicates of stored assets.
+
     Parameters
     ----------
     store
         Where existing assets are looked up (any status except rejected).
     records
-        Valid records of one source.
+        Valid records, all of one source.
 
     Returns
     -------
@@ -335,6 +361,81 @@ def find_stored_duplicates(
             continue
         kept.append(rec)
     return kept, dups
+
+
+# An export's point read back differing by less than this (about 1 cm) has been rounded on
+# the way, as a spreadsheet keeps 15 significant digits; it has not been moved.
+_SAME_POINT_DEG = 1e-7
+# What a row of an export may correct in the asset it names. Its source, source id and status
+# stay as stored, and the export has the point but not the outline.
+_CORRECTABLE = tuple(
+    f for f in CONTENT_FIELDS if f not in {"source", "source_id", "status", "footprint"}
+)
+
+
+@dataclass
+class _Corrections:
+    """An export's rows that name stored assets: changes by asset id, and what is left."""
+
+    changes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    unchanged: int = 0
+    matched: int = 0
+    others: list[Record] = field(default_factory=list)
+    repeated: list[DuplicateRow] = field(default_factory=list)
+
+
+def _changes(current: Asset, incoming: Asset) -> dict[str, Any]:
+    """The fields a row of an export changes in the stored asset it names."""
+    changes = {}
+    for name in _CORRECTABLE:
+        new, old = getattr(incoming, name), getattr(current, name)
+        if name == "opening_times":
+            # The text is what the export wrote; its schedule is read from it again.
+            new, old = new.text, old.text
+        if new != old:
+            changes[name] = getattr(incoming, name)
+    moved = max(abs(incoming.lon - current.lon), abs(incoming.lat - current.lat))
+    if moved <= _SAME_POINT_DEG:
+        changes.pop("lon", None)
+        changes.pop("lat", None)
+    elif "lon" in changes or "lat" in changes:
+        changes.update(lon=incoming.lon, lat=incoming.lat)
+    return changes
+
+
+def _split_corrections(store: Store, records: list[Record]) -> _Corrections:
+    """Records that name a stored asset by id (an export's rows), apart from the others."""
+    out = _Corrections()
+    named = [r for r in records if r.asset_id]
+    if not named:
+        out.others = records
+        return out
+    # One read for the file, as for duplicates, of every category: a row may correct its own.
+    stored = {a.id: a for a in store.list_assets(status=None)}
+    first_row: dict[str, int] = {}
+    for rec in records:
+        current = stored.get(rec.asset_id) if rec.asset_id else None
+        if current is None:
+            out.others.append(rec)
+            continue
+        if rec.asset_id in first_row:
+            out.repeated.append(
+                DuplicateRow(
+                    rec.row,
+                    f"same id '{rec.asset_id}' as row {first_row[rec.asset_id]}",
+                    f"row {first_row[rec.asset_id]}",
+                    rec.line,
+                )
+            )
+            continue
+        first_row[rec.asset_id] = rec.row
+        out.matched += 1
+        changes = _changes(current, rec.asset)
+        if changes:
+            out.changes[current.id] = changes
+        else:
+            out.unchanged += 1
+    return out
 
 
 def _keep_status(store: Store, records: list[Record]) -> list[Record]:
@@ -402,8 +503,11 @@ def import_source(
     parsed: ParsedSource = parse_source(
         spec, taxonomy=taxonomy, postcodes=postcodes, progress=_progress_bar(spec.source, progress)
     )
-    records, stored_dups = find_stored_duplicates(store, parsed.records)
-    duplicates = sorted([*parsed.duplicates, *stored_dups], key=lambda d: d.row)
+    corrections = _split_corrections(store, parsed.records)
+    records, stored_dups = find_stored_duplicates(store, corrections.others)
+    duplicates = sorted(
+        [*parsed.duplicates, *corrections.repeated, *stored_dups], key=lambda d: d.row
+    )
     report = ImportReport(
         source=spec.source,
         path=str(spec.path),
@@ -413,23 +517,32 @@ def import_source(
         geocoded=parsed.geocoded,
         rejected=parsed.rejected,
         duplicates=len(duplicates),
-        valid=len(records),
+        valid=len(records) + corrections.matched,
         errors=[e.to_dict() for e in parsed.errors],
         duplicate_rows=[d.to_dict() for d in duplicates],
         notes=list(parsed.notes),
         format=spec.format,
     )
+    if corrections.matched:
+        report.notes.append(
+            f"{corrections.matched} row(s) name a stored asset by their id (a file exported "
+            "from this store): a changed one is saved as a correction of that asset, as a "
+            "moderator's edit is, so imports of its own source keep it"
+        )
     if not parsed.errors or skip_bad:
         records = _keep_status(store, records)
+        reason = f"import from {spec.path.name}"
         if progress and records and sys.stderr.isatty():
             # The write is one transaction with no natural steps to show; say it has started.
             print(f"{spec.source}: writing {len(records)} assets…", file=sys.stderr)
-        outcome = store.import_batch(
-            [r.asset for r in records], author=author, reason=f"import from {spec.path.name}"
-        )
+        # New rows and corrections together, or neither.
+        with store.transaction():
+            outcome = store.import_batch([r.asset for r in records], author=author, reason=reason)
+            for asset_id, changes in corrections.changes.items():
+                store.update_asset(asset_id, changes, author=author, reason=reason)
         report.imported = len(outcome.created)
-        report.updated = len(outcome.updated)
-        report.unchanged = outcome.unchanged
+        report.updated = len(outcome.updated) + len(corrections.changes)
+        report.unchanged = outcome.unchanged + corrections.unchanged
         report.kept_edits = outcome.kept_edits
         report.written = True
     store.record_import_run(spec.source, author, report.to_dict())

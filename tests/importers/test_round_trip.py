@@ -1,4 +1,5 @@
-"""The app's own exports import back into a fresh store with the same content."""
+"""The app's own exports import back: into a fresh store with the same content, and into the
+store they came from as corrections of the assets they name, changing nothing else."""
 
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ from assetmap.services.exporting import export_assets
 from assetmap.services.importing import load_demo, run_import
 from assetmap.store import Store, open_store
 
-# The export writes points, not outlines, and a file imported without a manifest is its own
-# source; everything else must come back as it was.
-COMPARED = [f for f in CONTENT_FIELDS if f not in {"source", "footprint"}]
+# The export writes points, not outlines; everything else must come back as it was, each
+# asset's source included.
+COMPARED = [f for f in CONTENT_FIELDS if f != "footprint"]
 
 
 @pytest.fixture(scope="module")
@@ -69,3 +70,45 @@ def test_an_export_imports_into_a_fresh_store_unchanged(
         assert sale["currencies"] == ("cash", "personal_budget")
     finally:
         fresh.close()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "geojson", "gpkg"])
+def test_an_export_imported_into_its_own_store_changes_nothing(
+    store: Store, tmp_path: Path, taxonomy: Taxonomy, postcodes: PostcodeIndex, fmt: str
+) -> None:
+    load_demo(store, taxonomy=taxonomy, postcodes=postcodes, progress=False)
+    path = tmp_path / f"assets.{fmt}"
+    exported = export_assets(store, fmt, path)
+    revisions = store.count_revisions()
+    [report] = run_import(store, path, taxonomy=taxonomy, postcodes=postcodes, progress=False)
+    # Every row is the stored asset it names: not a duplicate of it, and not new.
+    assert (report.imported, report.updated, report.duplicates) == (0, 0, 0)
+    assert report.unchanged == exported == store.count_assets(status=None) > 390
+    assert store.count_revisions() == revisions
+    assert any(f"{exported} row(s) name a stored asset by their id" in n for n in report.notes)
+
+
+def test_one_cell_corrected_in_an_exported_csv_is_one_revision(
+    store: Store, tmp_path: Path, taxonomy: Taxonomy, postcodes: PostcodeIndex
+) -> None:
+    load_demo(store, taxonomy=taxonomy, postcodes=postcodes, progress=False)
+    path = tmp_path / "assets.csv"
+    export_assets(store, "csv", path)
+    text = path.read_text(encoding="utf-8-sig")
+    # A S E Club (Sport England Active Places), whose number is in the file once.
+    assert text.count("0161 928 1765") == 1
+    path.write_text(text.replace("0161 928 1765", "0161 928 1766"), encoding="utf-8-sig")
+    [club] = [a for a in store.list_assets(status=None) if a.phone == "0161 928 1765"]
+    revisions = store.count_revisions()
+    [report] = run_import(
+        store, path, taxonomy=taxonomy, postcodes=postcodes, author="commissioner", progress=False
+    )
+    assert (report.imported, report.updated, report.duplicates) == (0, 1, 0)
+    assert store.count_revisions() == revisions + 1
+    last = store.history(club.id)[-1]
+    assert (last.action, last.author, last.changed) == ("update", "commissioner", ("phone",))
+    assert store.get_asset(club.id).phone == "0161 928 1766"
+    # A correction, as a moderator's edit is: the source's next import keeps it.
+    reports = load_demo(store, taxonomy=taxonomy, postcodes=postcodes, progress=False)
+    assert store.get_asset(club.id).phone == "0161 928 1766"
+    assert any(r.kept_edits.get(club.id) == ["phone"] for r in reports)
