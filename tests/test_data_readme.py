@@ -95,3 +95,22 @@ def test_each_section_states_version_licence_and_attribution(
 ) -> None:
     text = _section(section)
     assert [s for s in statements if s not in text] == []
+
+
+def test_the_project_readme_credits_every_licence_the_data_is_under() -> None:
+    project = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    section = _squash(project.split("## Data and licences", 1)[1].split("\n## ", 1)[0])
+    statements = [
+        "Source: Office for National Statistics licensed under the Open Government Licence v.3.0.",
+        "Contains OS data © Crown copyright and database right.",
+        "Contains National Statistics data © Crown copyright and database right.",
+        "Contains Royal Mail data © Royal Mail copyright and database right",
+        "Contains data © Sport England.",
+        "Contains data from mySociety's composite UK IMD (CC BY 4.0).",
+        "© OpenStreetMap contributors",
+        # Each licence is linked, as OGL, CC BY and ODbL ask.
+        "<https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/>",
+        "<https://creativecommons.org/licenses/by/4.0/>",
+        "<https://opendatacommons.org/licenses/odbl/1-0/>",
+    ]
+    assert [s for s in statements if s not in section] == []
