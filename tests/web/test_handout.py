@@ -126,3 +126,21 @@ def test_an_open_on_search_is_said_and_each_place_checked_against_it(
     for html in handouts(client, chosen):
         assert "from places open" not in intro(html)
         assert details(html)[ring.id]["Opening times"] == "Ring for times"
+
+
+def test_the_downloaded_file_credits_the_data_as_the_site_does(
+    client: FlaskClient, store: Store, taxonomy: Taxonomy
+) -> None:
+    # The file has no site footer, so it carries the attribution statements itself; the
+    # licences ask for their exact wording, which the site's footer keeps.
+    (place,) = create_all(store, [lostock()], taxonomy)
+    _, saved = handouts(client, [place.id])
+    site = client.get(HANDOUT, query_string={"ids": place.id, "postcode": "M32 0TH"})
+    assert attribution(saved) == attribution(site.get_data(as_text=True))
+    assert "Contains data © Sport England" in attribution(saved)
+
+
+def attribution(html: str) -> str:
+    found = re.search(r'<p class="[^"]*app-footer__attribution[^"]*">(.*?)</p>', html, re.DOTALL)
+    assert found is not None
+    return " ".join(found[1].split())
