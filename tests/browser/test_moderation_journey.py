@@ -236,3 +236,27 @@ def test_edit_then_approve_keeps_a_multi_line_address_and_opening_times(
     assert set(last.changed) == {"description", "status"}
     assert last.reason == f"approved {sub.ref}: edits to description"
     watch.assert_clean()
+
+
+def test_the_item_and_history_pages_reflow_at_320_pixels(
+    watch: PageWatch, store: Store, taxonomy: Taxonomy
+) -> None:
+    # WCAG 1.4.10: at 320 CSS pixels nothing but a data table may scroll sideways. A resident
+    # can type a name with no place to break it (a web address, a long compound word).
+    name = "www.halecommunitywalkerstuesdaymornings.org.uk"
+    sub, _ = store.submit_new(build_asset({**WALK, "name": name}, taxonomy), submitter=RESIDENT)
+    add_user(store, "mo", "moderator", areas=(TRAFFORD,))
+    page = watch.page
+    sign_in(watch)
+    page.set_viewport_size({"width": 320, "height": 640})
+    for path in (f"/moderate/{sub.ref}", f"/assets/{sub.asset_id}/history"):
+        watch.goto(path)
+        assert page.locator("h1").inner_text() == name
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width == 320, f"{path} is {width} px wide"
+    # The four-column list of what happened scrolls in its own box, which the keyboard reaches.
+    watch.goto(f"/moderate/{sub.ref}")
+    events = page.get_by_role("region", name="What has happened to it")
+    assert events.locator("table").count() == 1
+    assert events.get_attribute("tabindex") == "0"
+    watch.assert_clean()
