@@ -20,8 +20,8 @@ from assetmap.domain.taxonomy import Category, Taxonomy
 from assetmap.maps._elements import StyleSheet, html_text
 from assetmap.maps.popups import (
     CONTACT_FIELDS,
-    MARKER_FOCUS_CSS,
     OUTLINE,
+    SHARED_MAP_CSS,
     CategoryPoints,
     LegendControl,
     PopupBinder,
@@ -60,7 +60,7 @@ border:2px solid rgba(0,0,0,.2);font-size:.875rem;line-height:1.3;max-width:16re
 .am-popup__category{color:#484949}
 .am-tooltip{font-size:.875rem}
 """
-    + MARKER_FOCUS_CSS
+    + SHARED_MAP_CSS
 )
 
 

@@ -37,10 +37,10 @@ from assetmap.maps.popups import (
     CategoryPoints,
     LegendControl,
     PopupBinder,
-    escape_hides_tooltips_js,
     legend_item,
     point_geometry,
     svg_symbol,
+    tooltip_rules_js,
 )
 from assetmap.maps.resources import use_resources
 
@@ -128,9 +128,13 @@ function %(name)s(data, group) {
   }
   if (data.style.interactive !== false) {
     // One tooltip for the whole layer, filled for the area under the pointer: tens of
-    // thousands of areas need no tooltip object each.
-    group.bindTooltip(function (layer) { return tip(layer.amIndex); }, {sticky: true});
-    %(name)s_dismissible(group);  // Escape hides an area's label (WCAG 1.4.13)
+    // thousands of areas need no tooltip object each. It opens where the pointer enters an
+    // area (sticky) and stays there rather than following it, so that the pointer can move
+    // onto it (WCAG 1.4.13, hoverable), as it can be hidden with Escape (dismissible).
+    group.bindTooltip(function (layer) { return tip(layer.amIndex); },
+                      {sticky: true, className: "am-hoverable"});
+    group.off("mousemove", group._moveTooltip);
+    %(name)s_dismissible(group);
   }
 }
 """
@@ -464,7 +468,7 @@ class _AreaDecoder(VerbatimMacro):
 
     def script_js(self) -> str:
         name = self.get_name()
-        return escape_hides_tooltips_js(name) + _MAP_SCRIPT % {"name": name}
+        return tooltip_rules_js(name) + _MAP_SCRIPT % {"name": name}
 
 
 class _Areas(VerbatimMacro):

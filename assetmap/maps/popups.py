@@ -28,7 +28,6 @@ _PLACES = 6
 _POPUP_JS = """
 function %(name)s(feature, layer, category) {
   var p = feature.properties || {};
-  %(name)s_dismissible(layer);
   function line(box, text, cls) {
     if (!text) { return; }
     var el = document.createElement("p");
@@ -105,7 +104,8 @@ function %(name)s(feature, layer, category) {
     span.className = "am-tooltip";
     span.textContent = p.name || "";
     return span;
-  });
+  }, {className: "am-hoverable"});
+  %(name)s_dismissible(layer);
   layer.bindPopup(function () {
     var box = document.createElement("div");
     box.className = "am-popup";
@@ -133,26 +133,56 @@ function %(name)s(feature, layer, category) {
 """
 
 
-# Escape hides a label shown on hover or focus with the pointer and focus left where they are
-# (WCAG 1.4.13): one document listener per script, and NAME_dismissible(layer) for each layer
-# (a circle, a whole choropleth) whose tooltip it may close.
-_ESCAPE_JS = """
+# WCAG 1.4.13 for a label shown on hover or focus. Dismissible: Escape hides it with the
+# pointer and focus left where they are (one document listener per script). Hoverable: Leaflet
+# closes it the moment the pointer leaves the shape, so the pointer could never reach it; here
+# it closes a moment later, and not while the pointer is on the label itself. The label takes
+# pointer events through its class (SHARED_MAP_CSS), not Leaflet's ``interactive`` option:
+# that would pass its events on to the layer as if over a shape, and a choropleth's one
+# tooltip would then be filled for the label itself. NAME_dismissible(layer) applies both to
+# a layer (a circle, a whole choropleth) after its tooltip is bound.
+_TOOLTIP_JS = """
 var %(name)s_shown = null;
 document.addEventListener("keydown", function (ev) {
   if (ev.key === "Escape" && %(name)s_shown) { %(name)s_shown.closeTooltip(); }
 });
 function %(name)s_dismissible(layer) {
-  layer.on("tooltipopen", function () { %(name)s_shown = layer; });
+  var timer = null;
+  function keep() { clearTimeout(timer); }
+  function later() {
+    keep();
+    timer = setTimeout(function () { layer.closeTooltip(); }, %(delay_ms)d);
+  }
+  layer.off("mouseout", layer.closeTooltip);
+  layer.on("mouseout", later);
+  layer.on("mouseover", keep);
+  layer.on("tooltipopen", function (e) {
+    %(name)s_shown = layer;
+    var el = e.tooltip.getElement();
+    if (el && !el.amHoverable) {
+      el.amHoverable = true;
+      el.addEventListener("mouseenter", keep);
+      el.addEventListener("mouseleave", later);
+    }
+  });
   layer.on("tooltipclose", function () {
+    keep();
     if (%(name)s_shown === layer) { %(name)s_shown = null; }
   });
 }
 """
+# Long enough to cross the few pixels between a circle and its label, short enough that the
+# label of a circle left behind is not mistaken for the next one's.
+TOOLTIP_LINGER_MS = 300
 
 
-def escape_hides_tooltips_js(name: str) -> str:
-    """JavaScript defining ``<name>_dismissible(layer)``: Escape closes that layer's tooltip."""
-    return _ESCAPE_JS % {"name": name}
+def tooltip_rules_js(name: str) -> str:
+    """JavaScript defining ``<name>_dismissible(layer)``: its tooltip is dismissible and hoverable.
+
+    Call it once the layer's tooltip is bound, with ``className: "am-hoverable"`` among its
+    options.
+    """
+    return _TOOLTIP_JS % {"name": name, "delay_ms": TOOLTIP_LINGER_MS}
 
 
 def is_web_address(url: str) -> bool:
@@ -192,12 +222,14 @@ def contact_properties(contact: Mapping[str, Any], *, url: str = "") -> dict[str
     return props
 
 
-# GOV.UK's focus colours: a focused circle turns yellow with a heavy dark outline. Every map
-# that draws circles carries this rule (the asset maps inline, published JSAA maps in
-# jsaa.css, which a test keeps in step).
-MARKER_FOCUS_CSS = """
+# Rules every map carries (the asset maps inline, published JSAA maps in jsaa.css, which a
+# test keeps in step). GOV.UK's focus colours: a focused circle turns yellow with a heavy
+# dark outline. A label takes pointer events, so that the pointer can rest on it (see
+# _TOOLTIP_JS); Leaflet's own stylesheet lets them through to the map.
+SHARED_MAP_CSS = """
 .am-marker:focus{outline:none}
 .am-marker:focus-visible{fill:#ffdd00;fill-opacity:1;stroke:#0b0c0c;stroke-width:4px}
+.leaflet-tooltip.am-hoverable{pointer-events:auto}
 """
 
 
@@ -207,7 +239,7 @@ class PopupBinder(VerbatimMacro):
     def script_js(self) -> str:
         """The binder function's definition."""
         name = self.get_name()
-        return escape_hides_tooltips_js(name) + _POPUP_JS % {"name": name}
+        return tooltip_rules_js(name) + _POPUP_JS % {"name": name}
 
 
 class CategoryPoints(VerbatimMacro):

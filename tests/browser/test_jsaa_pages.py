@@ -14,11 +14,12 @@ import pytest
 from flask import Flask
 
 from assetmap.analysis.jsaa import JsaaResult
+from assetmap.maps.popups import TOOLTIP_LINGER_MS
 from assetmap.settings import Settings
 from assetmap.store import Store
 from assetmap.web.app import create_app
 from tests.browser.conftest import TIMEOUT_MS, PageWatch
-from tests.browser.test_map_page import describe, run_axe
+from tests.browser.test_map_page import centre_of, describe, run_axe
 from tests.maps.jsaa_demo import RELEASE_DATE, TRAFFORD_AREAS, demo_result, publish_demo
 from tests.web.staff import PASSWORD, add_user
 
@@ -112,6 +113,31 @@ def test_escape_hides_an_area_tooltip_where_the_pointer_rests(
     page.keyboard.press("Escape")
     tip.wait_for(state="detached")
     assert page.evaluate("document.activeElement.tagName") == focused
+    watch.assert_clean()
+
+
+def test_an_area_label_stays_where_it_opened_for_the_pointer_to_reach(
+    watch: PageWatch, trafford: JsaaResult
+) -> None:
+    watch.goto(f"{RELEASE}/map-gap.html")
+    wait_for_areas(watch)
+    page = watch.page
+    code = trafford.areas["area_code"].iloc[0]
+    area = page.locator(f'path.am-area[data-area-code="{code}"]')
+    area.hover(force=True)
+    tip = page.locator(".leaflet-tooltip .am-area-tip")
+    tip.wait_for()
+    where = centre_of(tip)
+    # It no longer follows the pointer across the area (so it can be reached)...
+    x, y = centre_of(area)
+    page.mouse.move(x + 2, y + 2)
+    assert centre_of(tip) == where
+    # ...and the pointer resting on it keeps it open (WCAG 1.4.13, hoverable).
+    page.mouse.move(*where)
+    page.wait_for_timeout(3 * TOOLTIP_LINGER_MS)
+    assert tip.is_visible() and code in tip.inner_text()
+    page.mouse.move(*centre_of(page.locator("h1")))
+    tip.wait_for(state="detached")
     watch.assert_clean()
 
 

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from assetmap.domain.taxonomy import Taxonomy
+from assetmap.maps.popups import TOOLTIP_LINGER_MS
 from assetmap.settings import Settings
 from assetmap.store import Store
 from tests.browser.conftest import VENDOR, PageWatch
@@ -91,6 +92,35 @@ def test_popup_shows_the_name_as_text(watch: PageWatch, store: Store, taxonomy: 
     assert page.locator("h1").inner_text() == HOSTILE_NAME
     watch.wait_for_markers(1)
     page.wait_for_timeout(200)  # an onerror handler would fire by now
+    watch.assert_clean()
+
+
+def centre_of(locator: Any) -> tuple[float, float]:
+    """The middle of an element on the page, in CSS pixels."""
+    box = locator.bounding_box()
+    assert box is not None
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
+def test_a_label_stays_while_the_pointer_is_on_it(
+    watch: PageWatch, store: Store, taxonomy: Taxonomy
+) -> None:
+    create_all(store, LIBRARIES, taxonomy)
+    watch.goto("/")
+    watch.wait_for_markers(len(LIBRARIES))
+    page = watch.page
+    page.locator("path.am-marker").first.hover()
+    tip = page.locator(".leaflet-tooltip")
+    tip.wait_for()
+    name = tip.inner_text()
+    # WCAG 1.4.13, hoverable: the pointer leaves the circle for its label, which stays
+    # (Leaflet's own tooltips closed as the pointer left the circle).
+    page.mouse.move(*centre_of(tip))
+    page.wait_for_timeout(3 * TOOLTIP_LINGER_MS)
+    assert tip.count() == 1 and tip.is_visible() and tip.inner_text() == name
+    # Off the label and the circle, it goes.
+    page.mouse.move(*centre_of(page.locator("h1")))
+    tip.wait_for(state="detached")
     watch.assert_clean()
 
 

@@ -24,7 +24,7 @@ from assetmap.maps import (
     map_parts,
     use_resources,
 )
-from assetmap.maps.popups import MARKER_FOCUS_CSS
+from assetmap.maps.popups import SHARED_MAP_CSS
 from assetmap.settings import REPO_ROOT
 from tests.conftest import skip_or_fail
 from tests.maps.trafford import (
@@ -298,10 +298,14 @@ def test_assets_of_a_retired_category_are_still_shown(taxonomy: Taxonomy) -> Non
     assert "am-marker--_other" in html
 
 
-def test_every_map_style_shows_a_focused_circle(taxonomy: Taxonomy) -> None:
-    # Circles are tab stops (the popup script); each map's stylesheet must show which has focus.
-    rules = [line for line in MARKER_FOCUS_CSS.strip().splitlines() if line]
+def test_every_map_style_shows_a_focused_circle_and_lets_the_pointer_onto_labels(
+    taxonomy: Taxonomy,
+) -> None:
+    # Circles are tab stops (the popup script); each map's stylesheet must show which has
+    # focus, and let the pointer rest on a label (the tooltip script keeps it open there).
+    rules = [line for line in SHARED_MAP_CSS.strip().splitlines() if line]
     assert any(":focus-visible" in rule for rule in rules)
+    assert ".leaflet-tooltip.am-hoverable{pointer-events:auto}" in rules
     inline = map_parts(build(LIBRARIES, taxonomy)).head
     published = (REPO_ROOT / "assetmap" / "maps" / "static" / "jsaa.css").read_text("utf-8")
     for rule in rules:
