@@ -224,15 +224,23 @@ def export() -> None:
     type=click.Choice(["csv", "geojson", "gpkg"]),
     default="csv",
     show_default=True,
-    help="CSV (spreadsheet-safe), GeoJSON (RFC 7946) or GeoPackage.",
+    help="CSV (UTF-8 with a byte-order mark, spreadsheet-safe), GeoJSON (RFC 7946) or"
+    " GeoPackage (EPSG:4326).",
 )
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="File to write.",
+)
+@click.option("--replace", is_flag=True, help="Overwrite the file if it exists.")
 @pass_ctx
-def export_assets_cmd(ctx: Context, fmt: str, output: Path) -> None:
-    """Export every published asset."""
+def export_assets_cmd(ctx: Context, fmt: str, output: Path, replace: bool) -> None:
+    """Export the published assets' public fields (not pending, rejected or archived ones)."""
     from assetmap.services.exporting import export_assets
 
-    count = export_assets(ctx.existing_store, fmt, output)
+    count = export_assets(ctx.existing_store, fmt, output, replace=replace)
     click.echo(f"wrote {count} published assets to {output}")
 
 

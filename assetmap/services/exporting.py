@@ -6,8 +6,11 @@ the asset later stays private until someone decides otherwise. Points are WGS84 
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
+import os
+import secrets
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -124,8 +127,23 @@ def geojson_feature_collection(assets: Iterable[Asset]) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": features}
 
 
-def export_assets(store: Store, fmt: str, out_path: str | Path) -> int:
+def _write(assets: Sequence[Asset], fmt: str, out: Path) -> None:
+    """Write the file of one format at a path where there is none yet."""
+    if fmt == "csv":
+        write_csv(assets, out)
+    elif fmt == "geojson":
+        with open(out, "w", encoding="utf-8") as f:
+            json.dump(geojson_feature_collection(assets), f, ensure_ascii=False)
+    else:
+        frame = assets_to_geodataframe(assets)
+        frame.to_file(out, driver="GPKG", layer="assets", engine="pyogrio")
+
+
+def export_assets(store: Store, fmt: str, out_path: str | Path, *, replace: bool = False) -> int:
     """Export every published asset to a file.
+
+    The file is written under a temporary name beside it and renamed when complete, so a
+    failed export leaves no partial file, and a file it replaces stays whole until then.
 
     Parameters
     ----------
@@ -135,7 +153,9 @@ def export_assets(store: Store, fmt: str, out_path: str | Path) -> int:
         ``"csv"`` (spreadsheet-safe: formula-like text is prefixed with an apostrophe),
         ``"geojson"`` (RFC 7946) or ``"gpkg"`` (GeoPackage layer "assets", EPSG:4326).
     out_path
-        File to write (replaced if it exists).
+        File to write; its folder is created if missing.
+    replace
+        Replace a file already at ``out_path``; without it, one there is refused.
 
     Returns
     -------
@@ -145,21 +165,31 @@ def export_assets(store: Store, fmt: str, out_path: str | Path) -> int:
     Raises
     ------
     ValidationError
-        For an unknown format.
+        For an unknown format, an existing file (without ``replace``), a path that is a
+        folder, and a file that cannot be written (the system's reason, in one line).
     """
     if fmt not in FORMATS:
         raise ValidationError(f"format '{fmt}' is not one of: {', '.join(FORMATS)}", field="format")
     out = Path(out_path)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.is_dir():
+        raise ValidationError(f"{out} is a folder: give a file name")
+    # An export replacing a file by accident could lose someone's corrections to it.
+    if out.exists() and not replace:
+        raise ValidationError(
+            f"{out} already exists: give another file name, or --replace to overwrite it"
+        )
     assets = store.list_assets(status="published")
-    if fmt == "csv":
-        write_csv(assets, out)
-    elif fmt == "geojson":
-        with open(out, "w", encoding="utf-8") as f:
-            json.dump(geojson_feature_collection(assets), f, ensure_ascii=False)
-    else:
-        if out.exists():
-            out.unlink()  # GDAL would otherwise add a second layer to an existing file
-        frame = assets_to_geodataframe(assets)
-        frame.to_file(out, driver="GPKG", layer="assets", engine="pyogrio")
+    # Beside the file, so the rename cannot cross filesystems; its own suffix, for GDAL.
+    partial = out.with_name(f".{out.stem}.{secrets.token_hex(4)}.partial{out.suffix}")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        _write(assets, fmt, partial)
+        os.replace(partial, out)
+    except BaseException as err:
+        with contextlib.suppress(OSError):
+            partial.unlink()
+        if isinstance(err, OSError):
+            reason = err.strerror or str(err)
+            raise ValidationError(f"cannot write {out}: {reason}") from None
+        raise
     return len(assets)

@@ -13,6 +13,7 @@ import pyogrio
 from assetmap.domain.asset import Asset
 from assetmap.domain.errors import ValidationError
 from assetmap.domain.spreadsheet import safe_cell
+from assetmap.services import exporting
 from assetmap.services.exporting import PUBLIC_FIELDS, export_assets
 from assetmap.store import Store
 
@@ -119,7 +120,7 @@ def test_geojson_is_rfc7946(stocked: Store, tmp_path: Path) -> None:
 def test_geopackage_reads_back_in_wgs84(stocked: Store, tmp_path: Path) -> None:
     out = tmp_path / "assets.gpkg"
     assert export_assets(stocked, "gpkg", out) == 3
-    assert export_assets(stocked, "gpkg", out) == 3  # overwrites, no second layer
+    assert export_assets(stocked, "gpkg", out, replace=True) == 3  # no second layer
     assert [name for name, _ in pyogrio.list_layers(out)] == ["assets"]
     frame = pyogrio.read_dataframe(out)
     assert frame.crs.to_epsg() == 4326
@@ -130,3 +131,51 @@ def test_geopackage_reads_back_in_wgs84(stocked: Store, tmp_path: Path) -> None:
 def test_unknown_format_is_refused(store: Store, tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="format 'xlsx' is not one of: csv, geojson, gpkg"):
         export_assets(store, "xlsx", tmp_path / "x.xlsx")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "geojson", "gpkg"])
+def test_an_existing_file_is_kept_unless_replaced(stocked: Store, tmp_path: Path, fmt: str) -> None:
+    out = tmp_path / "exports" / f"assets.{fmt}"
+    out.parent.mkdir()
+    out.write_text("a commissioner's corrections", encoding="utf-8")
+    with pytest.raises(ValidationError, match="already exists: give another file name"):
+        export_assets(stocked, fmt, out)
+    assert out.read_text(encoding="utf-8") == "a commissioner's corrections"
+    assert export_assets(stocked, fmt, out, replace=True) == 3
+    assert len(pyogrio.read_dataframe(out)) == 3
+    assert [p.name for p in out.parent.iterdir()] == [out.name]
+
+
+def test_a_failed_export_leaves_no_partial_file(
+    stocked: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "exports" / "assets.csv"
+    out.parent.mkdir()
+    out.write_text("the last good export", encoding="utf-8")
+    calls = 0
+
+    def fail_midway(value: object) -> object:
+        nonlocal calls
+        calls += 1
+        if calls > len(PUBLIC_FIELDS) + 5:  # after the first row, in the second
+            raise OSError(28, "No space left on device")
+        return safe_cell(value)
+
+    monkeypatch.setattr(exporting, "safe_cell", fail_midway)
+    with pytest.raises(ValidationError, match=f"^cannot write {out}: No space left on device$"):
+        export_assets(stocked, "csv", out, replace=True)
+    assert out.read_text(encoding="utf-8") == "the last good export"
+    assert [p.name for p in out.parent.iterdir()] == [out.name]
+
+
+def test_an_unwritable_path_is_one_line(stocked: Store, tmp_path: Path) -> None:
+    (tmp_path / "exports").mkdir()
+    not_a_folder = tmp_path / "exports" / "notes.txt"
+    not_a_folder.write_text("", encoding="utf-8")
+    with pytest.raises(
+        ValidationError, match=r"^cannot write .*notes.txt/assets.csv: File exists$"
+    ):
+        export_assets(stocked, "csv", not_a_folder / "assets.csv")
+    with pytest.raises(ValidationError, match="is a folder: give a file name"):
+        export_assets(stocked, "csv", not_a_folder.parent)
+    assert [p.name for p in not_a_folder.parent.iterdir()] == ["notes.txt"]
