@@ -112,3 +112,39 @@ def test_one_cell_corrected_in_an_exported_csv_is_one_revision(
     reports = load_demo(store, taxonomy=taxonomy, postcodes=postcodes, progress=False)
     assert store.get_asset(club.id).phone == "0161 928 1766"
     assert any(r.kept_edits.get(club.id) == ["phone"] for r in reports)
+
+
+def test_coordinates_a_spreadsheet_rounded_are_not_a_move(
+    store: Store, tmp_path: Path, taxonomy: Taxonomy, postcodes: PostcodeIndex
+) -> None:
+    # Sale Leisure Centre as the Trafford leisure centres file places it (OGL), to 16 digits.
+    sale = store.create_asset(
+        Asset(
+            name="Sale Leisure Centre",
+            category="leisure_centre",
+            lon=-2.3159524585775513,
+            lat=53.42488843133235,
+            source="trafford-council-leisure-centres",
+            source_id="sale",
+        ),
+        author="test",
+    )
+    path = tmp_path / "assets.csv"
+    export_assets(store, "csv", path)
+    text = path.read_text(encoding="utf-8-sig")
+    # Excel keeps 15 significant digits: about a nanometre here, not a move.
+    rounded = text.replace("-2.3159524585775513", f"{sale.lon:.15g}")
+    assert rounded != text
+    path.write_text(rounded, encoding="utf-8-sig")
+    [report] = run_import(store, path, taxonomy=taxonomy, postcodes=postcodes, progress=False)
+    assert (report.unchanged, report.updated) == (1, 0)
+    # Two metres east is a move, and the point is saved as the file gives it.
+    path.write_text(text.replace("-2.3159524585775513", "-2.31592"), encoding="utf-8-sig")
+    [report] = run_import(store, path, taxonomy=taxonomy, postcodes=postcodes, progress=False)
+    assert report.updated == 1
+    moved = store.get_asset(sale.id)
+    assert (moved.lon, moved.lat, store.history(sale.id)[-1].changed) == (
+        -2.31592,
+        53.42488843133235,
+        ("lon",),
+    )
