@@ -646,12 +646,54 @@ def asset_form(asset_id: str, kind: str) -> Any:
     return _sent(submission) if created else answer(submission)
 
 
+# What a resident may type for a reference: any case, with or without "AM", spaces or dashes.
+_REF_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015_.]+")
+# References use Crockford's base 32, which has no I, L, O or U: read from paper or said over
+# the phone, those letters are the digits they look like.
+_LOOKALIKES = str.maketrans("OIL", "011")
+
+
+def _reference(typed: str) -> str | None:
+    """A reference as a resident typed it, in its usual form (AM-7K3Q-9XPD), or None."""
+    text = _REF_SEPARATORS.sub("", typed).upper()
+    if len(text) == 10 and text.startswith("AM"):  # else AM may begin the 8 characters
+        text = text[2:]
+    text = text.translate(_LOOKALIKES)
+    ref = f"AM-{text[:4]}-{text[4:]}"
+    return ref if len(text) == 8 and _REF.fullmatch(ref) else None
+
+
+@bp.get("/submissions")
+def find_submission() -> Any:
+    """Check a submission's status: the resident enters the reference they were given."""
+    if "ref" not in request.args:
+        return render_template("submit/find.html", values={}, errors={})
+    typed = request.args.get("ref", "")
+    ref = _reference(typed)
+    if not typed.strip():
+        error, status = "Enter your reference number", 400
+    elif ref is None:
+        error, status = "Enter the reference number as it was shown, like AM-7K3Q-9XPD", 400
+    else:
+        try:
+            current_store().get_submission(ref)
+        except NotFound:
+            error = f"We cannot find {ref}. Check the reference number you were given"
+            status = 404
+        else:
+            return redirect(url_for("submit.submission_status", ref=ref), code=303)
+    page = render_template("submit/find.html", values={"ref": typed}, errors={"ref": error})
+    return page, status
+
+
 @bp.get("/submissions/<ref>")
-def submission_status(ref: str) -> str:
+def submission_status(ref: str) -> Any:
     """A submission's reference, status and what happens next (nothing the resident wrote)."""
-    ref = ref.strip().upper()
-    if not _REF.fullmatch(ref):
+    found = _reference(ref)
+    if found is None:
         raise NotFound("There is no submission with that reference. Check it and try again.")
+    if found != ref:  # typed into the address bar as "am-7k3q-9xpd": the usual form
+        return redirect(url_for("submit.submission_status", ref=found), code=303)
     try:
         submission = current_store().get_submission(ref)
     except NotFound:

@@ -232,3 +232,40 @@ def test_no_serious_accessibility_violations_on_the_resident_pages(
         assert page.title().startswith("Error: ")
         axe_clean(watch, f"{form} with errors")
     watch.assert_clean()
+
+
+def test_a_resident_on_a_phone_checks_their_reference_with_the_keyboard(
+    watch: PageWatch, store: Store, taxonomy: Taxonomy
+) -> None:
+    create_all(store, [LOSTOCK], taxonomy)
+    page = watch.page
+    page.set_viewport_size({"width": 320, "height": 640})
+    watch.goto("/submit")
+    wait_for_map(page)
+    fill_about(page, "Stretford Tuesday Walkers")
+    page.get_by_label("Postcode").fill("M32 0TH")
+    ref = continue_and_send(page)
+    # Later, with the reference from paper: the confirmation's link, then typed as read.
+    with page.expect_navigation():
+        page.get_by_role("link", name="check what happened to something you sent").click()
+    page.get_by_label("Reference number").focus()
+    page.keyboard.type("AM 7K3Q")  # half of it: an error that says how to fix it
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.title().startswith("Error: ")
+    assert page.evaluate("document.activeElement.classList.contains('govuk-error-summary')")
+    assert page.locator(".govuk-error-summary a").inner_text() == (
+        "Enter the reference number as it was shown, like AM-7K3Q-9XPD"
+    )
+    axe_clean(watch, "the look-up with an error")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")  # the summary's link puts the cursor in the box
+    assert page.evaluate("document.activeElement.id") == "ref"
+    page.keyboard.press("Control+A")
+    page.keyboard.type(ref.lower())
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url == f"{watch.base_url}/submissions/{ref}"
+    assert page.locator("#status").inner_text() == "Pending"
+    assert page.evaluate("document.documentElement.scrollWidth") == 320
+    watch.assert_clean()

@@ -472,6 +472,59 @@ def test_status_page_for_an_unknown_reference_is_404(client: FlaskClient) -> Non
     assert "<script>" not in response.get_data(as_text=True)
 
 
+def test_a_resident_can_look_up_their_reference_as_they_type_it(
+    client: FlaskClient, store: Store
+) -> None:
+    ref = send_ok(client, GOOD)
+    # The sent page and the form both lead to the look-up page.
+    assert 'href="/submissions"' in client.get(f"/submissions/{ref}").get_data(as_text=True)
+    assert 'href="/submissions"' in client.get("/submit").get_data(as_text=True)
+    page = client.get("/submissions")
+    assert page.status_code == 200
+    assert inputs(page.get_data(as_text=True)).by_id["ref"]["name"] == "ref"
+    # Copied from paper or said over the phone: any case, spaces, no dashes, O for zero.
+    typed = ref.lower().replace("-", " ").replace("0", "o")
+    response = client.get("/submissions", query_string={"ref": f"  {typed} "})
+    assert (response.status_code, response.headers["Location"]) == (303, f"/submissions/{ref}")
+    without_am = ref.removeprefix("AM-").replace("-", "")
+    response = client.get("/submissions", query_string={"ref": without_am})
+    assert response.headers["Location"] == f"/submissions/{ref}"
+    # Into the address bar as written: taken to the reference in its usual form.
+    response = client.get(f"/submissions/{ref.lower()}")
+    assert (response.status_code, response.headers["Location"]) == (303, f"/submissions/{ref}")
+    assert store.count_submissions() == 1
+
+
+@pytest.mark.parametrize(
+    ("typed", "status", "message"),
+    [
+        ("", 400, "Enter your reference number"),
+        ("AM-7K3Q", 400, "Enter the reference number as it was shown, like AM-7K3Q-9XPD"),
+        (
+            "<b>AM-7K3Q-9XPD</b>",
+            400,
+            "Enter the reference number as it was shown, like AM-7K3Q-9XPD",
+        ),
+        (
+            "am 0000 0000",
+            404,
+            "We cannot find AM-0000-0000. Check the reference number you were given",
+        ),
+    ],
+)
+def test_a_reference_that_cannot_be_found_says_how_to_fix_it(
+    client: FlaskClient, typed: str, status: int, message: str
+) -> None:
+    response = client.get("/submissions", query_string={"ref": typed})
+    assert response.status_code == status
+    html = response.get_data(as_text=True)
+    assert error_summary(html) == [("ref", message)]
+    assert html.count(f'<span class="govuk-visually-hidden">Error:</span> {escape(message)}') == 1
+    assert inputs(html).by_id["ref"]["value"] == typed  # kept, to correct
+    assert "<b>" not in html
+    assert response.headers["Cache-Control"] == "no-store"
+
+
 # -- rate limits ---------------------------------------------------------------------------
 
 
