@@ -114,3 +114,22 @@ def test_the_project_readme_credits_every_licence_the_data_is_under() -> None:
         "<https://opendatacommons.org/licenses/odbl/1-0/>",
     ]
     assert [s for s in statements if s not in section] == []
+
+
+@pytest.mark.parametrize("config", ["trafford.toml", "catalogue.toml"])
+def test_assessment_configs_carry_the_statements_their_inputs_need(config: str) -> None:
+    # The configs' licence strings go into every published assessment's provenance and
+    # sources list: they must make the statements the README records for each input.
+    import tomllib
+
+    inputs = tomllib.loads((DATA / "jsaa" / config).read_text(encoding="utf-8"))
+    boundaries = inputs["areas"]
+    assert (
+        "contains National Statistics data © Crown copyright and database right 2016"
+        in (boundaries["licence"])
+    )
+    assert "OS data © Crown copyright and database right 2016" in boundaries["licence"]
+    postcodes = inputs["postcodes"]
+    assert (
+        "Royal Mail data © Royal Mail copyright and database right 2025" in (postcodes["licence"])
+    )
