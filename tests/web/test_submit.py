@@ -15,7 +15,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from markupsafe import escape
 
-from assetmap.domain.asset import Asset
+from assetmap.domain.asset import Asset, build_asset
+from assetmap.domain.submission import Submitter
 from assetmap.domain.taxonomy import Taxonomy
 from assetmap.services import submitting
 from assetmap.settings import Settings
@@ -463,6 +464,46 @@ def test_forms_exist_only_for_published_assets(
     (pending,) = create_all(store, [{**LOSTOCK, "status": "pending"}], taxonomy)
     assert client.get(f"/assets/{pending.id}/{form}").status_code == 404
     assert client.get(f"/assets/nope/{form}").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("kind", "decision", "sentence"),
+    [
+        ("new", "approve", "A member of staff checked it and added the place to the map."),
+        ("new", "reject", "A member of staff checked it and did not add the place to the map."),
+        ("change", "approve", "A member of staff checked it and made the change."),
+        ("change", "reject", "A member of staff checked it and did not make the change."),
+        ("problem", "approve", "A member of staff checked it and dealt with it."),
+        ("problem", "reject", "A member of staff checked it and did not change the listing."),
+    ],
+)
+def test_the_status_page_says_what_was_decided_in_words_for_what_was_sent(
+    client: FlaskClient,
+    store: Store,
+    taxonomy: Taxonomy,
+    lostock: Asset,
+    kind: str,
+    decision: str,
+    sentence: str,
+) -> None:
+    resident = Submitter(name="", email="")
+    if kind == "new":
+        asset = build_asset({**LOSTOCK, "name": "Lostock Tuesday Walkers"}, taxonomy)
+        sub, _ = store.submit_new(asset, submitter=resident)
+    elif kind == "change":
+        sub, _ = store.submit_change(
+            lostock.id, changes={"phone": "0161 912 0000"}, submitter=resident
+        )
+    else:
+        sub, _ = store.submit_change(
+            lostock.id, changes={}, problem="wrong_details", submitter=resident
+        )
+    if decision == "approve":
+        store.approve(sub.ref, moderator="user:mo", expected_version=sub.version)
+    else:
+        store.reject(sub.ref, moderator="user:mo", expected_version=sub.version, reason="no")
+    text = main_text(client.get(f"/submissions/{sub.ref}"))
+    assert sentence in text
 
 
 def test_status_page_for_an_unknown_reference_is_404(client: FlaskClient) -> None:
