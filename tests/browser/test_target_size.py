@@ -33,6 +33,20 @@ def test_nearby_results_links_are_big_enough_to_tap_on_a_phone(
     watch.assert_clean()
 
 
+@pytest.mark.parametrize("path", ["/", "/accessibility", "/submit"])
+def test_footer_links_are_big_enough_to_tap_on_a_narrow_phone(watch: PageWatch, path: str) -> None:
+    watch.page.set_viewport_size({"width": 320, "height": 800})
+    watch.goto(path)
+    # Stacked at this width, the footer's two links were 16px tall and closer than 24px.
+    links = watch.page.locator(".govuk-footer__inline-list-item .govuk-footer__link")
+    assert links.count() == 2
+    heights = links.evaluate_all("els => els.map(el => el.getBoundingClientRect().height)")
+    assert min(heights) >= 24
+    violations = run_axe(watch)
+    assert violations == [], describe(violations)
+    watch.assert_clean()
+
+
 def test_map_credit_links_are_underlined(
     watch: PageWatch, store: Store, taxonomy: Taxonomy
 ) -> None:
