@@ -90,6 +90,11 @@ def test_json_equals_the_api(
     assert from_api.status_code == 200
     assert from_cli == from_api.get_json()
     assert from_cli["total"] > 0 or from_cli["hours_unknown_total"] > 0
+    # Both pass on each asset's source and licence, as stored (its licence asks for credit).
+    stored = {a.id: (a.source, a.licence) for a in trafford}
+    for record in from_cli["results"] + from_cli["hours_unknown"]:
+        assert (record["source"], record["licence"]) == stored[record["id"]]
+        assert record["licence"].startswith("Open Government Licence v3.0")
 
 
 def test_table_is_readable(

@@ -730,7 +730,9 @@ def describe_asset(
         ``id, name, category, category_label``, the distance fields if given, then
         ``description, address, postcode, phone, email, website, opening_times``
         (``{"text", "status", "schedule"}``), ``cost, currencies, accessibility, audience,
-        last_verified, stale, lon, lat`` (WGS84).
+        last_verified, stale, lon, lat`` (WGS84), ``source, licence`` (as stored: a
+        resident's submission has source "resident" and whatever licence the store records,
+        none so far).
     """
     label = taxonomy.get(asset.category).label if asset.category in taxonomy else asset.category
     record: dict[str, Any] = {
@@ -759,6 +761,9 @@ def describe_asset(
             "stale": is_stale(asset.last_verified, today=today, stale_after_days=stale_after_days),
             "lon": asset.lon,
             "lat": asset.lat,
+            # The licences ask for credit wherever the data is passed on, as exports do.
+            "source": asset.source,
+            "licence": asset.licence,
         }
     )
     return record

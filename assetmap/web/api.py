@@ -313,5 +313,7 @@ def openapi() -> Any:
             summaries=_summaries(),
             submissions_per_client_per_hour=app_state.settings.submissions_per_client_per_hour,
             submissions_per_email_per_day=app_state.settings.submissions_per_email_per_day,
+            # Absolute: OpenAPI asks for a URL, and the document is read away from the site.
+            licences_url=url_for("pages.licences", _external=True),
         )
     )

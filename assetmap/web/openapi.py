@@ -144,6 +144,19 @@ def _schemas(category_ids: Sequence[str]) -> dict[str, Any]:
         },
         "lon": {"type": "number", "minimum": -180, "maximum": 180, "description": "WGS84."},
         "lat": {"type": "number", "minimum": -90, "maximum": 90, "description": "WGS84."},
+        "source": {
+            "type": "string",
+            "description": "Where the listing comes from: the data set it was imported from"
+            " (e.g. trafford-council-libraries), or 'resident' for a place a resident told"
+            " us about.",
+        },
+        "licence": {
+            "type": "string",
+            "description": "The licence of the listing's data and the attribution it asks for,"
+            " as its source states them (e.g. 'Open Government Licence v3.0. Trafford Council"
+            " ...'): credit it wherever the data is shown or passed on. As recorded; empty"
+            " when none is (as for places residents tell us about).",
+        },
     }
     distance = {
         "distance_m": {
@@ -630,6 +643,7 @@ def openapi_document(
     summaries: Mapping[str, str],
     submissions_per_client_per_hour: int,
     submissions_per_email_per_day: int,
+    licences_url: str,
 ) -> dict[str, Any]:
     """The OpenAPI 3.1 document.
 
@@ -643,6 +657,8 @@ def openapi_document(
         docstring, used as the operation summary.
     submissions_per_client_per_hour, submissions_per_email_per_day
         This instance's submission limits (0 for none), as the settings give them.
+    licences_url
+        Absolute URL of the site's data sources and licences page (``info.license.url``).
     """
     bad_input = _json("Error", "A parameter is missing, malformed or out of range.")
     rekeyed = _json("Error", _REKEYED)
@@ -715,7 +731,22 @@ def openapi_document(
             "title": "Assetmap API",
             "version": "1.0.0",
             "description": "Community assets for adult social care: nearby search for local"
-            " area coordinators. Coordinates are WGS84 degrees; distances are metres.",
+            " area coordinators. Coordinates are WGS84 degrees; distances are metres.\n\n"
+            "The assets come from several publishers, each under its own licence (most under"
+            " the Open Government Licence v3.0, OpenStreetMap-derived ones also under the Open"
+            " Database Licence 1.0): every asset's source and licence say which, and the page"
+            " at info.license.url gives the attribution each licence asks for. Search origins"
+            " come from the ONS National Statistics Postcode Lookup (Open Government Licence"
+            " v3.0): Contains OS data © Crown copyright and database right. Contains Royal Mail"
+            " data © Royal Mail copyright and database right. Contains National Statistics data"
+            " © Crown copyright and database right.",
+            # No one licence covers the data, so no SPDX identifier: the name says so and the
+            # URL is the page that lists each data set's licence and statement.
+            "license": {
+                "name": "Mixed: mostly Open Government Licence v3.0; each asset's licence"
+                " field says which applies",
+                "url": licences_url,
+            },
         },
         "paths": paths,
         "components": {"schemas": {**_schemas(category_ids), **_submission_schemas(category_ids)}},

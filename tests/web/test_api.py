@@ -658,3 +658,58 @@ def test_the_origin_labels_the_document_shows_are_the_ones_searches_give(
         )
     ]
     assert given == label["examples"]
+
+
+def test_answers_carry_each_assets_source_and_licence_as_stored(
+    api: FlaskClient, store: Store, trafford: list[Asset], document: dict[str, Any]
+) -> None:
+    # The licences ask for credit wherever the data is passed on: the API passes it on.
+    stored = {a.id: a for a in trafford}
+    allotment = next(
+        a for a in trafford if a.status == "published" and a.source == "trafford-allotments-osm"
+    )
+    one = api.get(f"/api/v1/assets/{allotment.id}")
+    documented(document, "/api/v1/assets/{asset_id}", one)
+    assert (one.get_json()["source"], one.get_json()["licence"]) == (
+        "trafford-allotments-osm",
+        "Open Government Licence v3.0 and Open Database Licence (ODbL) 1.0."
+        " Trafford Council; © OpenStreetMap contributors",
+    )
+    found = api.get(f"{NEARBY}?postcode=M32+0TH&radius_m=5000&limit=500")
+    documented(document, NEARBY, found)
+    results = found.get_json()["results"]
+    assert len({r["source"] for r in results}) > 3
+    for record in results:
+        asset = stored[record["id"]]
+        assert (record["source"], record["licence"]) == (asset.source, asset.licence)
+
+    # A resident's place, once approved, carries what the store records for it.
+    lon, lat = M32_0TH
+    body = {"name": "Stretford Knit and Natter", "category": "activity_group"}
+    receipt = api.post("/api/v1/submissions", json={**body, "lon": lon, "lat": lat})
+    assert receipt.status_code == 201
+    ref = receipt.get_json()["reference"]
+    store.approve(ref, moderator="user:mo", expected_version=1)
+    resident = store.get_asset(store.get_submission(ref).asset_id)
+    near = api.get(NEARBY, query_string={"lon": lon, "lat": lat, "radius_m": 1, "limit": 1})
+    documented(document, NEARBY, near)
+    (record,) = near.get_json()["results"]
+    assert record["id"] == resident.id
+    assert (record["source"], record["licence"]) == ("resident", resident.licence)
+    documented(document, "/api/v1/assets/{asset_id}", api.get(f"/api/v1/assets/{resident.id}"))
+
+
+def test_the_document_says_the_data_is_under_mixed_licences_and_links_the_page(
+    api: FlaskClient, document: dict[str, Any]
+) -> None:
+    validate_openapi(document)
+    licence = document["info"]["license"]
+    # Absolute, as OpenAPI asks of a URL: the document is read away from the site.
+    assert licence["url"] == "http://localhost/licences"
+    assert "identifier" not in licence  # no one SPDX licence covers the data
+    assert licence["name"] == (
+        "Mixed: mostly Open Government Licence v3.0; each asset's licence field says which applies"
+    )
+    page = api.get("/licences")
+    assert page.status_code == 200
+    assert '<h1 class="govuk-heading-l">Data sources and licences</h1>' in page.text
