@@ -5,12 +5,18 @@ before reading one of those) is run as a formula when the file is opened, so res
 uploaded text could run commands on a commissioner's machine. Such a cell gets a leading
 apostrophe, which spreadsheets hide; the CSV importer takes it off again, so an exported
 file imports back unchanged.
+
+Cells a spreadsheet changed without being asked, when a file the app wrote was opened and
+saved again, are read back here too: dates in the locale's short form (``30/06/2025``).
 """
 
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
+
+from assetmap.domain.errors import ValidationError
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
@@ -30,3 +36,123 @@ def safe_cell(value: Any) -> Any:
     if text.startswith(FORMULA_START) and not _PLAIN_NUMBER.match(text):
         return "'" + text
     return text
+
+
+# Dates a spreadsheet rewrote. Excel opens an ISO date (2025-06-30) as a date and saves it in
+# its locale's short form: 30/06/2025 in the UK, 30/06/2025 00:00 where the column is a date
+# and time, 30-Jun-25 in some set-ups. This product's users are English councils, so a
+# numbered date is read day first; a date that is no day read that way is refused, never
+# guessed month first.
+_DAY_FIRST = re.compile(
+    r"^(?P<day>\d{1,2})/(?P<month>\d{1,2})/(?P<year>\d{4}|\d{2})"
+    r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s?[AaPp][Mm])?)?$"
+)
+_MONTH_NAMED = re.compile(
+    r"^(?P<day>\d{1,2})[- ](?P<month>[A-Za-z]{3,9})\.?[- ](?P<year>\d{4}|\d{2})"
+    r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
+)
+_MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
+_WRITE_ISO = "write it as YYYY-MM-DD"
+
+
+def _year(text: str) -> int:
+    # A two-digit year (30-Jun-25) lost its century to the spreadsheet's format; a date a
+    # listing was checked on is this century's.
+    return 2000 + int(text) if len(text) == 2 else int(text)
+
+
+def _month_number(name: str) -> int | None:
+    folded = name.casefold()
+    for number, month in enumerate(_MONTHS, start=1):
+        # "Sept" is how some locales shorten September.
+        if folded in {month, month[:3]} or (number == 9 and folded == "sept"):
+            return number
+    return None
+
+
+def spreadsheet_date(text: str, field: str = "last_verified") -> str:
+    """An ISO date (``YYYY-MM-DD``) from a cell holding one, as typed or as a spreadsheet saved it.
+
+    Read are ISO dates (with or without a time after them, which is ignored), UK day-first
+    dates ``dd/mm/yyyy`` (``30/06/2025``, also with a time, ``30/06/2025 00:00``, or a
+    two-digit year) and a day, month name and year (``30-Jun-25``, ``30 June 2025``). A
+    two-digit year is 2000 to 2099. ``01/02/2025`` is 1 February 2025.
+
+    Parameters
+    ----------
+    text
+        The cell, stripped.
+    field
+        The field named in an error.
+
+    Returns
+    -------
+    str
+        The date as ``YYYY-MM-DD``.
+
+    Raises
+    ------
+    ValidationError
+        For text that is not a date in one of those forms, naming the form to write. A
+        month-first date (``06/30/2025``) is not read as one: it is refused, saying which
+        date it would be, so that a date is never silently read the wrong way round.
+    """
+    try:
+        return date.fromisoformat(text[:10]).isoformat()
+    except ValueError:
+        pass
+    numbered = _DAY_FIRST.match(text)
+    named = None if numbered else _MONTH_NAMED.match(text)
+    found = numbered or named
+    if found is None:
+        raise ValidationError(
+            f"{field} '{text}' is not a date: {_WRITE_ISO} (2025-06-30), or as DD/MM/YYYY "
+            "(30/06/2025)",
+            field=field,
+        )
+    day, year = int(found["day"]), _year(found["year"])
+    month = int(found["month"]) if numbered else _month_number(found["month"])
+    if month is None:
+        raise ValidationError(
+            f"{field} '{text}': '{found['month']}' is not the name of a month in English; "
+            f"{_WRITE_ISO} (2025-06-30)",
+            field=field,
+        )
+    try:
+        return date(year, month, day).isoformat()
+    except ValueError:
+        pass
+    if numbered and 1 <= day <= 12:
+        try:
+            us = date(year, day, month)
+        except ValueError:
+            us = None
+        if us is not None:
+            raise ValidationError(
+                f"{field} '{text}' is not a date read day first (DD/MM/YYYY, as in the UK): "
+                f"there is no month {month}. If it means {us.day} {us:%B %Y} written month first, "
+                f"{_WRITE_ISO} ({us.isoformat()})",
+                field=field,
+            )
+    if not 1 <= month <= 12:
+        reason = f"there is no month {month}"
+    else:
+        reason = f"{_MONTHS[month - 1].capitalize()} {year} has no day {day}"
+    raise ValidationError(
+        f"{field} '{text}' is not a date read day first (DD/MM/YYYY, as in the UK): {reason}; "
+        f"{_WRITE_ISO} (2025-06-30)",
+        field=field,
+    )

@@ -219,5 +219,5 @@ def parse_source(
     if ignored:
         notes.append(f"ignored column(s), matching no asset field: {', '.join(map(repr, ignored))}")
     parsed = build_records(rows, spec, taxonomy=taxonomy, postcodes=postcodes, progress=progress)
-    parsed.notes = notes
+    parsed.notes = [*notes, *parsed.notes]
     return parsed

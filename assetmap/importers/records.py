@@ -34,6 +34,7 @@ from assetmap.domain.asset import (
 from assetmap.domain.errors import ValidationError
 from assetmap.domain.geodesy import distances_m
 from assetmap.domain.postcode import normalise_postcode
+from assetmap.domain.spreadsheet import spreadsheet_date
 from assetmap.domain.taxonomy import Taxonomy
 from assetmap.gazetteer.postcodes import PostcodeIndex, UnknownPostcode
 from assetmap.importers.manifest import GroupRule, SourceSpec, fill_template
@@ -394,6 +395,23 @@ def _fields(
     return data, fallback, problems
 
 
+def _read_date(
+    data: dict[str, Any], problems: list[tuple[str, str, str]]
+) -> tuple[str, str] | None:
+    """Put ``last_verified`` in ISO form; (text, date) when it was read day first."""
+    text = clean_text(data.get("last_verified"))
+    if not text:
+        return None
+    try:
+        day = spreadsheet_date(text)
+    except ValidationError as err:
+        problems.append(("last_verified", err.message, text))
+        data["last_verified"] = None
+        return None
+    data["last_verified"] = day
+    return None if text[:10] == day else (text, day)
+
+
 def _raw_value(raw: RawRow, spec: SourceSpec, field_name: str, data: Mapping[str, Any]) -> str:
     """The source value behind a field, for the error report."""
     if field_name in {"lon", "lat"} and raw.lon is not None:
@@ -456,9 +474,14 @@ def build_records(
     today = today or date.today()
     locator = _Locator(spec, postcodes)
     records: list[Record] = []
+    day_first: list[tuple[int, str, str]] = []
     iterator: Iterable[RawRow] = progress(kept) if progress else kept
     for raw in iterator:
         data, fallback, problems = _fields(raw, spec, taxonomy)
+        # A spreadsheet saves an exported ISO date in its own locale's form (30/06/2025).
+        read_as = _read_date(data, problems)
+        if read_as is not None:
+            day_first.append((raw.row, *read_as))
         data["lon"], data["lat"] = locator.locate(raw, data.get("postcode", ""), problems)
         asset: Asset | None = None
         errors: list[ValidationError] = []
@@ -487,6 +510,14 @@ def build_records(
         asset_id = raw.values.get(spec.id_column, "") if spec.id_column else ""
         records.append(Record(raw.row, raw.line, asset, fallback, asset_id))
     parsed.geocoded = locator.geocoded
+    if day_first:
+        # Said in the report, so that a file of month-first dates that all happen to be days
+        # (01/02/2025) is seen to have been read day first.
+        row, text, day = day_first[0]
+        parsed.notes.append(
+            f"last_verified of {len(day_first)} row(s) read as a UK date, day first "
+            f"(DD/MM/YYYY): row {row}'s '{text}' is {day}"
+        )
     parsed.records, parsed.duplicates = find_file_duplicates(records)
     return parsed
 

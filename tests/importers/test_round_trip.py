@@ -3,7 +3,9 @@ store they came from as corrections of the assets they name, changing nothing el
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import csv
+from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -148,3 +150,94 @@ def test_coordinates_a_spreadsheet_rounded_are_not_a_move(
         53.42488843133235,
         ("lon",),
     )
+
+
+def _resave(path: Path, edit: Callable[[str, str], str]) -> None:
+    """Save an exported CSV again as Excel saves "CSV UTF-8", each cell through ``edit``.
+
+    ``edit(column, cell)`` gives the cell as Excel writes it back. Excel writes a byte-order
+    mark, CR LF line ends and quotes only the cells that need them.
+    """
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))
+    header = rows[0]
+    with open(path, "w", encoding="utf-8-sig", newline="") as f:
+        writer = csv.writer(f, lineterminator="\r\n")
+        writer.writerow(header)
+        for row in rows[1:]:
+            writer.writerow([edit(col, cell) for col, cell in zip(header, row, strict=True)])
+
+
+def _excel_date(form: str) -> Callable[[str, str], str]:
+    """Excel's rewriting of ISO dates: it opens them as dates and saves them in ``form``."""
+
+    def edit(column: str, cell: str) -> str:
+        if column != "last_verified" or not cell:
+            return cell
+        return date.fromisoformat(cell).strftime(form)
+
+    return edit
+
+
+# Excel's UK short date; where a column is formatted as date and time; a "d-mmm-yy" set-up.
+EXCEL_DATE_FORMS = ["%d/%m/%Y", "%d/%m/%Y 00:00", "%d-%b-%y"]
+
+
+@pytest.mark.parametrize("form", EXCEL_DATE_FORMS)
+def test_dates_excel_saved_in_its_uk_form_are_unchanged(
+    store: Store,
+    tmp_path: Path,
+    taxonomy: Taxonomy,
+    postcodes: PostcodeIndex,
+    form: str,
+) -> None:
+    load_demo(store, taxonomy=taxonomy, postcodes=postcodes, progress=False)
+    path = tmp_path / "assets.csv"
+    exported = export_assets(store, "csv", path)
+    _resave(path, _excel_date(form))
+    text = path.read_text(encoding="utf-8-sig")
+    assert "2025-05-20" not in text and ("20/05/2025" in text or "20-May-25" in text)
+    revisions = store.count_revisions()
+    [report] = run_import(store, path, taxonomy=taxonomy, postcodes=postcodes, progress=False)
+    assert report.errors == []
+    assert (report.imported, report.updated, report.unchanged) == (0, 0, exported)
+    assert store.count_revisions() == revisions
+    assert any("read as a UK date, day first (DD/MM/YYYY)" in n for n in report.notes)
+
+
+def test_a_date_corrected_in_uk_form_is_one_revision_and_a_us_one_is_refused(
+    store: Store, tmp_path: Path, taxonomy: Taxonomy, postcodes: PostcodeIndex
+) -> None:
+    load_demo(store, taxonomy=taxonomy, postcodes=postcodes, progress=False)
+    path = tmp_path / "assets.csv"
+    export_assets(store, "csv", path)
+    [club] = [a for a in store.list_assets(status=None) if a.phone == "0161 928 1765"]
+    assert club.last_verified == "2025-06-20"
+    uk = _excel_date("%d/%m/%Y")
+
+    def checked_again(was: str, day: str) -> Callable[[str, str], str]:
+        def edit(column: str, cell: str) -> str:
+            return uk(column, cell).replace(was, day)
+
+        return edit
+
+    # The commissioner checked A S E Club on 1 July 2025 and typed it in the UK way.
+    _resave(path, checked_again("20/06/2025", "01/07/2025"))
+    revisions = store.count_revisions()
+    [report] = run_import(store, path, taxonomy=taxonomy, postcodes=postcodes, progress=False)
+    assert (report.updated, report.errors) == (1, [])
+    assert store.count_revisions() == revisions + 1
+    assert store.get_asset(club.id).last_verified == "2025-07-01"
+    assert store.history(club.id)[-1].changed == ("last_verified",)
+    # Typed month first, 30 June is no UK date: the file is refused, saying what to write.
+    export_assets(store, "csv", path, replace=True)
+    _resave(path, checked_again("01/07/2025", "06/30/2025"))
+    [report] = run_import(store, path, taxonomy=taxonomy, postcodes=postcodes, progress=False)
+    assert not report.written
+    [error] = report.errors
+    assert (error["row"], error["field"], error["value"]) == (1, "last_verified", "06/30/2025")
+    assert error["reason"].endswith(
+        "there is no month 30. If it means 30 June 2025 written month first, write it as "
+        "YYYY-MM-DD (2025-06-30)"
+    )
+    assert store.get_asset(club.id).last_verified == "2025-07-01"
