@@ -7,7 +7,8 @@ apostrophe, which spreadsheets hide; the CSV importer takes it off again, so an 
 file imports back unchanged.
 
 Cells a spreadsheet changed without being asked, when a file the app wrote was opened and
-saved again, are read back here too: dates in the locale's short form (``30/06/2025``).
+saved again, are read back here too: dates in the locale's short form (``30/06/2025``) and
+phone numbers it took for numbers (``1614133750``, its leading 0 dropped).
 """
 
 from __future__ import annotations
@@ -154,5 +155,40 @@ def spreadsheet_date(text: str, field: str = "last_verified") -> str:
     raise ValidationError(
         f"{field} '{text}' is not a date read day first (DD/MM/YYYY, as in the UK): {reason}; "
         f"{_WRITE_ISO} (2025-06-30)",
+        field=field,
+    )
+
+
+# A phone number of digits only (01614133750) is opened as a number and saved without its
+# leading 0 (1614133750). A UK number is 0 and 9 or 10 digits, and none starts 04 or 06; no
+# one writes one without its 0 or +44, so digits that are such a number less its 0 are one.
+_LOST_ZERO = re.compile(r"^[1235789]\d{8,9}$")
+# A long number in a narrow column is saved as it is shown, in scientific notation.
+_SCIENTIFIC = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")
+# Where a phone number example is wanted: Ofcom keeps 0161 496 0000-0999 for drama.
+_PHONE_EXAMPLE = "0161 496 0000"
+
+
+def restored_phone(text: str) -> str | None:
+    """A UK phone number a spreadsheet saved as a number, with its leading 0 back; else None.
+
+    ``1614133750`` was ``01614133750``: digits only, 9 or 10 of them, starting as a UK
+    number does after its 0 (1, 2, 3, 5, 7, 8 or 9).
+    """
+    return "0" + text if _LOST_ZERO.match(text) else None
+
+
+def lost_phone_digits(text: str, field: str = "phone") -> ValidationError | None:
+    """An error when a phone cell is a number a spreadsheet wrote in scientific notation.
+
+    ``1.62E+09`` says only that the number had ten digits and began 162: the others are lost,
+    so it is not a phone number to store. None for any other text.
+    """
+    if not _SCIENTIFIC.match(text):
+        return None
+    return ValidationError(
+        f"{field} {text} is a number a spreadsheet wrote in scientific notation, which loses "
+        f"its digits: type the number in full with its spaces ({_PHONE_EXAMPLE}, say), which "
+        "a spreadsheet keeps as text",
         field=field,
     )

@@ -34,7 +34,7 @@ from assetmap.domain.asset import (
 from assetmap.domain.errors import ValidationError
 from assetmap.domain.geodesy import distances_m
 from assetmap.domain.postcode import normalise_postcode
-from assetmap.domain.spreadsheet import spreadsheet_date
+from assetmap.domain.spreadsheet import lost_phone_digits, restored_phone, spreadsheet_date
 from assetmap.domain.taxonomy import Taxonomy
 from assetmap.gazetteer.postcodes import PostcodeIndex, UnknownPostcode
 from assetmap.importers.manifest import GroupRule, SourceSpec, fill_template
@@ -412,6 +412,23 @@ def _read_date(
     return None if text[:10] == day else (text, day)
 
 
+def _read_phone(
+    data: dict[str, Any], problems: list[tuple[str, str, str]]
+) -> tuple[str, str] | None:
+    """Give back a phone number the 0 a spreadsheet took off; (text, number) when it did."""
+    text = clean_text(data.get("phone"))
+    lost = lost_phone_digits(text)
+    if lost is not None:
+        problems.append(("phone", lost.message, text))
+        data["phone"] = ""  # reported once, here, not again as "not a phone number"
+        return None
+    restored = restored_phone(text)
+    if restored is None:
+        return None
+    data["phone"] = restored
+    return text, restored
+
+
 def _raw_value(raw: RawRow, spec: SourceSpec, field_name: str, data: Mapping[str, Any]) -> str:
     """The source value behind a field, for the error report."""
     if field_name in {"lon", "lat"} and raw.lon is not None:
@@ -475,6 +492,7 @@ def build_records(
     locator = _Locator(spec, postcodes)
     records: list[Record] = []
     day_first: list[tuple[int, str, str]] = []
+    zero_back: list[tuple[int, str, str]] = []
     iterator: Iterable[RawRow] = progress(kept) if progress else kept
     for raw in iterator:
         data, fallback, problems = _fields(raw, spec, taxonomy)
@@ -482,6 +500,10 @@ def build_records(
         read_as = _read_date(data, problems)
         if read_as is not None:
             day_first.append((raw.row, *read_as))
+        # And a phone number of digits only as a number, its leading 0 dropped.
+        restored = _read_phone(data, problems)
+        if restored is not None:
+            zero_back.append((raw.row, *restored))
         data["lon"], data["lat"] = locator.locate(raw, data.get("postcode", ""), problems)
         asset: Asset | None = None
         errors: list[ValidationError] = []
@@ -517,6 +539,12 @@ def build_records(
         parsed.notes.append(
             f"last_verified of {len(day_first)} row(s) read as a UK date, day first "
             f"(DD/MM/YYYY): row {row}'s '{text}' is {day}"
+        )
+    if zero_back:
+        row, text, phone = zero_back[0]
+        parsed.notes.append(
+            f"phone of {len(zero_back)} row(s) had lost its leading 0, as a spreadsheet drops "
+            f"it, and was read with it: row {row}'s {text} is {phone}"
         )
     parsed.records, parsed.duplicates = find_file_duplicates(records)
     return parsed

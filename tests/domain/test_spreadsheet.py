@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assetmap.domain.errors import ValidationError
-from assetmap.domain.spreadsheet import spreadsheet_date
+from assetmap.domain.spreadsheet import lost_phone_digits, restored_phone, spreadsheet_date
 
 
 @pytest.mark.parametrize(
@@ -71,3 +71,38 @@ def test_a_date_that_is_no_day_read_day_first_is_refused(text: str, reason: str)
     with pytest.raises(ValidationError) as caught:
         spreadsheet_date(text)
     assert (caught.value.field, caught.value.message) == ("last_verified", reason)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1614133750", "01614133750"),  # Manchester, as Excel saves 01614133750
+        ("7782172694", "07782172694"),  # a mobile
+        ("800123456", "0800123456"),  # a freephone number of 10 digits
+        ("3330035865", "03330035865"),
+        # Not a UK number less its 0: no UK number starts 04 or 06, or has 12 digits.
+        ("6175550123", None),
+        ("4161749257", None),
+        ("441617492570", None),
+        ("01614133750", None),  # still has its 0
+        ("0161 413 3750", None),
+        ("12345678", None),
+    ],
+)
+def test_a_uk_phone_number_gets_back_the_0_a_spreadsheet_dropped(
+    text: str, expected: str | None
+) -> None:
+    assert restored_phone(text) == expected
+
+
+def test_a_phone_number_in_scientific_notation_has_lost_digits() -> None:
+    error = lost_phone_digits("1.62E+09")
+    assert error is not None
+    assert (error.field, error.message) == (
+        "phone",
+        "phone 1.62E+09 is a number a spreadsheet wrote in scientific notation, which loses its"
+        " digits: type the number in full with its spaces (0161 496 0000, say), which a"
+        " spreadsheet keeps as text",
+    )
+    assert lost_phone_digits("0161 413 3750") is None
+    assert lost_phone_digits("+44 161 413 3750") is None

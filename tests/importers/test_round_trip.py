@@ -241,3 +241,56 @@ def test_a_date_corrected_in_uk_form_is_one_revision_and_a_us_one_is_refused(
         "YYYY-MM-DD (2025-06-30)"
     )
     assert store.get_asset(club.id).last_verified == "2025-07-01"
+
+
+def _excel_phone(column: str, cell: str) -> str:
+    """Excel's rewriting of a phone number of digits only: a number, its leading 0 gone."""
+    if column == "phone" and cell.isdigit() and cell[1:2] != "0":
+        return str(int(cell))
+    return cell
+
+
+def test_phone_numbers_excel_took_the_0_off_are_unchanged_and_an_edit_keeps_its_0(
+    store: Store, tmp_path: Path, taxonomy: Taxonomy, postcodes: PostcodeIndex
+) -> None:
+    load_demo(store, taxonomy=taxonomy, postcodes=postcodes, progress=False)
+    path = tmp_path / "assets.csv"
+    exported = export_assets(store, "csv", path)
+    _resave(path, _excel_phone)
+    text = path.read_text(encoding="utf-8-sig")
+    # Two of the demo's numbers without spaces, as Excel saves them.
+    assert ",1614133750," in text and ",7782172694," in text and "01614133750" not in text
+    revisions = store.count_revisions()
+    [report] = run_import(store, path, taxonomy=taxonomy, postcodes=postcodes, progress=False)
+    assert report.errors == []
+    assert (report.imported, report.updated, report.unchanged) == (0, 0, exported)
+    assert store.count_revisions() == revisions
+    assert any("had lost its leading 0" in n for n in report.notes)
+    # A number corrected in Excel loses its 0 as it is typed; it is stored with it.
+    [place] = [a for a in store.list_assets(status=None) if a.phone == "07782172694"]
+    path.write_text(text.replace(",7782172694,", ",7782172695,"), encoding="utf-8-sig")
+    [report] = run_import(store, path, taxonomy=taxonomy, postcodes=postcodes, progress=False)
+    assert (report.updated, report.errors) == (1, [])
+    assert store.count_revisions() == revisions + 1
+    assert store.get_asset(place.id).phone == "07782172695"
+    assert store.history(place.id)[-1].changed == ("phone",)
+
+
+def test_a_phone_number_in_scientific_notation_is_refused(
+    store: Store, tmp_path: Path, taxonomy: Taxonomy, postcodes: PostcodeIndex
+) -> None:
+    load_demo(store, taxonomy=taxonomy, postcodes=postcodes, progress=False)
+    path = tmp_path / "assets.csv"
+    export_assets(store, "csv", path)
+    text = path.read_text(encoding="utf-8-sig")
+    # A number typed into a narrow column: Excel keeps three of its digits.
+    path.write_text(text.replace(",01614133750,", ",1.61E+09,"), encoding="utf-8-sig")
+    [place] = [a for a in store.list_assets(status=None) if a.phone == "01614133750"]
+    [report] = run_import(store, path, taxonomy=taxonomy, postcodes=postcodes, progress=False)
+    assert not report.written
+    [error] = report.errors
+    assert (error["field"], error["value"]) == ("phone", "1.61E+09")
+    assert error["reason"].startswith(
+        "phone 1.61E+09 is a number a spreadsheet wrote in scientific notation"
+    )
+    assert store.get_asset(place.id).phone == "01614133750"
