@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Route
 
+from assetmap.domain.asset import Asset
 from assetmap.domain.taxonomy import Taxonomy
 from assetmap.store import Store
 from tests.browser.conftest import TIMEOUT_MS, PageWatch
@@ -126,6 +127,82 @@ def test_likely_duplicates_show_while_typing_and_same_place_becomes_a_change(
     watch.assert_clean()
 
 
+def lostock_and_namesakes(store: Store, taxonomy: Taxonomy) -> list[Asset]:
+    """Lostock Library at M32 0TH, another place of the same name and one with a longer one."""
+    at = {"postcode": "M32 0TH", "lon": M32_0TH[0], "lat": M32_0TH[1]}
+    return create_all(
+        store,
+        [
+            {**LOSTOCK, **at},
+            {**LOSTOCK, **at, "address": "Lostock Road, Stretford", "lat": M32_0TH[1] + 0.0004},
+            {**LOSTOCK, **at, "name": "Lostock Library Reading Group", "lat": M32_0TH[1] - 0.0004},
+        ],
+        taxonomy,
+    )
+
+
+# Each place's "This is the same place" button, by the accessible name it must have: the
+# visible label then the place, with where it is when two places share a name.
+SAME_PLACE_NAMES = [
+    "This is the same place as Lostock Library at Selby Road, Stretford, M32 0TH",
+    "This is the same place as Lostock Library at Lostock Road, Stretford, M32 0TH",
+    "This is the same place as Lostock Library Reading Group",
+]
+
+
+def test_each_same_place_button_names_its_place_and_the_choice_is_announced(
+    watch: PageWatch, store: Store, taxonomy: Taxonomy
+) -> None:
+    lostock, _, _ = lostock_and_namesakes(store, taxonomy)
+    page = watch.page
+    watch.goto("/submit")
+    # Live regions the server sent: only a change to one of these is reliably announced.
+    page.evaluate("window.__liveAtLoad = Array.from(document.querySelectorAll('[aria-live]'))")
+    page.get_by_label("Name of the place or group").fill("Lostock library")
+    page.get_by_label("Postcode").fill("M32 0TH")
+    items = page.locator("#duplicates li")
+    items.nth(2).wait_for(timeout=TIMEOUT_MS)
+    buttons = page.locator("#duplicates button")
+    assert buttons.count() == 3
+    for name in SAME_PLACE_NAMES:
+        assert page.get_by_role("button", name=name, exact=True).count() == 1, name
+        place = name.removeprefix("This is the same place as ")
+        link = page.get_by_role("link", name=f"{place} (opens in new tab)", exact=True)
+        assert link.count() == 1, place
+    # The visible label is unchanged (voice control users say what they see).
+    visible = buttons.evaluate_all("bs => bs.map(b => b.firstChild.textContent)")
+    assert visible == ["This is the same place"] * 3
+    assert buttons.first.evaluate("b => b.lastChild.className") == "govuk-visually-hidden"
+
+    page.get_by_role("button", name=SAME_PLACE_NAMES[0], exact=True).click()
+    assert page.locator("#same_as_choice").input_value() == lostock.id
+    said = "You said this is the same place as Lostock Library."
+    assert items.first.locator(".app-duplicates__chosen").inner_text() == said
+    announced = page.evaluate(
+        "() => window.__liveAtLoad"
+        ".filter(el => el.isConnected && el.textContent.trim())"
+        ".map(el => [el.id, el.getAttribute('aria-live'), el.textContent])"
+    )
+    assert ["duplicates-chosen", "polite", said] in announced
+    # Only regions that were in the page all along speak; the list's notes are redrawn.
+    assert page.locator("#duplicates [aria-live]").count() == 0
+    focused = page.get_by_role(
+        "button",
+        name="This is not the same place as Lostock Library at Selby Road, Stretford, M32 0TH",
+        exact=True,
+    )
+    assert focused.evaluate("b => b === document.activeElement")
+
+    focused.click()
+    assert page.locator("#same_as_choice").input_value() == ""
+    assert page.locator("#duplicates-chosen").inner_text() == (
+        "You said this is not the same place as Lostock Library."
+    )
+    assert page.locator("#duplicates .app-duplicates__chosen").all_inner_texts() == [""] * 3
+    axe_clean(watch, "the form with likely duplicates")
+    watch.assert_clean()
+
+
 @pytest.fixture
 def no_js(browser: Browser, live_server: str) -> Iterator[tuple[Page, list[str]]]:
     """A page with JavaScript disabled, offline like ``watch``; yields it and outside requests."""
@@ -194,6 +271,41 @@ def test_without_javascript_a_duplicate_is_offered_on_the_check_page(
     sub = store.get_submission(page.locator("#reference").inner_text())
     assert (sub.kind, sub.asset_id) == ("change", lostock.id)
     assert sub.changes == {"website": "https://example.org/lostock"}
+
+
+def test_without_javascript_each_duplicate_choice_and_link_names_its_place(
+    no_js: tuple[Page, list[str]], live_server: str, store: Store, taxonomy: Taxonomy
+) -> None:
+    page, outside = no_js
+    lostock, namesake, _ = lostock_and_namesakes(store, taxonomy)
+    page.goto(f"{live_server}/submit")
+    page.get_by_label("Name of the place or group").fill("Lostock library")
+    page.get_by_label("Library", exact=True).check()
+    page.get_by_label("Postcode").fill("M32 0TH")
+    page.get_by_label("Website (optional)").fill("https://example.org/lostock")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Continue").click()
+    places = [
+        "Lostock Library at Selby Road, Stretford, M32 0TH",
+        "Lostock Library at Lostock Road, Stretford, M32 0TH",
+        "Lostock Library Reading Group",
+    ]
+    for place in places:
+        choice = page.get_by_role("radio", name=f"Yes, it is {place}", exact=True)
+        assert choice.count() == 1, place
+        link = page.get_by_role("link", name=f"See the page for {place} (opens in new tab)")
+        assert link.count() == 1, place
+    # The visible label stays short: where a namesake is shows in its hint.
+    choice = page.get_by_role("radio", name=f"Yes, it is {places[1]}", exact=True)
+    label = page.locator("label", has=page.locator(".govuk-visually-hidden")).nth(1)
+    assert label.evaluate("l => l.firstChild.textContent") == "Yes, it is Lostock Library"
+    assert label.get_attribute("for") == choice.get_attribute("id")
+    choice.check()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Send").click()
+    sub = store.get_submission(page.locator("#reference").inner_text())
+    assert (sub.kind, sub.asset_id) == ("change", namesake.id) != ("change", lostock.id)
+    assert outside == []
 
 
 def axe_clean(watch: PageWatch, what: str) -> None:

@@ -118,12 +118,13 @@
     var box = document.getElementById("duplicates");
     var list = document.getElementById("duplicates-list");
     var status = document.getElementById("duplicates-status");
+    var announce = document.getElementById("duplicates-chosen");
     var sameAs = document.getElementById("same_as_choice");
     var name = document.getElementById("name");
     var postcode = document.getElementById("postcode");
     var lon = document.getElementById("lon");
     var lat = document.getElementById("lat");
-    if (!box || !list || !sameAs || !name || !postcode || !window.fetch) {
+    if (!box || !list || !announce || !sameAs || !name || !postcode || !window.fetch) {
       return function () {};
     }
     var timer = null;
@@ -133,11 +134,31 @@
       return "You said this is the same place as " + item.name + ".";
     }
 
+    // Hidden text, for screen readers and voice control: where a place is, when another
+    // result has the same name, so its link and button are not named alike.
+    function whereIfNamesake(item, results) {
+      var namesake = results.some(function (other) {
+        return other.id !== item.id && other.name === item.name;
+      });
+      var where = [item.address, item.postcode].filter(Boolean).join(", ");
+      return namesake && where ? " at " + where : "";
+    }
+
+    function appendHidden(element, text) {
+      if (text) {
+        var extra = document.createElement("span");
+        extra.className = "govuk-visually-hidden";
+        extra.textContent = text;
+        element.appendChild(extra);
+      }
+    }
+
     function render(results) {
       list.textContent = "";
       if (!results.length) {
         box.hidden = true;
         status.textContent = "";
+        announce.textContent = "";
         return;
       }
       results.forEach(function (item) {
@@ -148,7 +169,10 @@
         link.href = item.url;
         link.target = "_blank";
         link.rel = "noopener";
-        link.textContent = item.name + " (opens in new tab)";
+        var at = whereIfNamesake(item, results);
+        link.textContent = item.name;
+        appendHidden(link, at);
+        link.appendChild(document.createTextNode(" (opens in new tab)"));
         var where = document.createElement("span");
         where.className = "govuk-hint app-duplicates__where";
         var parts = [item.category_label, item.address, item.postcode].filter(Boolean);
@@ -161,18 +185,25 @@
         var button = document.createElement("button");
         button.type = "button";
         button.className = "govuk-button govuk-button--secondary app-duplicates__same";
-        button.textContent = "This is the same place";
+        var chosen = sameAs.value === item.id;
+        // Every button shows the same label, so its accessible name adds the place, after the
+        // label so voice control users can say what they see (WCAG 2.4.6, 2.5.3, 4.1.2).
+        button.textContent = chosen ? "This is not the same place" : "This is the same place";
+        appendHidden(button, " as " + item.name + at);
+        // What the resident chose, to see; it is announced through #duplicates-chosen, as this
+        // note is drawn anew with the list and screen readers miss a live region's first text.
         var note = document.createElement("p");
         note.className = "govuk-body app-duplicates__chosen";
-        note.setAttribute("aria-live", "polite");
-        if (sameAs.value === item.id) {
+        if (chosen) {
           note.textContent = chosenText(item);
-          button.textContent = "This is not the same place";
         }
         button.addEventListener("click", function () {
           var choosing = sameAs.value !== item.id;
           sameAs.value = choosing ? item.id : "";
           render(results);
+          announce.textContent = choosing
+            ? chosenText(item)
+            : "You said this is not the same place as " + item.name + ".";
           var again = list.querySelectorAll(".app-duplicates__same");
           results.forEach(function (other, index) {
             if (other.id === item.id) {
