@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import tomllib
 
 import click
 
@@ -40,3 +42,72 @@ def test_every_setting_variable_is_in_the_readme() -> None:
     variables = sorted(set(re.findall(r'"(ASSETMAP_[A-Z_]+)"', source)))
     assert "ASSETMAP_DATABASE_URL" in variables
     assert [v for v in variables if f"`{v}`" not in README] == []
+
+
+def _layout() -> dict[str, str]:
+    """The README's Layout block: each top-level folder and what it says of it."""
+    block = README.split("## Layout", 1)[1].split("```", 2)[1]
+    rows = [line.split(None, 1) for line in block.splitlines() if line.strip()]
+    return {name.rstrip("/"): text for name, text in rows}
+
+
+def test_layout_names_every_top_level_folder() -> None:
+    try:
+        tracked = subprocess.run(
+            ["git", "ls-files"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+        ).stdout.splitlines()
+    except (OSError, subprocess.CalledProcessError):  # not a git checkout: what is on disk
+        tracked = [str(p.relative_to(REPO_ROOT)) for p in REPO_ROOT.glob("*/*")]
+    folders = {path.split("/", 1)[0] for path in tracked if "/" in path}
+    assert sorted(f for f in folders if not f.startswith(".")) == sorted(_layout())
+
+
+def test_layout_states_the_import_layers_of_pyproject() -> None:
+    config = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    (contract,) = config["tool"]["importlinter"]["contracts"]
+    layers = [
+        sorted(name.strip().removeprefix("assetmap.") for name in layer.split("|"))
+        for layer in reversed(contract["layers"])
+    ]
+    chain = _layout()["assetmap"].split(": ", 1)[1]
+    stated = [sorted(n.strip() for n in step.split("|")) for step in chain.split("→")]
+    assert stated == layers
+
+
+def test_command_synopsis_options_exist() -> None:
+    """Each option a line of the "Command line" block shows is an option of that command."""
+    block = README.split("## Command line", 1)[1].split("```", 2)[1]
+    wrong: list[str] = []
+    for line in block.splitlines():
+        words = line.replace("[--db URL]", "").split()
+        if not words or words[0] != "assetmap":
+            continue
+        command: click.Command = cli
+        for word in words[1:]:
+            if not isinstance(command, click.Group) or word not in command.commands:
+                break
+            command = command.commands[word]
+        known = {opt for param in command.params for opt in param.opts + param.secondary_opts}
+        wrong += [
+            f"{line.split('  ')[0]}: {opt}"
+            for opt in re.findall(r"(?<![\w-])--?[a-z][a-z-]*", line)
+            if opt not in known and opt != "--db"
+        ]
+    assert wrong == []
+
+
+def test_files_the_readme_names_exist() -> None:
+    ignored = [
+        line.strip().strip("/")
+        for line in (REPO_ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
+        if "/" in line.strip().strip("/")
+    ]
+    pattern = r"(?<![\w/.<-])(?:\.ci|assetmap|data|maps|scripts|tests|web)/[\w./*-]*"
+    missing = [
+        path
+        for path in sorted({p.rstrip(".") for p in re.findall(pattern, README)})
+        if "<" not in path
+        and not any(path.startswith(prefix) for prefix in ignored)
+        and not any(REPO_ROOT.glob(path))
+    ]
+    assert missing == []
