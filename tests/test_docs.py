@@ -111,3 +111,11 @@ def test_files_the_readme_names_exist() -> None:
         and not any(REPO_ROOT.glob(path))
     ]
     assert missing == []
+
+
+def test_upgrading_describes_each_migration_since_staff_areas() -> None:
+    """Migrations from 7 (staff areas) on each have a line under "Upgrading"."""
+    folder = REPO_ROOT / "assetmap" / "store" / "migrations"
+    numbers = {int(sql.name[:4]) for sql in folder.glob("*/[0-9][0-9][0-9][0-9]_*.sql")}
+    upgrading = _squash(README.split("**Upgrading.**", 1)[1].split("\n## ", 1)[0])
+    assert [n for n in sorted(numbers) if n >= 7 and f"Migration {n} " not in upgrading] == []
