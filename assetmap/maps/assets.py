@@ -9,6 +9,7 @@ only for http(s) addresses.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -17,7 +18,7 @@ from folium.template import Template
 
 from assetmap.domain.asset import Asset
 from assetmap.domain.taxonomy import Category, Taxonomy
-from assetmap.maps._elements import StyleSheet, html_text
+from assetmap.maps._elements import StyleSheet, VerbatimMacro, html_text, script_json
 from assetmap.maps.popups import (
     CONTACT_FIELDS,
     OUTLINE,
@@ -39,6 +40,15 @@ EMPTY_ZOOM = 6
 # bounds of a single asset would zoom in without end).
 MAX_ZOOM = 18
 FIT_MAX_ZOOM = 16
+# The web app's page of data sources, licences and the statements each licence asks for.
+LICENCES_URL = "/licences"
+LICENCES_LINK_TEXT = "Data sources and licences"
+# OpenStreetMap asks for its credit to link to this page (Leaflet shows attributions as HTML).
+OSM_COPYRIGHT_URL = "https://www.openstreetmap.org/copyright"
+OSM_CREDIT = f'© <a href="{OSM_COPYRIGHT_URL}">OpenStreetMap contributors</a>'
+_OSM_CONTRIBUTORS = re.compile("OpenStreetMap contributors", re.IGNORECASE)
+# How a source, licence or tile setting names OpenStreetMap ("trafford-allotments-osm").
+_FROM_OSM = re.compile(r"openstreetmap|\bosm\b", re.IGNORECASE)
 # Where assets go whose category has left the taxonomy since they were stored (taxonomy ids
 # start with a letter, so "_other" cannot clash with one).
 OTHER = Category(id="_other", label="Other", description="", colour="#999999", osm=())
@@ -59,6 +69,8 @@ border:2px solid rgba(0,0,0,.2);font-size:.875rem;line-height:1.3;max-width:16re
 .am-popup__name{font-weight:700;font-size:1.125rem}
 .am-popup__category{color:#484949}
 .am-tooltip{font-size:.875rem}
+.am-map .leaflet-control-attribution a:focus{outline:3px solid transparent;color:#0b0c0c;
+background-color:#ffdd00;box-shadow:0 -2px #ffdd00,0 4px #0b0c0c;text-decoration:none}
 """
     + SHARED_MAP_CSS
 )
@@ -122,6 +134,56 @@ class _Legend(LegendControl):
         return self.details("Categories", items)
 
 
+# Runs once the tiles are on the map: a credit Leaflet already shows (the tile layer's, word
+# for word) is counted, not shown twice.
+_CREDITS_JS = """
+(function (map) {
+  var control = map.attributionControl;
+  if (!control) { return; }
+  %(credits)s.forEach(function (credit) { control.addAttribution(credit); });
+  // A page opened from disk (the handout's download) has no site beside it for the link to
+  // reach, and carries the statements in its own text instead.
+  if (/^https?:$/.test(window.location.protocol)) { control.addAttribution(%(licences)s); }
+})(%(map)s);
+"""
+
+
+def from_openstreetmap(*texts: str) -> bool:
+    """Whether any of ``texts`` (a source, licence, tile URL or credit) names OpenStreetMap.
+
+    Parameters
+    ----------
+    texts
+        Plain text, such as an asset's ``source`` and ``licence``.
+
+    Returns
+    -------
+    bool
+        True for "OpenStreetMap" in any case, or "osm" as a word (``trafford-allotments-osm``).
+    """
+    return any(_FROM_OSM.search(text) for text in texts)
+
+
+def tile_credit(tile_attribution: str) -> str:
+    """The tiles' attribution as Leaflet shows it: escaped, its OpenStreetMap credit linked.
+
+    Parameters
+    ----------
+    tile_attribution
+        Plain text from the settings, such as "© OpenStreetMap contributors".
+
+    Returns
+    -------
+    str
+        HTML. "OpenStreetMap contributors" (first mention, any case) links to
+        :data:`OSM_COPYRIGHT_URL`, so the default attribution becomes :data:`OSM_CREDIT`.
+    """
+    body = html_text(tile_attribution)
+    return _OSM_CONTRIBUTORS.sub(
+        lambda match: f'<a href="{OSM_COPYRIGHT_URL}">{match[0]}</a>', body, count=1
+    )
+
+
 def add_tiles(m: folium.Map, tile_url: str, tile_attribution: str = "") -> None:
     """Add the background tiles to ``m``; an empty ``tile_url`` adds none.
 
@@ -132,16 +194,72 @@ def add_tiles(m: folium.Map, tile_url: str, tile_attribution: str = "") -> None:
     tile_url
         Leaflet tile URL template.
     tile_attribution
-        Plain-text attribution shown with the tiles (escaped here).
+        Plain-text attribution shown with the tiles (escaped here; see :func:`tile_credit`).
     """
     if tile_url:
         folium.TileLayer(
             tiles=tile_url,
-            attr=html_text(tile_attribution) or " ",
+            attr=tile_credit(tile_attribution) or " ",
             name="Background map",
             max_zoom=MAX_ZOOM,
             control=False,
         ).add_to(m)
+
+
+class _Credits(VerbatimMacro):
+    """The map's own lines in its attribution control (see :func:`add_credits`)."""
+
+    def __init__(self, credits: Sequence[str], licences_url: str) -> None:
+        super().__init__()
+        self.credits = list(credits)
+        self.licences_url = licences_url
+
+    def script_js(self) -> str:
+        licences = f'<a href="{html_text(self.licences_url)}">{LICENCES_LINK_TEXT}</a>'
+        # HTML built here from constants and escaped text, passed as JSON, never a template.
+        return _CREDITS_JS % {
+            "map": self.parent_name(),
+            "credits": script_json(self.credits),
+            "licences": script_json(licences),
+        }
+
+
+def add_credits(
+    m: folium.Map,
+    *,
+    tile_url: str,
+    tile_attribution: str = "",
+    osm_data: bool,
+    licences_url: str = LICENCES_URL,
+) -> None:
+    """Credit what ``m`` shows in its attribution control; add it after :func:`add_tiles`.
+
+    The licences of the data drawn ask for their statements wherever it is shown; they are
+    too long for the map's corner, so the control links to the page that gives them all.
+
+    Parameters
+    ----------
+    m
+        The map.
+    tile_url, tile_attribution
+        As given to :func:`add_tiles`.
+    osm_data
+        Whether the map draws data from OpenStreetMap (see :func:`from_openstreetmap`).
+    licences_url
+        Same-origin path of the site's data sources and licences page, linked as
+        "Data sources and licences" when the page is served over http(s).
+
+    Notes
+    -----
+    OpenStreetMap's credit, linked to its copyright page, is added when the map shows its
+    data or tiles made from it, unless the tiles' own attribution already links it.
+    """
+    tiles = tile_credit(tile_attribution) if tile_url else ""
+    osm_tiles = bool(tile_url) and from_openstreetmap(tile_url, tile_attribution)
+    credits = []
+    if (osm_data or osm_tiles) and OSM_COPYRIGHT_URL not in tiles:
+        credits.append(OSM_CREDIT)
+    _Credits(credits, licences_url).add_to(m)
 
 
 def asset_feature(asset: Asset, *, url: str = "") -> dict[str, Any]:
@@ -179,6 +297,7 @@ def assets_map(
     use_cdn: bool = False,
     detail_url: Callable[[Asset], str] | None = None,
     controls: bool = True,
+    licences_url: str = LICENCES_URL,
 ) -> folium.Map:
     """Build the map of assets: a layer per category, a legend and a layer switcher.
 
@@ -203,6 +322,10 @@ def assets_map(
         Returns the same-origin path of an asset's own page; popups link to it.
     controls
         Add the category legend and layer switcher (a one-asset map does without).
+    licences_url
+        Path of the site's data sources and licences page, linked from the attribution
+        control with the OpenStreetMap credit where its data or tiles are shown (see
+        :func:`add_credits`).
 
     Returns
     -------
@@ -225,6 +348,13 @@ def assets_map(
         control_scale=True,
     )
     add_tiles(m, tile_url, tile_attribution)
+    add_credits(
+        m,
+        tile_url=tile_url,
+        tile_attribution=tile_attribution,
+        osm_data=any(from_openstreetmap(a.source, a.licence) for _, g in shown for a in g),
+        licences_url=licences_url,
+    )
     _MapStyle().add_to(m)
     binder = PopupBinder()
     binder.add_to(m)

@@ -16,7 +16,17 @@ import folium
 from assetmap.domain.geodesy import bbox_around
 from assetmap.domain.taxonomy import Category, Taxonomy
 from assetmap.maps._elements import StyleSheet, VerbatimMacro, html_text, script_json
-from assetmap.maps.assets import MAX_ZOOM, OTHER, AssetMap, _Legend, _MapStyle, add_tiles
+from assetmap.maps.assets import (
+    LICENCES_URL,
+    MAX_ZOOM,
+    OTHER,
+    AssetMap,
+    _Legend,
+    _MapStyle,
+    add_credits,
+    add_tiles,
+    from_openstreetmap,
+)
 from assetmap.maps.popups import (
     CONTACT_FIELDS,
     OUTLINE,
@@ -244,6 +254,13 @@ def result_feature(record: Mapping[str, Any], *, url: str = "", note: str = "") 
     return {"type": "Feature", "geometry": _point(record), "properties": props}
 
 
+def _osm_data(records: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether any record's source or licence says its data comes from OpenStreetMap."""
+    return any(
+        from_openstreetmap(str(r.get("source") or ""), str(r.get("licence") or "")) for r in records
+    )
+
+
 def _by_category(
     records: Sequence[Mapping[str, Any]], taxonomy: Taxonomy
 ) -> list[tuple[Category, list[Mapping[str, Any]]]]:
@@ -268,6 +285,7 @@ def nearby_map(
     use_cdn: bool = False,
     detail_url: Callable[[str], str] | None = None,
     pick_point: bool = True,
+    licences_url: str = LICENCES_URL,
 ) -> folium.Map:
     """Build the map beside a nearby search's results.
 
@@ -287,8 +305,9 @@ def nearby_map(
     hours_unknown
         Results whose opening hours are not known (``NearbyResult.hours_unknown``): drawn in
         their category's layer with a dashed outline and a note in the popup.
-    tile_url, tile_attribution, vendor_base_url, use_cdn
-        As for :func:`assetmap.maps.assets_map`.
+    tile_url, tile_attribution, vendor_base_url, use_cdn, licences_url
+        As for :func:`assetmap.maps.assets_map`; each record's ``source`` and ``licence``
+        decide whether OpenStreetMap is credited for the data.
     detail_url
         Asset id -> same-origin path of its page; popups link to it.
     pick_point
@@ -310,6 +329,13 @@ def nearby_map(
         maxZoom=MAX_ZOOM,
     )
     add_tiles(m, tile_url, tile_attribution)
+    add_credits(
+        m,
+        tile_url=tile_url,
+        tile_attribution=tile_attribution,
+        osm_data=_osm_data([*results, *hours_unknown]),
+        licences_url=licences_url,
+    )
     _MapStyle().add_to(m)
     _NearbyStyle().add_to(m)
     _SearchArea(lon, lat, radius_m).add_to(m)
@@ -366,6 +392,7 @@ def handout_map(
     tile_attribution: str = "",
     vendor_base_url: str | None = None,
     use_cdn: bool = False,
+    licences_url: str = LICENCES_URL,
 ) -> folium.Map:
     """Build a handout's small map: the search point and numbered dots, fit for printing.
 
@@ -376,8 +403,9 @@ def handout_map(
         ``lat`` (WGS84 degrees).
     origin
         The search origin, ``{"lon", "lat"}`` (WGS84 degrees).
-    tile_url, tile_attribution, vendor_base_url, use_cdn
-        As for :func:`assetmap.maps.assets_map`.
+    tile_url, tile_attribution, vendor_base_url, use_cdn, licences_url
+        As for :func:`nearby_map`. The link to ``licences_url`` is left out when the page
+        is opened from disk (the downloaded handout), where it could not be followed.
 
     Returns
     -------
@@ -394,6 +422,13 @@ def handout_map(
         scrollWheelZoom=False,
     )
     add_tiles(m, tile_url, tile_attribution)
+    add_credits(
+        m,
+        tile_url=tile_url,
+        tile_attribution=tile_attribution,
+        osm_data=_osm_data(records),
+        licences_url=licences_url,
+    )
     _MapStyle().add_to(m)
     _NearbyStyle().add_to(m)
     features = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -250,4 +251,112 @@ def test_demo_data_markers_match_table_and_store(
     watch.wait_for_markers(published)
     assert watch.page.locator("path.am-marker").count() == published
     assert table_rows(watch) == published
+    watch.assert_clean()
+
+
+OSM_COPYRIGHT = "https://www.openstreetmap.org/copyright"
+LICENCES_LINK = ("Data sources and licences", "/licences")
+TILE_ORIGIN = "https://tiles.example.org"
+
+
+def credit_links(watch: PageWatch) -> list[tuple[str, str | None]]:
+    """The links in the map's attribution control: (text, href), in order."""
+    links = watch.page.locator(".leaflet-control-attribution a")
+    return [
+        (links.nth(i).inner_text().strip(), links.nth(i).get_attribute("href"))
+        for i in range(links.count())
+    ]
+
+
+def tab_to(watch: PageWatch, name: str, presses: int = 120) -> None:
+    """Tab from the top of the page until the link ``name`` has focus, as a keyboard user."""
+    page = watch.page
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent") == name:
+            return
+    pytest.fail(f"{presses} presses of Tab did not reach the link {name!r}")
+
+
+@pytest.mark.parametrize("page_name", ["home", "detail"])
+def test_the_map_credits_its_data_and_links_the_licences_page(
+    watch: PageWatch, store: Store, taxonomy: Taxonomy, page_name: str
+) -> None:
+    osm = {
+        **OTHERS[2],
+        "name": "Turn Moss Allotments",
+        "source": "trafford-allotments-osm",
+        "licence": "Open Government Licence v3.0 and Open Database Licence (ODbL) 1.0."
+        " Trafford Council; © OpenStreetMap contributors",
+    }
+    assets = create_all(store, [*TRAFFORD, osm], taxonomy)
+    if page_name == "home":
+        watch.goto("/")
+        watch.wait_for_markers(len(assets))
+    else:
+        watch.goto(f"/assets/{assets[-1].id}")
+        watch.wait_for_markers(1)
+    page = watch.page
+    control = page.locator(".leaflet-control-attribution")
+    assert credit_links(watch)[1:] == [("OpenStreetMap contributors", OSM_COPYRIGHT), LICENCES_LINK]
+    assert "© OpenStreetMap contributors" in control.inner_text()
+    tab_to(watch, "Data sources and licences")
+    focused = page.locator(".leaflet-control-attribution a:focus")
+    assert focused.inner_text() == "Data sources and licences"
+    # GOV.UK's focus state: black text on yellow, so the focus is seen on any background.
+    assert focused.evaluate("el => getComputedStyle(el).backgroundColor") == "rgb(255, 221, 0)"
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/licences")
+    assert page.locator("h1").inner_text() == "Data sources and licences"
+    watch.assert_clean()
+
+
+def test_a_map_of_council_data_alone_links_only_the_licences_page(
+    watch: PageWatch, store: Store, taxonomy: Taxonomy
+) -> None:
+    create_all(store, TRAFFORD, taxonomy)  # no OpenStreetMap data, and no tiles
+    watch.goto("/")
+    watch.wait_for_markers(len(TRAFFORD))
+    assert [text for text, _ in credit_links(watch)] == ["Leaflet", LICENCES_LINK[0]]
+    assert "OpenStreetMap" not in watch.page.locator(".leaflet-control-attribution").inner_text()
+    watch.assert_clean()
+
+
+@pytest.fixture
+def settings(settings: Settings, request: pytest.FixtureRequest) -> Settings:
+    """The shared settings, or with a tile layer for tests that ask (indirect parameter)."""
+    tiles: tuple[str, str] | None = getattr(request, "param", None)
+    if tiles is None:
+        return settings
+    return replace(settings, tile_url=tiles[0], tile_attribution=tiles[1])
+
+
+@pytest.mark.parametrize(
+    ("settings", "shown"),
+    [
+        # OpenStreetMap's tiles: their credit, linked, stands for the data's too
+        (
+            (f"{TILE_ORIGIN}/osm/{{z}}/{{x}}/{{y}}.png", "© OpenStreetMap contributors"),
+            ["Leaflet", "OpenStreetMap contributors", "Data sources and licences"],
+        ),
+        # another provider's credit shows as given, beside OpenStreetMap's for the tiles
+        (
+            (f"{TILE_ORIGIN}/openstreetmap/{{z}}/{{x}}/{{y}}.png", "Tiles © Example Maps"),
+            ["Leaflet", "OpenStreetMap contributors", "Data sources and licences"],
+        ),
+    ],
+    indirect=["settings"],
+)
+def test_a_configured_tile_layer_keeps_its_own_credit(
+    watch: PageWatch, store: Store, taxonomy: Taxonomy, settings: Settings, shown: list[str]
+) -> None:
+    watch.page.route(TILE_ORIGIN + "/**", lambda route: route.abort("internetdisconnected"))
+    create_all(store, TRAFFORD, taxonomy)
+    watch.goto("/")
+    watch.wait_for_markers(len(TRAFFORD))
+    control = watch.page.locator(".leaflet-control-attribution")
+    assert [text for text, _ in credit_links(watch)] == shown
+    assert settings.tile_attribution in control.inner_text()
+    assert control.inner_text().count("OpenStreetMap contributors") == 1
     watch.assert_clean()

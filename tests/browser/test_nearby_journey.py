@@ -6,6 +6,7 @@ Runs on the real Trafford demo (``load_demo``); every request must stay on 127.0
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -15,7 +16,7 @@ from assetmap.gazetteer.postcodes import load_default_index
 from assetmap.services.importing import load_demo
 from assetmap.store import Store
 from tests.browser.conftest import PageWatch
-from tests.browser.test_map_page import describe, run_axe
+from tests.browser.test_map_page import OSM_COPYRIGHT, credit_links, describe, run_axe, tab_to
 from tests.maps.trafford import LIBRARIES, create_all
 
 pytestmark = pytest.mark.browser
@@ -259,4 +260,41 @@ def test_a_printed_handout_fits_the_paper(
     the_map = page.locator(".app-handout__map").bounding_box()
     assert the_map is not None and the_map["x"] >= 0 and the_map["x"] + the_map["width"] <= 680
     assert page.pdf(format="A4").startswith(b"%PDF")
+    watch.assert_clean()
+
+
+def test_the_results_and_handout_maps_credit_the_data_and_the_file_links_nothing_local(
+    watch: PageWatch, demo: Store, taxonomy: Taxonomy, tmp_path: Path
+) -> None:
+    found = near_m32(demo, taxonomy).results
+    osm = next(r for r in found if r["source"] == "trafford-allotments-osm")
+    other = next(r for r in found if "OpenStreetMap" not in r["licence"])
+    search_m32(watch)
+    watch.wait_for_markers(len(found))
+    credits = [
+        ("OpenStreetMap contributors", OSM_COPYRIGHT),
+        ("Data sources and licences", "/licences"),
+    ]
+    assert credit_links(watch)[1:] == credits
+    # The handout of an OpenStreetMap place: credited, with the page's link, on the site...
+    query = f"ids={osm['id']}&ids={other['id']}&postcode=M32+0TH&radius=1&unit=mi"
+    watch.goto(f"/nearby/handout?{query}")
+    page = watch.page
+    page.wait_for_function("document.querySelectorAll('.am-number').length === 2")
+    assert credit_links(watch)[1:] == credits
+    tab_to(watch, "Data sources and licences")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/licences")
+    # ...and in the downloaded file, opened from disk, the credit without a link to a page
+    # that is not beside it; its statements are in its own text.
+    download = page.request.get(f"{watch.base_url}/nearby/handout/download?{query}")
+    assert download.ok
+    saved = tmp_path / "handout.html"
+    saved.write_bytes(download.body())
+    # A page route comes before the fixture's, which counts anything off the server a leak.
+    page.route(saved.as_uri(), lambda route: route.continue_())
+    page.goto(saved.as_uri())
+    page.wait_for_function("document.querySelectorAll('.am-number').length === 2")
+    assert credit_links(watch)[1:] == [("OpenStreetMap contributors", OSM_COPYRIGHT)]
+    assert "© OpenStreetMap contributors" in page.locator(".app-footer__attribution").inner_text()
     watch.assert_clean()

@@ -30,6 +30,7 @@ from tests.conftest import skip_or_fail
 from tests.maps.trafford import (
     JINJA_NAME,
     LIBRARIES,
+    OTHERS,
     SCRIPT_NAME,
     TRAFFORD,
     as_assets,
@@ -311,3 +312,82 @@ def test_every_map_style_shows_a_focused_circle_and_lets_the_pointer_onto_labels
     for rule in rules:
         assert rule in inline
         assert rule in published
+
+
+# The credit OpenStreetMap asks for, and the link to the app's /licences page, as Leaflet is
+# given them (HTML).
+OSM_LINK = '<a href="https://www.openstreetmap.org/copyright">OpenStreetMap contributors</a>'
+OSM_LINKED = f"© {OSM_LINK}"
+LICENCES_LINK = '<a href="/licences">Data sources and licences</a>'
+OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+OTHER_TILES = "https://maps.example.org/{z}/{x}/{y}.png"
+ALLOTMENT = {
+    **OTHERS[2],
+    "source": "trafford-allotments-osm",
+    "licence": "Open Government Licence v3.0 and Open Database Licence (ODbL) 1.0."
+    " Trafford Council; © OpenStreetMap contributors",
+}
+COUNCIL = {
+    **LIBRARIES[0],
+    "source": "trafford-council-libraries",
+    "licence": "Open Government Licence v3.0. Trafford Council",
+}
+_TILE_CREDIT = re.compile(r'^\s*"attribution": (".*"),$', re.MULTILINE)
+_CREDITS = re.compile(r"^\s*(\[.*\])\.forEach\(function \(credit\)", re.MULTILINE)
+_LICENCES = re.compile(r"control\.addAttribution\((\".*\")\); \}$", re.MULTILINE)
+
+
+def attribution(html: str) -> dict[str, Any]:
+    """What a map puts in its attribution control: the tiles' credit, ours and the link."""
+    (credits,) = _CREDITS.findall(html)
+    (link,) = _LICENCES.findall(html)
+    return {
+        "tiles": [json.loads(text) for text in _TILE_CREDIT.findall(html)],
+        "credits": json.loads(credits),
+        "link": json.loads(link),
+    }
+
+
+@pytest.mark.parametrize(
+    ("rows", "tile_url", "tile_attribution", "tiles", "credits"),
+    [
+        # no background: OpenStreetMap is credited for its own data only
+        ([COUNCIL], "", "", [], []),
+        ([COUNCIL, ALLOTMENT], "", "", [], [OSM_LINKED]),
+        # the default tiles: their credit is linked, and not repeated for OSM's data
+        ([COUNCIL], OSM_TILES, "© OpenStreetMap contributors", [OSM_LINKED], []),
+        ([ALLOTMENT], OSM_TILES, "© OpenStreetMap contributors", [OSM_LINKED], []),
+        # OpenStreetMap tiles with no attribution set are credited all the same
+        ([COUNCIL], OSM_TILES, "", [" "], [OSM_LINKED]),
+        # another provider's credit shows as given (escaped), linked where it names OSM's
+        ([ALLOTMENT], OTHER_TILES, "Tiles © Example Maps", ["Tiles © Example Maps"], [OSM_LINKED]),
+        (
+            [COUNCIL],
+            OTHER_TILES,
+            "Maps & OpenStreetMap contributors",
+            [f"Maps &amp; {OSM_LINK}"],
+            [],
+        ),
+    ],
+)
+def test_attribution_credits_openstreetmap_and_links_the_licences_page(
+    taxonomy: Taxonomy,
+    rows: list[dict[str, Any]],
+    tile_url: str,
+    tile_attribution: str,
+    tiles: list[str],
+    credits: list[str],
+) -> None:
+    html = page_html(build(rows, taxonomy, tile_url=tile_url, tile_attribution=tile_attribution))
+    assert attribution(html) == {"tiles": tiles, "credits": credits, "link": LICENCES_LINK}
+    # The link is left out of a page opened from disk, where /licences is not the site's.
+    assert "/^https?:$/.test(window.location.protocol)" in html
+
+
+def test_one_asset_map_links_the_given_licences_page_escaped(taxonomy: Taxonomy) -> None:
+    html = page_html(
+        build([COUNCIL], taxonomy, controls=False, licences_url='/data/licences?a=1&b="2"')
+    )
+    assert attribution(html)["link"] == (
+        '<a href="/data/licences?a=1&amp;b=&quot;2&quot;">Data sources and licences</a>'
+    )

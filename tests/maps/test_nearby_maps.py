@@ -17,6 +17,7 @@ from assetmap.maps import handout_map, map_parts, nearby_map, standalone_map_par
 from assetmap.settings import REPO_ROOT
 from assetmap.store import NearbyHit
 from tests.conftest import skip_or_fail
+from tests.maps.test_assets_map import ALLOTMENT, COUNCIL, LICENCES_LINK, OSM_LINKED, attribution
 from tests.maps.trafford import HOSTILE_NAME, JINJA_NAME, SCRIPT_NAME, TRAFFORD, as_assets
 
 VENDOR_DIR = REPO_ROOT / "web" / "static" / "vendor"
@@ -127,3 +128,19 @@ def test_standalone_parts_inline_leaflet(taxonomy: Taxonomy, tmp_path: Path) -> 
     )
     with pytest.raises(ValueError, match="cannot be inlined"):
         standalone_map_parts(m, vendor_dir=tmp_path)
+
+
+def test_both_maps_credit_openstreetmap_for_its_data_and_link_the_licences_page(
+    taxonomy: Taxonomy,
+) -> None:
+    # The records' source and licence (describe_hit) say where each place's data is from.
+    council, allotment = records([COUNCIL, ALLOTMENT], taxonomy)
+    assert "OpenStreetMap" in allotment["licence"]
+    for found, credits in (([council], []), ([council, allotment], [OSM_LINKED])):
+        results_map = build(found, taxonomy)
+        assert attribution(results_map) == {"tiles": [], "credits": credits, "link": LICENCES_LINK}
+        handout = render(handout_map(found, origin=ORIGIN, tile_url="", vendor_base_url="/v"))
+        assert attribution(handout) == {"tiles": [], "credits": credits, "link": LICENCES_LINK}
+    # an OpenStreetMap place listed only for its unknown hours is on the map all the same
+    both = build([council], taxonomy, hours_unknown=[allotment])
+    assert attribution(both)["credits"] == [OSM_LINKED]
