@@ -6,6 +6,7 @@ published asset, the status page, the honeypot, the rate limits and likely dupli
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Any
 from urllib.parse import quote_plus
@@ -19,7 +20,7 @@ from assetmap.domain.asset import Asset, build_asset
 from assetmap.domain.submission import Submitter
 from assetmap.domain.taxonomy import Taxonomy
 from assetmap.services import submitting
-from assetmap.settings import Settings
+from assetmap.settings import REPO_ROOT, Settings
 from assetmap.store import Store
 from assetmap.web.app import create_app
 from tests.maps.trafford import LIBRARIES, create_all
@@ -564,6 +565,19 @@ def test_a_reference_that_cannot_be_found_says_how_to_fix_it(
     assert inputs(html).by_id["ref"]["value"] == typed  # kept, to correct
     assert "<b>" not in html
     assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_the_readme_gives_the_address_of_every_resident_page(app: Flask) -> None:
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Resident submissions (public)", 1)[1].split("\n## ", 1)[0]
+    # As the README writes them: /assets/<asset_id>/suggest-change is /assets/ID/suggest-change.
+    pages = {
+        re.sub(r"<(?:\w+:)?(\w+)>", lambda m: "ID" if m[1].endswith("id") else m[1].upper(), r.rule)
+        for r in app.url_map.iter_rules()
+        if r.endpoint.startswith("submit.")
+    }
+    assert {"/submit", "/submissions", "/submissions/REF"} <= pages
+    assert sorted(p for p in pages if f"`{p}`" not in section) == []
 
 
 # -- rate limits ---------------------------------------------------------------------------
