@@ -398,6 +398,7 @@ def _results_map(result: NearbyResult, query: NearbyQuery) -> dict[str, Markup]:
         vendor_base_url=url_for("static", filename="vendor"),
         use_cdn=settings.use_cdn,
         detail_url=lambda asset_id: url_for("pages.asset_detail", asset_id=asset_id),
+        licences_url=url_for("pages.licences"),  # the app may be mounted under a prefix
     )
     return _trusted(map_parts(m, nonce=csp_nonce()))
 
@@ -618,6 +619,7 @@ def _handout_map(context: dict[str, Any]) -> Any:
         tile_attribution=settings.tile_attribution,
         vendor_base_url=url_for("static", filename="vendor"),
         use_cdn=settings.use_cdn,
+        licences_url=url_for("pages.licences"),
     )
 
 

@@ -40,6 +40,7 @@ def _embedded_map(assets: Iterable[Asset], *, one_asset: bool = False) -> dict[s
         tile_attribution=settings.tile_attribution,
         vendor_base_url=url_for("static", filename="vendor"),
         use_cdn=settings.use_cdn,
+        licences_url=url_for("pages.licences"),  # the app may be mounted under a prefix
         # A one-asset map sits on that asset's page: no links, legend or layer switcher.
         detail_url=None if one_asset else detail_url,
         controls=not one_asset,

@@ -374,3 +374,15 @@ def test_a_path_holding_a_nul_is_not_found_on_either_store(client: FlaskClient, 
     # PostgreSQL refuses a NUL in any text it is sent; the lookup must not get that far.
     response = client.get(path)
     assert response.status_code == 404
+
+
+def test_map_credits_link_to_the_licences_page_under_the_apps_prefix(
+    client: FlaskClient, store: Store, taxonomy: Taxonomy
+) -> None:
+    # Mounted under /assetmap (behind a proxy), /licences is another site's page.
+    (asset,) = create_all(store, LIBRARIES[:1], taxonomy)
+    prefix = {"SCRIPT_NAME": "/assetmap"}
+    for path in ("/", f"/assets/{asset.id}", "/nearby?postcode=M32+0TH"):
+        html = client.get(path, environ_overrides=prefix).get_data(as_text=True)
+        assert "/assetmap/licences" in html, path
+        assert '\\"/licences\\"' not in html and 'href="/licences"' not in html, path
