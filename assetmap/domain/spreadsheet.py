@@ -21,13 +21,19 @@ from assetmap.domain.errors import ValidationError
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+# Apostrophes before a formula character: a guarded cell, and text that starts that way
+# itself ("'+ve' group"). The guard is put before the latter too, so that taking one
+# apostrophe off always gives the text back.
+_GUARDED = re.compile(r"^'+[=+\-@\t\r]")
 
 
 def safe_cell(value: Any) -> Any:
     """A CSV cell that a spreadsheet will show as text, never run as a formula.
 
     Text starting with one of ``FORMULA_START`` gets a leading apostrophe; numbers (and text
-    that is only a number, such as "-2.35") are left alone so they stay numbers.
+    that is only a number, such as "-2.35") are left alone so they stay numbers. So does text
+    starting with apostrophes and then one of those ("'+ve"), which :func:`unguarded` would
+    otherwise take its own apostrophe from.
     """
     if value is None:
         return ""
@@ -36,7 +42,14 @@ def safe_cell(value: Any) -> Any:
     text = str(value)
     if text.startswith(FORMULA_START) and not _PLAIN_NUMBER.match(text):
         return "'" + text
+    if _GUARDED.match(text):
+        return "'" + text
     return text
+
+
+def unguarded(cell: str) -> str:
+    """A cell of a CSV without the apostrophe :func:`safe_cell` put before it, if it has one."""
+    return cell[1:] if _GUARDED.match(cell) else cell
 
 
 # Dates a spreadsheet rewrote. Excel opens an ISO date (2025-06-30) as a date and saves it in

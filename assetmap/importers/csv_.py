@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assetmap.domain.errors import ValidationError
-from assetmap.domain.spreadsheet import FORMULA_START
+from assetmap.domain.spreadsheet import unguarded
 from assetmap.importers.records import RawRow
 
 # Spreadsheet exports on Windows are often cp1252. It is tried only for a file with no valid
@@ -223,13 +223,6 @@ def _letters(number: int) -> str:
     return letters
 
 
-def _unguard(cell: str) -> str:
-    """A cell without the apostrophe the export puts before formula-like text."""
-    if cell.startswith("'") and cell[1:2] and cell[1] in FORMULA_START:
-        return cell[1:]
-    return cell
-
-
 def read_csv(
     path: Path, *, encoding: str = "utf-8-sig", na_values: tuple[str, ...] = ("",)
 ) -> CsvTable:
@@ -252,7 +245,8 @@ def read_csv(
         Column names, one RawRow per non-blank data row, and notes. ``row`` counts data rows
         from 1; ``line`` is the file line the row starts on (the header is line 1). A row
         with more cells than the header carries a row error. A cell the export protected from
-        spreadsheets (``'=…``, ``'+…``, ``'-…``, ``'@…``) loses that apostrophe.
+        spreadsheets (``'=…``, ``'+…``, ``'-…``, ``'@…``, and ``''+…`` for text that starts
+        ``'+``) loses that apostrophe.
 
     Raises
     ------
@@ -272,7 +266,7 @@ def read_csv(
         for i, name in enumerate(header):
             cell = cells[i] if i < len(cells) else ""
             if cell[:1] == "'":  # tested first: a call per cell costs a quarter of the read
-                cell = _unguard(cell)
+                cell = unguarded(cell)
             cell = cell.strip()
             values[name] = "" if cell in na else cell
         raw = RawRow(row=len(out) + 1, line=line, values=values)

@@ -36,6 +36,8 @@ def demo(
         sale.id,
         {
             "name": "-Sale Leisure Centre-",
+            # Text that itself starts as the export's guard does keeps its apostrophe.
+            "description": "'+ve Steps' sessions: the guard's apostrophe and then text's own",
             "phone": "+44 161 749 2570",
             "currencies": ("cash", "personal_budget"),
             "accessibility": ("step_free", "changing_places"),
@@ -69,6 +71,7 @@ def test_an_export_imports_into_a_fresh_store_unchanged(
         assert after == before
         sale = after["name:sale leisure centre|postcode:M33 2AL"]
         assert (sale["name"], sale["phone"]) == ("-Sale Leisure Centre-", "+44 161 749 2570")
+        assert str(sale["description"]).startswith("'+ve Steps'")
         assert sale["currencies"] == ("cash", "personal_budget")
     finally:
         fresh.close()
@@ -294,3 +297,31 @@ def test_a_phone_number_in_scientific_notation_is_refused(
         "phone 1.61E+09 is a number a spreadsheet wrote in scientific notation"
     )
     assert store.get_asset(place.id).phone == "01614133750"
+
+
+def test_text_starting_with_an_apostrophe_and_a_formula_character_is_unchanged(
+    store: Store, tmp_path: Path, taxonomy: Taxonomy, postcodes: PostcodeIndex
+) -> None:
+    # Hale Library (Trafford council libraries, OGL), with a description that starts as the
+    # export's guard of a formula does.
+    hale = store.create_asset(
+        Asset(
+            name="Hale Library",
+            category="library",
+            lon=-2.345594,
+            lat=53.376032,
+            description="'@home' reading group, Tuesdays",
+            source="trafford-council-libraries",
+            source_id="hale",
+        ),
+        author="test",
+    )
+    path = tmp_path / "assets.csv"
+    export_assets(store, "csv", path)
+    # Guarded, as a cell that starts with @ must be, by one apostrophe more than it has.
+    assert ",\"''@home' reading group, Tuesdays\"," in path.read_text(encoding="utf-8-sig")
+    revisions = store.count_revisions()
+    [report] = run_import(store, path, taxonomy=taxonomy, postcodes=postcodes, progress=False)
+    assert (report.unchanged, report.updated) == (1, 0)
+    assert store.count_revisions() == revisions
+    assert store.get_asset(hale.id).description == "'@home' reading group, Tuesdays"
