@@ -36,6 +36,8 @@ from assetmap.domain.errors import NotFound, ValidationError
 from assetmap.domain.submission import PROBLEMS, Submission, Submitter
 from assetmap.domain.vocab import ACCESSIBILITY, AUDIENCES, COSTS, CURRENCIES, PROVIDER_TYPES
 from assetmap.maps import resource_urls
+from assetmap.maps._elements import html_text
+from assetmap.maps.assets import LICENCES_LINK_TEXT, tile_credit
 from assetmap.services.accounts import client_key
 from assetmap.services.submitting import (
     ASSET_FIELDS,
@@ -325,7 +327,11 @@ def _render_form(
         same_as=same_as,
         map_centre={"lon": round(lon, 5), "lat": round(lat, 5)},
         tile_url=settings.tile_url,
-        tile_attribution=settings.tile_attribution,
+        # HTML for Leaflet's credit line, as the other maps have it: the setting escaped
+        # (Leaflet inserts attributions as HTML), OpenStreetMap's credit linked, and the
+        # app's page of data sources and licences.
+        tile_attribution=tile_credit(settings.tile_attribution) if settings.tile_url else "",
+        credits=f'<a href="{html_text(url_for("pages.licences"))}">{LICENCES_LINK_TEXT}</a>',
         leaflet={"js": urls["leaflet"], "css": urls["leaflet_css"]},
         duplicate_radius_m=int(DUPLICATE_RADIUS_M),
         **_common(),

@@ -55,11 +55,15 @@
       zoom: parseInt(element.dataset.zoom, 10) || 12,
       keyboard: true,
     });
+    // Credits come as HTML the server built and escaped (Leaflet inserts them as HTML).
     if (element.dataset.tileUrl) {
       L.tileLayer(element.dataset.tileUrl, {
         attribution: element.dataset.tileAttribution || "",
         maxZoom: 19,
       }).addTo(map);
+    }
+    if (element.dataset.credits && map.attributionControl) {
+      map.attributionControl.addAttribution(element.dataset.credits);
     }
     var marker = null;
 
