@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from assetmap.domain.errors import ValidationError
@@ -205,3 +206,36 @@ def lost_phone_digits(text: str, field: str = "phone") -> ValidationError | None
         "a spreadsheet keeps as text",
         field=field,
     )
+
+
+# Digits only and too few for a phone number: a number of all zeros (00000000000, a
+# source's "no number") is saved as 0.
+_SHORT_DIGITS = re.compile(r"^\d{1,6}$")
+
+
+def phone_digits_lost(text: str) -> bool:
+    """Whether a phone cell is a number a spreadsheet saved with digits that cannot be put back.
+
+    True for scientific notation (``1.62E+09``) and for digits too few for a phone number
+    (``0``, from ``00000000000``). Which number it was can only be checked against one it may
+    have been: see :func:`saved_as_number`.
+    """
+    return bool(_SCIENTIFIC.match(text) or _SHORT_DIGITS.match(text))
+
+
+def saved_as_number(cell: str, phone: str) -> bool:
+    """Whether ``cell`` is what a spreadsheet saves for ``phone`` once it took it for a number.
+
+    ``phone`` must be digits only (a spreadsheet keeps one with spaces as text). The cell is
+    the number to the digits it shows, rounded as a spreadsheet rounds: ``1.62E+09`` and
+    ``1619125920`` are both ``01619125920``, ``0`` is ``00000000000``.
+    """
+    if not phone.isdigit() or not (_SCIENTIFIC.match(cell) or cell.isdigit()):
+        return False
+    shown = Decimal(cell)
+    whole = Decimal(int(phone))
+    exponent = shown.as_tuple().exponent
+    if not isinstance(exponent, int):  # NaN or infinity, which the patterns exclude
+        return False
+    places = Decimal(1).scaleb(exponent)
+    return whole.quantize(places, rounding=ROUND_HALF_UP) == shown

@@ -34,7 +34,12 @@ from assetmap.domain.asset import (
 from assetmap.domain.errors import ValidationError
 from assetmap.domain.geodesy import distances_m
 from assetmap.domain.postcode import normalise_postcode
-from assetmap.domain.spreadsheet import lost_phone_digits, restored_phone, spreadsheet_date
+from assetmap.domain.spreadsheet import (
+    lost_phone_digits,
+    phone_digits_lost,
+    restored_phone,
+    spreadsheet_date,
+)
 from assetmap.domain.taxonomy import Taxonomy
 from assetmap.gazetteer.postcodes import PostcodeIndex, UnknownPostcode
 from assetmap.importers.manifest import GroupRule, SourceSpec, fill_template
@@ -115,7 +120,9 @@ class Record:
     ``name_is_fallback`` is true when the source gave no name and the manifest's generic one
     was used; such names say nothing about identity, so they are not matched as duplicates.
     ``asset_id`` is the id the row had in the store it was exported from (a file of the app's
-    own export), else empty.
+    own export), else empty. ``phone_cell`` is such a row's phone as a spreadsheet saved it
+    with digits lost (``1.62E+09``); the asset then has no phone, and the import service
+    keeps the stored asset's if it is the number the cell came from, else refuses the row.
     """
 
     row: int
@@ -123,6 +130,7 @@ class Record:
     asset: Asset
     name_is_fallback: bool = False
     asset_id: str = ""
+    phone_cell: str = ""
 
 
 @dataclass
@@ -413,10 +421,17 @@ def _read_date(
 
 
 def _read_phone(
-    data: dict[str, Any], problems: list[tuple[str, str, str]]
+    data: dict[str, Any], problems: list[tuple[str, str, str]], named: bool
 ) -> tuple[str, str] | None:
-    """Give back a phone number the 0 a spreadsheet took off; (text, number) when it did."""
+    """Give back a phone number the 0 a spreadsheet took off; (text, number) when it did.
+
+    A number whose digits a spreadsheet lost, in a row that names a stored asset (``named``),
+    is left to the import service to check against that asset's: data's ``phone_cell``.
+    """
     text = clean_text(data.get("phone"))
+    if named and phone_digits_lost(text):
+        data["phone"], data["phone_cell"] = "", text
+        return None
     lost = lost_phone_digits(text)
     if lost is not None:
         problems.append(("phone", lost.message, text))
@@ -501,7 +516,8 @@ def build_records(
         if read_as is not None:
             day_first.append((raw.row, *read_as))
         # And a phone number of digits only as a number, its leading 0 dropped.
-        restored = _read_phone(data, problems)
+        asset_id = raw.values.get(spec.id_column, "") if spec.id_column else ""
+        restored = _read_phone(data, problems, bool(asset_id))
         if restored is not None:
             zero_back.append((raw.row, *restored))
         data["lon"], data["lat"] = locator.locate(raw, data.get("postcode", ""), problems)
@@ -529,8 +545,8 @@ def build_records(
             asset = asset.with_changes(
                 source_id=derived_source_id(asset.name, asset.postcode, asset.lon, asset.lat)
             )
-        asset_id = raw.values.get(spec.id_column, "") if spec.id_column else ""
-        records.append(Record(raw.row, raw.line, asset, fallback, asset_id))
+        phone_cell = data.get("phone_cell", "")
+        records.append(Record(raw.row, raw.line, asset, fallback, asset_id, phone_cell))
     parsed.geocoded = locator.geocoded
     if day_first:
         # Said in the report, so that a file of month-first dates that all happen to be days

@@ -22,7 +22,9 @@ Rules, per file:
   stored assets its rows name by ``id``: a row that differs is saved as an edit of that asset
   (as a moderator's would be, so a later import of its own source keeps it), a row that does
   not writes nothing, and neither is a duplicate. Its other rows are new assets keyed on the
-  source and source id they had where they were exported from.
+  source and source id they had where they were exported from. Such a row's phone that a
+  spreadsheet saved with digits lost (``1.62E+09``) is the stored number if it is what the
+  spreadsheet makes of it, and otherwise a row error.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from __future__ import annotations
 import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +43,7 @@ from shapely.geometry import Point, shape
 
 from assetmap.domain.asset import CONTENT_FIELDS, Asset, normalise_name
 from assetmap.domain.geodesy import distances_m
+from assetmap.domain.spreadsheet import lost_phone_digits, saved_as_number
 from assetmap.domain.taxonomy import Taxonomy
 from assetmap.gazetteer.postcodes import PostcodeIndex
 from assetmap.importers import (
@@ -54,7 +57,7 @@ from assetmap.importers import (
     spec_for_file,
 )
 from assetmap.importers.manifest import FORMATS
-from assetmap.importers.records import DUPLICATE_RADIUS_M, RawRow, derived_source_id
+from assetmap.importers.records import DUPLICATE_RADIUS_M, RawRow, RowError, derived_source_id
 from assetmap.settings import REPO_ROOT
 from assetmap.store import Store
 
@@ -382,6 +385,8 @@ class _Corrections:
     matched: int = 0
     others: list[Record] = field(default_factory=list)
     repeated: list[DuplicateRow] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    phones_kept: list[tuple[int, str]] = field(default_factory=list)
 
 
 def _changes(current: Asset, incoming: Asset) -> dict[str, Any]:
@@ -403,8 +408,24 @@ def _changes(current: Asset, incoming: Asset) -> dict[str, Any]:
     return changes
 
 
+def _lost_phone_error(rec: Record) -> RowError:
+    """The error for a phone whose digits a spreadsheet lost, not the stored asset's number."""
+    lost = lost_phone_digits(rec.phone_cell)
+    reason = (
+        lost.message
+        if lost is not None
+        else f"'{rec.phone_cell}' is not a phone number: a spreadsheet may have taken it for a "
+        "number and dropped its leading zeros; type it in full with its spaces"
+    )
+    return RowError(rec.row, "phone", reason, rec.phone_cell, rec.line)
+
+
 def _split_corrections(store: Store, records: list[Record]) -> _Corrections:
-    """Records that name a stored asset by id (an export's rows), apart from the others."""
+    """Records that name a stored asset by id (an export's rows), apart from the others.
+
+    A row whose phone a spreadsheet saved with digits lost (``Record.phone_cell``) keeps the
+    asset's stored number when that is the number it was saved from; otherwise it is an error.
+    """
     out = _Corrections()
     named = [r for r in records if r.asset_id]
     if not named:
@@ -415,6 +436,13 @@ def _split_corrections(store: Store, records: list[Record]) -> _Corrections:
     first_row: dict[str, int] = {}
     for rec in records:
         current = stored.get(rec.asset_id) if rec.asset_id else None
+        if rec.phone_cell:
+            if current is None or not saved_as_number(rec.phone_cell, current.phone):
+                out.errors.append(_lost_phone_error(rec))
+                continue
+            # Excel's 1.62E+09 of the stored 01619125920: the number as stored, not a change.
+            rec = replace(rec, asset=rec.asset.with_changes(phone=current.phone))
+            out.phones_kept.append((rec.row, rec.phone_cell))
         if current is None:
             out.others.append(rec)
             continue
@@ -504,6 +532,8 @@ def import_source(
         spec, taxonomy=taxonomy, postcodes=postcodes, progress=_progress_bar(spec.source, progress)
     )
     corrections = _split_corrections(store, parsed.records)
+    # Rows refused only once compared with the store are rejected rows as the reader's are.
+    parsed.errors = sorted([*parsed.errors, *corrections.errors], key=lambda e: e.row)
     records, stored_dups = find_stored_duplicates(store, corrections.others)
     duplicates = sorted(
         [*parsed.duplicates, *corrections.repeated, *stored_dups], key=lambda d: d.row
@@ -528,6 +558,13 @@ def import_source(
             f"{corrections.matched} row(s) name a stored asset by their id (a file exported "
             "from this store): a changed one is saved as a correction of that asset, as a "
             "moderator's edit is, so imports of its own source keep it"
+        )
+    if corrections.phones_kept:
+        row, cell = corrections.phones_kept[0]
+        report.notes.append(
+            f"phone of {len(corrections.phones_kept)} row(s) was saved by a spreadsheet as a "
+            f"number with digits lost (row {row}'s {cell}); each is what it makes of the number "
+            "stored for its asset, which is kept"
         )
     if not parsed.errors or skip_bad:
         records = _keep_status(store, records)

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from assetmap.domain.errors import ValidationError
-from assetmap.domain.spreadsheet import lost_phone_digits, restored_phone, spreadsheet_date
+from assetmap.domain.spreadsheet import (
+    lost_phone_digits,
+    phone_digits_lost,
+    restored_phone,
+    saved_as_number,
+    spreadsheet_date,
+)
 
 
 @pytest.mark.parametrize(
@@ -106,3 +112,22 @@ def test_a_phone_number_in_scientific_notation_has_lost_digits() -> None:
     )
     assert lost_phone_digits("0161 413 3750") is None
     assert lost_phone_digits("+44 161 413 3750") is None
+
+
+@pytest.mark.parametrize(
+    ("cell", "phone", "expected"),
+    [
+        ("1.62E+09", "01619125920", True),
+        ("1.6E+9", "01619125920", True),
+        ("1619125920", "01619125920", True),
+        ("0", "00000000000", True),
+        ("1.61E+09", "01619125920", False),  # another number
+        ("1.62E+09", "0161 912 5920", False),  # with spaces a spreadsheet keeps it as text
+        ("1E+99", "01619125920", False),
+    ],
+)
+def test_a_cell_is_checked_against_the_number_a_spreadsheet_saved_it_from(
+    cell: str, phone: str, expected: bool
+) -> None:
+    assert saved_as_number(cell, phone) is expected
+    assert phone_digits_lost(cell) is (cell != "1619125920")
