@@ -513,13 +513,9 @@ def build_records(
         data, fallback, problems = _fields(raw, spec, taxonomy)
         # A spreadsheet saves an exported ISO date in its own locale's form (30/06/2025).
         read_as = _read_date(data, problems)
-        if read_as is not None:
-            day_first.append((raw.row, *read_as))
         # And a phone number of digits only as a number, its leading 0 dropped.
         asset_id = raw.values.get(spec.id_column, "") if spec.id_column else ""
         restored = _read_phone(data, problems, bool(asset_id))
-        if restored is not None:
-            zero_back.append((raw.row, *restored))
         data["lon"], data["lat"] = locator.locate(raw, data.get("postcode", ""), problems)
         asset: Asset | None = None
         errors: list[ValidationError] = []
@@ -547,6 +543,12 @@ def build_records(
             )
         phone_cell = data.get("phone_cell", "")
         records.append(Record(raw.row, raw.line, asset, fallback, asset_id, phone_cell))
+        # Noted for the rows imported only; the report's DD/MM/YYYY is a date with slashes
+        # (30-Jun-25 names its month: nothing was guessed).
+        if read_as is not None and "/" in read_as[0]:
+            day_first.append((raw.row, *read_as))
+        if restored is not None:
+            zero_back.append((raw.row, *restored))
     parsed.geocoded = locator.geocoded
     if day_first:
         # Said in the report, so that a file of month-first dates that all happen to be days

@@ -363,6 +363,29 @@ def test_a_date_last_checked_after_today_rejects_the_row(
     ]
 
 
+def test_the_day_first_note_counts_imported_rows_with_slashed_dates_only(
+    tmp_path: Path, taxonomy: Taxonomy, postcodes: PostcodeIndex
+) -> None:
+    path = tmp_path / "checked.csv"
+    path.write_text(
+        "name,category,postcode,lat,lon,last_verified\n"
+        "Altrincham Library,library,WA14 1AH,53.38705,-2.35216,01/02/2025\n"
+        "Hale Library,library,WA15 9NT,53.376032,-2.345594,30-Jun-25\n"
+        "Sale Library,library,M33 7ZF,999,-2.31,02/03/2025\n",
+        encoding="utf-8",
+    )
+    rows = read_csv(path).rows
+    parsed = build_records(
+        rows, spec_for_file(path), taxonomy=taxonomy, postcodes=postcodes, today=date(2026, 3, 14)
+    )
+    assert [str(r.asset.last_verified) for r in parsed.records] == ["2025-02-01", "2025-06-30"]
+    # A named month is no guess, and the refused row (its latitude) was not read at all.
+    assert [n for n in parsed.notes if "day first" in n] == [
+        "last_verified of 1 row(s) read as a UK date, day first (DD/MM/YYYY):"
+        " row 1's '01/02/2025' is 2025-02-01"
+    ]
+
+
 def test_a_website_with_quotes_or_angle_brackets_rejects_the_row(
     tmp_path: Path, taxonomy: Taxonomy, postcodes: PostcodeIndex
 ) -> None:
