@@ -19,8 +19,9 @@ class User:
     """A staff account.
 
     ``auth_version`` changes whenever the password or role changes or the account is disabled
-    or enabled, which ends every session issued before. ``areas`` are the ONS local authority district codes whose submissions a
-    moderator looks after: they decide whose contact details the moderator may see.
+    or enabled, which ends every session issued before. ``areas`` are the ONS local authority
+    district codes whose submissions a moderator looks after: they decide whose contact
+    details the moderator may see.
     """
 
     id: int
