@@ -94,7 +94,7 @@ def public_surfaces(app: Flask, store: Store, tmp_path: Path) -> str:
     )
     for fmt in ("csv", "geojson"):
         out = tmp_path / f"export.{fmt}"
-        export_assets(store, fmt, out)
+        export_assets(store, fmt, out, replace=True)  # called again after each decision
         parts.append(out.read_text(encoding="utf-8"))
     return "\n".join(parts)
 
