@@ -225,11 +225,15 @@ def contact_properties(contact: Mapping[str, Any], *, url: str = "") -> dict[str
 # Rules every map carries (the asset maps inline, published JSAA maps in jsaa.css, which a
 # test keeps in step). GOV.UK's focus colours: a focused circle turns yellow with a heavy
 # dark outline. A label takes pointer events, so that the pointer can rest on it (see
-# _TOOLTIP_JS); Leaflet's own stylesheet lets them through to the map.
+# _TOOLTIP_JS); Leaflet's own stylesheet lets them through to the map. The layer switcher's
+# checkboxes are 24px (WCAG 2.2, 2.5.8 target size): at 13px, rows about 18px apart, and over
+# the map's circles, they had too little room around them.
 SHARED_MAP_CSS = """
 .am-marker:focus{outline:none}
 .am-marker:focus-visible{fill:#ffdd00;fill-opacity:1;stroke:#0b0c0c;stroke-width:4px}
 .leaflet-tooltip.am-hoverable{pointer-events:auto}
+.leaflet-control-layers label>span{display:flex;align-items:center}
+.leaflet-control-layers-selector{flex:none;width:24px;height:24px;margin:0 .3rem 0 0}
 """
 
 

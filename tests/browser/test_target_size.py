@@ -56,3 +56,20 @@ def test_map_credit_links_are_underlined(
     credit = watch.page.locator(".leaflet-control-attribution a").first
     assert credit.evaluate("el => getComputedStyle(el).textDecorationLine") == "underline"
     watch.assert_clean()
+
+
+def test_the_layer_switchers_checkboxes_are_big_enough(
+    watch: PageWatch, store: Store, taxonomy: Taxonomy
+) -> None:
+    load_demo(store, taxonomy=taxonomy, postcodes=load_default_index(), progress=False)
+    watch.goto("/")
+    watch.page.locator("path.am-marker").first.wait_for()
+    watch.page.locator(".leaflet-control-layers").hover()  # opens it
+    boxes = watch.page.locator(".leaflet-control-layers-selector")
+    assert boxes.count() > 5
+    # 13px, about 18px apart and over the map's circles, they had too little room around them.
+    sizes = boxes.evaluate_all("els => els.map(el => el.getBoundingClientRect().height)")
+    assert min(sizes) >= 24
+    violations = run_axe(watch)
+    assert violations == [], describe(violations)
+    watch.assert_clean()
