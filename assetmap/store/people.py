@@ -219,20 +219,10 @@ class PeopleSql(SqlStore):
                 raise NotFound(f"no user '{username}'")
             if user.active == active:
                 return user, False
-            conn.execute(
-                self._sql(
-                    "UPDATE users SET active = ?, auth_version = auth_version + 1,"
-                    " updated_at = ? WHERE pk = ?"
-                ),
-                (active, utc_now(), user.id),
-            )
             # Either way the user's sessions end: switched off, they are out at once;
             # switched on, no session from before (say, one left when the account was
             # switched off in the database by hand) comes back to life.
-            conn.execute(self._sql("DELETE FROM sessions WHERE user_pk = ?"), (user.id,))
-            fresh = self._find_user(conn, username)
-        assert fresh is not None  # noqa: S101 - same transaction
-        return fresh, True
+            return self._bump_auth(username, "active", active), True
 
     def set_areas(self, username: str, areas: Iterable[str]) -> User:
         """Replace the areas a user looks after (none clears them).
