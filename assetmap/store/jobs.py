@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 from assetmap.domain.errors import Conflict, NotFound, ValidationError
 from assetmap.domain.job import JOB_STATUSES, Job
-from assetmap.store.base import utc_now
+from assetmap.store.base import StoreUnavailable, utc_now
 from assetmap.store.submissions import SubmissionsSql
 
 _COLUMNS = (
@@ -33,10 +33,11 @@ def new_job_id() -> str:
 class JobsSql(SubmissionsSql):
     """Adds background jobs to the store."""
 
-    # This class closes the store contract (store.Store). A backend lists here what it raises
-    # when its database cannot be reached just now: the web app answers those with a 503
-    # ("try again shortly"), not a 500, and the next request tries the database again.
-    unavailable_errors: ClassVar[tuple[type[Exception], ...]] = ()
+    # This class closes the store contract (store.Store). What a store raises when its
+    # database cannot be used just now: the web app answers those with a 503 ("try again
+    # shortly"), not a 500, and the next request tries the database again. A backend adds
+    # its driver's own errors of that kind.
+    unavailable_errors: ClassVar[tuple[type[Exception], ...]] = (StoreUnavailable,)
 
     @staticmethod
     def _job(row: Any) -> Job:

@@ -100,7 +100,7 @@ class PostGISStore(JobsSql):
     migrations_package = "assetmap.store.migrations.postgis"
     # OperationalError is libpq's "the server went away" family (closed connection, admin
     # shutdown, too many connections, timeouts), none of them the request's fault.
-    unavailable_errors = (StoreUnavailable, psycopg.OperationalError)
+    unavailable_errors = (*JobsSql.unavailable_errors, psycopg.OperationalError)
 
     def __init__(self, url: str) -> None:
         super().__init__(url)

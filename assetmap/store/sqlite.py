@@ -57,8 +57,6 @@ def sqlite_path(url: str) -> str:
 class SQLiteStore(JobsSql):
     """Store backed by one SQLite database file; a connection per thread."""
 
-    unavailable_errors = (StoreUnavailable,)
-
     def __init__(self, url: str, *, points_in_memory: bool = True) -> None:
         super().__init__(url)
         self.path = sqlite_path(url)
