@@ -370,6 +370,25 @@ class NearbyQuery:
 # --- parsing ------------------------------------------------------------------------------
 
 
+def refuse_not_utf8(value: str, name: str, w: Wording = PARAMETER_WORDING) -> None:
+    """Refuse a parameter's value that holds a byte of no UTF-8 character (see ``_NOT_UTF8``).
+
+    Raises
+    ------
+    ValidationError
+        Naming the parameter (as ``w`` names it) and the byte, on field ``name``.
+    """
+    bad = _NOT_UTF8.search(value)
+    if bad is not None:
+        byte = int(bad[0][1:], 16) if bad[0].startswith("%") else ord(bad[0]) & 0xFF
+        raise ValidationError(
+            f"{w.name_is(name)} not valid UTF-8 text: it holds the byte"
+            f" {w.byte.format(byte)}, which is not part"
+            " of any character (was it sent in another encoding?); enter it again",
+            field=name,
+        )
+
+
 def _values(params: Mapping[str, str | Sequence[str]], name: str, w: Wording) -> list[str]:
     """Non-blank values of a parameter; blank form fields count as not given."""
     raw = params.get(name)
@@ -380,15 +399,7 @@ def _values(params: Mapping[str, str | Sequence[str]], name: str, w: Wording) ->
     for item in items:
         if not isinstance(item, str):
             raise ValidationError(f"{w.name(name)} must be text, not {item!r}", field=name)
-        bad = _NOT_UTF8.search(item)
-        if bad is not None:
-            byte = int(bad[0][1:], 16) if bad[0].startswith("%") else ord(bad[0]) & 0xFF
-            raise ValidationError(
-                f"{w.name_is(name)} not valid UTF-8 text: it holds the byte"
-                f" {w.byte.format(byte)}, which is not part"
-                " of any character (was it sent in another encoding?); enter it again",
-                field=name,
-            )
+        refuse_not_utf8(item, name, w)
         if name in REPEATABLE:
             out.extend(part.strip() for part in item.split(",") if part.strip())
         elif item.strip():

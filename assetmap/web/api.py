@@ -16,7 +16,12 @@ from flask import Blueprint, current_app, jsonify, request, url_for
 from flask.wrappers import Response
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from assetmap.analysis.nearby import describe_asset, parse_nearby_query, search_nearby
+from assetmap.analysis.nearby import (
+    describe_asset,
+    parse_nearby_query,
+    refuse_not_utf8,
+    search_nearby,
+)
 from assetmap.domain.errors import NotFound, ValidationError
 from assetmap.domain.submission import Submission
 from assetmap.gazetteer.postcodes import PostcodeIndex, default_postcode_path, load_default_index
@@ -126,9 +131,6 @@ def categories() -> Any:
 # What /assets/similar reads; like the nearby search it refuses anything else, so a radius_m
 # or category that it would not apply is not taken for a narrower check.
 SIMILAR_PARAMETERS = ("name", "postcode", "lat", "lon")
-# Werkzeug hands on a query string's bytes that are not UTF-8 as their escapes ("%E9"), as
-# assetmap.analysis.nearby reads them for the nearby search's parameters.
-_NOT_UTF8 = re.compile(r"%[89A-F][0-9A-F]")
 
 
 def _similar_name() -> str:
@@ -144,13 +146,7 @@ def _similar_name() -> str:
     if len(names) > 1:
         raise ValidationError(f"give name once, not {len(names)} times", field="name")
     name = names[0].strip() if names else ""
-    bad = _NOT_UTF8.search(name)
-    if bad is not None:
-        raise ValidationError(
-            f"name is not valid UTF-8 text: it holds the byte {bad[0]}, which is not part of"
-            " any character (was it sent in another encoding?); enter it again",
-            field="name",
-        )
+    refuse_not_utf8(name, "name")  # as the nearby search's parameters are
     return name
 
 
