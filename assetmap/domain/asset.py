@@ -186,6 +186,11 @@ def changed_fields(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
     return [name for name in CONTENT_FIELDS if old.get(name) != new.get(name)]
 
 
+def is_email_address(text: str) -> bool:
+    """Whether ``text`` has the form of an email address, as an asset's ``email`` must."""
+    return _EMAIL.fullmatch(text) is not None
+
+
 def normalise_name(name: str) -> str:
     """Fold a name for duplicate matching: accents, case, punctuation and spacing removed."""
     text = unicodedata.normalize("NFKD", name)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable
 from datetime import date
@@ -11,7 +10,7 @@ from typing import Any
 from flask import Blueprint, render_template, url_for
 from markupsafe import Markup
 
-from assetmap.domain.asset import Asset
+from assetmap.domain.asset import Asset, is_email_address
 from assetmap.domain.errors import NotFound
 from assetmap.domain.vocab import ACCESSIBILITY, AUDIENCES, COSTS, CURRENCIES, PROVIDER_TYPES
 from assetmap.maps import assets_map, map_parts
@@ -122,7 +121,7 @@ def accessibility() -> str:
 
 def _contact_href(contact: str) -> str:
     """A link for a contact that is an email or web address; empty for anything else."""
-    if re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", contact):
+    if is_email_address(contact):
         return "mailto:" + contact
     if is_web_address(contact):
         return contact
