@@ -164,6 +164,11 @@ def from_openstreetmap(*texts: str) -> bool:
     return any(_FROM_OSM.search(text) for text in texts)
 
 
+def licences_link(licences_url: str) -> str:
+    """The attribution control's link to the page of data sources and licences, as HTML."""
+    return f'<a href="{html_text(licences_url)}">{LICENCES_LINK_TEXT}</a>'
+
+
 def tile_credit(tile_attribution: str) -> str:
     """The tiles' attribution as Leaflet shows it: escaped, its OpenStreetMap credit linked.
 
@@ -215,7 +220,7 @@ class _Credits(VerbatimMacro):
         self.licences_url = licences_url
 
     def script_js(self) -> str:
-        licences = f'<a href="{html_text(self.licences_url)}">{LICENCES_LINK_TEXT}</a>'
+        licences = licences_link(self.licences_url)
         # HTML built here from constants and escaped text, passed as JSON, never a template.
         return _CREDITS_JS % {
             "map": self.parent_name(),

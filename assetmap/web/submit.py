@@ -36,8 +36,7 @@ from assetmap.domain.errors import NotFound, ValidationError
 from assetmap.domain.submission import PROBLEMS, Submission, Submitter
 from assetmap.domain.vocab import ACCESSIBILITY, AUDIENCES, COSTS, CURRENCIES, PROVIDER_TYPES
 from assetmap.maps import resource_urls
-from assetmap.maps._elements import html_text
-from assetmap.maps.assets import LICENCES_LINK_TEXT, tile_credit
+from assetmap.maps.assets import licences_link, tile_credit
 from assetmap.services.accounts import client_key
 from assetmap.services.submitting import (
     ASSET_FIELDS,
@@ -331,7 +330,7 @@ def _render_form(
         # (Leaflet inserts attributions as HTML), OpenStreetMap's credit linked, and the
         # app's page of data sources and licences.
         tile_attribution=tile_credit(settings.tile_attribution) if settings.tile_url else "",
-        credits=f'<a href="{html_text(url_for("pages.licences"))}">{LICENCES_LINK_TEXT}</a>',
+        credits=licences_link(url_for("pages.licences")),
         leaflet={"js": urls["leaflet"], "css": urls["leaflet_css"]},
         duplicate_radius_m=int(DUPLICATE_RADIUS_M),
         **_common(),
