@@ -20,8 +20,10 @@ from werkzeug.exceptions import (
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from assetmap.domain.errors import AssetmapError
+from assetmap.domain.local_time import when
 from assetmap.domain.taxonomy import Taxonomy, load_taxonomy
 from assetmap.maps import CDN_ORIGINS
+from assetmap.maps.report import time_element
 from assetmap.settings import REPO_ROOT, Settings
 from assetmap.store import Store, open_store
 from assetmap.web.json_provider import OrjsonProvider
@@ -121,6 +123,9 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     _register_store_unavailable(app, app.extensions["assetmap"].store)
     _register_security_headers(app, settings)
     _register_csrf(app)
+    # Times on every page: in words, UK time (GOV.UK style), in a <time> for machines.
+    app.add_template_filter(when, "when")
+    app.add_template_filter(time_element, "time_element")
 
     @app.get("/healthz")
     def healthz() -> Any:

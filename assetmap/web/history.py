@@ -22,10 +22,9 @@ from assetmap.domain.submission import status_after_revert
 from assetmap.domain.vocab import STATUSES
 from assetmap.web.app import current_store, state
 from assetmap.web.auth import current_user, login_required
-from assetmap.web.review import FieldRow, field_rows, when
+from assetmap.web.review import FieldRow, field_rows
 
 bp = Blueprint("history", __name__)
-bp.add_app_template_filter(when, "when")
 
 ACTIONS = {
     "create": "Created",

@@ -27,10 +27,9 @@ from assetmap.services.submitting import DUPLICATE_RADIUS_M, SimilarAsset, simil
 from assetmap.store.submissions import merge_changes
 from assetmap.web.app import current_store, state
 from assetmap.web.auth import current_user, login_required
-from assetmap.web.review import LABELS, FieldRow, field_rows, when
+from assetmap.web.review import LABELS, FieldRow, field_rows
 
 bp = Blueprint("moderate", __name__, url_prefix="/moderate")
-bp.add_app_template_filter(when, "when")
 
 KINDS = {"new": "New asset", "change": "Suggested change", "problem": "Problem report"}
 # The fields a moderator can edit before approving, in form order.

@@ -12,7 +12,6 @@ from typing import Any
 
 from assetmap.domain.asset import CONTENT_FIELDS
 from assetmap.domain.geodesy import distances_m
-from assetmap.domain.local_time import when as when  # history, moderate: the |when filter
 from assetmap.domain.taxonomy import Taxonomy
 from assetmap.domain.vocab import (
     ACCESSIBILITY,
