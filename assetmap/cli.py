@@ -573,11 +573,7 @@ def users_set_areas(ctx: Context, username: str, codes: tuple[str, ...]) -> None
 @pass_ctx
 def users_disable(ctx: Context, username: str) -> None:
     """Switch an account off (someone left); their sessions end. Nothing is deleted."""
-    user, changed = ctx.existing_store.set_active(username, False)
-    if changed:
-        click.echo(f"{user.username} is disabled; their sessions have ended")
-    else:
-        click.echo(f"{user.username} is already disabled; nothing changed")
+    _set_active(ctx, username, False)
 
 
 @users.command("enable")
@@ -585,11 +581,17 @@ def users_disable(ctx: Context, username: str) -> None:
 @pass_ctx
 def users_enable(ctx: Context, username: str) -> None:
     """Switch a disabled account back on. They sign in with the same password."""
-    user, changed = ctx.existing_store.set_active(username, True)
-    if changed:
-        click.echo(f"{user.username} is enabled; they can sign in again")
+    _set_active(ctx, username, True)
+
+
+def _set_active(ctx: Context, username: str, active: bool) -> None:
+    user, changed = ctx.existing_store.set_active(username, active)
+    state = "enabled" if active else "disabled"
+    if not changed:
+        click.echo(f"{user.username} is already {state}; nothing changed")
     else:
-        click.echo(f"{user.username} is already enabled; nothing changed")
+        then = "they can sign in again" if active else "their sessions have ended"
+        click.echo(f"{user.username} is {state}; {then}")
 
 
 @users.command("list")
