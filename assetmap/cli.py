@@ -467,10 +467,12 @@ def _read_password(from_stdin: bool) -> str:
 
 
 def _areas_text(codes: tuple[str, ...]) -> str:
+    if not codes:  # no need to read the boundaries file (most of a second) to say so
+        return "no areas"
     from assetmap.gazetteer.areas import load_default_areas
 
     known = load_default_areas().areas
-    return ", ".join(known[c].label if c in known else c for c in codes) or "no areas"
+    return ", ".join(known[c].label if c in known else c for c in codes)
 
 
 def _check_areas(codes: tuple[str, ...]) -> tuple[str, ...]:

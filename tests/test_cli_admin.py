@@ -136,6 +136,26 @@ def test_users_areas_are_checked_listed_and_changed(tmp_path: Path) -> None:
     store.close()
 
 
+def test_listing_users_without_areas_does_not_read_the_boundaries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Reading the district boundaries takes most of a second: only worth it to name areas.
+    from assetmap.gazetteer import areas
+
+    db = f"sqlite:///{tmp_path / 'a.db'}"
+    monkeypatch.setattr(sys, "stdin", io.StringIO("correct horse battery\n"))
+    add = ("--db", db, "users", "add", "mo", "--role", "moderator", "--password-stdin")
+    assert run_main(monkeypatch, capsys, *add)[0] == 0
+    areas.load_default_areas.cache_clear()
+    monkeypatch.setattr(areas, "default_areas_path", lambda: tmp_path / "missing.geojson")
+    assert run_main(monkeypatch, capsys, "--db", db, "users", "list") == (
+        0,
+        "mo\tmoderator\tmo\tno areas\n",
+        "",
+    )
+    areas.load_default_areas.cache_clear()
+
+
 def test_users_disable_and_enable(store_url: str) -> None:
     password = "correct horse battery\n"
     for name, role in [("ada", "admin"), ("mo", "moderator")]:
