@@ -5,6 +5,9 @@ write one, a tenth of the request, and orjson about a tenth of that. Values
 orjson does not know natively (dates, dataclasses, Decimal, ``__html__``) still go through
 Flask's own ``default``, so they are written as before; non-ASCII text is written as UTF-8
 rather than ``\\u`` escapes, and NaN as null (the standard library wrote invalid JSON).
+Responses say ``Content-Type: application/json; charset=utf-8``: RFC 8259 needs no charset,
+but clients that read an unlabelled body as Latin-1 (Windows PowerShell 5.1's Invoke-RestMethod
+and Invoke-WebRequest among them) showed "Café" as "CafÃ©" once the text was no longer escaped.
 """
 
 from __future__ import annotations
@@ -23,6 +26,9 @@ _OPTIONS |= orjson.OPT_NON_STR_KEYS
 
 class OrjsonProvider(DefaultJSONProvider):
     """``jsonify`` through orjson when the output is compact (not in debug mode)."""
+
+    # Also what the standard provider's indented (debug) output is labelled with.
+    mimetype = "application/json; charset=utf-8"
 
     def response(self, *args: Any, **kwargs: Any) -> Response:
         """As :meth:`DefaultJSONProvider.response`; indented output stays with the default."""

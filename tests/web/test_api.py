@@ -66,11 +66,27 @@ def document(api: FlaskClient) -> dict[str, Any]:
 
 
 def documented(doc: dict[str, Any], path: str, response: TestResponse, method: str = "get") -> None:
-    """Validate a real response against the schema the document declares for its status."""
-    assert response.mimetype == "application/json"
+    """Validate a real response against the schema and headers declared for its status."""
+    assert response.headers["Content-Type"] == "application/json; charset=utf-8"
     declared = doc["paths"][path][method]["responses"]
     status = str(response.status_code)
     assert status in declared, f"{path} answered {status}, which the document does not declare"
+    headers = declared[status].get("headers", {})
+    for name, header in headers.items():
+        if header.get("required"):
+            assert name in response.headers, f"{path} {status} was sent without {name}"
+        if name in response.headers and "const" in header["schema"]:
+            assert response.headers[name] == header["schema"]["const"], (path, status, name)
+    # CORS is declared where it is sent, and sent only there (never on the POST).
+    cors = "Access-Control-Allow-Origin"
+    assert (cors in response.headers) == (cors in headers), (path, method, status)
+    response_validator(doc, path, status, method).validate(response.get_json())
+
+
+def response_validator(
+    doc: dict[str, Any], path: str, status: str, method: str = "get"
+) -> Draft202012Validator:
+    """A validator of the JSON body the document declares for one path, method and status."""
     pointer = "/".join(
         part.replace("~", "~0").replace("/", "~1")
         for part in ["paths", path, method, "responses", status, "content", "application/json"]
@@ -78,12 +94,11 @@ def documented(doc: dict[str, Any], path: str, response: TestResponse, method: s
     registry = Registry().with_resource(
         DOC_URI, Resource.from_contents(doc, default_specification=DRAFT202012)
     )
-    validator = Draft202012Validator(
+    return Draft202012Validator(
         {"$ref": f"{DOC_URI}#/{pointer}/schema"},
         registry=registry,
         format_checker=Draft202012Validator.FORMAT_CHECKER,
     )
-    validator.validate(response.get_json())
 
 
 def test_openapi_document_is_valid_and_covers_every_api_route(
@@ -426,7 +441,7 @@ def test_wrong_method_and_unknown_path_answer_json(api: FlaskClient) -> None:
     assert wrong.get_json()["error"]["field"] is None
     # RFC 9110: a 405 says which methods the resource has.
     assert set(wrong.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
-    assert wrong.headers["Content-Type"] == "application/json"
+    assert wrong.headers["Content-Type"] == "application/json; charset=utf-8"
     assert api.get("/api/v1/nothing-here").get_json()["error"]["field"] is None
 
 
@@ -576,8 +591,8 @@ def test_searches_are_kept_out_of_caches(api: FlaskClient, url: str) -> None:
             ]
         )
     )
-    # The categories say nothing about anyone: caches may keep them.
-    assert "Cache-Control" not in api.get("/api/v1/categories").headers
+    # The categories say nothing about anyone: caches may keep them (and revalidate).
+    assert api.get("/api/v1/categories").headers["Cache-Control"] == "no-cache"
 
 
 def test_a_chunked_body_over_the_limit_is_a_413_not_broken_json(
@@ -615,11 +630,12 @@ def test_the_document_states_this_instances_submission_limits(
     settings: Settings, store: Store, per_client: int, per_email: int, said: str
 ) -> None:
     # They are settings (ASSETMAP_SUBMISSIONS_PER_...): the defaults were written in as fact.
-    limits = {
-        "submissions_per_client_per_hour": per_client,
-        "submissions_per_email_per_day": per_email,
-    }
-    api = create_app(replace(settings, **limits), store=store).test_client()
+    limits = replace(
+        settings,
+        submissions_per_client_per_hour=per_client,
+        submissions_per_email_per_day=per_email,
+    )
+    api = create_app(limits, store=store).test_client()
     document = api.get("/api/v1/openapi.json").get_json()
     validate_openapi(document)
     assert document["paths"]["/api/v1/submissions"]["post"]["description"].endswith(said)

@@ -6,9 +6,10 @@ import json
 import math
 from dataclasses import dataclass
 from datetime import date
+from typing import cast
 
 import pytest
-from flask import Flask, jsonify
+from flask import Flask, Response, jsonify
 from flask.json.provider import DefaultJSONProvider
 from flask.testing import FlaskClient
 
@@ -39,8 +40,9 @@ def _both(app: Flask, value: object) -> tuple[bytes, bytes]:
     standard = DefaultJSONProvider(app)
     standard.sort_keys = app.json.sort_keys  # type: ignore[attr-defined]
     with app.app_context():
-        fast = app.json.response(value).get_data()
-        slow = standard.response(value).get_data()
+        # Typed as Werkzeug's sans-IO response; Flask's, with get_data, is what they return.
+        fast = cast(Response, app.json.response(value)).get_data()
+        slow = cast(Response, standard.response(value)).get_data()
     return fast, slow
 
 
@@ -104,3 +106,18 @@ def test_a_real_nearby_answer_is_what_the_standard_provider_wrote(
         "category_label",
         "distance_m",
     ]
+
+
+def test_every_answer_is_labelled_utf8_whichever_writer_wrote_it(bare: Flask) -> None:
+    # The text is UTF-8, not \\u escapes: unlabelled, Windows PowerShell 5.1 read it as
+    # Latin-1 ("CafÃ©"). The standard library's fallback and debug output say so too.
+    with bare.app_context():
+        fast = jsonify({"name": "Café"})
+        big = jsonify({"big": 2**70})
+    bare.debug = True
+    with bare.app_context():
+        indented = jsonify({"name": "Café"})
+    for response in (fast, big, indented):
+        assert response.headers["Content-Type"] == "application/json; charset=utf-8"
+        assert response.mimetype == "application/json"
+    assert "Café".encode() in fast.data
