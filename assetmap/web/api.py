@@ -50,14 +50,47 @@ bp = Blueprint("api", __name__, url_prefix=API_PREFIX)
 _POSTCODES_KEY = "assetmap.postcodes"
 # A search's URL says where someone lives or where a resident's place is (a postcode, a
 # point): like the /nearby page, keep its answers, errors too, out of shared caches and the
-# browser's disk cache.
-_NO_STORE_ENDPOINTS = frozenset({"api.nearby", "api.similar"})
+# browser's disk cache. A submission's status changes when it is decided, and its reference
+# is all it takes to read it: kept out of caches as the /submissions pages are.
+_NO_STORE_ENDPOINTS = frozenset(
+    {"api.nearby", "api.similar", "api.submission_status", "api.create_submission"}
+)
+# The same for everyone, and changed by moderation, the passing days (stale) or a restart
+# with other settings: caches may keep them but must ask again, which costs a 304 when the
+# ETag still matches.
+REVALIDATED_ENDPOINTS = frozenset({"api.asset", "api.categories", "api.openapi"})
+# Reads are open to pages on any site (the data is open; no request carries a cookie's
+# authority). Writes get no CORS headers: a site could otherwise have its visitors' browsers
+# send submissions, each from another address, past the per-client limit.
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Expose-Headers": "ETag, Retry-After",
+}
+# The answer to a preflight for a read (a request sending If-None-Match needs one).
+PREFLIGHT_HEADERS = {
+    "Access-Control-Allow-Methods": "GET, HEAD",
+    "Access-Control-Allow-Headers": "Accept, Accept-Language, Cache-Control, If-None-Match",
+    "Access-Control-Max-Age": "86400",
+}
 
 
 @bp.after_request
-def _no_store(response: Response) -> Response:
+def _caching_and_cors(response: Response) -> Response:
     if request.endpoint in _NO_STORE_ENDPOINTS:
         response.headers["Cache-Control"] = "no-store"
+    elif request.endpoint in REVALIDATED_ENDPOINTS:
+        response.headers["Cache-Control"] = "no-cache"
+        if response.status_code == 200 and request.method in ("GET", "HEAD"):
+            response.add_etag()
+            response.make_conditional(request)
+            # It adds a Date, and the server (gunicorn, Werkzeug's) writes its own: a 304
+            # went out with two, and Date is a field sent once.
+            response.headers.remove("Date")
+    rule = request.url_rule
+    if rule is not None and "GET" in (rule.methods or ()):
+        response.headers.update(CORS_HEADERS)
+        if request.method == "OPTIONS":
+            response.headers.update(PREFLIGHT_HEADERS)
     return response
 
 
@@ -311,5 +344,6 @@ def openapi() -> Any:
             submissions_per_email_per_day=app_state.settings.submissions_per_email_per_day,
             # Absolute: OpenAPI asks for a URL, and the document is read away from the site.
             licences_url=url_for("pages.licences", _external=True),
+            server_url=request.script_root or "/",
         )
     )

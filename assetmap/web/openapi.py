@@ -185,8 +185,8 @@ def _schemas(category_ids: Sequence[str]) -> dict[str, Any]:
     }
     query_echo = {
         "postcode": {"type": ["string", "null"], "description": "Normalised postcode."},
-        "lat": {"type": ["number", "null"]},
-        "lon": {"type": ["number", "null"]},
+        "lat": {"type": ["number", "null"], "minimum": -90, "maximum": 90},
+        "lon": {"type": ["number", "null"], "minimum": -180, "maximum": 180},
         "radius_m": {
             "type": "number",
             "minimum": 0.001,
@@ -194,16 +194,21 @@ def _schemas(category_ids: Sequence[str]) -> dict[str, Any]:
             "description": "Radius in metres, however given, rounded to the millimetre (0.001 m)"
             " as the search used it: radius=31&unit=mi is 49889.664.",
         },
-        "radius": {"type": ["number", "null"]},
+        "radius": {"type": ["number", "null"], "exclusiveMinimum": 0},
         "unit": {"type": ["string", "null"], "enum": [*UNITS, None]},
-        "category": {"type": "array", "items": {"type": "string"}},
-        "q": {"type": ["string", "null"]},
-        "cost": {"type": "array", "items": {"type": "string"}},
-        "access": {"type": "array", "items": {"type": "string"}},
-        "audience": {"type": ["string", "null"]},
-        "open_on": {"type": ["string", "null"], "description": "Canonical form, 'mon 14:00'."},
-        "limit": {"type": "integer"},
-        "offset": {"type": "integer"},
+        # The ids as the search used them: lower case, each once, in the order given.
+        "category": {"type": "array", "items": {"enum": list(category_ids)}, "uniqueItems": True},
+        "q": {"type": ["string", "null"], "minLength": 1, "maxLength": MAX_Q_LENGTH},
+        "cost": {"type": "array", "items": {"enum": list(COST_FILTERS)}, "uniqueItems": True},
+        "access": {"type": "array", "items": {"enum": list(ACCESSIBILITY)}, "uniqueItems": True},
+        "audience": {"type": ["string", "null"], "enum": [*AUDIENCES, None]},
+        "open_on": {
+            "type": ["string", "null"],
+            "pattern": f"^({'|'.join(WEEKDAYS)}) {_HHMM[1:]}",
+            "description": "Canonical form, 'mon 14:00'.",
+        },
+        "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+        "offset": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET},
     }
     return {
         "Error": _obj(
@@ -252,8 +257,8 @@ def _schemas(category_ids: Sequence[str]) -> dict[str, Any]:
         "NearbyAsset": _obj(nearby_asset, "An asset with its distance from the origin."),
         "Origin": _obj(
             {
-                "lon": {"type": "number"},
-                "lat": {"type": "number"},
+                "lon": {"type": "number", "minimum": -180, "maximum": 180},
+                "lat": {"type": "number", "minimum": -90, "maximum": 90},
                 "label": {
                     "type": "string",
                     "description": "The origin as a person reads it: a unit postcode, a sector"
@@ -453,7 +458,11 @@ def _submission_schemas(category_ids: Sequence[str]) -> dict[str, Any]:
             "maximum": 1,
             "description": "Name similarity, 1 for the same name.",
         },
-        "url": {"type": "string", "description": "The asset's page on this site."},
+        "url": {
+            "type": "string",
+            "pattern": "/assets/[^/]+$",
+            "description": "The path of the asset's page on this site.",
+        },
     }
     return {
         "SubmissionRequest": {
@@ -471,7 +480,11 @@ def _submission_schemas(category_ids: Sequence[str]) -> dict[str, Any]:
                 "status": {"type": "string", "enum": list(STATES)},
                 "submitted_at": {"type": "string", "format": "date-time"},
                 "decided_at": {"type": ["string", "null"], "format": "date-time"},
-                "status_url": {"type": "string"},
+                "status_url": {
+                    "type": "string",
+                    "pattern": f"{API_PREFIX}/submissions/{_REFERENCE[1:]}",
+                    "description": "Its path on this site (after any prefix it is served under).",
+                },
             },
             "What anyone holding the reference may know: never the content or the sender.",
         ),
@@ -480,8 +493,8 @@ def _submission_schemas(category_ids: Sequence[str]) -> dict[str, Any]:
             {
                 "results": {"type": "array", "items": _ref("SimilarAsset")},
                 "origin": _ref("Origin"),
-                "radius_m": {"type": "number"},
-                "min_score": {"type": "number"},
+                "radius_m": {"type": "number", "const": DUPLICATE_RADIUS_M},
+                "min_score": {"type": "number", "const": SIMILAR_NAME_SCORE},
             }
         ),
     }
@@ -507,7 +520,11 @@ def _submission_paths(limits: str) -> dict[str, Any]:
     """Paths of the submission endpoints and the duplicate check; ``limits`` in words."""
     limited = _json("Error", "Too many submissions from this client or email address.")
     limited["headers"] = {
-        "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}
+        "Retry-After": {
+            "schema": {"type": "integer", "minimum": 1},
+            "required": True,
+            "description": "Seconds to wait.",
+        }
     }
     receipt = _json("SubmissionReceipt", "Stored as pending (201).")
     unsupported = _json(
@@ -523,7 +540,11 @@ def _submission_paths(limits: str) -> dict[str, Any]:
     }
     rekeyed = _json("Error", _REKEYED)
     receipt["headers"] = {
-        "Location": {"schema": {"type": "string"}, "description": "The status URL."}
+        "Location": {
+            "schema": {"type": "string"},
+            "required": True,
+            "description": "The status URL.",
+        }
     }
     where = [
         _param("postcode", {"type": "string"}, "A postcode, sector or district."),
@@ -632,9 +653,57 @@ def _unavailable() -> dict[str, Any]:
     """The 503 of every operation that reads or writes the store."""
     response = _json("Error", "The database cannot be reached just now: try again later.")
     response["headers"] = {
-        "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}
+        "Retry-After": {
+            "schema": {"type": "integer", "minimum": 1},
+            "required": True,
+            "description": "Seconds to wait.",
+        }
     }
     return response
+
+
+# Operations whose answers caches may keep, if they ask again each time (Cache-Control:
+# no-cache, with an ETag); every other answer is no-store. api.py sends the same.
+_REVALIDATED = frozenset({"getAsset", "listCategories", "openapi"})
+
+
+def _header(value: str, description: str) -> dict[str, Any]:
+    return {
+        "schema": {"type": "string", "const": value},
+        "required": True,
+        "description": description,
+    }
+
+
+def _with_http_headers(paths: Mapping[str, Any]) -> None:
+    """Declare the caching and CORS headers of every response, and 304 where an ETag is sent."""
+    etag = {
+        "schema": {"type": "string"},
+        "required": True,
+        "description": "Send it as If-None-Match to revalidate.",
+    }
+    for item in paths.values():
+        for method, operation in item.items():
+            revalidated = operation["operationId"] in _REVALIDATED
+            responses = operation["responses"]
+            if revalidated:
+                responses["304"] = {
+                    "description": "Not modified: the If-None-Match ETag is still the answer's."
+                }
+            for status, response in list(responses.items()):
+                headers = dict(response.get("headers", {}))
+                headers["Cache-Control"] = (
+                    _header("no-cache", "Caches may keep it, but must revalidate.")
+                    if revalidated
+                    else _header("no-store", "No cache may keep it.")
+                )
+                if revalidated and status in {"200", "304"}:
+                    headers["ETag"] = etag
+                if method == "get":
+                    headers["Access-Control-Allow-Origin"] = _header(
+                        "*", "Any site's pages may read it (CORS)."
+                    )
+                responses[status] = {**response, "headers": headers}
 
 
 def openapi_document(
@@ -644,6 +713,7 @@ def openapi_document(
     submissions_per_client_per_hour: int,
     submissions_per_email_per_day: int,
     licences_url: str,
+    server_url: str = "/",
 ) -> dict[str, Any]:
     """The OpenAPI 3.1 document.
 
@@ -659,6 +729,9 @@ def openapi_document(
         This instance's submission limits (0 for none), as the settings give them.
     licences_url
         Absolute URL of the site's data sources and licences page (``info.license.url``).
+    server_url
+        Where the app is mounted, which the paths follow: ``/``, or its prefix behind a
+        proxy (``/assetmap``).
     """
     bad_input = _json("Error", "A parameter is missing, malformed or out of range.")
     rekeyed = _json("Error", _REKEYED)
@@ -670,7 +743,8 @@ def openapi_document(
                 "description": "Only published assets. Sorted by distance then name, except"
                 f" that stale listings follow fresh ones within each {STALE_BAND_M:.0f} m"
                 " band. An unknown parameter, or one given more than once (except category,"
-                " cost and access, which add up), is a 400 naming it. Every answer is sent"
+                " cost and access, which add up), is a 400 naming it; an empty value"
+                " (limit=) is as if the parameter were not given. Every answer is sent"
                 " with Cache-Control: no-store, as the URL says where someone lives.",
                 "responses": {
                     "200": _json("NearbyResponse", "One page of results."),
@@ -725,6 +799,7 @@ def openapi_document(
         if path in summaries:
             for operation in item.values():
                 operation["summary"] = summaries[path]
+    _with_http_headers(paths)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -732,6 +807,14 @@ def openapi_document(
             "version": "1.0.0",
             "description": "Community assets for adult social care: nearby search for local"
             " area coordinators. Coordinates are WGS84 degrees; distances are metres.\n\n"
+            "Answers are JSON in UTF-8 (Content-Type: application/json; charset=utf-8); every"
+            " error is an Error object, wrong methods (405, with Allow) and unknown paths (404)"
+            " included. Every GET may be read by pages on any site (CORS:"
+            " Access-Control-Allow-Origin: *, and preflights are answered); POST is not open"
+            " to other sites' pages. Searches and submissions are sent with Cache-Control:"
+            " no-store; an asset, the categories and this document with Cache-Control:"
+            " no-cache and an ETag, so a client may keep them and revalidate with"
+            " If-None-Match (304 when unchanged).\n\n"
             "The assets come from several publishers, each under its own licence (most under"
             " the Open Government Licence v3.0, OpenStreetMap-derived ones also under the Open"
             " Database Licence 1.0): every asset's source and licence say which, and the page"
@@ -748,6 +831,9 @@ def openapi_document(
                 "url": licences_url,
             },
         },
+        # The paths start /api/v1 on the app's own root: without this, under a prefix
+        # (/assetmap behind a proxy) clients called the site's root, another site's paths.
+        "servers": [{"url": server_url}],
         "paths": paths,
         "components": {"schemas": {**_schemas(category_ids), **_submission_schemas(category_ids)}},
     }
