@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -71,6 +72,10 @@ class Settings:
     # the app is reached over HTTPS; `assetmap serve` without --production (plain http on
     # 127.0.0.1, as `make run` starts it) turns it off unless ASSETMAP_SECURE_COOKIES is set.
     secure_cookies: bool = True
+    # Minutes without a request after which a staff member is signed out (0: never; a
+    # session still ends a day after signing in). Pages warn two minutes before, with a
+    # button to stay signed in.
+    staff_idle_minutes: int = 30
     # Resident submissions accepted per client address per hour and per email address per
     # day, counted from stored rows (0 turns a limit off, e.g. for a load test).
     submissions_per_client_per_hour: int = 10
@@ -92,7 +97,15 @@ class Settings:
         if "ASSETMAP_INSTANCE_PATH" in env:
             values["instance_path"] = Path(env["ASSETMAP_INSTANCE_PATH"])
         if "ASSETMAP_SECRET_KEY" in env:
-            values["secret_key"] = env["ASSETMAP_SECRET_KEY"]
+            values["secret_key"] = env["ASSETMAP_SECRET_KEY"].strip()
+            if not values["secret_key"]:
+                # A template's blank line: each host would make a key of its own, and a form
+                # one signs would be refused by another.
+                raise ValidationError(
+                    "is set but empty: give the key, or unset the variable to use the key"
+                    " kept in the instance folder",
+                    field="ASSETMAP_SECRET_KEY",
+                )
         if "ASSETMAP_TILE_URL" in env:
             values["tile_url"] = env["ASSETMAP_TILE_URL"]
         if "ASSETMAP_TILE_ATTRIBUTION" in env:
@@ -107,6 +120,8 @@ class Settings:
             values["stale_after_days"] = _whole_number(env, "ASSETMAP_STALE_AFTER_DAYS")
         if "ASSETMAP_SECURE_COOKIES" in env:
             values["secure_cookies"] = _flag(env, "ASSETMAP_SECURE_COOKIES")
+        if "ASSETMAP_STAFF_IDLE_MINUTES" in env:
+            values["staff_idle_minutes"] = _whole_number(env, "ASSETMAP_STAFF_IDLE_MINUTES")
         if "ASSETMAP_SUBMISSIONS_PER_CLIENT_PER_HOUR" in env:
             values["submissions_per_client_per_hour"] = _whole_number(
                 env, "ASSETMAP_SUBMISSIONS_PER_CLIENT_PER_HOUR"
@@ -126,15 +141,51 @@ class Settings:
         """Return settings with a secret key.
 
         The configured key wins; otherwise one is made once and kept in the instance folder,
-        so sessions survive a restart.
+        so sessions survive a restart. A folder the key cannot be kept in, or an empty key
+        file, is refused naming it: an empty key leaves every form a 500.
         """
         if self.secret_key:
             return self
         path = self.instance_path / "secret_key"
-        if path.exists():
-            return replace(self, secret_key=path.read_text().strip())
-        path.parent.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_hex(32)
-        path.write_text(key)
-        path.chmod(0o600)
+        try:
+            key = _read_or_make_key(path)
+        except OSError as err:
+            raise ValidationError(
+                f"cannot read or create the secret key file {path} ({err.strerror or err}):"
+                f" make {self.instance_path} a folder this user may write, or set"
+                " ASSETMAP_SECRET_KEY",
+                field="ASSETMAP_INSTANCE_PATH",
+            ) from None
+        if not key:
+            raise ValidationError(
+                f"the secret key file {path} is empty: delete it (a new key is made at the"
+                " next start, and staff sign in again) or set ASSETMAP_SECRET_KEY",
+                field="ASSETMAP_INSTANCE_PATH",
+            )
         return replace(self, secret_key=key)
+
+
+def _read_or_make_key(path: Path) -> str:
+    """The key kept at ``path``, made there first if there is none.
+
+    Several processes may start at once (gunicorn's workers, instances sharing the folder):
+    the key is written whole, readable by this user only, under a temporary name, then
+    linked into place. Linking fails if another process got there first, and then its key
+    is everyone's; no process ever reads a key half written.
+    """
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".secret_key.")  # mode 0600
+    try:
+        with os.fdopen(handle, "w") as out:
+            out.write(key)
+        os.link(temporary, path)
+    except FileExistsError:
+        return path.read_text().strip()
+    finally:
+        os.unlink(temporary)
+    return key
