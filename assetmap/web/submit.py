@@ -413,7 +413,13 @@ def _expired(err: CSRFError) -> Any:
     )
     if kind is None or request.view_args is None:  # not one of the forms: the plain page
         return render_template("error.html", status=err.code, message=_EXPIRED), err.code
-    asset = _published(str(request.view_args.get("asset_id", "")))
+    try:
+        asset = _published(str(request.view_args.get("asset_id", "")))
+    except NotFound as missing:
+        # Archived (or never listed) while the form was open: the answer a valid token gets.
+        # Raised here it would be an error inside the error handler, which Flask makes a 500.
+        page = render_template("error.html", status=missing.status, message=missing.message)
+        return page, missing.status
     form = _ASSET_FORMS[kind]
     page = render_template(
         form.template,

@@ -1022,3 +1022,21 @@ def test_an_expired_form_comes_back_with_the_answers(
     assert sent.status_code == 303
     (sub,) = store.list_submissions(status="pending")
     assert sub.submitter.name == "Rita Résident"
+
+
+@pytest.mark.parametrize("form", ["suggest-change", "report-problem"])
+def test_an_expired_form_about_a_place_taken_off_the_map_says_so(
+    client: FlaskClient, store: Store, lostock: Asset, form: str
+) -> None:
+    # The form was opened, then a moderator archived the place (say, on a "closed" report)
+    # and the session went: the page is the one a valid token gets, not a server error.
+    path = f"/assets/{lostock.id}/{form}"
+    stale = {**form_tokens(client, path), "message": "It is open again"}
+    store.set_status(lostock.id, "archived", author="user:mod", reason="closed")
+    before = counts(store)
+    response = client.post(path, data={**stale, "csrf_token": "expired"})
+    assert response.status_code == 404
+    assert f"There is no published asset with the id &#39;{lostock.id}&#39;." in (
+        response.get_data(as_text=True)
+    )
+    assert counts(store) == before
