@@ -70,7 +70,10 @@ class Issue:
     """One finding about a needs layer.
 
     ``row`` is the 1-based data row (header excluded) of a table, or the 1-based feature
-    number of a boundary file; ``column`` is the column it concerns.
+    number of a boundary file; ``column`` is the column it concerns. ``file`` names the
+    layer's file and ``line`` the line of a table's file the row starts on (the header is
+    line 1), which is what a spreadsheet or an editor shows: blank lines and values holding
+    line breaks make it differ from ``row + 1``.
     """
 
     level: Level
@@ -80,6 +83,8 @@ class Issue:
     row: int | None = None
     column: str | None = None
     codes: tuple[str, ...] = ()
+    file: str | None = None
+    line: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict of the issue."""
@@ -87,19 +92,36 @@ class Issue:
             "level": self.level,
             "kind": self.kind,
             "layer": self.layer,
+            "file": self.file,
             "message": self.message,
             "row": self.row,
+            "line": self.line,
             "column": self.column,
             "codes": list(self.codes),
         }
 
-    def __str__(self) -> str:
+    def text(self, file_names: Mapping[str, str] | None = None) -> str:
+        """The issue as one line: level, layer, file, row (and line), column and message.
+
+        Parameters
+        ----------
+        file_names
+            The name to show for a file, when it is not the name it is stored under (an
+            upload kept under its SHA-256 is shown by the name it was uploaded with). With a
+            mapping, a file it does not name is left out of the text.
+        """
         where = [f"[{self.layer}]"]
+        shown = self.file if file_names is None else file_names.get(self.file or "")
+        if shown:
+            where.append(shown)
         if self.row is not None:
-            where.append(f"row {self.row}")
+            where.append(f"row {self.row}" + (f" (line {self.line})" if self.line else ""))
         if self.column is not None:
             where.append(f"column '{self.column}'")
         return f"{self.level}: {' '.join(where)}: {self.message}"
+
+    def __str__(self) -> str:
+        return self.text()
 
 
 @dataclass
@@ -107,6 +129,26 @@ class ValidationReport:
     """Every issue found while loading the needs layers of one assessment."""
 
     issues: list[Issue] = field(default_factory=list)
+    # Per layer: its file's name and the line each data row starts on (None for features).
+    _files: dict[str, tuple[str, Sequence[int] | None]] = field(default_factory=dict, repr=False)
+
+    def locate(self, layer: str, file: str, lines: Sequence[int] | None = None) -> None:
+        """Name the file of ``layer``, and the line each of its data rows starts on.
+
+        Issues of the layer added afterwards carry the file's name, and the line of their row.
+        """
+        self._files[layer] = (file, lines)
+
+    def where(self, layer: str, row: int) -> str:
+        """``"row 5 (line 6)"``: a row of a layer as messages name it."""
+        line = self._line(layer, row)
+        return f"row {row}" + (f" (line {line})" if line else "")
+
+    def _line(self, layer: str, row: int | None) -> int | None:
+        lines = self._files.get(layer, ("", None))[1]
+        if row is None or lines is None or not 1 <= row <= len(lines):
+            return None
+        return int(lines[row - 1])
 
     def add(
         self,
@@ -120,7 +162,11 @@ class ValidationReport:
         codes: Iterable[str] = (),
     ) -> None:
         """Record one issue."""
-        self.issues.append(Issue(level, kind, layer, message, row, column, tuple(codes)))
+        file = self._files[layer][0] if layer in self._files else None
+        line = self._line(layer, row)
+        self.issues.append(
+            Issue(level, kind, layer, message, row, column, tuple(codes), file, line)
+        )
 
     def of_level(self, level: Level) -> list[Issue]:
         """The issues at one level, in the order found."""
@@ -486,6 +532,7 @@ def load_boundaries(
                 f"{', '.join(c for c in raw.columns if c != 'geometry')}",
                 field=column,
             )
+    report.locate(layer_id, spec.path.name)
     raw["_row"] = np.arange(1, len(raw) + 1)
     raw = raw[_where_mask(raw, spec.where, layer_id)]
     codes = _plain_text(raw[spec.code_column])
@@ -618,8 +665,8 @@ def longer_row_problem(path: Path) -> str | None:
             width = len(next(reader))
             row = 0
             for values in reader:
-                if not values:
-                    continue  # a blank line: pandas skips it, and does not count it
+                if _blank(values):
+                    continue
                 row += 1
                 if len(values) > width:
                     return (
@@ -632,6 +679,40 @@ def longer_row_problem(path: Path) -> str | None:
         except (StopIteration, csv.Error):
             return None  # no header, or not CSV: pandas says so
     return None
+
+
+def _blank(values: Sequence[str]) -> bool:
+    # A line pandas skips and does not count as a row: empty, or nothing but spaces.
+    return len(values) <= 1 and not "".join(values).strip()
+
+
+def data_row_lines(path: Path) -> list[int] | None:
+    """The line of the file each data row starts on, as pandas counts the rows.
+
+    Row ``n`` (1-based, header excluded, blank lines skipped as pandas skips them) starts on
+    line ``lines[n - 1]``; the header is line 1. A value holding a line break makes its row
+    span two lines.
+
+    Returns
+    -------
+    list of int or None
+        One line number per data row, or None when the file cannot be read as CSV here
+        (the reader that loads it says why).
+    """
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    lines: list[int] = []
+    try:
+        with opener(path, "rt", encoding="utf-8-sig", newline="") as f:
+            reader = csv.reader(f)
+            next(reader)
+            end = reader.line_num
+            for values in reader:
+                if not _blank(values):
+                    lines.append(end + 1)
+                end = reader.line_num
+    except (StopIteration, csv.Error, OSError, UnicodeDecodeError):
+        return None
+    return lines
 
 
 def utf8_problem(path: Path) -> str | None:
@@ -659,6 +740,13 @@ def utf8_problem(path: Path) -> str | None:
                     f"after '{before}'"
                 )
     return None
+
+
+def _lines_of(path: Path, rows: int) -> list[int] | None:
+    lines = data_row_lines(path)
+    # Were pandas and the csv module ever to count rows differently, a line number could
+    # point at the wrong row: then messages give the row alone.
+    return lines if lines is not None and len(lines) == rows else None
 
 
 def _read_csv_text(path: Path, layer_id: str) -> pd.DataFrame:
@@ -702,6 +790,7 @@ def load_code_map(spec: CodeMapSpec, report: ValidationReport, *, layer_id: str)
         From-code to to-code, for the codes that change.
     """
     frame = _read_csv_text(spec.path, layer_id)
+    report.locate(layer_id, spec.path.name, _lines_of(spec.path, len(frame)))
     for column in (spec.from_column, spec.to_column):
         if column not in frame.columns:
             raise ValidationError(
@@ -764,6 +853,7 @@ def load_indicator_table(
     """
     layer_id = f"table:{spec.id}"
     frame = _read_csv_text(spec.path, layer_id)
+    report.locate(layer_id, spec.path.name, _lines_of(spec.path, len(frame)))
     needed = [spec.code_column, *dict.fromkeys(c for i in spec.indicators for c in i.input_columns)]
     absent = [c for c in needed if c not in frame.columns]
     if absent:
@@ -799,7 +889,7 @@ def load_indicator_table(
                 "error",
                 "duplicate_code",
                 layer_id,
-                f"code {code} already appears at row {first_row[code]}",
+                f"code {code} already appears at {report.where(layer_id, first_row[code])}",
                 row=int(rows[i]),
                 column=spec.code_column,
                 codes=[code],
@@ -968,7 +1058,8 @@ def _combine_mapped(
             continue
         name = f" ({area_names[target]})" if area_names and target in area_names else ""
         parts = " + ".join(
-            f"{c} (row {int(rows[p])})" for c, p in zip(children, positions, strict=True)
+            f"{c} at {report.where(layer_id, int(rows[p]))}"
+            for c, p in zip(children, positions, strict=True)
         )
         if plain_cols:
             report.add(
@@ -1049,10 +1140,7 @@ def _check_coverage(
         level: Level = "warning" if spec.allow_missing else "error"
         hint = ""
         if unknown and not spec.national:
-            hint = (
-                "; the table may use another code system (for example LSOA 2021 instead of "
-                "2011): give it a code_map"
-            )
+            hint = _other_codes_hint({str(t) for t in targets}, wanted)
         shown = ", ".join(missing[:10]) + (" …" if len(missing) > 10 else "")
         report.add(
             level,
@@ -1063,6 +1151,57 @@ def _check_coverage(
             column=spec.code_column,
             codes=missing,
         )
+
+
+# The first three characters of a GSS code (ONS Register of Geographic Codes) say what kind
+# of area it is: a table of wards (E05) for LSOA areas (E01) is a common slip.
+_GSS_ENTITIES = {
+    "E00": "output areas",
+    "E01": "LSOAs",
+    "E02": "MSOAs",
+    "E04": "civil parishes",
+    "E05": "electoral wards",
+    "E06": "unitary authorities",
+    "E07": "non-metropolitan districts",
+    "E08": "metropolitan districts",
+    "E09": "London boroughs",
+    "E10": "counties",
+    "E12": "regions",
+    "E14": "parliamentary constituencies",
+    "W00": "output areas (Wales)",
+    "W01": "LSOAs (Wales)",
+    "W02": "MSOAs (Wales)",
+    "W05": "electoral wards (Wales)",
+    "W06": "unitary authorities (Wales)",
+}
+
+
+def _kinds(prefixes: Iterable[str]) -> str:
+    return " and ".join(
+        f"{_GSS_ENTITIES[p]} ({p}…)" if p in _GSS_ENTITIES else f"codes starting {p}"
+        for p in sorted(prefixes)
+    )
+
+
+def _other_codes_hint(codes: set[str], wanted: set[str]) -> str:
+    """What to do when a table's codes are not the areas': another kind of area, or year.
+
+    Only a table none of whose codes is of the areas' kind is called another kind of area:
+    one odd code among the right kind is more likely a typo.
+    """
+    theirs = {c[:3] for c in codes}
+    ours = {c[:3] for c in wanted}
+    if theirs & ours or not (theirs <= _GSS_ENTITIES.keys() and ours <= _GSS_ENTITIES.keys()):
+        return (
+            "; the table may use another code system (for example LSOA 2021 instead of "
+            "2011): give it a code_map"
+        )
+    # A code_map cannot help here: it maps codes that changed, it does not share a ward's
+    # value out among the LSOAs inside it.
+    return (
+        f"; the table's codes are {_kinds(theirs)}, but the areas are {_kinds(ours)}: use a "
+        "table with one row for each of the areas, by their codes"
+    )
 
 
 def _indicator_columns(

@@ -502,9 +502,19 @@ def _config_field(key: str | None, setup: Setup) -> str:
     return "config"
 
 
-def _issues_text(err: NeedsLayerError) -> str:
+def _issues_text(err: NeedsLayerError, setup: Setup) -> str:
     issues = err.report.errors
-    shown = "; ".join(str(i) for i in issues[:_ISSUES_SHOWN])
+    # Files are kept under their SHA-256: an upload is named as the user knows it, and a
+    # shipped file not at all (its layer, such as table:imd2019, says which it is).
+    names = {
+        stored.name: shown
+        for stored, shown in (
+            (setup.table, setup.table_name),
+            (setup.boundary, setup.boundary_name),
+        )
+        if stored is not None and shown
+    }
+    shown = "; ".join(i.text(names) for i in issues[:_ISSUES_SHOWN])
     more = f"; and {len(issues) - _ISSUES_SHOWN:,} more" if len(issues) > _ISSUES_SHOWN else ""
     return f"The data do not fit together: {shown}{more}"
 
@@ -566,7 +576,7 @@ def start_run() -> Any:
         config = load_config(write_config_draft(text, draft), taxonomy)
         load_needs(config)  # every needs-layer check, before anything is kept
     except NeedsLayerError as err:
-        errors[_issue_field(err, setup)] = _issues_text(err)
+        errors[_issue_field(err, setup)] = _issues_text(err, setup)
     except ConfigError as err:
         errors[_config_field(err.field, setup)] = str(err.message).split(": ", 2)[-1]
     except ValidationError as err:

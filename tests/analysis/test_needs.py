@@ -180,6 +180,11 @@ def test_split_lsoa_gets_the_sum_of_its_2021_children_and_is_reported(
     assert split.codes == (SPLIT_PARENT, *SPLIT_CHILDREN)
     assert SPLIT_PARENT in split.message and all(c in split.message for c in SPLIT_CHILDREN)
     assert "Trafford 001E" in split.message
+    # Lines of the file, as a spreadsheet numbers them (the header is line 1).
+    assert "into E01034000 at row 412 (line 413) + E01034001 at row 415 (line 416);" in (
+        split.message
+    )
+    assert (split.file, split.row, split.line) == (POP24.name, 412, 413)
 
 
 def test_2021_codes_without_a_lookup_are_errors_with_a_hint(trafford: gpd.GeoDataFrame) -> None:
@@ -191,6 +196,43 @@ def test_2021_codes_without_a_lookup_are_errors_with_a_hint(trafford: gpd.GeoDat
     (missing,) = [i for i in report.errors if i.kind == "area_missing"]
     assert missing.codes == (SPLIT_PARENT,)
     assert "LSOA 2021" in missing.message and "code_map" in missing.message
+
+
+def test_a_table_of_wards_for_lsoa_areas_says_so_naming_file_and_lines(
+    tmp_path: Path, trafford: gpd.GeoDataFrame
+) -> None:
+    # Four of Trafford's electoral wards (2004-2023 codes, ONS Register of Geographic Codes):
+    # ward-level figures given for an assessment of LSOAs. A code_map cannot help (it maps
+    # codes that changed, it does not share a ward out among its LSOAs), so it is not offered.
+    path = tmp_path / "wards.csv"
+    path.write_text(
+        "\ufeffward_code,older_people\r\n"
+        "E05000819,1200\r\n"
+        "E05000820,1350\r\n"
+        "E05000821,980\r\n"
+        "E05000822,1410\r\n",
+        encoding="utf-8",
+        newline="",
+    )
+    spec = TableSpec(
+        id="wards",
+        path=path,
+        code_column="ward_code",
+        indicators=(IndicatorSpec("older_people", "Older people", column="older_people"),),
+    )
+    report = ValidationReport()
+    load_indicator_table(spec, list(trafford["area_code"]), report)
+    text = report.to_text()
+    assert (
+        "error: [table:wards] wards.csv row 1 (line 2) column 'ward_code': code E05000819 is "
+        "not one of the chosen areas"
+    ) in text
+    (missing,) = [i for i in report.errors if i.kind == "area_missing"]
+    assert missing.message.endswith(
+        "; the table's codes are electoral wards (E05…), but the areas are LSOAs (E01…): use "
+        "a table with one row for each of the areas, by their codes"
+    )
+    assert "code_map" not in missing.message
 
 
 def test_split_of_a_non_additive_indicator_is_refused(trafford: gpd.GeoDataFrame) -> None:
@@ -210,10 +252,13 @@ def test_split_of_a_non_additive_indicator_is_refused(trafford: gpd.GeoDataFrame
 
 def test_bad_indicator_csv_errors_name_row_and_column(tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
+    # Row numbers count data rows; lines are what an editor or a spreadsheet shows, and a
+    # blank line and a note holding a line break put them two apart.
     path.write_text(
         "code,older_people,note\n"
         "E01006074,120,ok\n"
-        "E01006075,abc,not a number\n"
+        "\n"
+        'E01006075,abc,"not a\nnumber"\n'
         "E01006074,130,duplicate code\n"
         "E09999999,140,unknown code\n"
         "E01006076,,empty\n",
@@ -240,11 +285,28 @@ def test_bad_indicator_csv_errors_name_row_and_column(tmp_path: Path) -> None:
     with pytest.raises(NeedsLayerError) as err:
         report.raise_for_errors()
     text = str(err.value)
-    assert "row 2 column 'older_people': 'abc' is not a number" in text
-    assert "row 3 column 'code': code E01006074 already appears at row 1" in text
-    assert "row 4 column 'code': code E09999999 is not one of the chosen areas" in text
-    assert "column 'code': 1 area has no row: E01006077" in text
-    assert err.value.report.to_dict()["errors"] == 5
+    assert "[table:bad] bad.csv row 2 (line 4) column 'older_people': 'abc' is not a number" in (
+        text
+    )
+    assert (
+        "bad.csv row 3 (line 6) column 'code': code E01006074 already appears at row 1 (line 2)"
+    ) in text
+    assert "bad.csv row 4 (line 7) column 'code': code E09999999 is not one of the chosen" in text
+    assert "bad.csv row 5 (line 8) column 'older_people': empty value" in text
+    # One odd code among LSOAs is a typo, not a table of London boroughs.
+    assert (
+        "bad.csv column 'code': 1 area has no row: E01006077; the table may use another code "
+        "system (for example LSOA 2021 instead of 2011): give it a code_map"
+    ) in text
+    issues = err.value.report.to_dict()
+    assert issues["errors"] == 5
+    assert {(i["file"], i["row"], i["line"]) for i in issues["issues"]} == {
+        ("bad.csv", 2, 4),
+        ("bad.csv", 3, 6),
+        ("bad.csv", 4, 7),
+        ("bad.csv", 5, 8),
+        ("bad.csv", None, None),
+    }
 
 
 def test_counts_in_messages_are_written_as_people_read_them() -> None:

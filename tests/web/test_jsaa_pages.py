@@ -316,11 +316,15 @@ def test_columns_with_cells_that_are_not_numbers_are_named_with_the_first_such_r
     assert "2 columns are not offered as indicators, because some cells are not numbers" in (
         warning
     )
-    assert f"imd_rank: row 17 holds ‘{rank:,}’" in warning and rank >= 1000
+    assert f"imd_rank: row 17 (line 18 of the file) holds ‘{rank:,}’" in warning
+    assert rank >= 1000
     assert (
-        "health_rank: row 5 holds ‘<b>n/a</b>’ (2 more cells in this column are not numbers "
-        "either)" in warning
+        "health_rank: row 5 (line 6 of the file) holds ‘<b>n/a</b>’ (2 more cells in this "
+        "column are not numbers either)" in warning
     )
+    # An empty cell is refused when the assessment runs: the advice is to fill it in.
+    assert "Every area needs a number in each column you use (an empty cell is refused" in (warning)
+    assert "Leave a missing value empty" not in warning
     assert "&lt;b&gt;n/a&lt;/b&gt;" in html and "<b>n/a</b>" not in html  # escaped
     # Codes and names are text, not slips: not listed. The clean column is still offered.
     assert "lsoa11cd" not in warning and "lsoa11nm" not in warning
@@ -328,6 +332,46 @@ def test_columns_with_cells_that_are_not_numbers_are_named_with_the_first_such_r
     assert 'for="use-0">imd_score</label>' in offered
     assert "imd_rank</label>" not in offered and "health_rank</label>" not in offered
     assert len(kept_files(settings)) == 1  # the upload itself, kept for the next step
+
+
+def test_an_empty_cell_is_named_by_the_uploaded_file_its_row_and_its_line(
+    commissioner: FlaskClient, store: Store, settings: Settings
+) -> None:
+    imd = pd.read_csv(DATA / "imd2019" / "imd2019_lsoa11_england_combined.csv.gz", dtype=str)
+    mine = imd[imd["lad19cd"] == TRAFFORD][["lsoa11cd", "imd_score"]].reset_index(drop=True)
+    mine.at[9, "imd_score"] = ""  # data row 10; a spreadsheet shows it as line 11
+    response = step_one(
+        commissioner,
+        title="A gap in my table",
+        areas_source="shipped",
+        authority=TRAFFORD,
+        table_file=(io.BytesIO(mine.to_csv(index=False).encode()), "older people.csv"),
+    )
+    html, query = configure_page(commissioner, response)
+    kept = kept_files(settings)
+    response = commissioner.post(
+        "/jsaa/runs",
+        data={
+            "csrf_token": csrf_from(html),
+            **{k: v[0] for k, v in query.items()},
+            "table_code_column": "lsoa11cd",
+            "use-0": "yes",
+            "uweight-0": "1",
+            "population": "table:population_mid2024",
+            "category": ["library"],
+            "scope": "local",
+            "catchment_m": "1600",
+        },
+    )
+    assert response.status_code == 400
+    # Named as the commissioner knows the file, not by the SHA-256 it is kept under.
+    assert (
+        "The data do not fit together: error: [table:uploaded] older people.csv row 10 "
+        "(line 11) column 'imd_score': empty value"
+    ) in error_summary(response)
+    assert query["table"][0] not in error_summary(response)
+    assert kept_files(settings) == kept
+    assert store.list_jobs() == []
 
 
 def test_a_bad_number_is_linked_to_its_field_and_described_by_its_error(

@@ -30,7 +30,12 @@ import pandas as pd
 
 from pyproj import CRS
 
-from assetmap.analysis.needs import longer_row_problem, lonlat_problem, utf8_problem
+from assetmap.analysis.needs import (
+    data_row_lines,
+    longer_row_problem,
+    lonlat_problem,
+    utf8_problem,
+)
 from assetmap.domain.errors import ValidationError
 from assetmap.importers.vector import gdal_reason
 
@@ -76,13 +81,15 @@ class BoundaryInfo:
 class NotNumeric:
     """A column that is numbers but for some cells, with the first cell that is not one.
 
-    ``row`` is the 1-based data row (header excluded), as the needs-layer checks number rows.
+    ``row`` is the 1-based data row (header excluded), as the needs-layer checks number rows,
+    and ``line`` the line of the file it starts on (the header is line 1), when known.
     """
 
     column: str
     row: int
     value: str
     cells: int
+    line: int | None = None
 
 
 @dataclass(frozen=True)
@@ -373,6 +380,9 @@ def inspect_table(path: Path) -> TableInfo:
         raise ValidationError("the indicator table has no rows", field="file")
     numeric = []
     not_numeric = []
+    lines = data_row_lines(path)
+    if lines is not None and len(lines) != len(frame):
+        lines = None  # counted differently from pandas: give rows alone rather than guess
     for column in frame.columns:
         text = frame[column].str.strip()
         filled = text[text != ""]
@@ -383,12 +393,14 @@ def inspect_table(path: Path) -> TableInfo:
         elif bad.sum() < len(filled) / 2:
             # Mostly numbers: a slip in the file, not a column of names or codes.
             first = int(np.flatnonzero(bad.to_numpy())[0])
+            row = int(filled.index[first]) + 1
             not_numeric.append(
                 NotNumeric(
                     column=str(column),
-                    row=int(filled.index[first]) + 1,
+                    row=row,
                     value=str(filled.iloc[first]),
                     cells=int(bad.sum()),
+                    line=lines[row - 1] if lines is not None else None,
                 )
             )
     return TableInfo(
