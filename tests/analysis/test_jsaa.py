@@ -467,6 +467,22 @@ def config_variant(tmp_path: Path, old: str, new: str) -> Path:
             "thresholds.need_bottom",
             "unknown key",
         ),
+        # A misspelt required key is missing and unknown at once: the message names both.
+        (
+            'code_column = "LSOA11CD"',
+            'code_colum = "LSOA11CD"',
+            "areas.code_column",
+            r"^.*: areas\.code_column: is required \(the key 'code_colum' here looks like a "
+            r"misspelling of it\)$",
+        ),
+        (
+            "[weights]\n",
+            "[weight]\n",
+            "weights",
+            r"weights: is required \(the key 'weight' here looks like a misspelling of it\)$",
+        ),
+        # name_column is a key of its own, not a misspelling of code_column.
+        ('code_column = "LSOA11CD"\n', "", "areas.code_column", r"is required$"),
         (
             "../boundaries/lsoa11_trafford.geojson",
             "../boundaries/nope.geojson",

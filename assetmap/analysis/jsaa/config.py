@@ -9,6 +9,7 @@ See ``data/jsaa/trafford.toml`` for a worked example of every key.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import math
 import re
@@ -151,7 +152,7 @@ class _Section:
         self.used.add(name)
         if name not in self.data:
             if default is ...:
-                raise self.error(name, "is required")
+                raise self.error(name, "is required" + self._misspelt(name))
             return default
         value = self.data[name]
         # bool is an int in Python; a weight of `true` is a mistake, not 1.
@@ -160,6 +161,12 @@ class _Section:
         if not isinstance(value, kind):
             raise self.error(name, f"must be {_kind_name(kind)}, not {value!r}")
         return value
+
+    def _misspelt(self, name: str) -> str:
+        # A misspelt required key is both missing and unknown; saying only "is required"
+        # sends the reader looking for a key that is there, one letter out.
+        close = difflib.get_close_matches(name, [str(k) for k in self.data], n=1, cutoff=0.85)
+        return f" (the key '{close[0]}' here looks like a misspelling of it)" if close else ""
 
     def text(self, name: str, default: Any = ...) -> Any:
         value = self.get(name, str, default)
