@@ -264,17 +264,18 @@ def provision_ratio_chart(summary: Mapping[str, Any], charts: Sequence[Chart]) -
     # Some in the most deprived fifth and none in the least has no finite ratio, but it is
     # provision following need as plainly as a ratio of 1.25 is.
     only_most = [c.title for c in charts if c.meta["least"] == 0 and (c.meta["most"] or 0) > 0]
-    follows = [n for n, r in zip(names, ratios, strict=True) if r >= 1.25] + only_most
+    # Every category is named on both sides: naming only those without a ratio read as if
+    # they were all the categories that follow need.
+    follows = [n for n, r in zip(names, ratios, strict=True) if r >= 1.25] + [
+        f"{title} (some in the most deprived fifth, none in the least)" for title in only_most
+    ]
     inverse = [n for n, r in zip(names, ratios, strict=True) if r <= 0.8]
-    none_in_least = (
-        f" ({', '.join(only_most)}: some in the most deprived fifth, none in the least)"
-        if only_most
-        else ""
-    )
     reading = (
         f"Provision follows need (ratio 1.25 or more) for {len(follows)} of "
-        f"{counted(len(charts), 'category', 'categories')}{none_in_least} and runs against "
-        f"it (0.8 or less) for {len(inverse)}" + (f": {', '.join(inverse)}." if inverse else ".")
+        f"{counted(len(charts), 'category', 'categories')}"
+        + (f": {', '.join(follows)}" if follows else "")
+        + f"; it runs against need (ratio 0.8 or less) for {len(inverse)}"
+        + (f": {', '.join(inverse)}." if inverse else ".")
     )
     return Chart(
         id="provision-ratio",
