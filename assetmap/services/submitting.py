@@ -226,7 +226,10 @@ def read_submitter(fields: Mapping[str, Any]) -> tuple[Submitter, list[Validatio
     errors = _too_long(fields, SUBMITTER_FIELDS)
     name = clean_text(fields.get("submitter_name"))
     email = clean_text(fields.get("submitter_email"))
-    if email and not errors and not _EMAIL.match(email):
+    # Checked unless the email is already too long: a name that is too long must not hide
+    # a second mistake that the resident would only be told about after fixing the first.
+    too_long = any(e.field == "submitter_email" for e in errors)
+    if email and not too_long and not _EMAIL.match(email):
         errors.append(ValidationError(_MESSAGES["submitter_email"], field="submitter_email"))
     return Submitter(name=name, email=email, author=RESIDENT_AUTHOR), _sorted(
         errors, SUBMITTER_FIELDS

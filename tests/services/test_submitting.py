@@ -22,6 +22,7 @@ from assetmap.services.submitting import (
     name_similarity,
     read_changes,
     read_new_asset,
+    read_submitter,
     same_place_changes,
     similar_assets,
 )
@@ -202,3 +203,20 @@ def test_forget_submitters_from_the_command_line(store: Store, taxonomy: Taxonom
     )
     assert "from 1 submission decided over 0 days ago" in cleared.stdout
     assert store.get_submission(sub.ref).submitter.email == ""
+
+
+def test_read_submitter_reports_a_bad_email_beside_a_long_name() -> None:
+    # Both mistakes at once: the email was not checked when the name was too long.
+    _, errors = read_submitter({"submitter_name": "R" * 201, "submitter_email": "rita"})
+    assert [(e.field, e.message) for e in errors] == [
+        ("submitter_name", "Your name must be 200 characters or fewer"),
+        (
+            "submitter_email",
+            "Enter your email address in the correct format, like name@example.com",
+        ),
+    ]
+    # An email that is too long is told so once, not also that its format is wrong.
+    _, errors = read_submitter({"submitter_email": "r" * 255})
+    assert [(e.field, e.message) for e in errors] == [
+        ("submitter_email", "Your email address must be 254 characters or fewer")
+    ]
