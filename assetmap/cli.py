@@ -423,24 +423,43 @@ def nearby(
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
+@click.option(
+    "--port",
+    default=5000,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Port to listen on.",
+)
 @click.option("--debug", is_flag=True, help="Reload on code changes; show tracebacks.")
 @click.option(
     "--production",
     is_flag=True,
     help="Run under gunicorn with workers derived from the CPU count (2 x cores + 1).",
 )
-@click.option("--workers", type=int, default=None, help="With --production: worker processes.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="With --production: worker processes.",
+)
 @pass_ctx
 def serve(
     ctx: Context, host: str, port: int, debug: bool, production: bool, workers: int | None
 ) -> None:
     """Serve the web app (development server, or gunicorn with --production)."""
+    # Each only changes one of the two servers: given to the other, it would be ignored.
+    if workers is not None and not production:
+        raise click.UsageError("--workers is for --production (gunicorn) only.")
+    if debug and production:
+        raise click.UsageError("--debug is for the development server, not --production.")
+    # The store brought up to date, and the database reached, before anything listens: an
+    # unreachable database or a store that cannot be upgraded is one line and exit status 2,
+    # not a server that starts and answers 503 to everyone.
+    ctx.store.migrate()
+    ctx.close()  # the app opens its own connections (each gunicorn worker its own)
     if production:
         from assetmap.web.production import run_gunicorn
 
-        ctx.store.migrate()
-        ctx.close()  # each gunicorn worker opens its own connections
         run_gunicorn(ctx.settings, host=host, port=port, workers=workers)
         return
     from assetmap.web import create_app
@@ -663,6 +682,17 @@ def forget_submitters_command(ctx: Context, days: int | None) -> None:
     click.echo(f"cleared submitter details from {cleared} {noun} decided over {keep} days ago")
 
 
+def _store_to_copy(url: str, option: str) -> Store:
+    """Open one side of migrate-store, its errors naming --from or --to instead of --db."""
+    try:
+        # One pass over each table: not worth loading every point into memory.
+        return open_store(url, points_in_memory=False, named_by=f"--{option}")
+    except ValidationError as err:
+        if err.field != "database_url":
+            raise
+        raise ValidationError(err.message, field=option) from None
+
+
 @cli.command("migrate-store")
 @click.option("--from", "source_url", required=True, help="Source store URL.")
 @click.option("--to", "target_url", required=True, help="Target store URL (must be empty).")
@@ -674,7 +704,12 @@ def migrate_store(source_url: str, target_url: str) -> None:
     if missing is not None:
         # Opening it would make an empty store, and copying that "verifies" perfectly.
         raise AssetmapError(f"there is no store at {missing} to copy from: check --from")
-    source, target = open_store(source_url), open_store(target_url)
+    source = _store_to_copy(source_url, "from")
+    try:
+        target = _store_to_copy(target_url, "to")
+    except BaseException:
+        source.close()
+        raise
     try:
         checks = copy_store(source, target)
     finally:

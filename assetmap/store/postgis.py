@@ -54,6 +54,11 @@ def _one_line(err: Exception) -> str:
     return text.removeprefix("connection failed: ")
 
 
+def _sentence(text: str) -> str:
+    """``text`` ending as a sentence does, so that the advice after it reads as another."""
+    return text if text.endswith((".", "?", "!")) else f"{text}."
+
+
 def _describe_database(conninfo: str) -> str:
     """Which database a connection string names, for messages: never its password."""
     try:
@@ -102,9 +107,11 @@ class PostGISStore(JobsSql):
     # shutdown, too many connections, timeouts), none of them the request's fault.
     unavailable_errors = (*JobsSql.unavailable_errors, psycopg.OperationalError)
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, named_by: str = "--db (or ASSETMAP_DATABASE_URL)") -> None:
         super().__init__(url)
         self.conninfo, self.schema = split_schema(url)
+        # Where the URL came from, for the advice in errors (migrate-store: --from or --to).
+        self.named_by = named_by
         self._local = threading.local()
         # Weak: a thread's ThreadConnection lives in its locals and closes with it.
         self._all: weakref.WeakSet[ThreadConnection] = weakref.WeakSet()
@@ -127,9 +134,8 @@ class PostGISStore(JobsSql):
                 # Down, unreachable, refused: the operator needs libpq's reason, not a traceback.
                 raise StoreUnavailable(
                     f"cannot connect to the PostgreSQL database"
-                    f" {_describe_database(self.conninfo)}: {_one_line(err)} Check --db (or"
-                    " ASSETMAP_DATABASE_URL), and that the server is running and lets this"
-                    " user in."
+                    f" {_describe_database(self.conninfo)}: {_sentence(_one_line(err))} Check"
+                    f" {self.named_by}, and that the server is running and lets this user in."
                 ) from None
             # Every store query is short and index-driven, but a KNN scan with a LIMIT can carry
             # a huge planner cost (the cost of the whole scan), which makes PostgreSQL spend
@@ -214,17 +220,39 @@ class PostGISStore(JobsSql):
             self._check_postgis(conn)
             return super().migrate(target)
         except psycopg.errors.InsufficientPrivilege as err:
-            # PostgreSQL 15 lets only the database's owner create tables in its public schema.
-            [(user,)] = conn.execute("SELECT current_user").fetchall()
-            dbname = conn.info.dbname
-            raise AssetmapError(
-                f"the user '{user}' may not create Assetmap's tables in the database"
-                f" {_describe_database(self.conninfo)} ({err.diag.message_primary}): as a"
-                f' superuser, run ALTER DATABASE "{dbname}" OWNER TO "{user}" (or create it'
-                f" with createdb -O {user}), then run assetmap init again"
-            ) from None
+            raise self._no_rights(conn, err.diag.message_primary or str(err)) from None
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (_MIGRATION_LOCK,))
+
+    def _no_rights(self, conn: psycopg.Connection[Any], reason: str) -> AssetmapError:
+        """Say who may change the schema, when this connection's role may not.
+
+        A new database: PostgreSQL 15 lets only its owner create tables in its public
+        schema. An existing store being upgraded: its tables' owner runs ``init`` (the
+        README's least-privilege set-up runs the app as a role that may only read and
+        write); handing the app's role the database would undo that.
+        """
+        [(user,)] = conn.execute("SELECT current_user").fetchall()
+        where = _describe_database(self.conninfo)
+        if self._has_migrations_table(conn):
+            [(owner,)] = conn.execute(
+                "SELECT pg_get_userbyid(relowner) FROM pg_class"
+                " WHERE oid = to_regclass('schema_migrations')"
+            ).fetchall()
+            version = max(self._applied_versions(conn), default=0)
+            latest = max(number for number, _ in self._migration_files())
+            return AssetmapError(
+                f"the store in the database {where} has schema version {version} and this"
+                f" Assetmap needs {latest}, but the user '{user}' may not upgrade it"
+                f" ({reason}): run assetmap init as '{owner}', who owns its tables, then"
+                " start the app again; nothing was changed"
+            )
+        dbname = conn.info.dbname
+        return AssetmapError(
+            f"the user '{user}' may not create Assetmap's tables in the database {where}"
+            f' ({reason}): as a superuser, run ALTER DATABASE "{dbname}" OWNER TO "{user}"'
+            f" (or create it with createdb -O {user}), then run assetmap init again"
+        )
 
     def _check_postgis(self, conn: psycopg.Connection[Any]) -> None:
         """Refuse, saying what to do, a database without the PostGIS extension."""

@@ -238,3 +238,60 @@ def test_a_role_that_may_only_read_and_write_opens_an_up_to_date_store(
         with psycopg.connect(conninfo, autocommit=True) as conn:
             conn.execute(f'DROP OWNED BY "{role}"')
             conn.execute(f'DROP ROLE "{role}"')
+
+
+@pytest.mark.parametrize("store_url", ["postgis"], indirect=True)
+def test_an_app_role_that_may_not_upgrade_is_told_who_may(store_url: str) -> None:
+    """Least privilege after an upgrade: the app's role meets a schema one version behind.
+
+    It was told to become the database's owner (ALTER DATABASE ... OWNER TO the app's role),
+    which undoes the least privilege; the tables' owner is the one to run init.
+    """
+    from assetmap.store import open_store
+    from assetmap.store.postgis import PostGISStore
+
+    older = PostGISStore(store_url)
+    latest = max(number for number, _ in older._migration_files())
+    assert older.migrate(target=11) == 11  # an earlier version's schema, made by its owner
+    older.close()
+    conninfo, schema = split_schema(store_url)
+    role = f"assetmap_rw_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        [(owner,)] = conn.execute("SELECT current_user").fetchall()
+        conn.execute(f'CREATE ROLE "{role}"')
+        conn.execute(f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"')
+        conn.execute(
+            f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "{schema}" TO "{role}"'
+        )
+        conn.execute(f'GRANT USAGE ON ALL SEQUENCES IN SCHEMA "{schema}" TO "{role}"')
+    try:
+        with pytest.raises(AssetmapError) as refused:
+            open_store(f"{store_url}&options=-c%20role%3D{role}")
+        message = str(refused.value)
+        assert "ALTER DATABASE" not in message
+        assert message.endswith(
+            f"has schema version 11 and this Assetmap needs {latest}, but the user '{role}' may not"
+            f" upgrade it (permission denied for schema {schema}): run assetmap init as"
+            f" '{owner}', who owns its tables, then start the app again; nothing was changed"
+        )
+        store = PostGISStore(store_url)
+        assert max(store._applied_versions(store._conn())) == 11
+        store.close()
+    finally:
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute(f'DROP OWNED BY "{role}"')
+            conn.execute(f'DROP ROLE "{role}"')
+
+
+def test_a_refused_connection_reads_as_sentences() -> None:
+    """libpq's reason then the advice: 'for user "x" Check --db' ran the two together."""
+    from assetmap.store import open_store
+
+    parts = urlsplit(postgis_url())
+    missing = urlunsplit(parts._replace(path="/assetmap_no_such_database", query=""))
+    with pytest.raises(AssetmapError) as refused:
+        open_store(missing, named_by="--to")
+    assert str(refused.value).endswith(
+        'FATAL: database "assetmap_no_such_database" does not exist. Check --to, and that the'
+        " server is running and lets this user in."
+    )
