@@ -10,7 +10,12 @@ import click
 
 from assetmap.analysis.jsaa.scores import METHOD
 from assetmap.cli import cli
-from assetmap.settings import REPO_ROOT
+from assetmap.settings import (
+    DEFAULT_TILE_ATTRIBUTION,
+    DEFAULT_TILE_URL,
+    REPO_ROOT,
+    Settings,
+)
 
 README = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -119,3 +124,44 @@ def test_upgrading_describes_each_migration_since_staff_areas() -> None:
     numbers = {int(sql.name[:4]) for sql in folder.glob("*/[0-9][0-9][0-9][0-9]_*.sql")}
     upgrading = _squash(README.split("**Upgrading.**", 1)[1].split("\n## ", 1)[0])
     assert [n for n in sorted(numbers) if n >= 7 and f"Migration {n} " not in upgrading] == []
+
+
+def _configuration_table() -> dict[str, str]:
+    """The README's Configuration table: each variable and the default it states."""
+    section = README.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    rows = [line.split("|")[1:3] for line in section.splitlines() if line.startswith("| `")]
+    return {name.strip().strip("`"): default.strip() for name, default in rows}
+
+
+def test_configuration_states_each_variables_default() -> None:
+    """Setting a variable to the default the table states changes no setting.
+
+    A default in words is checked against its constant; "generated" and the postcode
+    file's shortened name are checked by what they say.
+    """
+    table = _configuration_table()
+    source = (REPO_ROOT / "assetmap" / "settings.py").read_text(encoding="utf-8")
+    assert sorted(table) == sorted(set(re.findall(r'"(ASSETMAP_[A-Z_]+)"', source)))
+    words = {
+        "empty": "",
+        "OpenStreetMap tiles": DEFAULT_TILE_URL,
+        DEFAULT_TILE_ATTRIBUTION: DEFAULT_TILE_ATTRIBUTION,
+    }
+    unset = Settings.from_env({})
+    wrong = []
+    for name, stated in table.items():
+        if name == "ASSETMAP_SECRET_KEY":
+            assert stated == "generated once into the instance folder"
+            assert unset.secret_key == ""  # with_secret makes it there
+            continue
+        if name == "ASSETMAP_POSTCODES":
+            head, tail = stated.strip("`").split("…")
+            assert str(unset.postcode_path.relative_to(REPO_ROOT)).startswith(head)
+            assert unset.postcode_path.name.endswith(tail)
+            continue
+        # The first `literal` (ASSETMAP_SECURE_COOKIES goes on to the exception under serve).
+        literal = re.match(r"`([^`]*)`", stated)
+        value = literal.group(1) if literal else words[stated]
+        if Settings.from_env({name: value}) != unset:
+            wrong.append(f"{name}={value!r}")
+    assert wrong == []
