@@ -139,7 +139,8 @@ def read_json_object(raw: bytes, *, max_depth: int = MAX_DEPTH) -> dict[str, Any
     Raises
     ------
     ValidationError
-        For an empty body, invalid JSON, NaN or Infinity, a number too large for a float,
+        For an empty body, bytes that are not UTF-8 (or the UTF-16 or -32 it is read
+        as), invalid JSON, NaN or Infinity, a number too large for a float,
         an integer of more digits than Python converts (4,300 by default), a repeated key,
         nesting deeper than ``max_depth``, anything but an object, or a string holding a
         lone surrogate (the error names the top-level field it is in).
@@ -158,7 +159,17 @@ def read_json_object(raw: bytes, *, max_depth: int = MAX_DEPTH) -> dict[str, Any
         raise ValidationError(
             f"the JSON is nested too deeply (at most {max_depth} levels)"
         ) from None
-    except ValueError as err:  # JSONDecodeError, bad encoding
+    except UnicodeDecodeError as err:
+        # Python's own words ("'utf-8' codec can't decode byte 0xe9 in position 13") did not
+        # say what to do: it is text in another encoding (Windows PowerShell 5.1 sends a
+        # string body as Latin-1). A charset in the Content-Type is not read: JSON is UTF-8.
+        encoding = "UTF-8" if err.encoding == "utf-8" else err.encoding.upper()
+        raise ValidationError(
+            f"the body is not valid JSON: it is not {encoding} text: the byte"
+            f" 0x{err.object[err.start]:02X} (at offset {err.start:,}) is not part of any"
+            " character (was it sent in another encoding?); send JSON as UTF-8"
+        ) from None
+    except ValueError as err:  # JSONDecodeError
         raise ValidationError(f"the body is not valid JSON: {err}") from None
     if not isinstance(value, dict):
         kind = {list: "an array", str: "a string", bool: "a boolean"}.get(type(value), "a value")

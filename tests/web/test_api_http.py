@@ -273,3 +273,25 @@ def test_the_similar_and_receipt_schemas_catch_a_wrong_value(
     check = response_validator(document, SUBMISSIONS, "201", "post")
     check.validate(receipt)
     assert not check.is_valid({**receipt, "status_url": "/submissions/" + receipt["reference"]})
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/json", "application/json; charset=iso-8859-1"]
+)
+def test_a_body_in_latin1_is_refused_saying_it_is_not_utf8(
+    client: FlaskClient, store: Store, document: dict[str, Any], content_type: str
+) -> None:
+    # Python's words were sent: "the body is not valid JSON: 'utf-8' codec can't decode byte
+    # 0xe9 in position 13: invalid continuation byte". JSON is UTF-8 whatever the charset says.
+    body = '{"name": "Café Nero", "category": "local_business", "postcode": "M32 0TH"}'
+    response = client.post(SUBMISSIONS, data=body.encode("latin-1"), content_type=content_type)
+    assert response.status_code == 400
+    documented(document, SUBMISSIONS, response, "post")
+    assert response.get_json()["error"] == {
+        "field": None,
+        "message": "the body is not valid JSON: it is not UTF-8 text: the byte 0xE9 (at offset"
+        " 13) is not part of any character (was it sent in another encoding?); send JSON as UTF-8",
+    }
+    assert store.count_submissions() == 0
+    sent = client.post(SUBMISSIONS, data=body.encode(), content_type=content_type)
+    assert sent.status_code == 201, sent.get_json()
