@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from playwright.sync_api import Page
 
@@ -18,7 +20,7 @@ from tests.web.staff import PASSWORD, add_user
 pytestmark = pytest.mark.browser
 
 # A resident's walking group by Hale Library (Trafford open data, the library's real point).
-WALK = {
+WALK: dict[str, Any] = {
     "name": "Hale Tuesday Walkers <b>&</b> ${alert(1)}",
     "category": "activity_group",
     "description": "A gentle hour round Hale. Meet outside the library.",
@@ -259,4 +261,25 @@ def test_the_item_and_history_pages_reflow_at_320_pixels(
     events = page.get_by_role("region", name="What has happened to it")
     assert events.locator("table").count() == 1
     assert events.get_attribute("tabindex") == "0"
+    watch.assert_clean()
+
+
+def test_a_change_request_links_are_big_enough_to_tap_at_320_pixels(
+    watch: PageWatch, store: Store, taxonomy: Taxonomy
+) -> None:
+    # WCAG 2.5.8: the asset's page and its history were two links on lines split by <br>,
+    # each 20px tall at this width with nothing between them.
+    (library,) = create_all(store, LIBRARIES[2:3], taxonomy)
+    sub, _ = store.submit_change(
+        library.id, changes={"phone": "0161 912 3456"}, message="New number", submitter=RESIDENT
+    )
+    add_user(store, "mo", "moderator", areas=(TRAFFORD,))
+    page = watch.page
+    sign_in(watch)
+    page.set_viewport_size({"width": 320, "height": 640})
+    watch.goto(f"/moderate/{sub.ref}")
+    links = page.locator(".govuk-summary-list__value .govuk-link").filter(has_text=library.name)
+    assert links.all_inner_texts() == [library.name, f"History of {library.name}"]
+    violations = run_axe(watch)
+    assert violations == [], describe(violations)
     watch.assert_clean()
