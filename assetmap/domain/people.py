@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from types import MappingProxyType
 
 ROLES = MappingProxyType(
@@ -55,3 +56,18 @@ class User:
         if self.role == "admin":
             return True
         return self.role == "moderator" and area_code is not None and area_code in self.areas
+
+
+# A session ends this long after sign-in whatever is done meanwhile. Longer than 20 hours, so
+# that it needs no warning (WCAG 2.2 success criterion 2.2.1's exception for such limits):
+# the shorter idle limit, which comes with a warning and a way to stay signed in, does the
+# work of signing out someone who has walked away.
+SESSION_MAX_S = 24 * 3600
+
+
+@dataclass(frozen=True)
+class StaffSession:
+    """A live sign-in: whose it is, and when it ends (UTC) if nothing more is done."""
+
+    user: User
+    ends_at: datetime

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from assetmap.domain.errors import AssetmapError, Forbidden, NotFound, ValidationError
-from assetmap.domain.people import ROLES, User
+from assetmap.domain.people import ROLES, SESSION_MAX_S, StaffSession, User
 from assetmap.store.base import SqlStore, utc_now
 
 _USER_COLUMNS = (
@@ -18,6 +18,9 @@ _USER_COLUMNS = (
 )
 # An ONS GSS code such as E08000009; which codes are known areas is checked above the store.
 _AREA_CODE = re.compile(r"[EWSN]\d{8}")
+# A session's last request is written at most this often: a page and its map's requests, or a
+# moderator working through a queue, cost one write a minute, not one each.
+TOUCH_EVERY_S = 60
 
 
 def _token_hash(token: str) -> str:
@@ -243,7 +246,7 @@ class PeopleSql(SqlStore):
         assert fresh is not None  # noqa: S101 - same transaction
         return fresh
 
-    def create_session(self, user: User, *, ttl_s: int = 8 * 3600) -> str:
+    def create_session(self, user: User, *, ttl_s: int = SESSION_MAX_S) -> str:
         """Start a session; returns the token for the cookie (only its hash is stored)."""
         token = secrets.token_urlsafe(32)
         now = datetime.now(UTC)
@@ -251,7 +254,7 @@ class PeopleSql(SqlStore):
             conn.execute(
                 self._sql(
                     "INSERT INTO sessions (token_hash, user_pk, auth_version, created_at,"
-                    " expires_at) VALUES (?, ?, ?, ?, ?)"
+                    " expires_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?)"
                 ),
                 (
                     _token_hash(token),
@@ -259,17 +262,42 @@ class PeopleSql(SqlStore):
                     user.auth_version,
                     _iso(now),
                     _iso(now + timedelta(seconds=ttl_s)),
+                    _iso(now),
                 ),
             )
         return token
 
-    def session_user(self, token: str) -> User | None:
-        """The user a live session token belongs to, or None when expired or revoked."""
+    def session_user(self, token: str, *, idle_s: int | None = None) -> User | None:
+        """The user a live session token belongs to, or None (see :meth:`staff_session`)."""
+        found = self.staff_session(token, idle_s=idle_s)
+        return None if found is None else found.user
+
+    def staff_session(
+        self, token: str, *, idle_s: int | None = None, touch: bool = True
+    ) -> StaffSession | None:
+        """The live session a token holds, or None when it has ended.
+
+        Parameters
+        ----------
+        token
+            The cookie's token.
+        idle_s
+            Seconds without a request after which the session has ended (None: no limit).
+        touch
+            Count this as a request: the session's idle time starts again. Written at most
+            once a minute (``TOUCH_EVERY_S``), so a burst of pages costs one write.
+
+        Returns
+        -------
+        StaffSession or None
+            None when the token is unknown, the session has expired, been idle too long or
+            been revoked (password or role change, account disabled).
+        """
         row = (
             self._conn()
             .execute(
                 self._sql(
-                    "SELECT s.auth_version, s.expires_at, "
+                    "SELECT s.auth_version, s.expires_at, coalesce(s.last_seen_at, s.created_at), "
                     + ", ".join(f"u.{c.strip()}" for c in _USER_COLUMNS.split(","))
                     + " FROM sessions s JOIN users u ON u.pk = s.user_pk WHERE s.token_hash = ?"
                 ),
@@ -277,12 +305,27 @@ class PeopleSql(SqlStore):
             )
             .fetchone()
         )
-        if row is None or row[1] <= utc_now():
+        now = datetime.now(UTC)
+        if row is None or row[1] <= _iso(now):
             return None
-        user = self._user(row[2:])
+        user = self._user(row[3:])
         if not user.active or user.auth_version != int(row[0]):
             return None
-        return user
+        last_seen = datetime.fromisoformat(row[2])
+        idle = timedelta(seconds=idle_s) if idle_s is not None else None
+        if idle is not None and last_seen + idle <= now:
+            return None
+        if touch and (now - last_seen).total_seconds() >= TOUCH_EVERY_S:
+            with self.transaction() as conn:
+                conn.execute(
+                    self._sql("UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?"),
+                    (_iso(now), _token_hash(token)),
+                )
+            last_seen = now.replace(microsecond=0)
+        ends_at = datetime.fromisoformat(row[1])
+        if idle is not None:
+            ends_at = min(ends_at, last_seen + idle)
+        return StaffSession(user, ends_at)
 
     def end_session(self, token: str) -> None:
         """Log a session out."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
@@ -20,6 +21,7 @@ from flask import (
     Flask,
     flash,
     g,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -30,7 +32,7 @@ from flask.wrappers import Response
 from werkzeug.wrappers import Response as BaseResponse
 
 from assetmap.domain.errors import Forbidden, TooManyRequests
-from assetmap.domain.people import ROLES, User
+from assetmap.domain.people import ROLES, StaffSession, User
 from assetmap.services.accounts import LOCKOUT_WINDOW, authenticate, client_key
 from assetmap.web.app import current_store, state
 
@@ -39,6 +41,7 @@ bp = Blueprint("auth", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
 
 _USER = "_assetmap_staff_user"
+_SESSION = "_assetmap_staff_session"
 _STALE = "_assetmap_stale_auth_cookie"
 # Longest password the form accepts; argon2 would hash megabytes, but nobody types them.
 MAX_PASSWORD_CHARS = 1024
@@ -49,17 +52,33 @@ def auth_cookie_name() -> str:
     return "__Host-assetmap-auth" if state().settings.secure_cookies else "assetmap-auth"
 
 
-def current_user() -> User | None:
-    """The signed-in member of staff for this request, checked against the store once."""
-    if _USER not in g:
+def idle_limit_s() -> int | None:
+    """Seconds without a request after which a staff session ends (None: never)."""
+    minutes = state().settings.staff_idle_minutes
+    return minutes * 60 if minutes else None
+
+
+def current_session() -> StaffSession | None:
+    """The signed-in member of staff's session for this request, checked once.
+
+    Asking counts as activity: the session's idle time starts again.
+    """
+    if _SESSION not in g:
         token = request.cookies.get(auth_cookie_name(), "")
-        user = current_store().session_user(token) if token else None
-        setattr(g, _USER, user)
+        found = current_store().staff_session(token, idle_s=idle_limit_s()) if token else None
+        setattr(g, _SESSION, found)
+        setattr(g, _USER, None if found is None else found.user)
         # A cookie whose session has ended (sign-out elsewhere, password or role change,
         # account disabled, expiry) is removed from the browser with this response.
-        setattr(g, _STALE, bool(token) and user is None)
-    user_now: User | None = getattr(g, _USER)
-    return user_now
+        setattr(g, _STALE, bool(token) and found is None)
+    found_now: StaffSession | None = getattr(g, _SESSION)
+    return found_now
+
+
+def current_user() -> User | None:
+    """The signed-in member of staff for this request (see :func:`current_session`)."""
+    found = current_session()
+    return None if found is None else found.user
 
 
 def _user_for_templates() -> User | None:
@@ -109,8 +128,8 @@ _BOOKKEEPING = frozenset(
 def _signed_out_page() -> tuple[str, int]:
     """A staff form sent after its sender's session ended: what they typed, shown back.
 
-    Sessions end 8 hours after sign-in, at a sign-out elsewhere, when the password or role
-    changes, or when the account is disabled; a redirect to the sign-in page would throw away
+    Sessions end after ``staff_idle_minutes`` without a request, a day after sign-in, at a
+    sign-out elsewhere, when the password or role changes, or when the account is disabled; a redirect to the sign-in page would throw away
     a rejection reason or a page of edits typed meanwhile. Nothing is saved; the page offers a
     sign-in that returns to the form the request came from.
     """
@@ -240,10 +259,54 @@ def logout() -> Any:
     return response
 
 
+def _seconds_left(found: StaffSession | None) -> int:
+    if found is None:
+        return 0
+    return max(0, int((found.ends_at - datetime.now(UTC)).total_seconds()))
+
+
+def _session_answer(found: StaffSession | None) -> Response:
+    answer = jsonify(signed_in=found is not None, seconds_left=_seconds_left(found))
+    answer.headers["Cache-Control"] = "no-store"
+    return answer
+
+
+@bp.get("/session")
+def session_status() -> Any:
+    """How long the staff session has left (JSON); asking does not count as activity."""
+    # For the signing-out warning: another tab may have kept the session going meanwhile.
+    token = request.cookies.get(auth_cookie_name(), "")
+    store = current_store()
+    found = store.staff_session(token, idle_s=idle_limit_s(), touch=False) if token else None
+    return _session_answer(found)
+
+
+@bp.post("/session")
+def stay_signed_in() -> Any:
+    """Keep the staff session going, as any page would (JSON); 401 once it has ended."""
+    found = current_session()
+    answer = _session_answer(found)
+    answer.status_code = 200 if found is not None else 401
+    return answer
+
+
+def _timeout_for_templates() -> dict[str, int] | None:
+    """What the signing-out warning needs: seconds left and the idle limit in minutes."""
+    try:
+        found = current_session()
+    except Exception:  # an error page must render even if the store fails
+        return None
+    limit_s = idle_limit_s()
+    if found is None or limit_s is None:
+        return None
+    return {"seconds_left": _seconds_left(found), "idle_minutes": limit_s // 60}
+
+
 def init_app(app: Flask) -> None:
     """Register the blueprint, the header's ``staff_user()`` and the cookie bookkeeping."""
     app.register_blueprint(bp)
     app.add_template_global(_user_for_templates, "staff_user")
+    app.add_template_global(_timeout_for_templates, "staff_timeout")
 
     @app.after_request
     def staff_response_headers(response: Response) -> Response:

@@ -216,8 +216,8 @@ def test_approve_publishes_everywhere(
 def test_a_decision_sent_after_sign_in_ended_shows_back_what_was_typed(
     mo: FlaskClient, store: Store, taxonomy: Taxonomy
 ) -> None:
-    # Signing in lasts 8 hours; a password change (here) or a sign-out in another tab ends it
-    # sooner. A reason typed meanwhile used to go with a redirect to the sign-in page.
+    # A password change (here), a sign-out in another tab or a spell without activity ends
+    # a session. A reason typed meanwhile used to go with a redirect to the sign-in page.
     sub = submit_new(store, taxonomy)
     item = f"/moderate/{sub.ref}"
     fields = form_fields(mo.get(item).get_data(as_text=True), f"{item}/reject")
