@@ -215,12 +215,20 @@ def _render_item(
     store = current_store()
     taxonomy = state().taxonomy
     asset = store.get_asset(sub.asset_id)
-    if sub.kind == "new":
-        # Status is bookkeeping here ("pending"); what matters is what the resident sent.
-        rows = [r for r in field_rows(None, asset.to_dict(), taxonomy) if r.field != "status"]
-    else:
-        rows = field_rows(asset.to_dict(), _proposed(sub, asset), taxonomy)
     pending = sub.status == "pending"
+    if sub.kind == "new":
+        # Once decided, the asset carries the moderator's edits and any later change: what
+        # the resident sent is its first revision, which nothing rewrites.
+        sent = asset.to_dict() if pending else store.history(sub.asset_id)[0].state
+        # Status is bookkeeping here ("pending"); what matters is what the resident sent.
+        rows = [r for r in field_rows(None, sent, taxonomy) if r.field != "status"]
+    elif pending:
+        rows = field_rows(asset.to_dict(), _proposed(sub, asset), taxonomy)
+    else:
+        # Against the asset today, an approved change would show nothing ("nothing would
+        # change"): the suggestion is shown against the version the resident saw.
+        then = next(r.state for r in store.history(sub.asset_id) if r.number == sub.base_revision)
+        rows = field_rows(then, {**then, **sub.changes}, taxonomy)
     seen = _seen(sub, asset)
     return (
         render_template(
@@ -237,7 +245,7 @@ def _render_item(
             radius_m=DUPLICATE_RADIUS_M,
             events=store.submission_events(sub.ref),
             own=sub.submitter.author == _moderator().author,
-            asset_moved_on=sub.kind != "new" and asset.revision != sub.base_revision,
+            asset_moved_on=pending and sub.kind != "new" and asset.revision != sub.base_revision,
             errors=errors or {},
             failed=failed,
             form=request.form if request.method == "POST" else {},

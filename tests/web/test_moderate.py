@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import re
 from datetime import date, timedelta
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -350,6 +351,51 @@ def test_edit_can_undo_part_of_a_suggested_change(
     asset = store.get_asset(hale.id)
     assert (asset.name, asset.phone, asset.revision) == ("Hale Library", "0161 912 3456", 2)
     assert store.history(hale.id)[-1].changed == ("phone",)
+
+
+def _rows(html: str) -> dict[str, tuple[str, ...]]:
+    """The item page's table of fields: field -> its cells' text, left to right."""
+    table = html[html.index('id="diff"') : html.index("</table>", html.index('id="diff"'))]
+    found = re.findall(r'data-field="([a-z_]+)">(.*?)</tr>', table, re.S)
+    return {
+        field: tuple(
+            unescape(re.sub(r"<[^>]+>", "", cell)).strip()
+            for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+        )
+        for field, row in found
+    }
+
+
+def test_a_decided_item_shows_what_the_resident_sent_not_the_asset_now(
+    mo: FlaskClient, store: Store, taxonomy: Taxonomy, hale: Asset
+) -> None:
+    # A new place approved with the moderator's edits: "What was sent" showed the edits.
+    sub = submit_new(store, taxonomy)
+    html = mo.get(f"/moderate/{sub.ref}/edit").get_data(as_text=True)
+    fields = {
+        **form_fields(html, f"/moderate/{sub.ref}/edit"),
+        **{k: str(v) for k, v in KNIT_GROUP.items()},
+        "name": "Hale Knit & Natter Group",
+        "phone": "0161 912 3456",
+    }
+    assert mo.post(f"/moderate/{sub.ref}/edit", data=fields).status_code == 303
+    html = mo.get(f"/moderate/{sub.ref}").get_data(as_text=True)
+    rows = _rows(html)
+    assert rows["name"] == ("Hale Knit and Natter",)
+    assert "phone" not in rows
+    assert store.get_asset(sub.asset_id).name == "Hale Knit & Natter Group"  # the edit stands
+    # An approved change: against the asset today it was "nothing would change".
+    change, _ = store.submit_change(
+        hale.id, changes={"phone": "0161 912 9999"}, message="New number", submitter=RESIDENT
+    )
+    status, _ = open_and_post(mo, f"/moderate/{change.ref}", f"/moderate/{change.ref}/approve")
+    assert status == 303
+    response = mo.get(f"/moderate/{change.ref}")
+    text = main_text(response)
+    assert "What was suggested" in text and "Nothing would change" not in text
+    assert "the asset when they sent it (revision 1), and as suggested" in text
+    assert _rows(response.get_data(as_text=True)) == {"phone": ("(empty)", "0161 912 9999")}
+    assert "The asset has changed since this was sent" not in text
 
 
 def test_merge_into_a_likely_duplicate(
