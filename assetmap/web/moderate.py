@@ -23,7 +23,12 @@ from assetmap.domain.submission import PROBLEMS, Submission
 from assetmap.domain.vocab import ACCESSIBILITY, AUDIENCES, COSTS, CURRENCIES, PROVIDER_TYPES
 from assetmap.gazetteer.areas import AreaIndex, load_default_areas
 from assetmap.services.moderating import SenderView, as_seen_by
-from assetmap.services.submitting import DUPLICATE_RADIUS_M, SimilarAsset, similar_assets
+from assetmap.services.submitting import (
+    DUPLICATE_RADIUS_M,
+    SAME_POSTCODE_RADIUS_M,
+    SimilarAsset,
+    similar_assets,
+)
 from assetmap.store.submissions import merge_changes
 from assetmap.web.app import current_store, state
 from assetmap.web.auth import current_user, login_required
@@ -200,7 +205,9 @@ def _typed_edits(form: dict[str, Any], proposed: dict[str, Any]) -> list[tuple[s
 def _candidates(asset: Asset) -> list[MergeCandidate]:
     taxonomy = state().taxonomy
     # The same matching the public form uses to ask "is this the same place?".
-    found = similar_assets(current_store(), asset.name, asset.lon, asset.lat)
+    found = similar_assets(
+        current_store(), asset.name, asset.lon, asset.lat, postcode=asset.postcode
+    )
     out = []
     for dup in found:
         merged = dup.asset.with_changes(**merge_changes(asset, dup.asset))
@@ -243,6 +250,7 @@ def _render_item(
             rows=rows,
             candidates=_candidates(asset) if pending and sub.kind == "new" else [],
             radius_m=DUPLICATE_RADIUS_M,
+            postcode_radius_m=SAME_POSTCODE_RADIUS_M,
             events=store.submission_events(sub.ref),
             own=sub.submitter.author == _moderator().author,
             asset_moved_on=pending and sub.kind != "new" and asset.revision != sub.base_revision,

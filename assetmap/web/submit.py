@@ -366,7 +366,9 @@ def _render_check(
 
 def _duplicates(asset: Asset, same_as: str) -> list[SimilarAsset]:
     """Likely duplicates, plus the asset the resident already picked (with JavaScript)."""
-    found = similar_assets(current_store(), asset.name, asset.lon, asset.lat)
+    found = similar_assets(
+        current_store(), asset.name, asset.lon, asset.lat, postcode=asset.postcode
+    )
     if same_as and same_as != _NOT_SAME and all(s.asset.id != same_as for s in found):
         try:
             picked = _published(same_as)

@@ -61,6 +61,27 @@ def test_similar_assets_are_published_near_and_alike(store: Store, taxonomy: Tax
     assert similar_assets(store, "   ", -2.3310, 53.4550) == []
 
 
+def test_similar_assets_with_the_same_postcode_count_further_away(
+    store: Store, taxonomy: Taxonomy, postcodes: PostcodeIndex
+) -> None:
+    # Hale Library is 210 m from the middle of its own postcode, WA15 9NT, where a resident
+    # without the map is placed: it was not offered as "the same place".
+    (hale,) = create_all(store, [LIBRARIES[2]], taxonomy)
+    middle = postcodes.lookup("WA15 9NT")
+    assert similar_assets(store, "Hale Library", middle.lon, middle.lat) == []
+    (found,) = similar_assets(store, "Hale library", middle.lon, middle.lat, postcode="wa159nt")
+    assert (found.asset.id, found.score, round(found.distance_m)) == (hale.id, 1.0, 210)
+    # Only the same postcode counts beyond 200 m (WA15 9AE's middle is 262 m away) ...
+    other = postcodes.lookup("WA15 9AE")
+    assert similar_assets(store, "Hale Library", other.lon, other.lat, postcode="WA15 9AE") == []
+    # ... up to 1,000 m, and a name that is not alike never does.
+    far_lat = hale.lat + 0.0095  # 1,056 m north
+    assert similar_assets(store, "Hale Library", hale.lon, far_lat, postcode="WA15 9NT") == []
+    assert (
+        similar_assets(store, "Hale Barns Bowls", middle.lon, middle.lat, postcode="WA15 9NT") == []
+    )
+
+
 def test_read_new_asset_places_a_postcode_at_its_centroid(
     taxonomy: Taxonomy, postcodes: PostcodeIndex
 ) -> None:

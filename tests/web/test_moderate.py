@@ -436,8 +436,25 @@ def test_no_duplicates_far_away_or_differently_named(
     other = submit_new(store, taxonomy)
     for sub in (far, other):
         html = mo.get(f"/moderate/{sub.ref}").get_data(as_text=True)
-        assert "No published asset with a similar name within 200 metres." in html
+        assert (
+            "No published asset with a similar name within 200 metres, or within 1,000 metres"
+            " with the same postcode." in html
+        )
         assert f"/moderate/{sub.ref}/merge" not in html
+
+
+def test_a_duplicate_with_the_same_postcode_is_offered_for_merging(
+    mo: FlaskClient, store: Store, taxonomy: Taxonomy, hale: Asset
+) -> None:
+    # Sent by postcode (the API or the form without the map): at the middle of WA15 9NT
+    # (data/postcodes: "WA159NT,53.37423,-2.34468"), 210 m from Hale Library, whose postcode it is.
+    middle = (-2.34468, 53.37423)
+    row = {**HALE, "name": "Hale library", "lon": middle[0], "lat": middle[1]}
+    sub = submit_new(store, taxonomy, {**row, "phone": "0161 912 5920"})
+    html = mo.get(f"/moderate/{sub.ref}").get_data(as_text=True)
+    assert f'name="into" type="radio" value="{hale.id}"' in html
+    assert "210 m away, 25 Cecil Road, Hale" in html
+    assert "or within 1,000 metres with the same postcode. If this is one of them" in html
 
 
 def test_second_moderator_gets_a_conflict_not_an_overwrite(

@@ -288,6 +288,22 @@ def test_likely_duplicates_are_offered_on_the_check_page(
     ]
 
 
+def test_a_place_given_by_its_postcode_is_matched_by_the_postcode_too(
+    client: FlaskClient, store: Store, taxonomy: Taxonomy
+) -> None:
+    # Without the map, a resident telling us about Hale Library by its postcode is placed at
+    # the middle of WA15 9NT, 210 m from the library: it was not offered as the same place.
+    (hale,) = create_all(store, [LIBRARIES[2]], taxonomy)
+    by_postcode = {**GOOD, "name": "Hale Library", "category": "library", "postcode": "wa15 9nt"}
+    html = check(client, by_postcode).get_data(as_text=True)
+    assert "Is it one of these places we already list?" in html
+    assert f'value="{hale.id}"' in html
+    assert "Yes, it is Hale Library" in html
+    # The next postcode along (WA15 9AE, 262 m from the library) is another place.
+    other = {**by_postcode, "postcode": "WA15 9AE"}
+    assert "we already list" not in check(client, other).get_data(as_text=True)
+
+
 def test_a_different_name_or_a_place_far_away_is_not_a_duplicate(
     client: FlaskClient, lostock: Asset
 ) -> None:
