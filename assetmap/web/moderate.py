@@ -32,7 +32,7 @@ from assetmap.services.submitting import (
 from assetmap.store.submissions import merge_changes
 from assetmap.web.app import current_store, state
 from assetmap.web.auth import current_user, login_required
-from assetmap.web.review import LABELS, FieldRow, field_rows
+from assetmap.web.review import LABELS, FieldRow, changed_labels, field_rows
 
 bp = Blueprint("moderate", __name__, url_prefix="/moderate")
 
@@ -515,7 +515,8 @@ def edit(ref: str) -> Any:
                 400,
             )
         edits = _edits(edited, proposed)
-        changed = ", ".join(LABELS.get(n, n).lower() for n in edits) or "nothing"
+        # A moved point is one edit, "location", as the history shows it, not "lat, lon".
+        changed = ", ".join(label.lower() for label in changed_labels(list(edits))) or "nothing"
         store.approve(
             sub.ref,
             moderator=_moderator().author,

@@ -378,11 +378,16 @@ def test_a_decided_item_shows_what_the_resident_sent_not_the_asset_now(
         "name": "Hale Knit & Natter Group",
         "phone": "0161 912 3456",
     }
+    fields.update(lat="53.3762", lon="-2.3458")  # moved a little
     assert mo.post(f"/moderate/{sub.ref}/edit", data=fields).status_code == 303
+    # The revision names the moved point as the history does: one edit, "location".
+    reason = f"approved {sub.ref}: edits to name, location, phone"
+    assert store.history(sub.asset_id)[-1].reason == reason
     html = mo.get(f"/moderate/{sub.ref}").get_data(as_text=True)
     rows = _rows(html)
     assert rows["name"] == ("Hale Knit and Natter",)
     assert "phone" not in rows
+    assert rows["location"] == ("latitude 53.376100, longitude -2.345700",)
     assert store.get_asset(sub.asset_id).name == "Hale Knit & Natter Group"  # the edit stands
     # An approved change: against the asset today it was "nothing would change".
     change, _ = store.submit_change(
