@@ -185,7 +185,7 @@ def _similar_name() -> str:
 
 @bp.get("/assets/similar")
 def similar() -> Any:
-    """Published assets within 200 m with a name like the one given: likely duplicates."""
+    """Published assets within 200 m (1 km with the same postcode) named like the one given."""
     app_state = state()
     name = _similar_name()
     if not name:
@@ -196,7 +196,10 @@ def similar() -> Any:
         )
     where = {key: request.args.getlist(key) for key in ("postcode", "lat", "lon")}
     query = parse_nearby_query(where, taxonomy=app_state.taxonomy, postcodes=current_postcodes())
-    found = similar_assets(current_store(), name, query.lon, query.lat)
+    # A full postcode's point is its middle, which can be hundreds of metres from the place:
+    # assets sharing it count further away, as on the check page.
+    postcode = query.origin_label if query.origin_kind == "unit" else ""
+    found = similar_assets(current_store(), name, query.lon, query.lat, postcode=postcode)
     return jsonify(
         {
             "results": [

@@ -30,6 +30,7 @@ from assetmap.services.submitting import (
     MAX_EMAIL_LENGTH,
     MAX_SUBMITTER_NAME_LENGTH,
     MAX_WEBSITE_LENGTH,
+    SAME_POSTCODE_RADIUS_M,
     SIMILAR_NAME_SCORE,
     SUBMITTER_DETAILS_KEPT_DAYS,
 )
@@ -613,7 +614,9 @@ def _submission_paths(limits: str) -> dict[str, Any]:
                 "operationId": "similarAssets",
                 "description": f"Published assets within {DUPLICATE_RADIUS_M:.0f} m whose"
                 f" name scores at least {SIMILAR_NAME_SCORE} (difflib ratio or shared words),"
-                " best first. Give a postcode, or lat and lon. An unknown parameter, or one"
+                f" or within {SAME_POSTCODE_RADIUS_M:.0f} m when they have the full postcode"
+                " given (a postcode's point is its middle), best first. Give a postcode, or lat"
+                " and lon. An unknown parameter, or one"
                 " given more than once, is a 400 naming it, as is a name whose bytes are not"
                 " UTF-8. Every answer is sent with Cache-Control: no-store.",
                 "parameters": [

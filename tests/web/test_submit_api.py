@@ -259,6 +259,24 @@ def test_similar_finds_likely_duplicates_within_200_m(
     assert other.get_json()["results"] == []
 
 
+def test_similar_by_postcode_counts_assets_with_that_postcode_up_to_1_km(
+    client: FlaskClient, store: Store, taxonomy: Taxonomy, document: dict[str, Any]
+) -> None:
+    # WA15 9NT's middle is 210 m from Hale Library, which has that postcode: the hint while
+    # typing looked within 200 m only, and missed what the check page then offered.
+    (hale,) = create_all(store, [LIBRARIES[2]], taxonomy)
+    response = client.get(SIMILAR, query_string={"name": "Hale library", "postcode": "wa15 9nt"})
+    documented(document, SIMILAR, "get", response)
+    (hit,) = response.get_json()["results"]
+    assert hit["id"] == hale.id and 200 < hit["distance_m"] < 220
+    # A district is no full postcode, and a point is not one: only 200 m counts then.
+    district = client.get(SIMILAR, query_string={"name": "Hale library", "postcode": "WA15 9"})
+    assert district.get_json()["results"] == []
+    origin = response.get_json()["origin"]
+    at_point = {"name": "Hale library", "lon": origin["lon"], "lat": origin["lat"]}
+    assert client.get(SIMILAR, query_string=at_point).get_json()["results"] == []
+
+
 @pytest.mark.parametrize(
     ("query", "field"),
     [
