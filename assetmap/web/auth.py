@@ -129,9 +129,10 @@ def _signed_out_page() -> tuple[str, int]:
     """A staff form sent after its sender's session ended: what they typed, shown back.
 
     Sessions end after ``staff_idle_minutes`` without a request, a day after sign-in, at a
-    sign-out elsewhere, when the password or role changes, or when the account is disabled; a redirect to the sign-in page would throw away
-    a rejection reason or a page of edits typed meanwhile. Nothing is saved; the page offers a
-    sign-in that returns to the form the request came from.
+    sign-out elsewhere, when the password or role changes, or when the account is disabled;
+    a redirect to the sign-in page would throw away a rejection reason or a page of edits
+    typed meanwhile. Nothing is saved; the page offers a sign-in that returns to the form the
+    request came from.
     """
     entered = [
         (name.replace("_", " ").capitalize(), value)
