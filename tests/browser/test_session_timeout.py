@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from playwright.sync_api import Route
 
 from assetmap.store import Store
 from assetmap.store.people import _token_hash
@@ -104,3 +105,25 @@ def test_sign_out_in_the_warning_signs_out(watch: PageWatch, store: Store) -> No
     assert page.url.endswith("/login")
     assert store.session_user(token) is None
     watch.assert_clean()
+
+
+def test_with_the_server_out_of_reach_the_page_goes_by_its_own_clock(
+    watch: PageWatch, store: Store
+) -> None:
+    add_user(store, "mo", "moderator")
+    page = watch.page
+    page.clock.install()
+    sign_in(watch)
+    asked: list[str] = []
+
+    def unreachable(route: Route) -> None:
+        asked.append(route.request.method)
+        route.abort()
+
+    page.route("**/session", unreachable)
+    page.clock.fast_forward((IDLE_S - 120 + 5) * 1000)
+    page.get_by_role("dialog", name="You are about to be signed out").wait_for()
+    page.clock.fast_forward(120_000)
+    page.get_by_role("dialog", name="You have been signed out").wait_for()
+    page.wait_for_timeout(500)
+    assert asked == ["GET", "GET"]  # once before warning, once at zero: not without end

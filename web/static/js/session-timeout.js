@@ -63,8 +63,13 @@
         }
       })
       .catch(function () {
-        // The server could not be asked: warn by this page's own reckoning.
-        showWarning();
+        // The server could not be asked: go by this page's own reckoning (and at zero, do
+        // not ask again at once, which would ask without end while the server is away).
+        if (secondsLeft() <= 0) {
+          showEnded();
+        } else {
+          showWarning();
+        }
       });
   }
 
