@@ -142,6 +142,9 @@ _OPEN_ON = re.compile(r"([a-z]+)\s*(?:@|\s)\s*([0-9]{1,2}):([0-9]{2})")
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _WHOLE = re.compile(r"\+?[0-9]{1,9}")
 _MAX_ECHO = 40
+# An error's field names the parameter to fix; a name someone made up is echoed there, but
+# only this much of it, so a 5,000-character name does not come back whole.
+MAX_FIELD_CHARS = 100
 # Werkzeug reads a query string's bytes that are not UTF-8 as their percent-escapes, "%E9"
 # (always upper case, always a byte of 0x80 or more); Python reads such bytes on a command line
 # as lone surrogates. Either way the text was not valid UTF-8.
@@ -158,6 +161,15 @@ def _cut(text: str) -> str:
 def _shown(text: str) -> str:
     """Quote user text for an error message, cut short (:func:`_cut`)."""
     return repr(_cut(text))
+
+
+def field_name(name: str) -> str:
+    """A parameter name as an error's ``field`` gives it: at most ``MAX_FIELD_CHARS``.
+
+    For a name the caller made up (an unknown parameter); the API's other refusals of
+    parameter names (``/assets/similar``) cut them the same way.
+    """
+    return name[:MAX_FIELD_CHARS]
 
 
 @dataclass(frozen=True)
@@ -630,7 +642,7 @@ def parse_nearby_query(
         known = dict.fromkeys(w.name(name) for name in PARAMETERS)
         raise ValidationError(
             f"unknown {w.kind} {_shown(unknown[0])}; known {w.kind}s are: {', '.join(known)}",
-            field=unknown[0],
+            field=field_name(unknown[0]),
         )
     lon, lat, label, kind, postcode = _location(params, postcodes, w)
     radius_m, radius, unit = _radius(params, w)
