@@ -46,6 +46,22 @@ class UnsupportedContentEncoding(UnsupportedMediaType):
         return [*super().get_headers(environ, scope), ("Accept-Encoding", "identity")]
 
 
+class UnsupportedContentType(UnsupportedMediaType):
+    """An API write whose body is not labelled ``application/json``."""
+
+    field = "Content-Type"
+
+    def get_headers(
+        self, environ: dict[str, Any] | None = None, scope: dict[str, Any] | None = None
+    ) -> list[tuple[str, str]]:
+        # RFC 9110 section 15.5.16: a 415 for a media type may say which would do, in Accept;
+        # Accept-Post (W3C LDP, IANA-registered) says it for a POST in particular.
+        headers = [*super().get_headers(environ, scope), ("Accept", "application/json")]
+        if request.method == "POST":
+            headers.append(("Accept-Post", "application/json"))
+        return headers
+
+
 @dataclass
 class AppState:
     """What the app holds for its lifetime: settings, store and taxonomy."""
@@ -264,13 +280,15 @@ def _register_csrf(app: Flask) -> None:
             and (request.blueprint or "").split(".")[0] == api.bp.name
             and request.mimetype != "application/json"
         ):
-            raise UnsupportedMediaType(
+            raise UnsupportedContentType(
                 "Send the body as JSON, with the header Content-Type: application/json."
             )
 
 
 def _wants_json() -> bool:
-    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+    # /api itself too: a client that dropped the version (or the slash) is still an API client.
+    under_api = request.path == "/api" or request.path.startswith("/api/")
+    return under_api or request.accept_mimetypes.best == "application/json"
 
 
 def _register_errors(app: Flask) -> None:

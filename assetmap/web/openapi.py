@@ -531,13 +531,23 @@ def _submission_paths(limits: str) -> dict[str, Any]:
     unsupported = _json(
         "Error",
         "The body is not sent as application/json, or is compressed (a Content-Encoding other"
-        " than identity, which this service does not decode): send it as uncompressed JSON.",
+        " than identity, which this service does not decode): send it as uncompressed JSON."
+        " The error's field names the header to fix: Content-Type or Content-Encoding.",
     )
+    for_type = "Sent when the body was refused for its Content-Type."
     unsupported["headers"] = {
+        "Accept": {
+            "schema": {"type": "string", "const": "application/json"},
+            "description": for_type,
+        },
+        "Accept-Post": {
+            "schema": {"type": "string", "const": "application/json"},
+            "description": for_type,
+        },
         "Accept-Encoding": {
             "schema": {"type": "string", "const": "identity"},
             "description": "Sent when the body was refused for its Content-Encoding.",
-        }
+        },
     }
     rekeyed = _json("Error", _REKEYED)
     receipt["headers"] = {

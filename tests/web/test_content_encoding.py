@@ -66,6 +66,8 @@ def test_a_compressed_api_body_is_a_415_asking_for_it_uncompressed(
     assert f"(Content-Encoding: {named})" in error["message"]
     assert ASKS in error["message"]
     assert response.headers["Accept-Encoding"] == "identity"
+    # The media type was fine: only the Content-Type 415 says which types would do.
+    assert "Accept-Post" not in response.headers and "Accept" not in response.headers
     documented(document, SUBMISSIONS, response, "post")
     assert store.count_submissions() == 0
 
