@@ -93,7 +93,8 @@ def login_required(role: str | None = None) -> Callable[[F], F]:
     """Let a view run only for a signed-in user holding ``role`` (any staff role when None).
 
     Anyone not signed in is sent to the sign-in page (and back here afterwards, for a GET);
-    a signed-in user without the role gets a 403 page.
+    a signed-in user without the role gets a 403 page. ``next`` is the path within the app,
+    without the prefix it is mounted at: the sign-in puts the prefix back (see ``_safe_next``).
     """
     if role is not None and role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
@@ -142,8 +143,12 @@ def _signed_out_page() -> tuple[str, int]:
     files = [f.filename for f in request.files.values() if f.filename]
     referrer = urlsplit(request.referrer or "")
     back = ""
-    if referrer.netloc == request.host:
-        back = _safe_next(referrer.path + (f"?{referrer.query}" if referrer.query else ""))
+    # The browser's path holds the prefix the app is mounted at (script_root); next is
+    # without it, and a page outside the prefix is not this app's.
+    root = request.script_root
+    if referrer.netloc == request.host and referrer.path.startswith(f"{root}/"):
+        path = referrer.path[len(root) :]
+        back = _safe_next(path + (f"?{referrer.query}" if referrer.query else ""))
     page = render_template(
         "staff/signed_out.html",
         entered=entered,
@@ -154,7 +159,11 @@ def _signed_out_page() -> tuple[str, int]:
 
 
 def _safe_next(target: str) -> str:
-    """``target`` when it is a path on this site, else ''. Stops open redirects."""
+    """``target`` when it is a path on this site, else ''. Stops open redirects.
+
+    ``target`` is a path within the app (``/moderate``); redirect to it with
+    ``request.script_root`` in front, so that under a prefix (``/assetmap``) it stays there.
+    """
     parts = urlsplit(target)
     if (
         not target.startswith("/")
@@ -242,7 +251,8 @@ def login() -> Any:
     if old_token:
         store.end_session(old_token)
     session.clear()
-    response = redirect(next_url or _landing(user), 303)
+    # next_url is a path within the app; _landing's url_for has the mount prefix already.
+    response = redirect(request.script_root + next_url if next_url else _landing(user), 303)
     _set_auth_cookie(response, store.create_session(user))
     return response
 
