@@ -644,6 +644,42 @@ def _check_geometries(
     return geoms
 
 
+def semicolon_problem(path: Path) -> str | None:
+    """A header that separates its columns with semicolons, as a message asking for commas.
+
+    Excel saves "CSV" with semicolons where the decimal mark is a comma (much of Europe), and
+    then writes decimals with commas too: "12,5" is twelve and a half, but in a comma-separated
+    file "1,234" is a thousand and more. A table can only be read one way, so such a file is
+    refused, naming what its header looks like, rather than read by guessing the marks (and
+    before :func:`longer_row_problem`, which would count a decimal comma as an extra value).
+
+    Returns
+    -------
+    str or None
+        ``"its header 'lsoa_code;score;residents' looks semicolon-separated ..."``, or None
+        when the header has at least as many comma-separated columns as semicolon-separated
+        ones (or there is no header, or it is not UTF-8: the reader that loads it says so).
+    """
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rt", encoding="utf-8-sig", newline="") as f:
+            header = next((line for line in f if line.strip()), "")
+    except (OSError, UnicodeDecodeError):
+        return None
+    by_comma = next(csv.reader([header]), [])
+    by_semicolon = next(csv.reader([header], delimiter=";"), [])
+    if len(by_semicolon) <= max(len(by_comma), 1):
+        return None
+    shown = header.strip()
+    shown = shown if len(shown) <= 60 else shown[:59] + "…"
+    return (
+        f"its header '{shown}' looks semicolon-separated (as Excel saves CSV where the decimal "
+        "mark is a comma): the columns must be separated by commas and decimals written with a "
+        "point, for example 12.5; save it again that way (for Excel, with the decimal "
+        "separator set to a point and the list separator to a comma)"
+    )
+
+
 def longer_row_problem(path: Path) -> str | None:
     """The first data row holding more values than the header has columns, as a message.
 
@@ -751,7 +787,7 @@ def _lines_of(path: Path, rows: int) -> list[int] | None:
 
 def _read_csv_text(path: Path, layer_id: str) -> pd.DataFrame:
     try:
-        problem = longer_row_problem(path)
+        problem = semicolon_problem(path) or longer_row_problem(path)
         if problem is not None:
             raise ValidationError(f"[{layer_id}] {path.name}: {problem}", field="path")
         # Everything as text: numbers are parsed per column below, so a bad cell can be named.

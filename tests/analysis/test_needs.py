@@ -9,6 +9,7 @@ data/population/mysociety_2019_population_lsoa_uk.csv.gz (ONS mid-2019 via mySoc
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -479,6 +480,72 @@ def test_a_row_longer_than_the_header_is_named(
         f"[table:mine] indicators.csv: data row {row} (line {line} of the file) has 3 values, "
         "but the header names 2 columns"
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # As Excel saves "CSV" where the decimal mark is a comma: 12,5 is twelve and a half,
+        # which the longer-row check would otherwise count as two values.
+        "lsoa_code;score;residents\nE01006074;12,5;1500\nE01006075;3,25;1400\n",
+        "lsoa_code;score;residents\r\nE01006074;12;1500\r\nE01006075;3;1400\r\n",
+        # A header cell holding a comma is still fewer columns by commas than by semicolons.
+        "lsoa_code;score, 2019;residents\nE01006074;12;1500\n",
+    ],
+)
+def test_a_semicolon_separated_table_is_refused_asking_for_commas(
+    tmp_path: Path, text: str
+) -> None:
+    path = tmp_path / "indicators.csv"
+    path.write_text(text, encoding="utf-8")
+    spec = TableSpec(
+        id="mine",
+        path=path,
+        code_column="lsoa_code",
+        indicators=(IndicatorSpec("score", "Score", column="score"),),
+    )
+    with pytest.raises(ValidationError) as err:
+        load_indicator_table(spec, ["E01006074", "E01006075"], ValidationReport())
+    header = text.splitlines()[0]
+    assert err.value.message == (
+        f"[table:mine] indicators.csv: its header '{header}' looks semicolon-separated (as "
+        "Excel saves CSV where the decimal mark is a comma): the columns must be separated by "
+        "commas and decimals written with a point, for example 12.5; save it again that way "
+        "(for Excel, with the decimal separator set to a point and the list separator to a "
+        "comma)"
+    )
+    assert err.value.field == "path"
+
+
+def test_a_semicolon_separated_code_lookup_is_refused_too(
+    tmp_path: Path, trafford: gpd.GeoDataFrame
+) -> None:
+    lookup = tmp_path / "lookup.csv"
+    lookup.write_text(CODE_MAP.read_text(encoding="utf-8").replace(",", ";"), encoding="utf-8")
+    spec = replace(pop_spec(), code_map=CodeMapSpec(lookup, "lsoa21cd", "lsoa11cd"))
+    with pytest.raises(ValidationError) as err:
+        load_indicator_table(spec, list(trafford["area_code"]), ValidationReport())
+    assert err.value.message.startswith(
+        "[code_map:pop24] lookup.csv: its header 'lsoa21cd;lsoa21nm;lsoa11cd;lsoa11nm;change' "
+        "looks semicolon-separated"
+    )
+
+
+def test_a_comma_separated_table_with_semicolons_in_its_header_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "indicators.csv"
+    path.write_text(
+        'code,"older; 65+",note\nE01006074,120,a;b;c\nE01006075,130,\n', encoding="utf-8"
+    )
+    spec = TableSpec(
+        id="mine",
+        path=path,
+        code_column="code",
+        indicators=(IndicatorSpec("older", "Older people", column="older; 65+"),),
+    )
+    report = ValidationReport()
+    table = load_indicator_table(spec, ["E01006074", "E01006075"], report)
+    assert report.ok
+    assert table["older"].to_dict() == {"E01006074": 120.0, "E01006075": 130.0}
 
 
 def test_a_table_that_is_not_utf8_names_the_line(tmp_path: Path) -> None:

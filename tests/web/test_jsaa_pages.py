@@ -201,6 +201,15 @@ def shapefile_zip(tmp_path: Path, *, prj: bool = True) -> bytes:
             "trailing",
             "data row 1 (line 2 of the file) has 3 values, but the header names 2 columns",
         ),
+        (
+            # Excel's CSV where the decimal mark is a comma: not "a row with 3 values".
+            "table_file",
+            "table.csv",
+            "semicolons",
+            "The indicator table: its header 'lsoa11cd;imd_score' looks semicolon-separated (as "
+            "Excel saves CSV where the decimal mark is a comma): the columns must be separated "
+            "by commas and decimals written with a point",
+        ),
     ],
 )
 def test_a_bad_upload_is_refused_and_nothing_is_kept(
@@ -221,6 +230,7 @@ def test_a_bad_upload_is_refused_and_nothing_is_kept(
         "dupes": b"code,imd,imd\nE01006074,1,2\n",
         "latin1": "code,name\nE01006074,Cafe\nE01006075,Caf\xe9\n".encode("latin-1"),
         "trailing": b"code,imd\nE01006074,1,\nE01006075,2,\n",
+        "semicolons": b"lsoa11cd;imd_score\nE01006074;23,5\nE01006075;41,25\n",
         "truncated": b'{"type":"FeatureCollection","features":[{"type":"Feature","properties"',
     }[content]
     fields: dict[str, Any] = {"title": "Bad upload", field: (io.BytesIO(data), name)}

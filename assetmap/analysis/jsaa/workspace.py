@@ -34,6 +34,7 @@ from assetmap.analysis.needs import (
     data_row_lines,
     longer_row_problem,
     lonlat_problem,
+    semicolon_problem,
     utf8_problem,
 )
 from assetmap.domain.errors import ValidationError
@@ -341,15 +342,15 @@ def inspect_table(path: Path) -> TableInfo:
     Raises
     ------
     ValidationError
-        Not CSV, not UTF-8, no header, duplicate or empty column names, fewer than two
-        columns or no rows.
+        Not CSV, not UTF-8, separated by semicolons, no header, duplicate or empty column
+        names, fewer than two columns or no rows.
     """
     if _suffix(path.name) not in TABLE_SUFFIXES:
         raise ValidationError("the indicator table must be a .csv file", field="file")
     try:
         with open(path, encoding="utf-8-sig") as f:
             header = f.readline()
-        problem = longer_row_problem(path)
+        problem = semicolon_problem(path) or longer_row_problem(path)
         if problem is not None:
             raise ValidationError(problem, field="file")
         frame = pd.read_csv(
