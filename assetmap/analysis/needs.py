@@ -947,6 +947,28 @@ def load_indicator_table(
     return _indicator_columns(values, spec, report, layer_id).sort_index()
 
 
+def cell_numbers(text: pd.Series[str]) -> pd.Series[float]:
+    """Each cell's number as an indicator table is read: NaN where it is empty or not one.
+
+    The one reading of a table's numbers, for the run and for the upload check alike, so a
+    column the check offers is one the run takes. Text that Python reads as a number but
+    that is not a finite one ("inf", "NaN", "1e999") is not a number here: no percentile
+    or weighted mean can be made of it.
+
+    Parameters
+    ----------
+    text
+        The cells, stripped of spaces (and of any thousands separator the table declares).
+
+    Returns
+    -------
+    pandas.Series
+        float64, with the index of ``text``.
+    """
+    number = pd.to_numeric(text, errors="coerce").astype("float64")
+    return number.where(np.isfinite(number.to_numpy()))
+
+
 def _parse_numbers(
     frame: pd.DataFrame,
     columns: Sequence[str],
@@ -960,8 +982,8 @@ def _parse_numbers(
         text = frame[column].str.strip()
         if spec.thousands:
             text = text.str.replace(spec.thousands, "", regex=False)
-        number = pd.to_numeric(text, errors="coerce").astype("float64")
-        finite = np.isfinite(number.to_numpy())
+        number = cell_numbers(text)
+        finite = number.notna().to_numpy()
         empty = text.eq("").to_numpy()
         for i in np.flatnonzero(empty):
             report.add(
@@ -981,7 +1003,7 @@ def _parse_numbers(
                 row=int(rows[i]),
                 column=column,
             )
-        out[column] = number.where(finite)
+        out[column] = number
     return pd.DataFrame(out, index=frame.index)
 
 

@@ -18,6 +18,7 @@ import pytest
 import geopandas as gpd
 import shapely
 
+from assetmap.analysis.jsaa.workspace import inspect_table
 from assetmap.analysis.needs import (
     BoundarySpec,
     CodeMapSpec,
@@ -633,3 +634,37 @@ def test_control_and_bidirectional_characters_are_removed_from_area_names_and_co
     values = load_indicator_table(spec, list(areas["area_code"]), report)
     assert report.ok, report.to_text()
     assert list(values.index) == sorted([first, second])
+
+
+def test_the_upload_check_refuses_the_cells_the_run_refuses(tmp_path: Path) -> None:
+    # One column per cell, every other row a clean number: the check must offer exactly the
+    # columns the run takes, and name the same row and line as the run does.
+    cells = ["12", " 7.5 ", "-3", "1e3", "inf", "-Infinity", "NaN", "1e999", "", " ", "1,5"]
+    cells += ["0x10", "1_000", "½", "n/a"]
+    columns = [f"c{n}" for n in range(len(cells))]
+    rows = [["E01006074", *["1"] * len(cells)], ["E01006075", *cells]]
+    rows += [[f"E0100607{n}", *["2"] * len(cells)] for n in range(6, 9)]
+    path = tmp_path / "cells.csv"
+    path.write_text(
+        "\n".join(",".join(f'"{v}"' for v in row) for row in [["code", *columns], *rows]) + "\n",
+        encoding="utf-8",
+    )
+    info = inspect_table(path)
+    spec = TableSpec(
+        id="cells",
+        path=path,
+        code_column="code",
+        indicators=tuple(IndicatorSpec(c, c, column=c) for c in columns),
+    )
+    report = ValidationReport()
+    load_indicator_table(spec, [r[0] for r in rows], report)
+    refused = {i.column: (i.row, i.kind) for i in report.errors}
+    assert set(info.numeric) == set(columns) - set(refused)
+    assert set(info.numeric) == {"c0", "c1", "c2", "c3"}
+    flagged = {n.column: (n.row, n.line, n.value, n.empty) for n in info.not_numeric}
+    assert set(flagged) == set(refused)
+    for column, (row, _kind) in refused.items():
+        assert flagged[column][:2] == (row, row + 1), column
+    assert flagged["c4"] == (2, 3, "inf", 0)
+    assert flagged["c8"] == (2, 3, "", 1) and refused["c8"] == (2, "missing_value")
+    assert flagged["c9"] == (2, 3, "", 1)

@@ -344,12 +344,54 @@ def test_columns_with_cells_that_are_not_numbers_are_named_with_the_first_such_r
     assert len(kept_files(settings)) == 1  # the upload itself, kept for the next step
 
 
-def test_an_empty_cell_is_named_by_the_uploaded_file_its_row_and_its_line(
+def test_cells_the_run_would_refuse_are_named_on_upload_and_not_offered(
+    commissioner: FlaskClient, settings: Settings
+) -> None:
+    imd = pd.read_csv(DATA / "imd2019" / "imd2019_lsoa11_england_combined.csv.gz", dtype=str)
+    table = imd[imd["lad19cd"] == TRAFFORD][
+        ["lsoa11cd", "imd_score", "imd_rank", "health_rank", "income_decile"]
+    ].reset_index(drop=True)
+    # Python reads "inf" as a number, which the run refuses: the check offered the column.
+    table.at[6, "imd_score"] = "inf"
+    # The run refuses an empty cell too; the check said nothing until then.
+    table.at[9, "imd_rank"] = ""
+    table.at[20, "imd_rank"] = " "
+    # Both in one column: the one that is not a number is shown, and the other counted.
+    table.at[3, "health_rank"] = ""
+    table.at[11, "health_rank"] = "NaN"
+    response = step_one(
+        commissioner,
+        title="Trafford with gaps",
+        areas_source="shipped",
+        authority=TRAFFORD,
+        table_file=(io.BytesIO(table.to_csv(index=False).encode()), "trafford_gaps.csv"),
+    )
+    html, _query = configure_page(commissioner, response)
+    start = html.index('<div class="govuk-warning-text" id="not-numeric">')
+    warning = text_of(html[start : html.index("</div>\n      </div>", start)])
+    assert "3 columns are not offered as indicators" in warning
+    assert "imd_score: row 7 (line 8 of the file) holds ‘inf’" in warning
+    assert "imd_rank: row 10 (line 11 of the file) holds ‘’ (1 more cell in this column" in (
+        warning
+    )
+    assert "health_rank: row 12 (line 13 of the file) holds ‘NaN’ (1 more cell" in warning
+    assert "an empty cell is refused when the assessment runs" in warning
+    assert "income_decile" not in warning and "lsoa11cd" not in warning
+    offered = html[html.index('id="uploaded-indicators"') :]
+    assert 'for="use-0">income_decile</label>' in offered
+    for column in ("imd_score", "imd_rank", "health_rank"):
+        assert f">{column}</label>" not in offered
+    assert len(kept_files(settings)) == 1
+
+
+def test_a_refusal_at_run_time_names_the_uploaded_file_its_row_and_its_line(
     commissioner: FlaskClient, store: Store, settings: Settings
 ) -> None:
     imd = pd.read_csv(DATA / "imd2019" / "imd2019_lsoa11_england_combined.csv.gz", dtype=str)
     mine = imd[imd["lad19cd"] == TRAFFORD][["lsoa11cd", "imd_score"]].reset_index(drop=True)
-    mine.at[9, "imd_score"] = ""  # data row 10; a spreadsheet shows it as line 11
+    # Data row 10, which a spreadsheet shows as line 11, repeats the code of row 1.
+    first, replaced = mine.at[0, "lsoa11cd"], mine.at[9, "lsoa11cd"]
+    mine.at[9, "lsoa11cd"] = first
     response = step_one(
         commissioner,
         title="A gap in my table",
@@ -375,10 +417,12 @@ def test_an_empty_cell_is_named_by_the_uploaded_file_its_row_and_its_line(
     )
     assert response.status_code == 400
     # Named as the commissioner knows the file, not by the SHA-256 it is kept under.
+    text = error_summary(response)
     assert (
         "The data do not fit together: error: [table:uploaded] older people.csv row 10 "
-        "(line 11) column 'imd_score': empty value"
-    ) in error_summary(response)
+        f"(line 11) column 'lsoa11cd': code {first} already appears at row 1 (line 2)"
+    ) in text
+    assert f"older people.csv column 'lsoa11cd': 1 area has no row: {replaced}" in text
     assert query["table"][0] not in error_summary(response)
     assert kept_files(settings) == kept
     assert store.list_jobs() == []

@@ -31,6 +31,7 @@ import pandas as pd
 from pyproj import CRS
 
 from assetmap.analysis.needs import (
+    cell_numbers,
     data_row_lines,
     longer_row_problem,
     lonlat_problem,
@@ -84,6 +85,9 @@ class NotNumeric:
 
     ``row`` is the 1-based data row (header excluded), as the needs-layer checks number rows,
     and ``line`` the line of the file it starts on (the header is line 1), when known.
+    ``value`` is that cell's text: a word, a number that is not finite ("inf"), or "" for an
+    empty cell, shown only when the column has no other slip. ``cells`` counts every cell
+    of the column that the run would refuse, ``empty`` those of them that are empty.
     """
 
     column: str
@@ -91,6 +95,7 @@ class NotNumeric:
     value: str
     cells: int
     line: int | None = None
+    empty: int = 0
 
 
 @dataclass(frozen=True)
@@ -334,10 +339,12 @@ def inspect_boundaries(path: Path) -> BoundaryInfo:
 def inspect_table(path: Path) -> TableInfo:
     """Check an uploaded indicator table (CSV, UTF-8) and list its numeric columns.
 
-    A column is numeric when every non-empty value parses as a number (thousands separators
-    are not accepted here; a shipped table can declare one). A column where most values are
-    numbers but some are not is not offered as an indicator, and is listed in
-    ``not_numeric`` with its first such cell, so the page can say why.
+    A column is numeric when every value is a finite number, as the run reads them
+    (:func:`~assetmap.analysis.needs.cell_numbers`; thousands separators are not accepted
+    here; a shipped table can declare one). A column where most filled cells are numbers
+    but some cells are not, or are empty, is not offered as an indicator, since the run
+    would refuse it, and is listed in ``not_numeric`` with its first such cell, so the
+    page can say why before the run does.
 
     Raises
     ------
@@ -386,22 +393,26 @@ def inspect_table(path: Path) -> TableInfo:
         lines = None  # counted differently from pandas: give rows alone rather than guess
     for column in frame.columns:
         text = frame[column].str.strip()
-        filled = text[text != ""]
-        parsed = pd.to_numeric(filled, errors="coerce")
-        bad = parsed.isna()
-        if len(filled) and not bad.any():
+        # Read as the run reads it (cell_numbers), which refuses an empty cell, "inf" and
+        # "NaN" in any column it uses: such a column is not offered, and its cell is named.
+        empty = text.eq("").to_numpy()
+        bad = cell_numbers(text).isna().to_numpy() & ~empty
+        filled = int((~empty).sum())
+        if filled and not bad.any() and not empty.any():
             numeric.append(str(column))
-        elif bad.sum() < len(filled) / 2:
-            # Mostly numbers: a slip in the file, not a column of names or codes.
-            first = int(np.flatnonzero(bad.to_numpy())[0])
-            row = int(filled.index[first]) + 1
+        elif filled and bad.sum() < filled / 2:
+            # Mostly numbers: slips in the file, not a column of names or codes. The first
+            # that is not a number is shown, as the likelier to puzzle; else the first gap.
+            first = int(np.flatnonzero(bad if bad.any() else empty)[0])
+            row = first + 1
             not_numeric.append(
                 NotNumeric(
                     column=str(column),
                     row=row,
-                    value=str(filled.iloc[first]),
-                    cells=int(bad.sum()),
+                    value=str(text.iat[first]),
+                    cells=int(bad.sum() + empty.sum()),
                     line=lines[row - 1] if lines is not None else None,
+                    empty=int(empty.sum()),
                 )
             )
     return TableInfo(
