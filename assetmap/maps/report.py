@@ -19,8 +19,9 @@ reason: a published release must keep working whatever the app later serves.
 
 from __future__ import annotations
 
+import re
 import shutil
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import metadata
@@ -70,6 +71,8 @@ VENDOR_FILES = (
 # The sources section of a map page, which the map's attribution control links to.
 SOURCES_ID = "data-sources"
 SOURCES_LINK_TEXT = "Data sources and licences"
+# A unit's note in brackets at its end: "rank of 32,844 (1 = most deprived)".
+_UNIT_NOTE = re.compile(r"^(.*?)\s*\(([^()]*)\)$")
 # Tables longer than this are folded into a disclosure beside the map.
 TABLE_OPEN_MAX_ROWS = 5000
 DOWNLOADS = (
@@ -101,6 +104,47 @@ class MapPlan:
     def script(self) -> str:
         """The page's script file (same stem)."""
         return self.filename.removesuffix(".html") + ".js"
+
+
+def _unit_parts(unit: str) -> tuple[str, str]:
+    """A unit and the note in brackets at its end: ``("score", "higher = more deprived")``.
+
+    Units are free text, and many end in a note ("rank of 32,844 (1 = most deprived)"); put
+    in brackets after a label as they stand, they nested: "IMD 2019 score (score (higher =
+    more deprived))". ``("% of residents", "")`` for a unit without one.
+    """
+    unit = unit.strip()
+    match = _UNIT_NOTE.match(unit)
+    return (match.group(1), match.group(2).strip()) if match else (unit, "")
+
+
+def _unit_text(unit: str) -> str:
+    """A unit as it reads in brackets after a label: its note after a semicolon, not nested.
+
+    ``"score; higher = more deprived"``, the style of the need and access maps' units.
+    """
+    base, note = _unit_parts(unit)
+    return f"{base}; {note}" if note else base
+
+
+def _listed(items: Sequence[str]) -> str:
+    """``"a, b and c"``."""
+    return ", ".join(items[:-1]) + f" and {items[-1]}" if len(items) > 1 else "".join(items)
+
+
+def _indicator_texts(label: str, unit: str, higher_is_more_need: bool) -> tuple[str, str]:
+    """An indicator map's summary (in the lists of maps) and introduction (on its page).
+
+    Both say the unit and which values mean more need, once each, and neither repeats the
+    label, which is the link or heading just before them: the list read "IMD 2019 score –
+    IMD 2019 score (score (higher = more deprived))".
+    """
+    base, note = _unit_parts(unit)
+    what = f"{base or 'value'} in each area" + (f" ({note})" if note else "")
+    more = "higher" if higher_is_more_need else "lower"
+    return f"{what}; {more} values mean more need", f"{what[0].upper()}{what[1:]}. " + (
+        f"{more.capitalize()} values mean more need."
+    )
 
 
 def _scope_text(config: JsaaConfig) -> str:
@@ -139,7 +183,7 @@ def plan_maps(
     """
     scope = _scope_text(config)
     _measured_from, where = _reference_text(reference_points or {})
-    need_labels = ", ".join(config.indicator(n).label for n in config.need_weights)
+    need_labels = _listed([config.indicator(n).label for n in config.need_weights])
     plans = [
         MapPlan(
             "map-gap.html",
@@ -153,8 +197,8 @@ def plan_maps(
             "map-need.html",
             "Need",
             f"need percentile of each area ({scope})",
-            f"Need percentile of each area {scope}, from the weighted need indicators "
-            f"({need_labels}).",
+            f"Need percentile of each area {scope}, from the weighted need indicators: "
+            f"{need_labels}.",
             ChoroplethSpec(
                 "need_percentile",
                 "Need percentile",
@@ -180,15 +224,14 @@ def plan_maps(
     ]
     for name in config.need_weights:
         ind = config.indicator(name)
-        more = "higher" if ind.higher_is_more_need else "lower"
         source = ", ".join(v for v in (ind.meta.source, ind.meta.date) if v)
+        summary, intro = _indicator_texts(ind.label, ind.unit, ind.higher_is_more_need)
         plans.append(
             MapPlan(
                 f"map-{name}.html",
                 ind.label,
-                f"{ind.label} ({ind.unit})" if ind.unit else ind.label,
-                f"{ind.label} of each area ({more} values mean more need)."
-                + (f" {ind.description}" if ind.description else ""),
+                summary,
+                intro + (f" {ind.description}" if ind.description else ""),
                 ChoroplethSpec(
                     name,
                     ind.label,
@@ -357,13 +400,14 @@ def map_page(plan: MapPlan, data: MapData, site: Mapping[str, Any]) -> tuple[str
         ]
         row_header = 0
         caption = f"{counted(len(rows), 'area')}: {spec.label}" + (
-            f" ({spec.unit})" if spec.unit else ""
+            f" ({_unit_text(spec.unit)})" if spec.unit else ""
         )
     page = {
         "title": plan.title,
         "intro": plan.intro,
         "label": spec.label,
-        "unit": spec.unit,
+        # Shown in brackets after the label (map.html's measure).
+        "unit": _unit_text(spec.unit),
         "source": spec.source,
         "classes_text": classes_text,
         "tolerance": _tolerance_text(data.tolerance_m),

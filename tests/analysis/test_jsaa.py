@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -311,6 +312,11 @@ def test_every_output_column_is_described_beside_the_table_and_in_the_readme(
     assert units["health_rank"] == "rank of 32,844 (1 = most deprived)"
     assert "lower values mean more need" in described["health_rank"]
     assert "MHCLG English Indices of Deprivation 2019" in described["health_rank"]
+    # Not "(Residents (mid-2024))": a label ending in brackets is not put in brackets.
+    assert described["population"] == (
+        "Residents: the config's population indicator, Residents (mid-2024); assets per 1,000 "
+        "residents divide by it."
+    )
     assert (
         written[DICTIONARY_FILE].name
         in json.loads(written["provenance.json"].read_text())["outputs"]
@@ -496,6 +502,16 @@ def config_variant(tmp_path: Path, old: str, new: str) -> Path:
             "national = true",
         ),
         ('name = "imd_rank"', 'name = "count_x"', "table[1].indicator[2].name", "output column"),
+        # A count and its percentage under one label: the report and maps could not tell
+        # them apart (spaces and case do not make two labels).
+        (
+            'label = "Share of residents aged 65+ (mid-2024)"',
+            'label = "Residents aged  65+ (MID-2024)"',
+            "table[2].indicator[3].label",
+            r": table\[2\]\.indicator\[3\]\.label: 'Residents aged  65\+ \(MID-2024\)' is also "
+            r"the label of indicator pop_65plus \(table population_mid2024\): give each "
+            "indicator a label of its own",
+        ),
         (
             'decile_indicator = "imd_decile"',
             'decile_indicator = "pct_65plus"',
@@ -628,3 +644,12 @@ def test_areas_csv_is_safe_to_open_in_a_spreadsheet(result: JsaaResult) -> None:
     text = areas_csv_bytes(table).decode("utf-8")
     assert "'=cmd|calc!A1" in text
     assert "'-2." not in text  # longitudes stay numbers
+
+
+def test_the_shipped_configs_give_each_indicator_its_own_label() -> None:
+    # The catalogue's tables are combined by the commissioner pages, not by load_config.
+    for name in ("trafford.toml", "catalogue.toml"):
+        config = tomllib.loads((DATA / "jsaa" / name).read_text(encoding="utf-8"))
+        labels = [i["label"].casefold() for t in config["table"] for i in t["indicator"]]
+        assert len(labels) == len(set(labels)), name
+    assert "Share of residents aged 65+ (mid-2024)" in CONFIG.read_text(encoding="utf-8")

@@ -380,3 +380,66 @@ def test_a_count_of_one_is_singular_in_charts_map_pages_and_the_index(
 
     totals = {"areas": 1, "assets_in_areas": 1, "priority_areas": 1}
     assert _index_headline(totals) == "1 area, 1 asset inside it and 1 priority area."
+
+
+# Brackets inside brackets: "IMD 2019 score (score (higher = more deprived))".
+NESTED = re.compile(r"\([^()]*\(")
+
+
+def _map_list(html: str) -> list[str]:
+    """The text of each item of a page's list of maps."""
+    start = html.index('href="map-gap.html"')
+    block = html[html.rindex("<ul", 0, start) : html.index("</ul>", start)]
+    return [page_text(item) for item in re.findall(r"<li>.*?</li>", block, re.S)]
+
+
+def test_each_map_is_listed_with_its_title_once_and_its_unit_and_direction(site: Path) -> None:
+    # The report listed "IMD 2019 score – IMD 2019 score (score (higher = more deprived))".
+    expected = [
+        "Gap between need and access – the gap score of each area, priority areas outlined, "
+        "assets by category",
+        "Need – need percentile of each area (in England)",
+        "Access to community assets – access percentile of each area among these areas",
+        "IMD 2019 score – score in each area (higher = more deprived); higher values mean "
+        "more need",
+        "Health deprivation and disability rank – rank of 32,844 in each area (1 = most "
+        "deprived); lower values mean more need",
+        "Share of residents aged 60+ (mid-2015) – % of residents in each area; higher values "
+        "mean more need",
+    ]
+    for page in ("report.html", "index.html"):
+        items = _map_list(read(site, page))
+        assert items == expected, page
+        for item in items:
+            title, _, summary = item.partition(" – ")
+            assert title not in summary, item
+
+
+def test_no_text_of_the_report_or_a_map_page_nests_brackets(site: Path) -> None:
+    for page in sorted(site.glob("*.html")):
+        html = page.read_text(encoding="utf-8")
+        # The config is shown as it is written, the sources are the inputs' own words, and
+        # the method's formulas hold brackets in brackets as formulas do.
+        html = re.sub(r'<details class="govuk-details">.*?</details>', "", html, flags=re.S)
+        html = re.sub(r'<div class="app-method">.*?</div>', "", html, flags=re.S)
+        html = re.sub(r"<table[^>]*sources-table.*?</table>", "", html, flags=re.S)
+        text = page_text(re.sub(r"<script.*?</script>", "", html, flags=re.S))
+        assert not NESTED.search(text), (page.name, NESTED.search(text))
+    imd = page_text(read(site, "map-imd_score.html"))
+    assert "Score in each area (higher = more deprived). Higher values mean more need." in imd
+    assert "Measure IMD 2019 score (score; higher = more deprived)" in imd
+    assert "138 areas: IMD 2019 score (score; higher = more deprived)" in imd
+    need = page_text(read(site, "map-need.html"))
+    assert (
+        "from the weighted need indicators: IMD 2019 score, Health deprivation and disability "
+        "rank and Share of residents aged 60+ (mid-2015)."
+    ) in need
+
+
+def test_the_indicators_table_names_each_column_below_its_label(site: Path) -> None:
+    html = read(site, "report.html")
+    rows = html_tables(html)["indicators-table"][1:]
+    labels = [r[0] for r in rows]
+    assert "Share of residents aged 65+ (mid-2024) areas.csv column pct_65plus" in labels
+    assert "Residents aged 65+ (mid-2024) areas.csv column pop_65plus" in labels
+    assert len({r[0].split(" areas.csv column ")[0] for r in rows}) == len(rows)

@@ -435,6 +435,21 @@ def load_config(path: Path, taxonomy: Taxonomy) -> JsaaConfig:
                     f"indicator name used twice (tables {names[ind.name]} and {t.id})",
                 )
             names[ind.name] = t.id
+    # The report, maps and tables name indicators by label alone: two with one label (a count
+    # and its percentage, told apart only by their units) cannot be told apart there.
+    labels: dict[str, str] = {}
+    for t_n, t in enumerate(tables, 1):
+        for i_n, ind in enumerate(t.indicators, 1):
+            folded = " ".join(ind.label.split()).casefold()
+            if folded in labels:
+                raise top.error(
+                    f"table[{t_n}].indicator[{i_n}].label",
+                    f"'{ind.label}' is also the label of {labels[folded]}: give each indicator "
+                    "a label of its own, as the report and maps name indicators by label "
+                    "(a count and its percentage need two, such as 'Residents aged 65+' and "
+                    "'Share of residents aged 65+')",
+                )
+            labels[folded] = f"indicator {ind.name} (table {t.id})"
     ids = [t.id for t in tables]
     if len(set(ids)) != len(ids):
         raise top.error("table", "table ids must be unique")

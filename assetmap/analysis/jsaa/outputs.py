@@ -227,7 +227,7 @@ OUTPUT_COLUMNS: tuple[ColumnDoc, ...] = (
     ColumnDoc(
         "population",
         "people",
-        "Residents: the config's population indicator ({label}); assets per 1,000 residents "
+        "Residents: the config's population indicator, {label}; assets per 1,000 residents "
         "divide by it.",
     ),
     ColumnDoc(
