@@ -6,36 +6,21 @@ sets the session's last request back in the database to where the page's clock s
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from playwright.sync_api import Route
 
 from assetmap.store import Store
-from assetmap.store.people import _token_hash
 from tests.browser.conftest import PageWatch
 from tests.browser.test_map_page import describe, run_axe
 from tests.browser.test_moderation_journey import sign_in
+from tests.store.sessions import last_seen, seen_ago
 from tests.web.staff import add_user
 
 pytestmark = pytest.mark.browser
 
 IDLE_S = 30 * 60  # the default
-
-
-def _seen_ago(store: Store, token: str, seconds: int) -> None:
-    moment = (datetime.now(UTC) - timedelta(seconds=seconds)).isoformat(timespec="seconds")
-    with store.transaction() as conn:
-        conn.execute(
-            store._sql("UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?"),
-            (moment, _token_hash(token)),
-        )
-
-
-def _last_seen_s_ago(store: Store, token: str) -> float:
-    sql = store._sql("SELECT last_seen_at FROM sessions WHERE token_hash = ?")
-    (seen,) = store._conn().execute(sql, (_token_hash(token),)).fetchone()
-    return (datetime.now(UTC) - datetime.fromisoformat(seen)).total_seconds()
 
 
 def test_the_warning_counts_down_keeps_the_session_and_says_when_it_has_ended(
@@ -50,7 +35,7 @@ def test_the_warning_counts_down_keeps_the_session_and_says_when_it_has_ended(
     assert not dialog.evaluate("d => d.open")
 
     # 28 minutes on, with the server's session as idle as that: the warning.
-    _seen_ago(store, token, IDLE_S - 110)
+    seen_ago(store, token, IDLE_S - 110)
     page.clock.fast_forward((IDLE_S - 120 + 5) * 1000)
     page.get_by_role("dialog", name="You are about to be signed out").wait_for()
     assert dialog.locator(".app-timeout__countdown").inner_text() == "2 minutes"
@@ -65,7 +50,7 @@ def test_the_warning_counts_down_keeps_the_session_and_says_when_it_has_ended(
         page.keyboard.press("Escape")
     assert kept.value.request.method == "POST" and kept.value.status == 200
     dialog.wait_for(state="hidden")
-    assert _last_seen_s_ago(store, token) < 10
+    assert (datetime.now(UTC) - last_seen(store, token)).total_seconds() < 10
 
     # Busy in another tab: when this page's warning is due, the server says there is time.
     page.clock.fast_forward((IDLE_S - 120 + 5) * 1000)
@@ -73,12 +58,12 @@ def test_the_warning_counts_down_keeps_the_session_and_says_when_it_has_ended(
     assert not dialog.evaluate("d => d.open")
 
     # Idle everywhere: the warning, then the end.
-    _seen_ago(store, token, IDLE_S - 30)
+    seen_ago(store, token, IDLE_S - 30)
     page.clock.fast_forward((IDLE_S - 120 + 5) * 1000)
     page.get_by_role("dialog", name="You are about to be signed out").wait_for()
     left = dialog.locator(".app-timeout__countdown").inner_text()
     assert left in {"28 seconds", "29 seconds", "30 seconds"}, left
-    _seen_ago(store, token, IDLE_S)
+    seen_ago(store, token, IDLE_S)
     page.clock.fast_forward(31_000)
     page.get_by_role("dialog", name="You have been signed out").wait_for()
     close = dialog.get_by_role("button", name="Close")
@@ -97,7 +82,7 @@ def test_sign_out_in_the_warning_signs_out(watch: PageWatch, store: Store) -> No
     page.clock.install()
     sign_in(watch)
     (token,) = [c["value"] for c in page.context.cookies() if "assetmap-auth" in c["name"]]
-    _seen_ago(store, token, IDLE_S - 110)
+    seen_ago(store, token, IDLE_S - 110)
     page.clock.fast_forward((IDLE_S - 120 + 5) * 1000)
     warning = page.get_by_role("dialog", name="You are about to be signed out")
     with page.expect_navigation():

@@ -12,6 +12,7 @@ from assetmap.domain.people import SESSION_MAX_S
 from assetmap.store import Store, open_store
 from assetmap.store.people import _token_hash
 from tests.store.people_race import add_between_check_and_insert
+from tests.store.sessions import last_seen, seen_ago
 
 
 def test_user_lifecycle_and_session_invalidation(store: Store) -> None:
@@ -45,26 +46,10 @@ def test_expired_session_is_refused(store: Store) -> None:
     assert not bob.can("moderator") and bob.can("commissioner")
 
 
-def _last_seen(store: Store, token: str) -> str:
-    sql = store._sql("SELECT last_seen_at FROM sessions WHERE token_hash = ?")
-    return str(store._conn().execute(sql, (_token_hash(token),)).fetchone()[0])
-
-
-def _seen_ago(store: Store, token: str, seconds: int) -> str:
-    """Mark the session's last request as ``seconds`` ago; returns that time as stored."""
-    moment = (datetime.now(UTC) - timedelta(seconds=seconds)).isoformat(timespec="seconds")
-    with store.transaction() as conn:
-        conn.execute(
-            store._sql("UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?"),
-            (moment, _token_hash(token)),
-        )
-    return moment
-
-
 def test_a_session_idle_too_long_has_ended(store: Store) -> None:
     cy = store.create_user("cy", role="moderator", password_hash="h")
     token = store.create_session(cy)
-    _seen_ago(store, token, 1800)
+    seen_ago(store, token, 1800)
     assert store.session_user(token, idle_s=1800) is None
     assert store.staff_session(token, idle_s=1800) is None
     # With no idle limit (staff_idle_minutes = 0) only the day-long limit applies.
@@ -74,27 +59,27 @@ def test_a_session_idle_too_long_has_ended(store: Store) -> None:
 def test_a_session_in_use_ends_a_spell_after_its_last_request(store: Store) -> None:
     cy = store.create_user("cy", role="moderator", password_hash="h")
     token = store.create_session(cy)
-    created = _last_seen(store, token)
+    created = last_seen(store, token)
     found = store.staff_session(token, idle_s=1800)
     assert found is not None and found.user == cy
     # Just signed in: the last request is the sign-in, and nothing is written for this one.
-    assert _last_seen(store, token) == created
-    assert found.ends_at == datetime.fromisoformat(created) + timedelta(seconds=1800)
+    assert last_seen(store, token) == created
+    assert found.ends_at == created + timedelta(seconds=1800)
     # Asking without counting as activity (the warning's status check) writes nothing.
-    earlier = _seen_ago(store, token, 1700)
+    earlier = seen_ago(store, token, 1700)
     quiet = store.staff_session(token, idle_s=1800, touch=False)
-    assert quiet is not None and _last_seen(store, token) == earlier
-    assert quiet.ends_at == datetime.fromisoformat(earlier) + timedelta(seconds=1800)
+    assert quiet is not None and last_seen(store, token) == earlier
+    assert quiet.ends_at == earlier + timedelta(seconds=1800)
     # A request now starts the spell again.
     before = datetime.now(UTC).replace(microsecond=0)
     touched = store.staff_session(token, idle_s=1800)
     assert touched is not None
-    seen = datetime.fromisoformat(_last_seen(store, token))
+    seen = last_seen(store, token)
     assert before <= seen <= datetime.now(UTC)
     assert touched.ends_at == seen + timedelta(seconds=1800)
     # A request within a minute of the last one is not written again.
     assert store.staff_session(token, idle_s=1800) is not None
-    assert datetime.fromisoformat(_last_seen(store, token)) == seen
+    assert last_seen(store, token) == seen
 
 
 def test_a_session_ends_a_day_after_sign_in_however_busy(store: Store) -> None:
@@ -109,7 +94,7 @@ def test_a_session_ends_a_day_after_sign_in_however_busy(store: Store) -> None:
     fresh = store.create_session(cy)
     found = store.staff_session(fresh, idle_s=None)
     assert found is not None
-    created = datetime.fromisoformat(_last_seen(store, fresh))
+    created = last_seen(store, fresh)
     assert found.ends_at == created + timedelta(seconds=SESSION_MAX_S)
     assert SESSION_MAX_S > 20 * 3600  # WCAG 2.2.1's exception: no warning needed
 
@@ -136,7 +121,7 @@ def test_sessions_open_before_version_13_count_from_their_start(store_url: str) 
         )
     old.close()
     store = open_store(store_url)
-    assert _last_seen(store, "old-token") == started
+    assert last_seen(store, "old-token") == datetime.fromisoformat(started)
     found = store.staff_session("old-token", idle_s=1800, touch=False)
     assert found is not None and found.user.username == "mo"
     assert found.ends_at == datetime.fromisoformat(started) + timedelta(seconds=1800)

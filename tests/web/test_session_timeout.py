@@ -13,25 +13,11 @@ from flask.testing import FlaskClient
 from assetmap.domain.errors import ValidationError
 from assetmap.settings import Settings
 from assetmap.store import Store
-from assetmap.store.people import _token_hash
 from assetmap.web.app import AppState, create_app
+from tests.store.sessions import last_seen, seen_ago
 from tests.web.staff import auth_token, csrf, sign_in, signed_in_client
 
 _SECONDS_LEFT = re.compile(r'data-seconds-left="(\d+)"')
-
-
-def _seen_ago(store: Store, token: str, seconds: int) -> None:
-    moment = (datetime.now(UTC) - timedelta(seconds=seconds)).isoformat(timespec="seconds")
-    with store.transaction() as conn:
-        conn.execute(
-            store._sql("UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?"),
-            (moment, _token_hash(token)),
-        )
-
-
-def _last_seen(store: Store, token: str) -> datetime:
-    sql = store._sql("SELECT last_seen_at FROM sessions WHERE token_hash = ?")
-    return datetime.fromisoformat(store._conn().execute(sql, (_token_hash(token),)).fetchone()[0])
 
 
 def _token(client: FlaskClient, app: Flask) -> str:
@@ -60,13 +46,13 @@ def test_asking_how_long_is_left_does_not_count_as_activity(
 ) -> None:
     mo = signed_in_client(app, store, "mo", "moderator")
     token = _token(mo, app)
-    _seen_ago(store, token, 1000)
-    before = _last_seen(store, token)
+    seen_ago(store, token, 1000)
+    before = last_seen(store, token)
     answer = mo.get("/session")
     assert answer.status_code == 200 and answer.headers["Cache-Control"] == "no-store"
     assert answer.json is not None and answer.json["signed_in"] is True
     assert 790 <= answer.json["seconds_left"] <= 800
-    assert _last_seen(store, token) == before
+    assert last_seen(store, token) == before
     assert client.get("/session").json == {"signed_in": False, "seconds_left": 0}
 
 
@@ -77,11 +63,11 @@ def test_staying_signed_in_needs_the_form_token_and_starts_the_spell_again(
     token = _token(mo, app)
     refused = mo.post("/session")  # no CSRF token
     assert refused.status_code == 400 and refused.json is None
-    _seen_ago(store, token, 1700)
+    seen_ago(store, token, 1700)
     kept = mo.post("/session", headers={"X-CSRFToken": csrf(mo, "/moderate")})
     assert kept.status_code == 200 and kept.json is not None
     assert kept.json["signed_in"] is True and 1790 <= kept.json["seconds_left"] <= 1800
-    assert datetime.now(UTC) - _last_seen(store, token) < timedelta(seconds=10)
+    assert datetime.now(UTC) - last_seen(store, token) < timedelta(seconds=10)
 
 
 def test_after_the_spell_the_next_page_is_signed_out_and_staying_is_refused(
@@ -90,7 +76,7 @@ def test_after_the_spell_the_next_page_is_signed_out_and_staying_is_refused(
     mo = signed_in_client(app, store, "mo", "moderator")
     token = _token(mo, app)
     form_token = csrf(mo, "/moderate")
-    _seen_ago(store, token, 1800)
+    seen_ago(store, token, 1800)
     refused = mo.post("/session", headers={"X-CSRFToken": form_token})
     assert refused.status_code == 401
     assert refused.json == {"signed_in": False, "seconds_left": 0}
@@ -103,7 +89,7 @@ def test_a_form_sent_after_the_spell_is_shown_back(app: Flask, store: Store) -> 
     ada = signed_in_client(app, store, "ada", "admin")
     token = _token(ada, app)
     form_token = csrf(ada, "/moderate")
-    _seen_ago(store, token, 3600)
+    seen_ago(store, token, 3600)
     sent = ada.post(
         "/moderate/SUB-X/reject", data={"csrf_token": form_token, "reason": "Closed in May"}
     )
@@ -115,7 +101,7 @@ def test_no_idle_limit_when_set_to_zero(app: Flask, store: Store) -> None:
     app_state: AppState = app.extensions["assetmap"]
     patient = create_app(replace(app_state.settings, staff_idle_minutes=0), store=store)
     mo = signed_in_client(patient, store, "mo", "moderator")
-    _seen_ago(store, _token(mo, patient), 5 * 3600)
+    seen_ago(store, _token(mo, patient), 5 * 3600)
     page = mo.get("/moderate")
     assert page.status_code == 200 and "app-timeout" not in page.get_data(as_text=True)
     assert mo.get("/session").json == {
@@ -138,7 +124,7 @@ def test_signing_in_again_after_the_spell_works(
     app: Flask, client: FlaskClient, store: Store
 ) -> None:
     mo = signed_in_client(app, store, "mo", "moderator")
-    _seen_ago(store, _token(mo, app), 1800)
+    seen_ago(store, _token(mo, app), 1800)
     assert mo.get("/moderate").status_code == 302
     assert sign_in(mo, "mo").status_code == 303
     assert mo.get("/moderate").status_code == 200
