@@ -166,8 +166,8 @@ def _shown(text: str) -> str:
 def field_name(name: str) -> str:
     """A parameter name as an error's ``field`` gives it: at most ``MAX_FIELD_CHARS``.
 
-    For a name the caller made up (an unknown parameter); the API's other refusals of
-    parameter names (``/assets/similar``) cut them the same way.
+    For a name the caller made up (an unknown parameter, a submission body's key): every
+    API refusal that names one cuts it here.
     """
     return name[:MAX_FIELD_CHARS]
 

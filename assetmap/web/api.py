@@ -18,6 +18,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from assetmap.analysis.nearby import (
     describe_asset,
+    field_name,
     parse_nearby_query,
     refuse_not_utf8,
     search_nearby,
@@ -173,7 +174,7 @@ def _similar_name() -> str:
         raise ValidationError(
             f"unknown parameter {unknown[0][:40]!r}; known parameters are:"
             f" {', '.join(SIMILAR_PARAMETERS)}",
-            field=unknown[0][:100],
+            field=field_name(unknown[0]),
         )
     names = request.args.getlist("name")
     if len(names) > 1:

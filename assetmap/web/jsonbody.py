@@ -17,6 +17,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
+from assetmap.analysis.nearby import field_name
 from assetmap.domain.errors import ValidationError
 from assetmap.services.submitting import ASSET_FIELDS, LIST_FIELDS, SUBMITTER_FIELDS
 
@@ -63,7 +64,7 @@ def _distinct_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     for key, value in pairs:
         if key in out:
             raise ValidationError(
-                f"the key {_shown(key)} appears more than once", field=_printable(key[:100])
+                f"the key {_shown(key)} appears more than once", field=_printable(field_name(key))
             )
         out[key] = value
     return out
@@ -102,7 +103,7 @@ def _check_unicode(body: dict[str, Any]) -> None:
             raise ValidationError(
                 f"the key {_shown(key)} contains an unpaired surrogate, which is not a"
                 " character: send keys as valid Unicode text",
-                field=_printable(key[:100]),
+                field=_printable(field_name(key)),
             )
         stack = [value]
         while stack:
@@ -114,11 +115,11 @@ def _check_unicode(body: dict[str, Any]) -> None:
                 stack.extend(item)
             elif isinstance(item, str) and (found := _SURROGATE.search(item)):
                 raise ValidationError(
-                    f"{_printable(key[:100])} contains an unpaired surrogate"
+                    f"{_printable(field_name(key))} contains an unpaired surrogate"
                     f" ({_printable(found.group())}), which is not a character: send text as"
                     " valid Unicode (UTF-8, or a \\uD800-\\uDBFF escape always followed by a"
                     " \\uDC00-\\uDFFF one)",
-                    field=_printable(key[:100]),
+                    field=_printable(field_name(key)),
                 )
 
 
@@ -201,7 +202,7 @@ def submission_fields(body: Mapping[str, Any]) -> dict[str, Any]:
         if key not in SUBMISSION_FIELDS:
             raise ValidationError(
                 f"unknown field {_shown(key)}; the fields are: {', '.join(SUBMISSION_FIELDS)}",
-                field=key[:100],
+                field=field_name(key),
             )
         if value is None:
             continue
