@@ -40,7 +40,6 @@ bp = Blueprint("auth", __name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_USER = "_assetmap_staff_user"
 _SESSION = "_assetmap_staff_session"
 _STALE = "_assetmap_stale_auth_cookie"
 # Longest password the form accepts; argon2 would hash megabytes, but nobody types them.
@@ -67,7 +66,6 @@ def current_session() -> StaffSession | None:
         token = request.cookies.get(auth_cookie_name(), "")
         found = current_store().staff_session(token, idle_s=idle_limit_s()) if token else None
         setattr(g, _SESSION, found)
-        setattr(g, _USER, None if found is None else found.user)
         # A cookie whose session has ended (sign-out elsewhere, password or role change,
         # account disabled, expiry) is removed from the browser with this response.
         setattr(g, _STALE, bool(token) and found is None)
@@ -323,7 +321,7 @@ def init_app(app: Flask) -> None:
     def staff_response_headers(response: Response) -> Response:
         if g.get(_STALE):
             _clear_auth_cookie(response)
-        if g.get(_USER) is not None:
+        if g.get(_SESSION) is not None:
             # Pages for staff show private details (submitters' names and emails).
             response.headers["Cache-Control"] = "no-store"
             response.vary.add("Cookie")
