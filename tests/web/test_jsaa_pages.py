@@ -356,9 +356,10 @@ def test_cells_the_run_would_refuse_are_named_on_upload_and_not_offered(
     # The run refuses an empty cell too; the check said nothing until then.
     table.at[9, "imd_rank"] = ""
     table.at[20, "imd_rank"] = " "
-    # Both in one column: the one that is not a number is shown, and the other counted.
+    # Both in one column: the first that is not a number is shown, and the others counted.
     table.at[3, "health_rank"] = ""
     table.at[11, "health_rank"] = "NaN"
+    table.at[14, "health_rank"] = "n/a"
     response = step_one(
         commissioner,
         title="Trafford with gaps",
@@ -369,12 +370,22 @@ def test_cells_the_run_would_refuse_are_named_on_upload_and_not_offered(
     html, _query = configure_page(commissioner, response)
     start = html.index('<div class="govuk-warning-text" id="not-numeric">')
     warning = text_of(html[start : html.index("</div>\n      </div>", start)])
-    assert "3 columns are not offered as indicators" in warning
-    assert "imd_score: row 7 (line 8 of the file) holds ‘inf’" in warning
-    assert "imd_rank: row 10 (line 11 of the file) holds ‘’ (1 more cell in this column" in (
-        warning
+    assert (
+        "3 columns are not offered as indicators, because some cells are not numbers or are "
+        "empty:" in warning
     )
-    assert "health_rank: row 12 (line 13 of the file) holds ‘NaN’ (1 more cell" in warning
+    assert "imd_score: row 7 (line 8 of the file) holds ‘inf’ " in warning  # nothing more
+    # An empty cell is said to be empty: it read "holds ‘’".
+    assert (
+        "imd_rank: row 10 (line 11 of the file) is empty (1 more cell in this column is empty "
+        "too)" in warning
+    )
+    assert "‘’" not in warning
+    assert " is empty (1 more cell in this column is empty too)</li>" in html
+    assert (
+        "health_rank: row 12 (line 13 of the file) holds ‘NaN’ (1 more cell in this column "
+        "is not a number either, and 1 is empty)" in warning
+    )
     assert "an empty cell is refused when the assessment runs" in warning
     assert "income_decile" not in warning and "lsoa11cd" not in warning
     offered = html[html.index('id="uploaded-indicators"') :]
