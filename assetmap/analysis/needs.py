@@ -833,9 +833,10 @@ def load_code_map(spec: CodeMapSpec, report: ValidationReport, *, layer_id: str)
                 f"[{layer_id}] column '{column}' is not in {spec.path.name}", field=column
             )
     mapping: dict[str, str] = {}
+    # From-codes in capitals, as the table's codes are read (load_indicator_table).
+    sources = _plain_text(frame[spec.from_column]).str.upper()
     for i, (src, dst) in enumerate(
-        zip(_plain_text(frame[spec.from_column]), _plain_text(frame[spec.to_column]), strict=True),
-        start=1,
+        zip(sources, _plain_text(frame[spec.to_column]).str.upper(), strict=True), start=1
     ):
         if src in mapping and mapping[src] != dst:
             report.add(
@@ -900,7 +901,9 @@ def load_indicator_table(
         )
     frame["_row"] = np.arange(1, len(frame) + 1)
     frame = frame[_where_mask(frame, spec.where, layer_id)]
-    codes = _plain_text(frame[spec.code_column])
+    # Codes are read in capitals: a GSS code is one (E01006108), but a spreadsheet or a
+    # hand-made table may lower it (e01006108), which matched no area and was refused.
+    codes = _plain_text(frame[spec.code_column]).str.upper()
     rows = frame["_row"].to_numpy()
     values = _parse_numbers(frame, needed[1:], rows, spec, report, layer_id)
     _check_counts(values, rows, spec, report, layer_id)
@@ -939,6 +942,10 @@ def load_indicator_table(
         mapping = load_code_map(spec.code_map, report, layer_id=f"code_map:{spec.id}")
         targets = np.array([mapping.get(c, c) for c in source_codes], dtype=object).astype(str)
         _check_split_complete(mapping, source_codes, spec, report, layer_id)
+    # Each code as the areas spell it: an uploaded boundary layer may have codes of its own
+    # in lower or mixed case, which the capitals above would otherwise no longer match.
+    spelling = {str(c).upper(): str(c) for c in area_codes}
+    targets = np.array([spelling.get(t, t) for t in targets], dtype=object).astype(str)
     values.index = pd.Index(targets, name="area_code")
     values = _combine_mapped(values, source_codes, src_rows, spec, report, layer_id, area_names)
     _check_coverage(values.index, source_codes, targets, src_rows, area_codes, spec, report)

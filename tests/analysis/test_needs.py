@@ -237,6 +237,67 @@ def test_a_table_of_wards_for_lsoa_areas_says_so_naming_file_and_lines(
     assert "code_map" not in missing.message
 
 
+def test_codes_in_lower_case_or_between_spaces_are_read_in_capitals(
+    tmp_path: Path, trafford: gpd.GeoDataFrame
+) -> None:
+    # Trafford's IMD rows as a hand-made table may hold them: every code lowered, and
+    # Trafford 017E's between spaces. "e01006108 is not one of the chosen areas", 138 times.
+    imd = pd.read_csv(IMD, dtype=str)
+    rows = imd[imd["lad19nm"] == "Trafford"][["lsoa11cd", "imd_score"]].copy()
+    rows["lsoa11cd"] = rows["lsoa11cd"].str.lower().replace("e01006108", " e01006108  ")
+    assert (rows["lsoa11cd"] == " e01006108  ").sum() == 1
+    path = tmp_path / "imd_lower.csv"
+    rows.to_csv(path, index=False)
+    spec = TableSpec(
+        id="imd",
+        path=path,
+        code_column="lsoa11cd",
+        indicators=(IndicatorSpec("imd_score", "IMD score", column="imd_score"),),
+    )
+    codes = list(trafford["area_code"])
+    report = ValidationReport()
+    table = load_indicator_table(spec, codes, report)
+    assert report.to_text() == "no issues"
+    assert list(table.index) == sorted(codes)
+    assert table.at["E01006108", "imd_score"] == 65.582  # Trafford 017E, as published
+    # Areas whose own codes are in lower case (an uploaded boundary layer's) keep them.
+    report = ValidationReport()
+    lower = load_indicator_table(spec, [c.lower() for c in codes], report)
+    assert report.ok
+    assert lower.at["e01006108", "imd_score"] == 65.582
+    # One code in two cases is one code given twice (and the second row's area has none).
+    assert rows.iloc[0, 0] == "e01006074"
+    rows.iloc[1, 0] = "E01006074"
+    rows.to_csv(path, index=False)
+    report = ValidationReport()
+    load_indicator_table(spec, codes, report)
+    (twice,) = [i for i in report.errors if i.kind == "duplicate_code"]
+    assert (twice.kind, twice.row, twice.message) == (
+        "duplicate_code",
+        2,
+        "code E01006074 already appears at row 1 (line 2)",
+    )
+
+
+def test_lower_case_codes_are_mapped_through_a_lookup_in_capitals(
+    tmp_path: Path, trafford: gpd.GeoDataFrame
+) -> None:
+    # The mid-2024 population on 2021 codes, lowered: the split E01006185's children
+    # (e01034000, e01034001) must still be found in the lookup and summed.
+    path = tmp_path / "population_lower.csv"
+    raw = pd.read_csv(POP24, dtype=str, keep_default_na=False)
+    raw["area_code"] = raw["area_code"].str.lower()
+    raw.to_csv(path, index=False)
+    report = ValidationReport()
+    table = load_indicator_table(
+        replace(pop_spec(), path=path), list(trafford["area_code"]), report
+    )
+    assert report.ok, report.to_text()
+    assert table.at[SPLIT_PARENT, "population"] == 1952 + 1644
+    (split,) = [i for i in report.issues if i.kind == "code_split"]
+    assert split.codes == (SPLIT_PARENT, *SPLIT_CHILDREN)
+
+
 def test_split_of_a_non_additive_indicator_is_refused(trafford: gpd.GeoDataFrame) -> None:
     spec = TableSpec(
         id="pop24",
