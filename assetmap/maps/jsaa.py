@@ -570,11 +570,15 @@ def _layer_name(
 
 
 def direction_text(higher_is_more_need: bool | None) -> str:
-    """The legend's line saying which end of the ramp is more need ('' for other measures)."""
+    """The legend's line saying which end of the ramp is more need ('' for other measures).
+
+    "Darker: more need (lower values)": it said "more need" twice, "(lower values mean more
+    need)" in the brackets.
+    """
     if higher_is_more_need is None:
         return ""
     values = "higher" if higher_is_more_need else "lower"
-    return f"Darker: more need ({values} values mean more need)"
+    return f"Darker: more need ({values} values)"
 
 
 def class_labels(classes: Classification, decimals: int) -> list[str]:

@@ -180,7 +180,10 @@ def test_more_need_is_the_darker_colour_on_rank_maps_as_on_value_maps(
         top, bottom = (labels[0], labels[-1]) if lower_is_more_need else (labels[-1], labels[0])
         assert parts.html.index(f"{top} (") < parts.html.index(f"{bottom} (")
         which = "lower" if lower_is_more_need else "higher"
-        assert f"Darker: more need ({which} values mean more need)" in parts.html
+        legend = parts.html[parts.html.index('<p class="am-legend__direction">') :]
+        assert legend.startswith(
+            f'<p class="am-legend__direction">Darker: more need ({which} values)</p>'
+        )
         if spec is HEALTH_RANK:
             # Trafford 017E, the most deprived area on both measures (health rank 831 of
             # 32,844; IMD score 65.6), is dark on both maps; 027B (rank 31,346) is pale.
