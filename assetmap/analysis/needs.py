@@ -23,6 +23,7 @@ import csv
 import gzip
 import hashlib
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +59,32 @@ def counted(number: int, noun: str, plural: str | None = None) -> str:
     """
     word = noun if number == 1 else plural or f"{noun}s"
     return f"{number:,} {word}"
+
+
+# A unit's note in brackets at its end: "rank of 32,844 (1 = most deprived)".
+_UNIT_NOTE = re.compile(r"^(.*?)\s*\(([^()]*)\)$")
+
+
+def unit_parts(unit: str) -> tuple[str, str]:
+    """A unit and the note in brackets at its end: ``("score", "higher = more deprived")``.
+
+    Units are free text, and many end in a note ("rank of 32,844 (1 = most deprived)"),
+    which reads best apart from the unit wherever a value or a label comes before it.
+
+    Parameters
+    ----------
+    unit
+        An indicator's unit as its config gives it.
+
+    Returns
+    -------
+    tuple of str
+        The unit and its note, each stripped; ``("% of residents", "")`` for a unit without
+        a note.
+    """
+    unit = unit.strip()
+    match = _UNIT_NOTE.match(unit)
+    return (match.group(1), match.group(2).strip()) if match else (unit, "")
 
 
 def number_text(value: float) -> str:

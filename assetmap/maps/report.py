@@ -19,7 +19,6 @@ reason: a published release must keep working whatever the app later serves.
 
 from __future__ import annotations
 
-import re
 import shutil
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -34,7 +33,7 @@ from markupsafe import Markup
 from assetmap.analysis.jsaa import JsaaConfig, JsaaResult, write_outputs
 from assetmap.analysis.jsaa.outputs import write_provenance
 from assetmap.analysis.jsaa.scores import METHOD
-from assetmap.analysis.needs import counted
+from assetmap.analysis.needs import counted, unit_parts
 from assetmap.domain.errors import AssetmapError
 from assetmap.domain.local_time import when
 from assetmap.domain.taxonomy import Taxonomy
@@ -71,8 +70,6 @@ VENDOR_FILES = (
 # The sources section of a map page, which the map's attribution control links to.
 SOURCES_ID = "data-sources"
 SOURCES_LINK_TEXT = "Data sources and licences"
-# A unit's note in brackets at its end: "rank of 32,844 (1 = most deprived)".
-_UNIT_NOTE = re.compile(r"^(.*?)\s*\(([^()]*)\)$")
 # Tables longer than this are folded into a disclosure beside the map.
 TABLE_OPEN_MAX_ROWS = 5000
 DOWNLOADS = (
@@ -106,24 +103,14 @@ class MapPlan:
         return self.filename.removesuffix(".html") + ".js"
 
 
-def _unit_parts(unit: str) -> tuple[str, str]:
-    """A unit and the note in brackets at its end: ``("score", "higher = more deprived")``.
-
-    Units are free text, and many end in a note ("rank of 32,844 (1 = most deprived)"); put
-    in brackets after a label as they stand, they nested: "IMD 2019 score (score (higher =
-    more deprived))". ``("% of residents", "")`` for a unit without one.
-    """
-    unit = unit.strip()
-    match = _UNIT_NOTE.match(unit)
-    return (match.group(1), match.group(2).strip()) if match else (unit, "")
-
-
 def _unit_text(unit: str) -> str:
     """A unit as it reads in brackets after a label: its note after a semicolon, not nested.
 
-    ``"score; higher = more deprived"``, the style of the need and access maps' units.
+    ``"score; higher = more deprived"``, the style of the need and access maps' units. Put
+    in brackets after a label as they stand, units nested: "IMD 2019 score (score (higher
+    = more deprived))".
     """
-    base, note = _unit_parts(unit)
+    base, note = unit_parts(unit)
     return f"{base}; {note}" if note else base
 
 
@@ -139,7 +126,7 @@ def _indicator_texts(label: str, unit: str, higher_is_more_need: bool) -> tuple[
     label, which is the link or heading just before them: the list read "IMD 2019 score –
     IMD 2019 score (score (higher = more deprived))".
     """
-    base, note = _unit_parts(unit)
+    base, note = unit_parts(unit)
     what = f"{base or 'value'} in each area" + (f" ({note})" if note else "")
     more = "higher" if higher_is_more_need else "lower"
     return f"{what}; {more} values mean more need", f"{what[0].upper()}{what[1:]}. " + (

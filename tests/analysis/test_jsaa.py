@@ -32,6 +32,7 @@ from assetmap.analysis.jsaa import (
     run_jsaa,
     write_outputs,
 )
+from assetmap.analysis.jsaa.assessment import value_with_unit
 from assetmap.analysis.jsaa.outputs import (
     DICTIONARY_FILE,
     OUTPUT_COLUMNS,
@@ -251,6 +252,40 @@ def test_scores_follow_the_documented_rule(result: JsaaResult, config: JsaaConfi
     summary = result.summary
     assert [p["area_code"] for p in summary["priority_areas"]] == list(ranked["area_code"])
     assert summary["assessment"]["config_sha256"] == config.sha256
+
+
+def test_priority_reasons_give_each_figure_its_unit(result: JsaaResult) -> None:
+    # Trafford 017D, the first priority area (IMD 2019 score 40.802, health rank 2,401):
+    # its reasons gave "IMD 2019 score 40.8", "... rank 2,401", "... (mid-2015) 27.8" and
+    # "2 within 1,600 m", the indicators' units and what was counted left out.
+    row = result.areas.set_index("area_code").loc["E01006107"]
+    assert (row["area_name"], row["priority_rank"]) == ("Trafford 017D", 1)
+    reasons = [
+        "need percentile 96.8 in England (priority from 80)",
+        "access percentile 1.8 (priority up to 20)",
+        "IMD 2019 score 40.8 (score, higher = more deprived)",
+        "Health deprivation and disability rank 2,401 (rank of 32,844, 1 = most deprived)",
+        "Share of residents aged 60+ (mid-2015) 27.8% of residents",
+        "weak access to Park or green space: nearest 1,235 m, 2 assets within 1,600 m",
+        "weak access to Activity group: nearest 1,417 m, 1 asset within 1,600 m",
+        "weak access to Library: nearest 1,773 m, 0 assets within 1,600 m",
+    ]
+    assert row["priority_reason"] == "; ".join(reasons)
+    # The summary (and the report from it) splits the reasons at "; ", so a unit's note
+    # follows it after a comma.
+    assert result.summary["priority_areas"][0]["reasons"] == reasons
+
+
+def test_an_indicator_value_is_written_with_its_unit_and_never_as_an_exponent() -> None:
+    assert value_with_unit(1634, "people") == "1,634 people"
+    assert value_with_unit(12.5, "% of residents (mid-2024)") == ("12.5% of residents (mid-2024)")
+    assert value_with_unit(3, "decile (1 = most deprived 10%)") == (
+        "3 (decile, 1 = most deprived 10%)"
+    )
+    assert value_with_unit(2.5, "beds; care homes (CQC)") == "2.5 (beds, care homes, CQC)"
+    assert value_with_unit(0.0123456, "") == "0.0123"
+    # A rate above 100 that is not whole was "1.23e+03".
+    assert value_with_unit(1234.4, "people per km²") == "1,234 people per km²"
 
 
 def test_summary_holds_totals_rates_and_deciles(result: JsaaResult) -> None:

@@ -31,7 +31,7 @@ from assetmap.analysis.jsaa.scores import (
     gap_and_priority,
     need_scores,
 )
-from assetmap.analysis.needs import STORAGE_CRS
+from assetmap.analysis.needs import STORAGE_CRS, counted, unit_parts
 from assetmap.domain.errors import ValidationError
 from assetmap.domain.geodesy import WGS84
 
@@ -75,6 +75,9 @@ class AssessmentParams:
         Fractions defining the priority rule (0.2 and 0.2: top and bottom quintiles).
     category_labels, indicator_labels
         Display names used in ``priority_reason``.
+    indicator_units
+        Each indicator's unit, as its config gives it, which ``priority_reason`` puts after
+        its value.
     """
 
     categories: tuple[str, ...]
@@ -93,6 +96,7 @@ class AssessmentParams:
     access_bottom: float = 0.2
     category_labels: Mapping[str, str] = field(default_factory=dict)
     indicator_labels: Mapping[str, str] = field(default_factory=dict)
+    indicator_units: Mapping[str, str] = field(default_factory=dict)
 
 
 @cache
@@ -463,20 +467,50 @@ def _reasons(table: pd.DataFrame, chosen: pd.DataFrame, params: AssessmentParams
         ]
         for name in params.need_weights:
             label = params.indicator_labels.get(name, name)
-            parts.append(f"{label} {_fmt(chosen[name].iat[i])}")
+            unit = params.indicator_units.get(name, "")
+            parts.append(f"{label} {value_with_unit(chosen[name].iat[i], unit)}")
         weakest = sorted(params.categories, key=lambda c: (row[f"access_{c}"], c))[:3]
         for cat in weakest:
             label = params.category_labels.get(cat, cat)
             dist = row[f"nearest_m_{cat}"]
             near = "none mapped" if pd.isna(dist) else f"nearest {dist:,.0f} m"
+            within = counted(int(row[f"within_catchment_{cat}"]), "asset")
             parts.append(
-                f"weak access to {label}: {near}, {row[f'within_catchment_{cat}']} within "
-                f"{params.catchment_m:,.0f} m"
+                f"weak access to {label}: {near}, {within} within {params.catchment_m:,.0f} m"
             )
         reasons[i] = "; ".join(parts)
     return reasons
 
 
+def value_with_unit(value: object, unit: str) -> str:
+    """An indicator's value with its unit, as a priority reason gives it.
+
+    Parameters
+    ----------
+    value
+        The value, in the indicator's unit.
+    unit
+        The unit as the config gives it, perhaps ending in a note in brackets.
+
+    Returns
+    -------
+    str
+        ``"27.8% of residents"``, ``"1,634 people"``, ``"2,401 (rank of 32,844, 1 = most
+        deprived)"``, or the number alone for an indicator without a unit. A note follows
+        its unit after a comma: a semicolon separates one reason from the next.
+    """
+    number = _fmt(value)
+    base, note = unit_parts(unit.replace(";", ","))
+    if base.startswith("%"):
+        return f"{number}{base}" + (f" ({note})" if note else "")
+    if not note:
+        return f"{number} {base}" if base else number
+    return f"{number} ({base}, {note})" if base else f"{number} ({note})"
+
+
 def _fmt(value: object) -> str:
+    """Whole numbers with separators; others to three significant figures, never as 1e+03."""
     number = float(value)  # type: ignore[arg-type]
-    return f"{number:,.0f}" if number.is_integer() else f"{number:,.3g}"
+    if number.is_integer() or abs(number) >= 100:
+        return f"{number:,.0f}"
+    return str(np.format_float_positional(number, precision=3, fractional=False, trim="-"))

@@ -332,8 +332,8 @@ OUTPUT_COLUMNS: tuple[ColumnDoc, ...] = (
         "priority_reason",
         "text",
         "Why a priority area is one: its need and access percentiles, each need indicator's "
-        "value and the three categories with the weakest access (nearest distance, assets "
-        "within the catchment); empty for the other areas.",
+        "value with its unit and the three categories with the weakest access (nearest "
+        "distance in metres, assets within the catchment); empty for the other areas.",
     ),
     ColumnDoc(
         "geometry",

@@ -359,6 +359,7 @@ def assessment_params(config: JsaaConfig, taxonomy: Taxonomy | None = None) -> A
         access_bottom=config.access_bottom,
         category_labels={c: labels.get(c, c) for c in config.categories},
         indicator_labels={i.name: i.label for i in config.indicators},
+        indicator_units={i.name: i.unit for i in config.indicators},
     )
 
 
