@@ -164,9 +164,7 @@ class NearbySet:
 
     def hit(self, row: StoredRow) -> NearbyHit:
         """Decode one row from :meth:`states`; the row's own state is left as it was."""
-        # A shallow copy for adopt_stored, which changes the dict it is given: callers rank
-        # and filter on row.state, and may still read it after this.
-        asset = Asset.adopt_stored(dict(row.state))
+        asset = Asset.from_stored(row.state)
         return NearbyHit(asset, float(self.distances_m[row.position]))
 
     def states(self, positions: Iterable[int]) -> list[StoredRow]:
@@ -1220,7 +1218,7 @@ class SqlStore(AssetStore):
             )
             .fetchone()
         )
-        return None if row is None else Asset.adopt_stored(read_state(row[0]))
+        return None if row is None else Asset.from_stored_json(row[0])
 
     @staticmethod
     def _filters(
@@ -1251,7 +1249,7 @@ class SqlStore(AssetStore):
             sql += " LIMIT ? OFFSET ?"
             params += [limit, offset]
         rows = self._conn().execute(self._sql(sql), params).fetchall()
-        return [Asset.adopt_stored(read_state(r[0])) for r in rows]
+        return [Asset.from_stored_json(r[0]) for r in rows]
 
     # SQL for one text field of the stored state; the key is always a constant here.
     _STATE_FIELD_SQL = "json_extract(state, '$.{key}')"
@@ -1486,11 +1484,9 @@ class SqlStore(AssetStore):
         texts = dict(self._rows_by_key(conn, pks, "state"))
         if len(texts) < len(pks):
             raise AssetsRekeyed(_REKEYED_MESSAGE)
-        adopt = Asset.adopt_stored
+        decode = Asset.from_stored_json
         metres = dist.tolist()
-        hits = [
-            NearbyHit(adopt(read_state(texts[pk])), d) for pk, d in zip(pks, metres, strict=True)
-        ]
+        hits = [NearbyHit(decode(texts[pk]), d) for pk, d in zip(pks, metres, strict=True)]
         if len(set(metres)) < len(metres):  # two hits at one distance: cheaper than in numpy
             hits = _ties_by_name(hits)
         return hits[:limit] if limit is not None else hits

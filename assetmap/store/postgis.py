@@ -29,7 +29,6 @@ from assetmap.store.base import (
     StoreUnavailable,
     check_radius,
     circle_clause,
-    read_state,
 )
 from assetmap.store.jobs import JobsSql
 from assetmap.store.threads import ThreadConnection
@@ -378,7 +377,7 @@ class PostGISStore(JobsSql):
                 return super().nearby(
                     lon, lat, radius_m, categories=categories, status=status, limit=limit
                 )
-        return [NearbyHit(Asset.adopt_stored(read_state(rows[i][4])), d) for d, _, _, i in ranked]
+        return [NearbyHit(Asset.from_stored_json(rows[i][4]), d) for d, _, _, i in ranked]
 
     def nearest(
         self,

@@ -20,7 +20,7 @@ assets, once over all categories and once for one random category. Measured, in 
   the category test on an array, the stores' quick-distance shortcut, then the same exact
   geodesic distances (pyproj), radius cut and (distance, name, id) order, so it returns the
   same 50 rows; it gives back array indices where the stores give Asset objects, so the
-  time to decode those assets (``Asset.adopt_stored(read_state(state))``) is shown too;
+  time to decode those assets (``Asset.from_stored_json(state)``) is shown too;
 * raw PostGIS from psycopg (issue 6's baseline): one prepared ``ST_DWithin`` + ``<->`` KNN
   query with ``LIMIT 50`` returning keys and spheroid distances;
 * HTTP: the real ``/api/v1/assets/nearby`` under gunicorn with 2 sync workers, on each store,
@@ -78,7 +78,6 @@ from assetmap.store import Store, open_store  # noqa: E402
 from assetmap.store.base import (  # noqa: E402
     _approx_distances_m,
     _could_be_nearest,
-    read_state,
 )
 from assetmap.store.postgis import split_schema  # noqa: E402
 from tests.benchmarks import _http, _load, _synthetic  # noqa: E402
@@ -352,14 +351,14 @@ def _floor(
 
 
 def _decode(texts: list[str]) -> list[Asset]:
-    return [Asset.adopt_stored(read_state(text)) for text in texts]
+    return [Asset.from_stored_json(text) for text in texts]
 
 
 def decode_floor(store_engine: Engine) -> Engine:
     """Time only the decoding of each answer's assets, as the store decodes them.
 
     Each hit's stored state (the same JSON text the store reads) is turned back into an
-    Asset with ``Asset.adopt_stored(read_state(...))``, as the stores do: work any store must
+    Asset with ``Asset.from_stored_json``, as the stores do: work any store must
     do to hand back Assets, and that the bare STRtree, returning array indices, never does.
     """
     return _floor("decode floor (json + Asset)", store_engine, lambda texts: texts, _decode)

@@ -215,7 +215,7 @@ def test_nearest_widens_until_found(store: Store, taxonomy: Taxonomy) -> None:
 
 
 def test_assets_read_back_equal_the_checked_decoding(store: Store) -> None:
-    # Stores rebuild assets with Asset.adopt_stored, which trusts what they wrote; over the
+    # Stores rebuild assets with Asset.from_stored_json, which trusts what they wrote; over the
     # real Trafford bundle it must give exactly what the checking from_dict gives.
     from tests.analysis.trafford import load_trafford
 
