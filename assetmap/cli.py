@@ -113,8 +113,8 @@ class _OnceOnlyGroup(_OnceOnlyCommand, click.Group):
     "--db",
     "database_url",
     envvar="ASSETMAP_DATABASE_URL",
-    help="Store URL: sqlite:///path.db or postgresql://user@host/dbname"
-    " (default sqlite:///instance/assetmap.db).",
+    help="Store URL: sqlite:///path.db or postgresql://user@host/dbname (default"
+    " sqlite:///instance/assetmap.db, in the folder ASSETMAP_INSTANCE_PATH when it is set).",
 )
 @click.version_option(package_name="assetmap")
 @click.pass_context
@@ -454,8 +454,9 @@ def serve(
         raise click.UsageError("--debug is for the development server, not --production.")
     # The store brought up to date, and the database reached, before anything listens: an
     # unreachable database or a store that cannot be upgraded is one line and exit status 2,
-    # not a server that starts and answers 503 to everyone.
-    ctx.store.migrate()
+    # not a server that starts and answers 503 to everyone. A SQLite file that is not there
+    # is refused too: a mistyped --db served a new, empty store as if all were well.
+    ctx.existing_store.migrate()
     ctx.close()  # the app opens its own connections (each gunicorn worker its own)
     if production:
         from assetmap.web.production import run_gunicorn

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from assetmap.domain.asset import DEFAULT_STALE_AFTER_DAYS
 from assetmap.domain.errors import ValidationError
@@ -53,7 +54,8 @@ def _whole_number(env: Mapping[str, str], name: str) -> int:
 class Settings:
     """Runtime settings. Paths are absolute or relative to the working directory."""
 
-    database_url: str = "sqlite:///instance/assetmap.db"
+    # Empty: the SQLite file assetmap.db in the instance folder (see __post_init__).
+    database_url: str = ""
     instance_path: Path = Path("instance")
     secret_key: str = field(default="", repr=False)
     # Map tiles are optional: pages and maps render offline without them (blank background).
@@ -86,6 +88,15 @@ class Settings:
     organisation: str = ""
     accessibility_contact: str = ""
     testing: bool = False
+
+    def __post_init__(self) -> None:
+        """Put the default store in the instance folder, beside the secret key.
+
+        It was ./instance/assetmap.db whatever ASSETMAP_INSTANCE_PATH said: an instance
+        started with only that variable kept its key in the folder and its data elsewhere.
+        """
+        if not self.database_url:
+            object.__setattr__(self, "database_url", default_database_url(self.instance_path))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -135,6 +146,13 @@ class Settings:
         if "ASSETMAP_ACCESSIBILITY_CONTACT" in env:
             values["accessibility_contact"] = env["ASSETMAP_ACCESSIBILITY_CONTACT"].strip()
         values.update({k: v for k, v in overrides.items() if v is not None})
+        if "database_url" in values and not values["database_url"].strip():
+            # Left empty it would mean the default store, not the one someone meant to name.
+            raise ValidationError(
+                "is empty: give a store URL (sqlite:///path.db or postgresql://...), or leave"
+                " it unset for assetmap.db in the instance folder",
+                field="database_url",
+            )
         return cls(**values)
 
     def with_secret(self) -> Settings:
@@ -163,6 +181,16 @@ class Settings:
                 field="ASSETMAP_INSTANCE_PATH",
             )
         return replace(self, secret_key=key)
+
+
+def default_database_url(instance_path: Path) -> str:
+    """The URL of the SQLite store ``assetmap.db`` in ``instance_path``.
+
+    ``sqlite:///instance/assetmap.db`` for the default relative folder, four slashes for an
+    absolute one; the path is percent-encoded, as the store decodes it (a ``?`` or ``#`` in a
+    folder name would otherwise end the path).
+    """
+    return f"sqlite:///{quote(str(instance_path / 'assetmap.db'))}"
 
 
 def _read_or_make_key(path: Path) -> str:

@@ -96,6 +96,7 @@ def test_serve_starts_the_server_it_was_asked_for(
     tmp_path: Path,
 ) -> None:
     db = f"sqlite:///{tmp_path / 'a.db'}"
+    assert run_main(monkeypatch, capsys, "--db", db, "init")[0] == 0
     args = ("--db", db, "serve", "--production", "--workers", "2", "--port", "8000")
     assert run_main(monkeypatch, capsys, *args)[0] == 0
     assert run_main(monkeypatch, capsys, "--db", db, "serve", "--debug")[0] == 0
@@ -103,6 +104,76 @@ def test_serve_starts_the_server_it_was_asked_for(
         ("gunicorn", {"host": "127.0.0.1", "port": 8000, "workers": 2}),
         ("development", {"host": "127.0.0.1", "port": 5000, "debug": True, "threaded": True}),
     ]
+
+
+@pytest.mark.parametrize("production_flag", [[], ["--production"]])
+@pytest.mark.parametrize("given_by", ["--db", "ASSETMAP_DATABASE_URL"])
+def test_serve_refuses_a_sqlite_store_that_is_not_there(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    started: Started,
+    tmp_path: Path,
+    given_by: str,
+    production_flag: list[str],
+) -> None:
+    """A mistyped path served a new, empty store: "0 results" for every search, no error."""
+    mistyped = tmp_path / "srv" / "assetmpa.db"
+    db = f"sqlite:///{mistyped}"
+    if given_by == "--db":
+        args: tuple[str, ...] = ("--db", db)
+    else:
+        monkeypatch.setenv("ASSETMAP_DATABASE_URL", db)
+        args = ()
+    status, out, err = run_main(monkeypatch, capsys, *args, "serve", *production_flag)
+    assert (status, out, started) == (2, "", [])
+    assert err == (
+        f"error: there is no store at {mistyped}: create one with `assetmap init` (and"
+        " `assetmap demo` for the Trafford demo), or give --db (or ASSETMAP_DATABASE_URL) for"
+        " the one you meant\n"
+    )
+    assert not mistyped.exists() and not mistyped.parent.exists()
+    # The README's order, init and demo first, still serves.
+    assert run_main(monkeypatch, capsys, *args, "init")[0] == 0
+    assert run_main(monkeypatch, capsys, *args, "demo", "--no-progress")[0] == 0
+    assert run_main(monkeypatch, capsys, *args, "serve", *production_flag)[0] == 0
+    assert [server for server, _ in started] == ["gunicorn" if production_flag else "development"]
+
+
+def test_the_default_store_is_in_the_instance_folder(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    started: Started,
+    tmp_path: Path,
+) -> None:
+    """It was ./instance/assetmap.db whatever ASSETMAP_INSTANCE_PATH said, while the key
+    went to the folder: an instance set up with only that variable split its state in two."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ASSETMAP_DATABASE_URL", raising=False)
+    monkeypatch.setenv("ASSETMAP_INSTANCE_PATH", str(tmp_path / "srv" / "assetmap"))
+    status, _out, err = run_main(monkeypatch, capsys, "serve")
+    assert (status, started) == (2, [])
+    assert err.startswith(f"error: there is no store at {tmp_path}/srv/assetmap/assetmap.db:")
+    status, out, _err = run_main(monkeypatch, capsys, "init")
+    assert status == 0
+    assert out.startswith(f"store ready at sqlite:///{tmp_path}/srv/assetmap/assetmap.db ")
+    assert run_main(monkeypatch, capsys, "serve")[0] == 0
+    assert (tmp_path / "srv" / "assetmap" / "assetmap.db").is_file()
+    assert not (tmp_path / "instance").exists()  # nothing in ./instance
+
+
+def test_a_database_url_set_empty_is_refused_not_taken_for_the_default(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ASSETMAP_DATABASE_URL", " ")
+    for args in (("init",), ("--db", "", "init")):
+        status, out, err = run_main(monkeypatch, capsys, *args)
+        assert (status, out) == (2, "")
+        assert err == (
+            "error: field 'database_url': is empty: give a store URL (sqlite:///path.db or"
+            " postgresql://...), or leave it unset for assetmap.db in the instance folder\n"
+        )
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_file_that_is_not_a_sqlite_database_is_named_not_a_traceback(

@@ -11,6 +11,7 @@ import pytest
 
 from assetmap.domain.errors import ValidationError
 from assetmap.settings import Settings
+from assetmap.store.sqlite import sqlite_path
 
 
 def test_a_key_is_made_once_and_kept_for_the_user_only(tmp_path: Path) -> None:
@@ -85,3 +86,14 @@ def test_a_secret_key_variable_set_blank_is_refused(blank: str) -> None:
     )
     given = Settings.from_env({"ASSETMAP_SECRET_KEY": " shared-key\n"})
     assert given.secret_key == "shared-key"
+
+
+def test_the_default_store_is_assetmap_db_in_the_instance_folder(tmp_path: Path) -> None:
+    """It stayed ./instance/assetmap.db whatever ASSETMAP_INSTANCE_PATH said."""
+    folder = tmp_path / "council #2?"  # characters a URL would otherwise cut the path at
+    settings = Settings.from_env({"ASSETMAP_INSTANCE_PATH": str(folder)})
+    assert settings.database_url == f"sqlite:///{tmp_path}/council%20%232%3F/assetmap.db"
+    assert sqlite_path(settings.database_url) == f"{folder}/assetmap.db"
+    assert Settings.from_env({}).database_url == "sqlite:///instance/assetmap.db"
+    given = {"ASSETMAP_INSTANCE_PATH": str(folder), "ASSETMAP_DATABASE_URL": "sqlite:///a.db"}
+    assert Settings.from_env(given).database_url == "sqlite:///a.db"

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from assetmap.store import open_store
+
 USER_AGENT = "assetmap-test/1.0 (production logging)"
 # A path holding %0A and then what looks like a log line of its own.
 FORGED = "/nearby/x%0A127.0.0.1%20-%20-%20%5B01/Jan/2026%5D%20x"
@@ -51,9 +53,11 @@ def serving(tmp_path: Path, name: str, home: Path, **env: str) -> Iterator[tuple
     """``assetmap serve --production --workers 1``; yields its port and its output's file."""
     port = free_port()
     log = tmp_path / f"{name}.log"
+    database_url = f"sqlite:///{tmp_path / 'assetmap.db'}"
+    open_store(database_url).close()  # serve refuses a store that is not there
     environment = {
         **os.environ,
-        "ASSETMAP_DATABASE_URL": f"sqlite:///{tmp_path / 'assetmap.db'}",
+        "ASSETMAP_DATABASE_URL": database_url,
         "ASSETMAP_INSTANCE_PATH": str(tmp_path / "instance"),
         "ASSETMAP_SECRET_KEY": "production-logging-test-secret",
         "ASSETMAP_TILE_URL": "",

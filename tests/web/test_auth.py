@@ -306,7 +306,9 @@ def test_development_server_serves_plain_http_cookies_unless_told(
         monkeypatch.delenv("ASSETMAP_SECURE_COOKIES", raising=False)
     else:
         monkeypatch.setenv("ASSETMAP_SECURE_COOKIES", env)
-    result = CliRunner().invoke(cli, ["--db", f"sqlite:///{tmp_path / 'a.db'}", "serve"])
+    db = f"sqlite:///{tmp_path / 'a.db'}"
+    assert CliRunner().invoke(cli, ["--db", db, "init"]).exit_code == 0  # serve needs a store
+    result = CliRunner().invoke(cli, ["--db", db, "serve"])
     assert result.exit_code == 0, result.output
     assert seen["secure"] is secure
     assert seen["cookie"] == (AUTH_COOKIE if secure else "assetmap-auth")

@@ -45,6 +45,7 @@ def free_port() -> int:
 def server(tmp_path: Path) -> Iterator[tuple[str, int, Path]]:
     """gunicorn with two workers on the embedded store; yields (database URL, port, log)."""
     database_url = f"sqlite:///{tmp_path / 'assetmap.db'}"
+    open_store(database_url).close()  # serve refuses a store that is not there
     port = free_port()
     log = tmp_path / "server.log"
     env = {
