@@ -5,6 +5,7 @@ Every failure is one line naming what to fix (exit status 2), and nothing is lef
 
 from __future__ import annotations
 
+import os
 import socket
 import sqlite3
 from pathlib import Path
@@ -13,6 +14,8 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from assetmap.domain.errors import ValidationError
+from assetmap.settings import Settings
 from assetmap.store import open_store
 from assetmap.web import production
 from tests.cli_main import run_main
@@ -174,6 +177,42 @@ def test_a_database_url_set_empty_is_refused_not_taken_for_the_default(
             " postgresql://...), or leave it unset for assetmap.db in the instance folder\n"
         )
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("script_name", "factory"),
+    [
+        ("/assetmap/", "assetmap.web.production:mounted_app('/assetmap')"),
+        ("/", "assetmap.web.app:create_app()"),
+        ("", "assetmap.web.app:create_app()"),
+    ],
+)
+def test_gunicorn_serves_the_app_mounted_at_script_name_without_knowing_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, script_name: str, factory: str
+) -> None:
+    """Given SCRIPT_NAME, gunicorn answered every path outside it with a 500."""
+    execs: list[tuple[list[str], dict[str, str]]] = []
+    monkeypatch.setattr(os, "execve", lambda _path, args, env: execs.append((args, env)))
+    monkeypatch.setenv("SCRIPT_NAME", script_name)
+    settings = Settings(instance_path=tmp_path, secret_key="k")
+    production.run_gunicorn(settings, host="127.0.0.1", port=8000, workers=1)
+    [(args, env)] = execs
+    assert args[-1] == factory
+    assert "SCRIPT_NAME" not in env
+    assert env["ASSETMAP_DATABASE_URL"] == f"sqlite:///{tmp_path}/assetmap.db"
+
+
+def test_a_script_name_that_is_not_a_path_is_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(os, "execve", lambda *_args: pytest.fail("gunicorn started"))
+    monkeypatch.setenv("SCRIPT_NAME", "assetmap")
+    with pytest.raises(ValidationError) as refused:
+        production.run_gunicorn(Settings(instance_path=tmp_path), host="::1", port=80, workers=1)
+    assert str(refused.value) == (
+        "field 'SCRIPT_NAME': 'assetmap' does not start with /: give the path the app is"
+        " served at, such as /assetmap"
+    )
 
 
 def test_a_file_that_is_not_a_sqlite_database_is_named_not_a_traceback(

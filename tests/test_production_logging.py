@@ -152,5 +152,10 @@ def test_instances_share_no_control_socket_and_keep_their_prefix(
             while time.monotonic() < deadline:
                 assert not [p for p in home.rglob("*") if p.is_socket()], list(home.rglob("*"))
                 time.sleep(0.1)
+            # gunicorn, given SCRIPT_NAME, answered a path outside it with a 500 naming it.
+            assert request(second, "/healthz").status == 404
+            assert request(second, "/assetmap/healthz").status == 200
         assert request(first, "/healthz").status == 200
-    assert '"GET /assetmap/moderate HTTP/1.1" 302' in log.read_text()
+    text = log.read_text()
+    assert '"GET /assetmap/moderate HTTP/1.1" 302' in text
+    assert '"GET /healthz HTTP/1.1" 404' in text

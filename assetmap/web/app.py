@@ -128,11 +128,14 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     # Here, not at the first search: a worker starts before it takes requests.
     app.extensions["assetmap"].store.warm()
     if settings.trusted_proxies:
-        # Believe X-Forwarded-For/Proto/Host/Prefix only from the configured number of
+        # Believe X-Forwarded-For/Proto/Host/Port/Prefix only from the configured number of
         # proxies; a prefix (the app mounted at /assetmap) becomes the request's script_root.
+        # The port too: a proxy on :8443 sending Host without it made the origin wrong, and
+        # over HTTPS every form's Referer then failed the CSRF check. (Werkzeug drops a
+        # default port, so a proxy that always sends X-Forwarded-Port: 443 changes nothing.)
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_prefix=n
+            app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n, x_prefix=n
         )
     _register_errors(app)
     _register_no_nul_paths(app)

@@ -1,9 +1,10 @@
 """The app mounted under a path prefix (/assetmap): every staff redirect stays under it.
 
 Two ways to mount it, each tested as a browser sees it (whole paths, /assetmap included):
-gunicorn with ``SCRIPT_NAME=/assetmap`` in its environment, which moves the prefix from the
-path to ``SCRIPT_NAME``; and a reverse proxy that strips the prefix and says so in
-``X-Forwarded-Prefix``, believed only with ``trusted_proxies`` set.
+``serve --production`` with ``SCRIPT_NAME=/assetmap`` in its environment, which mounts the
+app there (``production.mount``, moving the prefix from the path to ``SCRIPT_NAME``); and a
+reverse proxy that strips the prefix and says so in ``X-Forwarded-Prefix``, believed only
+with ``trusted_proxies`` set.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.exceptions import NotFound
-from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.test import TestResponse
 
 from assetmap.domain.taxonomy import Taxonomy
@@ -24,6 +24,7 @@ from assetmap.services.accounts import hash_password
 from assetmap.settings import Settings
 from assetmap.store import Store
 from assetmap.web.app import create_app
+from assetmap.web.production import mount
 from tests.web.staff import PASSWORD, add_user, csrf_from, main_text
 from tests.web.test_moderate import form_fields, submit_new
 
@@ -49,12 +50,8 @@ def proxy_at_prefix(app: Any) -> Any:
 def mounted(request: pytest.FixtureRequest, settings: Settings, store: Store) -> Flask:
     """The app as served at /assetmap, by gunicorn's SCRIPT_NAME or behind a proxy."""
     if request.param == "SCRIPT_NAME":
-        app = create_app(settings, store=store)
-        # What gunicorn does with SCRIPT_NAME in its environment: the prefix leaves the path
-        # for SCRIPT_NAME, and a path outside it is not the app's.
-        app.wsgi_app = DispatcherMiddleware(  # type: ignore[method-assign]
-            NotFound(), {PREFIX: app.wsgi_app}
-        )
+        # As serve --production runs it with SCRIPT_NAME in its environment.
+        app = mount(create_app(settings, store=store), PREFIX)
     else:
         app = create_app(replace(settings, trusted_proxies=1), store=store)
         app.wsgi_app = proxy_at_prefix(app.wsgi_app)  # type: ignore[method-assign]
@@ -169,3 +166,36 @@ def test_x_forwarded_prefix_is_believed_only_from_a_trusted_proxy(app: Flask) ->
     # Without ASSETMAP_TRUSTED_PROXIES any client could send it, and be sent anywhere.
     response = app.test_client().get("/moderate", headers={"X-Forwarded-Prefix": "/elsewhere"})
     assert response.location == "/login?next=/moderate"
+
+
+def test_a_path_outside_the_prefix_is_not_found(settings: Settings, store: Store) -> None:
+    """gunicorn, given SCRIPT_NAME, answered these with a 500 naming its configuration."""
+    client = mount(create_app(settings, store=store), PREFIX).test_client()
+    for path in ("/healthz", "/", "/moderate", "/static/js/nearby.js", "/assetmapx/healthz"):
+        outside = client.get(path)
+        assert (path, outside.status_code) == (path, 404)
+        assert "this service is at /assetmap/." in main_text(outside)
+        assert f'href="{PREFIX}/"' in outside.text  # its links lead into the app
+    # Neither the CSRF check (400) nor sign-in (a redirect) answers first.
+    assert client.post("/login", data={"username": "mo"}).status_code == 404
+    api = client.get("/api/v1/categories")
+    assert (api.status_code, api.get_json()["error"]["field"]) == (404, None)
+    assert api.get_json()["error"]["message"].endswith("this service is at /assetmap/.")
+    assert client.get(f"{PREFIX}/healthz").get_json()["status"] == "ok"
+    assert client.get(f"{PREFIX}/static/js/nearby.js").status_code == 200
+    bare = client.get(PREFIX)
+    assert (bare.status_code, bare.location) == (308, f"http://localhost{PREFIX}/")
+
+
+def test_staff_cookies_keep_path_slash_under_the_prefix(mounted: Flask, store: Store) -> None:
+    """A ``__Host-`` cookie must have Path=/ or browsers drop it; the session's is / too."""
+    add_user(store, "mo", "moderator")
+    client = mounted.test_client()
+    page = client.get(f"{PREFIX}/login")
+    form = {"username": "mo", "password": PASSWORD, "csrf_token": csrf_from(page.text)}
+    signed_in = client.post(f"{PREFIX}/login", data=form)
+    cookies = {c.split("=", 1)[0]: c for c in signed_in.headers.getlist("Set-Cookie")}
+    assert sorted(cookies) == ["__Host-assetmap-auth", "session"]
+    for cookie in cookies.values():
+        assert "; Path=/;" in cookie or cookie.endswith("; Path=/"), cookie
+        assert "; Secure" in cookie
