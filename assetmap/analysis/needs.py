@@ -87,6 +87,31 @@ def unit_parts(unit: str) -> tuple[str, str]:
     return (match.group(1), match.group(2).strip()) if match else (unit, "")
 
 
+def number_with_unit(number: str, unit: str) -> str:
+    """A number already written out, with its unit, as priority reasons and map tooltips give it.
+
+    Parameters
+    ----------
+    number
+        The value as text (``"27.8"``, ``"1,634"``), in the places its table shows.
+    unit
+        The unit as the config gives it, perhaps ending in a note in brackets.
+
+    Returns
+    -------
+    str
+        ``"27.8% of residents"``, ``"1,634 people"``, ``"40.8 (score, higher = more
+        deprived)"``, or the number alone for no unit. A note follows its unit after a comma,
+        and a semicolon in a unit becomes one: a semicolon separates one reason from the next.
+    """
+    base, note = unit_parts(unit.replace(";", ","))
+    if base.startswith("%"):
+        return f"{number}{base}" + (f" ({note})" if note else "")
+    if not note:
+        return f"{number} {base}" if base else number
+    return f"{number} ({base}, {note})" if base else f"{number} ({note})"
+
+
 def number_text(value: float) -> str:
     """A number as messages write it: thousands separators, no needless decimals (20,000)."""
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,g}"

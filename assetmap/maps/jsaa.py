@@ -29,6 +29,7 @@ import geopandas as gpd
 import mapclassify
 import shapely
 
+from assetmap.analysis.needs import number_with_unit
 from assetmap.domain.taxonomy import Category, Taxonomy
 from assetmap.maps._elements import VerbatimMacro, html_text, script_json
 from assetmap.maps.assets import EMPTY_CENTRE, EMPTY_ZOOM, AssetMap
@@ -325,6 +326,45 @@ def format_value(value: Any, decimals: int) -> str:
     return f"{number:,.{decimals}f}"
 
 
+def value_text(value: Any, decimals: int, unit: str) -> str:
+    """A value as an area's tooltip gives it: in its table's places, with its unit.
+
+    Parameters
+    ----------
+    value
+        The value, in ``unit``; None or NaN for none.
+    decimals
+        Places, as :func:`value_decimals` chose for the column (the table beside the map
+        shows the same number).
+    unit
+        The column's unit as its config gives it, perhaps ending in a note in brackets.
+
+    Returns
+    -------
+    str
+        ``"27.8% of residents"``, ``"40.8 (score, higher = more deprived)"``, ``"2,401 (rank
+        of 32,844, 1 = most deprived)"``: the unit placed as priority reasons place it
+        (:func:`~assetmap.analysis.needs.number_with_unit`), its note included, since for a
+        rank or decile the note says which end is most deprived. ``"no data"`` for no value,
+        and the number alone where ``unit`` describes a scale rather than what is counted.
+    """
+    number = format_value(value, decimals)
+    if number == "no data" or _is_scale(unit):
+        return number
+    return number_with_unit(number, unit)
+
+
+def _is_scale(unit: str) -> bool:
+    """Whether a unit reads as a scale ("0 to 100; 100 = most need") rather than a unit.
+
+    The need, access and gap maps' units are reading guides of a 0-100 scale that the label
+    already names (a percentile, a score): after a value they would read as part of it
+    ("96.8 0 to 100, 100 = most need"), so the legend gives them and tooltips do not.
+    A unit of what a value counts starts with a word or a sign ("people", "% of residents").
+    """
+    return unit.strip()[:1].isdigit()
+
+
 def display_tolerance_m(bounds: Sequence[float]) -> float:
     """Simplification tolerance (metres) for a map of this extent (EPSG:27700 bounds).
 
@@ -431,7 +471,8 @@ class ChoroplethSpec:
     column
         Column of the per-area table.
     label, unit, source
-        Shown in the legend, tooltips and table headings.
+        Shown in the legend, tooltips and table headings; each area's tooltip gives its
+        value with the unit (:func:`value_text`).
     method, k
         Classification (:func:`classify`).
     higher_is_more_need
@@ -676,11 +717,7 @@ def _area_payload(
     extra: Sequence[str] | None = None,
     colours: Sequence[str] | None = None,
 ) -> dict[str, Any]:
-    text = [
-        format_value(v, decimals)
-        + (f" {spec.unit}" if spec.unit and not math.isnan(v) and len(spec.unit) <= 12 else "")
-        for v in values
-    ]
+    text = [value_text(v, decimals, spec.unit) for v in values]
     return {
         "scale": COORD_SCALE,
         "canvas": len(areas) > SVG_MAX_AREAS,

@@ -29,6 +29,7 @@ from assetmap.maps.jsaa import (
     display_tolerance_m,
     encode_geometry,
     gap_map,
+    value_text,
 )
 from assetmap.maps.report import input_sources, map_page, plan_maps, site_context
 from tests.maps.html_tables import html_tables
@@ -251,13 +252,59 @@ def test_tooltip_values_and_the_table_hold_the_same_numbers(
 ) -> None:
     data = choropleth_map(trafford.areas, IMD, assets=None, taxonomy=None)
     (payload,) = payloads(map_parts(data.map).code)
-    unit = f" {IMD.unit}" if len(IMD.unit) <= 12 else ""
     tooltip = dict(zip(payload["codes"], payload["text"], strict=True))
     for row in data.rows:
-        assert tooltip[row["code"]] == row["value"] + unit
+        assert tooltip[row["code"]] == f"{row['value']} (score, higher = more deprived)"
     table = trafford.areas.set_index("area_code")["imd_score"]
     for row in data.rows:
         assert row["value"] == f"{table[row['code']]:,.1f}"
+
+
+def test_every_tooltip_of_the_site_gives_the_value_with_its_unit(
+    trafford: JsaaResult, taxonomy: Taxonomy
+) -> None:
+    # Trafford 017D (E01006107), the first priority area. Units longer than 12 characters
+    # were left out, so the indicator maps said "27.8" where the reasons say "27.8% of
+    # residents". The need, access and gap maps' units are 0-100 scales, in their legends.
+    expected = {
+        "map-gap.html": "Gap score: 97.5",
+        "map-need.html": "Need percentile: 96.8",
+        "map-access.html": "Access percentile: 1.8",
+        "map-imd_score.html": "IMD 2019 score: 40.8 (score, higher = more deprived)",
+        "map-health_rank.html": (
+            "Health deprivation and disability rank: 2,401 (rank of 32,844, 1 = most deprived)"
+        ),
+        "map-pct_60plus_2015.html": ("Share of residents aged 60+ (mid-2015): 27.8% of residents"),
+    }
+    shown = {}
+    for plan in plan_maps(trafford.config):
+        data = (
+            gap_map(trafford.areas)
+            if plan.spec is None
+            else choropleth_map(trafford.areas, plan.spec, taxonomy=taxonomy)
+        )
+        payload = payloads(map_parts(data.map).code)[0]
+        i = payload["codes"].index("E01006107")
+        assert payload["names"][i] == "Trafford 017D"
+        shown[plan.filename] = f"{payload['label']}: {payload['text'][i]}"  # as tip() joins
+    assert shown == expected
+    # The same figures, with the same units, as the area's priority reason.
+    reason = trafford.areas.set_index("area_code").at["E01006107", "priority_reason"]
+    for name in trafford.config.need_weights:
+        assert expected[f"map-{name}.html"].replace(":", "", 1) in reason
+
+
+def test_a_value_has_the_places_of_its_column_and_its_unit() -> None:
+    assert value_text(1634.0, 0, "people") == "1,634 people"
+    assert value_text(12.345, 1, "% of residents (mid-2024)") == "12.3% of residents (mid-2024)"
+    assert value_text(3, 0, "decile (1 = most deprived 10%)") == (
+        "3 (decile, 1 = most deprived 10%)"
+    )
+    assert value_text(2.5, 2, "beds; care homes (CQC)") == "2.50 (beds, care homes, CQC)"
+    assert value_text(0.5, 3, "") == "0.500"
+    assert value_text(float("nan"), 1, "% of residents") == "no data"
+    assert value_text(None, 1, "people") == "no data"
+    assert value_text(96.81, 1, "0 to 100; 100 = most need in England") == "96.8"
 
 
 def test_no_cdn_or_other_off_site_address(trafford: JsaaResult, taxonomy: Taxonomy) -> None:
@@ -305,6 +352,8 @@ def test_area_asset_and_label_text_never_reaches_a_parser(taxonomy: Taxonomy) ->
     assert "&#123;&#123; 7*7 &#125;&#125;" in parts.html
     (payload,) = payloads(parts.code)
     assert payload["names"] == names  # as data, decoded only by textContent
+    # The unit follows each value in its tooltip, as data too: set by textContent, never rendered.
+    assert payload["text"][1] == f"1 {JINJA_NAME}"
     assert "\\u003cscript\\u003e" in parts.code
     # The page around a map escapes the same text in its table, headings and notes.
     fresh = choropleth_map(areas, spec, assets=assets, taxonomy=taxonomy)
