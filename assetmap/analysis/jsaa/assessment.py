@@ -31,7 +31,7 @@ from assetmap.analysis.jsaa.scores import (
     gap_and_priority,
     need_scores,
 )
-from assetmap.analysis.needs import STORAGE_CRS, counted, unit_parts
+from assetmap.analysis.needs import STORAGE_CRS, counted, number_with_unit
 from assetmap.domain.errors import ValidationError
 from assetmap.domain.geodesy import WGS84
 
@@ -499,13 +499,7 @@ def value_with_unit(value: object, unit: str) -> str:
         deprived)"``, or the number alone for an indicator without a unit. A note follows
         its unit after a comma: a semicolon separates one reason from the next.
     """
-    number = _fmt(value)
-    base, note = unit_parts(unit.replace(";", ","))
-    if base.startswith("%"):
-        return f"{number}{base}" + (f" ({note})" if note else "")
-    if not note:
-        return f"{number} {base}" if base else number
-    return f"{number} ({base}, {note})" if base else f"{number} ({note})"
+    return number_with_unit(_fmt(value), unit)
 
 
 def _fmt(value: object) -> str:
