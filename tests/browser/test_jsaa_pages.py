@@ -97,6 +97,35 @@ def test_an_area_tooltip_gives_its_name_code_and_value(
     watch.assert_clean()
 
 
+def test_a_long_area_tooltip_wraps_inside_the_map(watch: PageWatch) -> None:
+    # Leaflet's tooltips never wrap: the rank's unit made this one about 490 px wide, and
+    # the map's edge cut it off mid-word. Trafford 017D, the top priority area, is near the
+    # map's right edge.
+    watch.page.set_viewport_size({"width": 1280, "height": 900})
+    watch.goto(f"{RELEASE}/map-health_rank.html")
+    wait_for_areas(watch)
+    watch.page.locator('path.am-area[data-area-code="E01006107"]').hover(force=True)
+    tip = watch.page.locator(".leaflet-tooltip .am-area-tip")
+    tip.wait_for()
+    assert "2,401 (rank of 32,844, 1 = most deprived)" in tip.inner_text()
+    box, line = (
+        tip.bounding_box(),
+        watch.page.evaluate(
+            "() => parseFloat(getComputedStyle(document.querySelector('.am-area-tip')).lineHeight)"
+        ),
+    )
+    assert box is not None and box["width"] <= 20 * 16  # 20rem
+    assert box["height"] > 3.5 * line  # name, code, and a value line that wrapped
+    tooltip = watch.page.locator(".leaflet-tooltip").bounding_box()
+    frame = watch.page.locator(".am-map").bounding_box()
+    assert tooltip is not None and frame is not None
+    assert (
+        frame["x"] <= tooltip["x"]
+        and tooltip["x"] + tooltip["width"] <= frame["x"] + frame["width"]
+    )
+    watch.assert_clean()
+
+
 def test_escape_hides_an_area_tooltip_where_the_pointer_rests(
     watch: PageWatch, trafford: JsaaResult
 ) -> None:

@@ -261,3 +261,10 @@ def test_the_shipped_demo_release_is_what_publishing_writes_now(published: Path)
             local_time.when(now), local_time.when(was)
         )
         assert (shipped / page).read_text("utf-8") == fresh_html, page
+    # Style sheets are copied as they are: a changed rule must reach the shipped copies.
+    site = shipped.parents[1] / "_site"
+    assert files(site) == files(published / "_site")
+    for name in files(site):
+        assert (site / name).read_bytes() == (published / "_site" / name).read_bytes(), name
+    for name in files(shipped / "assets"):
+        assert (shipped / "assets" / name).read_bytes() == (fresh / "assets" / name).read_bytes()
