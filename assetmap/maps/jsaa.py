@@ -345,24 +345,10 @@ def value_text(value: Any, decimals: int, unit: str) -> str:
         ``"27.8% of residents"``, ``"40.8 (score, higher = more deprived)"``, ``"2,401 (rank
         of 32,844, 1 = most deprived)"``: the unit placed as priority reasons place it
         (:func:`~assetmap.analysis.needs.number_with_unit`), its note included, since for a
-        rank or decile the note says which end is most deprived. ``"no data"`` for no value,
-        and the number alone where ``unit`` describes a scale rather than what is counted.
+        rank or decile the note says which end is most deprived. ``"no data"`` for no value.
     """
     number = format_value(value, decimals)
-    if number == "no data" or _is_scale(unit):
-        return number
-    return number_with_unit(number, unit)
-
-
-def _is_scale(unit: str) -> bool:
-    """Whether a unit reads as a scale ("0 to 100; 100 = most need") rather than a unit.
-
-    The need, access and gap maps' units are reading guides of a 0-100 scale that the label
-    already names (a percentile, a score): after a value they would read as part of it
-    ("96.8 0 to 100, 100 = most need"), so the legend gives them and tooltips do not.
-    A unit of what a value counts starts with a word or a sign ("people", "% of residents").
-    """
-    return unit.strip()[:1].isdigit()
+    return number if number == "no data" else number_with_unit(number, unit)
 
 
 def display_tolerance_m(bounds: Sequence[float]) -> float:
@@ -472,7 +458,11 @@ class ChoroplethSpec:
         Column of the per-area table.
     label, unit, source
         Shown in the legend, tooltips and table headings; each area's tooltip gives its
-        value with the unit (:func:`value_text`).
+        value with the unit (:func:`value_text`), unless ``unit_is_scale``.
+    unit_is_scale
+        The unit is a reading guide to a 0 to 100 scale the label names ("0 to 100; 100 =
+        most need"), not what a value counts: after a value it would read as part of it
+        ("96.8 0 to 100, 100 = most need"), so the legend gives it and tooltips do not.
     method, k
         Classification (:func:`classify`).
     higher_is_more_need
@@ -489,6 +479,7 @@ class ChoroplethSpec:
     k: int = 5
     higher_is_more_need: bool | None = None
     description: str = ""
+    unit_is_scale: bool = False
 
 
 @dataclass
@@ -717,7 +708,8 @@ def _area_payload(
     extra: Sequence[str] | None = None,
     colours: Sequence[str] | None = None,
 ) -> dict[str, Any]:
-    text = [value_text(v, decimals, spec.unit) for v in values]
+    unit = "" if spec.unit_is_scale else spec.unit
+    text = [value_text(v, decimals, unit) for v in values]
     return {
         "scale": COORD_SCALE,
         "canvas": len(areas) > SVG_MAX_AREAS,
@@ -848,6 +840,7 @@ GAP_SPEC = ChoroplethSpec(
     label="Gap score",
     unit="0 = low need, good access; 100 = high need, poor access",
     source="this assessment (need and access percentiles)",
+    unit_is_scale=True,
 )
 
 

@@ -192,6 +192,7 @@ def plan_maps(
                 unit=f"0 to 100; 100 = most need {scope}",
                 source=f"this assessment, from {need_labels}",
                 higher_is_more_need=True,
+                unit_is_scale=True,
             ),
         ),
         MapPlan(
@@ -206,6 +207,7 @@ def plan_maps(
                 "Access percentile",
                 unit="0 to 100; 100 = best access among these areas",
                 source="this assessment, from the published assets",
+                unit_is_scale=True,
             ),
         ),
     ]

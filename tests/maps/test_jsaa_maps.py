@@ -304,7 +304,8 @@ def test_a_value_has_the_places_of_its_column_and_its_unit() -> None:
     assert value_text(0.5, 3, "") == "0.500"
     assert value_text(float("nan"), 1, "% of residents") == "no data"
     assert value_text(None, 1, "people") == "no data"
-    assert value_text(96.81, 1, "0 to 100; 100 = most need in England") == "96.8"
+    # A unit that starts with a figure is still a unit.
+    assert value_text(12.0, 0, "1,000s of people") == "12 1,000s of people"
 
 
 def test_no_cdn_or_other_off_site_address(trafford: JsaaResult, taxonomy: Taxonomy) -> None:
