@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 import subprocess
 import tomllib
+from pathlib import Path
 
 import click
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from assetmap.analysis.jsaa.scores import METHOD
 from assetmap.cli import cli
@@ -16,6 +18,7 @@ from assetmap.settings import (
     REPO_ROOT,
     Settings,
 )
+from assetmap.web.app import create_app
 
 README = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -165,3 +168,40 @@ def test_configuration_states_each_variables_default() -> None:
         if Settings.from_env({name: value}) != unset:
             wrong.append(f"{name}={value!r}")
     assert wrong == []
+
+
+def _nginx_site() -> dict[str, str]:
+    """The README's minimal nginx site: each header it sets and the value it sets."""
+    block = README.split("```nginx\n", 1)[1].split("```", 1)[0]
+    return dict(re.findall(r"^\s*proxy_set_header\s+(\S+)\s+(.*?);$", block, re.MULTILINE))
+
+
+def test_nginx_site_sets_every_forwarded_header_the_app_believes(tmp_path: Path) -> None:
+    """nginx passes on a client's own header unless it sets it, and the app believes the
+    proxy: a forged X-Forwarded-Host or -Prefix would point the app's absolute URLs (the
+    OpenAPI document's) at the client's choice. The believed ones are read off the app."""
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'assetmap.db'}",
+        instance_path=tmp_path / "instance",
+        secret_key="test-secret-key",
+        trusted_proxies=1,
+        testing=True,
+    )
+    fix = create_app(settings).wsgi_app
+    assert isinstance(fix, ProxyFix)
+    believed = {
+        f"X-Forwarded-{part.title()}"
+        for part in ("for", "proto", "host", "port", "prefix")
+        if getattr(fix, f"x_{part}")
+    }
+    assert len(believed) == 5
+    # Each from nginx's own variables ("" drops the header), none from the client's.
+    assert _nginx_site() == {
+        "Host": "$host",
+        "X-Forwarded-For": "$proxy_add_x_forwarded_for",
+        "X-Forwarded-Proto": "$scheme",
+        "X-Forwarded-Host": "$host",
+        "X-Forwarded-Port": "$server_port",
+        "X-Forwarded-Prefix": '""',
+    }
+    assert believed <= set(_nginx_site())
