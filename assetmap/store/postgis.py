@@ -141,16 +141,55 @@ class PostGISStore(JobsSql):
             # hundreds of milliseconds compiling it with JIT for a query that takes one.
             conn.execute("SET jit = off")
             if self.schema:
-                # Created only when missing: CREATE needs a right a read-write role may lack.
-                named = "SELECT 1 FROM pg_namespace WHERE nspname = %s"
-                if conn.execute(named, (self.schema,)).fetchone() is None:
-                    conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
-                conn.execute(f'SET search_path TO "{self.schema}", public')
+                try:
+                    self._use_schema(conn, self.schema)
+                except BaseException:
+                    conn.close()  # not kept for the thread, so not closed with it
+                    raise
             self._local.conn = conn
             self._local.closer = closer = ThreadConnection(conn)
             with self._lock:
                 self._all.add(closer)
         return conn
+
+    def _use_schema(self, conn: psycopg.Connection[Any], schema: str) -> None:
+        """Put the URL's ``?schema=`` first on the search path, creating it if missing.
+
+        A role that may not create it got psycopg's traceback; now it is told who may, as
+        for the store's other set-up problems. One that may not use it was let through, and
+        PostgreSQL then skips the schema on the search path: tables were looked for, or
+        created, in ``public`` instead.
+        """
+        found = conn.execute(
+            "SELECT pg_get_userbyid(nspowner), has_schema_privilege(oid, 'USAGE')"
+            " FROM pg_namespace WHERE nspname = %s",
+            (schema,),
+        ).fetchone()
+        if found is not None and found[1]:
+            conn.execute(f'SET search_path TO "{schema}", public')
+            return
+        [(user,)] = conn.execute("SELECT current_user").fetchall()
+        dbname = conn.info.dbname
+        where = f"named in {self.named_by}, in the database {_describe_database(self.conninfo)}"
+        if found is None:
+            # Created only when missing: CREATE needs a right a read-write role may lack.
+            try:
+                conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+            except psycopg.errors.InsufficientPrivilege as err:
+                raise AssetmapError(
+                    f"the user '{user}' may not create the schema '{schema}' {where}"
+                    f" ({err.diag.message_primary or _one_line(err)}): as a superuser, run"
+                    f' psql -d {dbname} -c \'CREATE SCHEMA "{schema}" AUTHORIZATION "{user}"\','
+                    f" or as the database's owner grant the right to create schemas (GRANT"
+                    f' CREATE ON DATABASE "{dbname}" TO "{user}"), then run assetmap init again'
+                ) from None
+        else:
+            raise AssetmapError(
+                f"the user '{user}' may not use the schema '{schema}' {where} (it has no"
+                f" USAGE right on it): as '{found[0]}', who owns it, run psql -d {dbname} -c"
+                f' \'GRANT USAGE ON SCHEMA "{schema}" TO "{user}"\', then try again'
+            )
+        conn.execute(f'SET search_path TO "{schema}", public')
 
     def _timeout(self) -> dict[str, Any]:
         """A connect_timeout unless the URL or PGCONNECT_TIMEOUT gives one.
@@ -247,6 +286,19 @@ class PostGISStore(JobsSql):
                 " start the app again; nothing was changed"
             )
         dbname = conn.info.dbname
+        if self.schema:
+            # Owning the database, the advice below, gives no right in another's schema.
+            [(owner,)] = conn.execute(
+                "SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = %s",
+                (self.schema,),
+            ).fetchall()
+            return AssetmapError(
+                f"the user '{user}' may not create Assetmap's tables in the schema"
+                f" '{self.schema}' of the database {where} ({reason}): run assetmap init as"
+                f" '{owner}', who owns the schema, or have them run psql -d {dbname} -c"
+                f' \'GRANT CREATE ON SCHEMA "{self.schema}" TO "{user}"\', then run assetmap'
+                " init again"
+            )
         return AssetmapError(
             f"the user '{user}' may not create Assetmap's tables in the database {where}"
             f' ({reason}): as a superuser, run ALTER DATABASE "{dbname}" OWNER TO "{user}"'

@@ -295,3 +295,67 @@ def test_a_refused_connection_reads_as_sentences() -> None:
         'FATAL: database "assetmap_no_such_database" does not exist. Check --to, and that the'
         " server is running and lets this user in."
     )
+
+
+@pytest.mark.parametrize("store_url", ["postgis"], indirect=True)
+def test_a_role_without_rights_in_its_url_schema_is_told_what_to_run(store_url: str) -> None:
+    """``?schema=`` with a role that may not create, use or fill that schema.
+
+    Creating it gave psycopg's InsufficientPrivilege traceback; a schema the role may not
+    use was skipped on the search path, and one it may not fill was met with advice to own
+    the database, which gives no right in another role's schema.
+    """
+    from assetmap.store import open_store
+
+    conninfo, schema = split_schema(store_url)
+    name = conninfo_to_dict(conninfo)["dbname"]
+    where = f"in the database '{name}' on "
+    role = f"assetmap_noschema_{uuid.uuid4().hex[:12]}"
+    as_role = f"{store_url}&options=-c%20role%3D{role}"
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        [(owner,)] = conn.execute("SELECT current_user").fetchall()
+        conn.execute(f'CREATE ROLE "{role}"')  # no CREATE on the database, as PUBLIC
+    try:
+        with pytest.raises(AssetmapError) as refused:
+            open_store(as_role, named_by="--to")
+        message = str(refused.value)
+        assert message.startswith(
+            f"the user '{role}' may not create the schema '{schema}' named in --to, {where}"
+        )
+        assert message.endswith(
+            f"(permission denied for database {name}): as a superuser, run psql -d {name} -c"
+            f' \'CREATE SCHEMA "{schema}" AUTHORIZATION "{role}"\', or as the database\'s'
+            f' owner grant the right to create schemas (GRANT CREATE ON DATABASE "{name}" TO'
+            f' "{role}"), then run assetmap init again'
+        )
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute(f'CREATE SCHEMA "{schema}"')  # the owner's, not the role's
+        with pytest.raises(AssetmapError) as refused:
+            open_store(as_role)
+        assert str(refused.value).endswith(
+            f"(it has no USAGE right on it): as '{owner}', who owns it, run psql -d {name} -c"
+            f' \'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"\', then try again'
+        )
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute(f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"')
+        with pytest.raises(AssetmapError) as refused:
+            open_store(as_role)
+        message = str(refused.value)
+        assert "ALTER DATABASE" not in message
+        assert message.endswith(
+            f"(permission denied for schema {schema}): run assetmap init as '{owner}', who owns"
+            f" the schema, or have them run psql -d {name} -c 'GRANT CREATE ON SCHEMA"
+            f' "{schema}" TO "{role}"\', then run assetmap init again'
+        )
+        # The first advice, followed, is enough.
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}"')
+            conn.execute(f'CREATE SCHEMA "{schema}" AUTHORIZATION "{role}"')
+        store = open_store(as_role)
+        assert store.count_assets() == 0
+        store.close()
+    finally:
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+            conn.execute(f'DROP OWNED BY "{role}"')
+            conn.execute(f'DROP ROLE "{role}"')
