@@ -304,11 +304,18 @@ def _register_errors(app: Flask) -> None:
         # A rate limit says when to come back (RFC 9110 Retry-After, in seconds).
         retry_after = getattr(err, "retry_after_s", None)
         headers = {"Retry-After": str(retry_after)} if retry_after else {}
+        message = str(err.message)
+        if err.status >= 500:
+            # Written for the operator: it may name the database's host, a role or a file
+            # path. The log gets it; the public a plain sentence, as for an outage (503s,
+            # StoreUnavailable included, go to _register_store_unavailable's handler).
+            app.logger.error("%s: %s", type(err).__name__, " ".join(message.split()))
+            message = SERVER_ERROR_MESSAGE
         if _wants_json():
-            body = jsonify({"error": {"field": field, "message": str(err.message)}})
+            body = jsonify({"error": {"field": field, "message": message}})
             return body, err.status, headers
         return (
-            render_template("error.html", status=err.status, message=err.message),
+            render_template("error.html", status=err.status, message=message),
             err.status,
             headers,
         )
@@ -377,6 +384,11 @@ def _register_no_content_coding(app: Flask) -> None:
 STORE_UNAVAILABLE_MESSAGE = (
     "The service cannot reach its database just now, so this could not be done."
     " Please try again in a few minutes."
+)
+# What the public is told of an error the app raised that is not their doing (the log has why).
+SERVER_ERROR_MESSAGE = (
+    "Something went wrong on our side, so this could not be done. It has been logged;"
+    " please try again later."
 )
 
 
