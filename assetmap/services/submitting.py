@@ -11,10 +11,12 @@ Coordinates are WGS84 lon/lat degrees (EPSG:4326); distances are metres.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from difflib import SequenceMatcher
 from typing import Any
@@ -77,6 +79,19 @@ MAX_DUPLICATES = 5
 # Rate limits, counted from stored submissions so every worker process sees the same count.
 DEFAULT_PER_CLIENT_PER_HOUR = 10
 DEFAULT_PER_EMAIL_PER_DAY = 5
+
+# A sender who sends the same content again while the first is pending, within this long,
+# gets the first submission back instead of a second one. Two tabs, a double click, Back and
+# Send, or an API retry after a time-out all fall well inside it (a tab restored the next
+# morning too); it is the per-email limit's day, so a resend never counts twice against it.
+# Not for as long as the first is pending: a client key is a keyed hash of an address that
+# libraries, care homes and mobile networks share and hand on, so the same words from it a
+# week later may well be somebody else's.
+RESEND_WINDOW = timedelta(hours=24)
+
+# What :func:`submit_once` did: stored a new submission, found the one stored under the same
+# idempotency key (a retry), or found the same content pending from the same sender.
+CREATED, RETRIED, RESENT = "created", "retried", "resent"
 
 # Submitter name, email and client key are blanked this long after the decision.
 SUBMITTER_DETAILS_KEPT_DAYS = 365
@@ -437,6 +452,195 @@ def is_same_submission(
         submitter.name,
         submitter.email,
     )
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What a resident sends: a new place, or a change or problem report about an asset.
+
+    Build one with :meth:`new_place` or :meth:`about`.
+    """
+
+    kind: str
+    asset: Asset | None = None
+    asset_id: str = ""
+    changes: Mapping[str, Any] = field(default_factory=dict)
+    problem: str = ""
+    message: str = ""
+
+    @classmethod
+    def new_place(cls, asset: Asset) -> Sent:
+        """A new place (kind "new")."""
+        return cls(kind="new", asset=asset)
+
+    @classmethod
+    def about(
+        cls, asset_id: str, changes: Mapping[str, Any], problem: str = "", message: str = ""
+    ) -> Sent:
+        """Changes to, or a problem with, a published asset (kind "change" or "problem")."""
+        kind = "problem" if problem else "change"
+        return cls(kind=kind, asset_id=asset_id, changes=changes, problem=problem, message=message)
+
+    def content(self) -> dict[str, Any]:
+        """Everything the resident wrote about the place, as JSON would store it."""
+        if self.asset is not None:
+            state = self.asset.to_dict()
+            body: dict[str, Any] = {n: state[n] for n in CONTENT_FIELDS if n != "status"}
+        else:
+            body = {"changes": dict(self.changes), "problem": self.problem}
+            body["message"] = self.message
+        return _as_json(body)
+
+
+def _as_json(value: Mapping[str, Any]) -> dict[str, Any]:
+    """``value`` as it reads back from JSON (tuples become lists), to compare stored states."""
+    back: dict[str, Any] = json.loads(json.dumps(value, sort_keys=True, default=str))
+    return back
+
+
+def _stored_content(store: Store, submission: Submission) -> dict[str, Any]:
+    """What a stored submission holds, in :meth:`Sent.content`'s shape."""
+    if submission.kind == "new":
+        # The first revision, which moderation never changes.
+        first = store.history(submission.asset_id)[0].state
+        return _as_json({n: first.get(n) for n in CONTENT_FIELDS if n != "status"})
+    body = {"changes": submission.changes, "problem": submission.problem}
+    body["message"] = submission.message
+    return _as_json(body)
+
+
+def find_resent(
+    store: Store,
+    sent: Sent,
+    submitter: Submitter,
+    *,
+    window: timedelta = RESEND_WINDOW,
+    now: datetime | None = None,
+) -> Submission | None:
+    """A pending submission of exactly this content from this sender, sent within ``window``.
+
+    The same sender is the same client key (a keyed hash of the address; none, none found),
+    author, name and email; the same content is the same kind, asset and every field the
+    resident wrote. Anything that differs is not a resend: nothing a resident writes is
+    dropped. A decided submission never counts.
+
+    Parameters
+    ----------
+    store
+        Where the submissions are.
+    sent
+        What the resident is sending now.
+    submitter
+        Who is sending it, with their client key.
+    window
+        How far back to look (24 hours).
+    now
+        The current time (UTC); for tests.
+
+    Returns
+    -------
+    Submission or None
+        The oldest such submission.
+    """
+    now = now or datetime.now(UTC)
+    candidates = store.pending_from_sender(
+        submitter=submitter,
+        kind=sent.kind,
+        since=_iso(now - window),
+        asset_id=sent.asset_id,
+        asset_name=sent.asset.name if sent.asset is not None else "",
+    )
+    content = sent.content()
+    return next((c for c in candidates if _stored_content(store, c) == content), None)
+
+
+def _content_key(store: Store, sent: Sent, submitter: Submitter) -> str:
+    """An idempotency key for a submission sent without one: the same for the same content.
+
+    Two requests with the same content from the same sender compute the same key, so the
+    store's unique key lets only one of them in even when neither can see the other's
+    uncommitted row. The number after the digest counts earlier submissions stored under
+    it (decided, or older than the window), so a later resend gets a key of its own. The
+    digest includes the client key, a keyed hash: it says nothing about the sender without
+    the app's secret. "" (no key) without a client key.
+    """
+    if not submitter.client_key:
+        return ""
+    who = [submitter.client_key, submitter.author, submitter.name, submitter.email]
+    what = {"kind": sent.kind, "asset_id": sent.asset_id, "content": sent.content()}
+    text = json.dumps([who, what], sort_keys=True, ensure_ascii=False)
+    prefix = f"same:{hashlib.sha256(text.encode()).hexdigest()}:"
+    return f"{prefix}{store.count_keys_with_prefix(prefix)}"
+
+
+def submit_once(
+    store: Store,
+    sent: Sent,
+    *,
+    submitter: Submitter,
+    idempotency_key: str = "",
+    window: timedelta = RESEND_WINDOW,
+    now: datetime | None = None,
+) -> tuple[Submission, str]:
+    """Store what a resident sent, unless it is a retry or a resend of a pending submission.
+
+    Looks for a resend (:func:`find_resent`) and stores in one write transaction, so on a
+    store whose write transactions take its write lock (SQLite) two requests at once store
+    one. Without an idempotency key of the caller's own, the content's (see
+    :func:`_content_key`) is used, which the store's unique key holds to one on every
+    backend. Rate limits are the caller's to check first (a resend must not count).
+
+    Parameters
+    ----------
+    store
+        Where to store it.
+    sent
+        The new place, or the change or report.
+    submitter
+        Who sent it, with their client key.
+    idempotency_key
+        The caller's key (a form's token, an API client's header), or "".
+    window
+        How long a pending submission counts as the one being sent again.
+    now
+        The current time (UTC); for tests.
+
+    Returns
+    -------
+    tuple
+        ``(submission, outcome)``: :data:`CREATED`; :data:`RETRIED` when a submission was
+        already stored under the key (compare its content: the key may have been reused);
+        :data:`RESENT` when the same content from the same sender was pending.
+    """
+    key = idempotency_key or _content_key(store, sent, submitter)
+    try:
+        with store.transaction():
+            earlier = find_resent(store, sent, submitter, window=window, now=now)
+            if earlier is not None:
+                return earlier, RESENT
+            if sent.asset is not None:
+                submission, created = store.submit_new(
+                    sent.asset, submitter=submitter, idempotency_key=key
+                )
+            else:
+                submission, created = store.submit_change(
+                    sent.asset_id,
+                    changes=sent.changes,
+                    problem=sent.problem,
+                    message=sent.message,
+                    submitter=submitter,
+                    idempotency_key=key,
+                )
+    except Exception:
+        # Another request stored this key after our look-up (PostgreSQL lets both look, then
+        # its unique key refuses the second insert): answer with that one's submission.
+        found = store.find_submission_by_key(key) if key else None
+        if found is None:
+            raise
+        return found, RESENT if key != idempotency_key else RETRIED
+    if created:
+        return submission, CREATED
+    return submission, RESENT if key != idempotency_key else RETRIED
 
 
 def same_place_changes(existing: Asset, proposed: Asset) -> dict[str, Any]:

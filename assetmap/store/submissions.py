@@ -260,6 +260,64 @@ class SubmissionsSql(PeopleSql):
         """The submission stored with this idempotency key, or None."""
         return self._by_key(self._conn(), key) if key else None
 
+    def pending_from_sender(
+        self,
+        *,
+        submitter: Submitter,
+        kind: str,
+        since: str,
+        asset_id: str = "",
+        asset_name: str = "",
+    ) -> list[Submission]:
+        """Pending submissions of one kind from one sender since an ISO time, oldest first.
+
+        The candidates for a resent submission: the same client key, author, name and email
+        (an empty client key matches nothing). ``asset_id`` narrows them to one asset (a
+        change or report); ``asset_name`` to new places whose pending asset has that name.
+        """
+        if not submitter.client_key:
+            return []
+        clauses = [
+            "status = 'pending'",
+            "client_key = ?",
+            "submitted_by = ?",
+            "submitter_name = ?",
+            "submitter_email = ?",
+            "kind = ?",
+            "created_at >= ?",
+        ]
+        params = [
+            submitter.client_key,
+            submitter.author,
+            submitter.name,
+            submitter.email,
+            kind,
+            since,
+        ]
+        if asset_id:
+            clauses.append("asset_id = ?")
+            params.append(asset_id)
+        if asset_name:
+            # Found through the assets' unique id, so a sender's many pending places are not
+            # each read back to compare names.
+            clauses.append(
+                "EXISTS (SELECT 1 FROM assets a WHERE a.id = submissions.asset_id AND a.name = ?)"
+            )
+            params.append(asset_name)
+        sql = f"SELECT {_COLUMNS} FROM submissions WHERE {' AND '.join(clauses)} ORDER BY pk"
+        rows = self._conn().execute(self._sql(sql), params).fetchall()
+        return [self._submission(r) for r in rows]
+
+    def count_keys_with_prefix(self, prefix: str) -> int:
+        """How many submissions have an idempotency key starting with ``prefix``.
+
+        ``prefix`` must hold no ``%`` or ``_`` (LIKE's wildcards).
+        """
+        if not prefix or "%" in prefix or "_" in prefix:
+            raise ValidationError("a key prefix without % or _", field="prefix")
+        sql = "SELECT COUNT(*) FROM submissions WHERE idempotency_key LIKE ?"
+        return int(self._conn().execute(self._sql(sql), (prefix + "%",)).fetchone()[0])
+
     def forget_submitter_details(self, *, decided_before: str) -> int:
         """Blank submitter name, email and client key on submissions decided before a time.
 

@@ -28,14 +28,20 @@ from assetmap.domain.submission import Submission
 from assetmap.gazetteer.postcodes import PostcodeIndex, default_postcode_path, load_default_index
 from assetmap.services.accounts import client_key
 from assetmap.services.submitting import (
+    CREATED,
     DUPLICATE_RADIUS_M,
+    RESENT,
+    RETRIED,
     SIMILAR_NAME_SCORE,
     KeyReused,
+    Sent,
     check_rate_limits,
+    find_resent,
     is_same_submission,
     read_new_asset,
     read_submitter,
     similar_assets,
+    submit_once,
 )
 from assetmap.web.app import current_store, state
 from assetmap.web.jsonbody import read_json_object, submission_fields
@@ -287,9 +293,13 @@ def create_submission() -> Any:
     submitter = replace(
         submitter, client_key=client_key(request.remote_addr or "", app_state.settings.secret_key)
     )
-    # A retry of a request already stored answers with that submission, even past the limits.
-    existing = store.find_submission_by_key(stored_key)
-    if existing is None:
+    # A retry of a request already stored answers with that submission, even past the limits;
+    # so does the same content sent again by the same sender while the first is pending.
+    sent = Sent.new_place(asset)
+    submission, outcome = store.find_submission_by_key(stored_key), RETRIED
+    if submission is None:
+        submission, outcome = find_resent(store, sent, submitter), RESENT
+    if submission is None:
         check_rate_limits(
             store,
             client_key=submitter.client_key,
@@ -297,16 +307,14 @@ def create_submission() -> Any:
             per_client_per_hour=app_state.settings.submissions_per_client_per_hour,
             per_email_per_day=app_state.settings.submissions_per_email_per_day,
         )
-        submission, created = store.submit_new(
-            asset, submitter=submitter, idempotency_key=stored_key
+        submission, outcome = submit_once(
+            store, sent, submitter=submitter, idempotency_key=stored_key
         )
-    else:
-        submission, created = existing, False
-    if not created and not is_same_submission(store, submission, asset, submitter):
+    if outcome == RETRIED and not is_same_submission(store, submission, asset, submitter):
         raise KeyReused(
             "this Idempotency-Key was already used for a different submission; use a new key"
         )
-    status = 201 if created else 200
+    status = 201 if outcome == CREATED else 200
     receipt = _receipt(submission)
     return jsonify(receipt), status, {"Location": receipt["status_url"]}
 

@@ -572,7 +572,10 @@ def _submission_paths(limits: str) -> dict[str, Any]:
                 " repeated keys, deep nesting and strings holding an unpaired surrogate (such as"
                 " \\ud800 alone, which is not text) are refused. Retrying with the same"
                 " Idempotency-Key returns the first submission with 200; the same key with a"
-                f" different body gets 422. {limits}",
+                " different body gets 422. The same body sent again by the same sender (client"
+                " address, name and email) while the first is pending, within 24 hours, also"
+                " returns the first submission with 200, with or without a key, and does not"
+                f" count against the limits; any field that differs is a new submission. {limits}",
                 "parameters": [
                     {
                         "name": "Idempotency-Key",
@@ -589,7 +592,10 @@ def _submission_paths(limits: str) -> dict[str, Any]:
                 },
                 "responses": {
                     "201": receipt,
-                    "200": _json("SubmissionReceipt", "A retry: the first submission."),
+                    "200": _json(
+                        "SubmissionReceipt",
+                        "A retry, or the same body resent while pending: the first submission.",
+                    ),
                     "400": _json("Error", "A field is missing, malformed or out of range."),
                     "413": _json(
                         "Error", f"The body is larger than {size_in_mib(MAX_REQUEST_BYTES)}."

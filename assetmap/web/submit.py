@@ -44,11 +44,15 @@ from assetmap.services.submitting import (
     DUPLICATE_RADIUS_M,
     FIELD_LABELS,
     LIST_FIELDS,
+    RESENT,
+    RETRIED,
     SUBMITTER_DETAILS_KEPT_DAYS,
     SUBMITTER_FIELDS,
+    Sent,
     SimilarAsset,
     SubmissionLimitReached,
     check_rate_limits,
+    find_resent,
     form_values,
     read_changes,
     read_message,
@@ -57,6 +61,7 @@ from assetmap.services.submitting import (
     read_submitter,
     same_place_changes,
     similar_assets,
+    submit_once,
 )
 from assetmap.store.submissions import new_reference
 from assetmap.web.api import current_postcodes
@@ -197,8 +202,16 @@ def _published(asset_id: str) -> Asset:
     return asset
 
 
-def _sent(submission: Submission) -> Response:
-    return redirect(url_for("submit.submission_status", ref=submission.ref), code=303)
+def _sent(submission: Submission, *, token: str = "") -> Response:
+    """To the confirmation; with ``token``, these answers were already pending from this sender.
+
+    Sent from another form (another tab, a new one after Back), the page says they were
+    already received; from this same form (a double click) it need not. The flag only
+    changes the words on a page anyone with the reference may read.
+    """
+    url = url_for("submit.submission_status", ref=submission.ref)
+    again = bool(token) and submission.idempotency_key != _key(token)
+    return redirect(f"{url}?again=1" if again else url, code=303)
 
 
 # The already-sent page names the answers that are not fields of an asset as the services'
@@ -494,28 +507,29 @@ def new_place() -> Any:
     existing = store.find_submission_by_key(_key(token))
     if existing is not None:
         return answer(existing)
+    if target is not None and not changes:
+        return render_template("submit/nothing_new.html", asset=target)
     submitter = _with_client(submitter)
+    sent = (
+        Sent.about(target.id, changes, message=_SAME_PLACE_MESSAGE)
+        if target is not None
+        else Sent.new_place(asset)
+    )
+    # The same answers already pending from this sender (another tab, a new form after
+    # Back): that reference again, before the limits, which must not count them twice.
+    earlier = find_resent(store, sent, submitter)
+    if earlier is not None:
+        return _sent(earlier, token=token)
     limited = _limit_reached(submitter)
     if limited is not None:
         errors_shown, headers = limited
         return _render_form(values, errors_shown, token=token, same_as=same_as), 429, headers
-    if target is not None:
-        if not changes:
-            return render_template("submit/nothing_new.html", asset=target)
-        submission, created = store.submit_change(
-            target.id,
-            changes=changes,
-            submitter=submitter,
-            message=_SAME_PLACE_MESSAGE,
-            idempotency_key=_key(token),
-        )
-    else:
-        submission, created = store.submit_new(
-            asset, submitter=submitter, idempotency_key=_key(token)
-        )
-    # Not created: a second click with this token got in first, after the look-up above.
-    # These answers may differ from that one's, so they are compared as a resend is.
-    return _sent(submission) if created else answer(submission)
+    submission, outcome = submit_once(store, sent, submitter=submitter, idempotency_key=_key(token))
+    # Retried: a second click with this token got in first, after the look-up above. These
+    # answers may differ from that one's, so they are compared as a resend is.
+    if outcome == RETRIED:
+        return answer(submission)
+    return _sent(submission, token=token if outcome == RESENT else "")
 
 
 # The change form's choices that offer "I do not know" (see submit/_fields.html).
@@ -635,6 +649,10 @@ def asset_form(asset_id: str, kind: str) -> Any:
     if existing is not None:
         return answer(existing)
     submitter = _with_client(submitter)
+    sent = Sent.about(asset.id, changes, problem, message)
+    earlier = find_resent(store, sent, submitter)
+    if earlier is not None:
+        return _sent(earlier, token=token)
     limited = _limit_reached(submitter)
     if limited is not None:
         errors_shown, headers = limited
@@ -647,16 +665,11 @@ def asset_form(asset_id: str, kind: str) -> Any:
             **_common(),
         )
         return page, 429, headers
-    submission, created = store.submit_change(
-        asset.id,
-        changes=changes,
-        problem=problem,
-        message=message,
-        submitter=submitter,
-        idempotency_key=_key(token),
-    )
+    submission, outcome = submit_once(store, sent, submitter=submitter, idempotency_key=_key(token))
     # As for a new place: a racing resend with other answers is not passed off as sent.
-    return _sent(submission) if created else answer(submission)
+    if outcome == RETRIED:
+        return answer(submission)
+    return _sent(submission, token=token if outcome == RESENT else "")
 
 
 # What a resident may type for a reference: any case, with or without "AM", spaces or dashes.
@@ -718,4 +731,5 @@ def submission_status(ref: str) -> Any:
         ref=submission.ref,
         kind=submission.kind,
         status=submission.status,
+        again=request.args.get("again") == "1",
     )

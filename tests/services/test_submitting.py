@@ -4,19 +4,27 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from assetmap.domain.asset import build_asset
+from assetmap.domain.asset import Asset, build_asset
 from assetmap.domain.submission import Submitter
 from assetmap.domain.taxonomy import Taxonomy
 from assetmap.gazetteer.postcodes import PostcodeIndex
 from assetmap.services.submitting import (
+    CREATED,
+    RESEND_WINDOW,
+    RESENT,
+    Sent,
     SubmissionLimitReached,
     check_rate_limits,
+    find_resent,
     forget_submitters,
     is_same_submission,
     name_similarity,
@@ -25,8 +33,9 @@ from assetmap.services.submitting import (
     read_submitter,
     same_place_changes,
     similar_assets,
+    submit_once,
 )
-from assetmap.store import Store
+from assetmap.store import Store, open_store
 from tests.maps.trafford import LIBRARIES, create_all
 
 RESIDENT = Submitter(name="Rita", email="rita@example.org", client_key="c1", author="resident")
@@ -241,3 +250,118 @@ def test_read_submitter_reports_a_bad_email_beside_a_long_name() -> None:
     assert [(e.field, e.message) for e in errors] == [
         ("submitter_email", "Your email address must be 254 characters or fewer")
     ]
+
+
+def _walkers(postcodes: PostcodeIndex, taxonomy: Taxonomy, **changes: str) -> Asset:
+    fields = {"name": "Lostock Tuesday Walkers", "category": "activity_group"}
+    asset, errors = read_new_asset(
+        {**fields, "postcode": "M32 0TH", **changes}, taxonomy, postcodes
+    )
+    assert asset is not None, errors
+    return asset
+
+
+def test_the_same_place_sent_again_while_pending_is_the_first_submission(
+    store: Store, taxonomy: Taxonomy, postcodes: PostcodeIndex
+) -> None:
+    first, outcome = submit_once(
+        store, Sent.new_place(_walkers(postcodes, taxonomy)), submitter=RESIDENT
+    )
+    assert outcome == CREATED
+    again, outcome = submit_once(
+        store,
+        Sent.new_place(_walkers(postcodes, taxonomy)),
+        submitter=RESIDENT,
+        idempotency_key="form:another-tab-token",
+    )
+    assert (again.ref, outcome) == (first.ref, RESENT)
+    assert store.count_submissions() == 1
+    # One word more is something the resident wrote: kept, as a submission of its own.
+    other, outcome = submit_once(
+        store,
+        Sent.new_place(_walkers(postcodes, taxonomy, description="Then tea.")),
+        submitter=RESIDENT,
+    )
+    assert outcome == CREATED and other.ref != first.ref
+    # So is the same place from another sender, or from this one with another email.
+    for who in (replace(RESIDENT, client_key="c2"), replace(RESIDENT, email="r@example.org")):
+        sub, outcome = submit_once(
+            store, Sent.new_place(_walkers(postcodes, taxonomy)), submitter=who
+        )
+        assert outcome == CREATED and sub.ref != first.ref
+    assert store.count_submissions() == 4
+
+
+def test_a_decided_or_day_old_submission_is_not_sent_again(
+    store: Store, taxonomy: Taxonomy, postcodes: PostcodeIndex
+) -> None:
+    sent = Sent.new_place(_walkers(postcodes, taxonomy))
+    first, _ = submit_once(store, sent, submitter=RESIDENT)
+    later = datetime.now(UTC) + RESEND_WINDOW + timedelta(minutes=1)
+    assert find_resent(store, sent, RESIDENT) == first
+    assert find_resent(store, sent, RESIDENT, now=later) is None
+    second, outcome = submit_once(store, sent, submitter=RESIDENT, now=later)
+    assert outcome == CREATED and second.ref != first.ref
+    store.reject(first.ref, moderator="user:mod", expected_version=1, reason="Closed in May")
+    store.reject(second.ref, moderator="user:mod", expected_version=1, reason="Closed in May")
+    third, outcome = submit_once(store, sent, submitter=RESIDENT)
+    assert outcome == CREATED and third.ref not in {first.ref, second.ref}
+    assert [s.ref for s in store.list_submissions(status="pending")] == [third.ref]
+
+
+def test_a_problem_report_sent_again_is_the_first_and_another_message_is_not(
+    store: Store, taxonomy: Taxonomy
+) -> None:
+    (library,) = create_all(store, [LIBRARIES[2]], taxonomy)
+    report = Sent.about(library.id, {}, "closed", "Shut since the flood")
+    first, _ = submit_once(store, report, submitter=RESIDENT)
+    again, outcome = submit_once(store, report, submitter=RESIDENT)
+    assert (again.ref, outcome) == (first.ref, RESENT)
+    other = Sent.about(library.id, {}, "closed", "Shut since the flood in May")
+    assert submit_once(store, other, submitter=RESIDENT)[1] == CREATED
+    change = Sent.about(library.id, {"phone": "0161 912 3168"})
+    assert submit_once(store, change, submitter=RESIDENT)[1] == CREATED
+    assert submit_once(store, change, submitter=RESIDENT)[1] == RESENT
+    assert store.count_submissions() == 3
+
+
+def _two_at_once(store: Store, sent: Sent, rounds: int, *, own_keys: bool) -> None:
+    """Send ``sent`` from two threads released together, ``rounds`` times, each from a new
+    sender; each time both must be answered with one reference."""
+    for i in range(rounds):
+        who = replace(RESIDENT, client_key=f"c{i}")
+        barrier = threading.Barrier(2)
+
+        def send(
+            n: int, who: Submitter = who, i: int = i, barrier: threading.Barrier = barrier
+        ) -> str:
+            barrier.wait()
+            # Two tabs: each form has its own token. An API client without a key: none.
+            own = f"form:token-{i}-{n}-0123456789" if own_keys else ""
+            return submit_once(store, sent, submitter=who, idempotency_key=own)[0].ref
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            refs = set(pool.map(send, range(2)))
+        assert len(refs) == 1, refs
+    assert store.count_submissions() == rounds
+
+
+def test_two_sends_without_a_key_at_once_store_one(
+    store: Store, taxonomy: Taxonomy, postcodes: PostcodeIndex
+) -> None:
+    """On both backends: the content's key is unique, whichever look-up saw what."""
+    _two_at_once(store, Sent.new_place(_walkers(postcodes, taxonomy)), 5, own_keys=False)
+
+
+def test_two_tabs_sending_at_once_store_one_on_sqlite(
+    tmp_path: Path, taxonomy: Taxonomy, postcodes: PostcodeIndex
+) -> None:
+    """SQLite's write transaction holds the write lock from the resend look-up to the insert.
+
+    Not on PostGIS, whose write transactions take no lock (see the report on this change).
+    """
+    store = open_store(f"sqlite:///{tmp_path / 'tabs.db'}")
+    try:
+        _two_at_once(store, Sent.new_place(_walkers(postcodes, taxonomy)), 5, own_keys=True)
+    finally:
+        store.close()

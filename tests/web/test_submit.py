@@ -244,6 +244,45 @@ def test_sending_the_same_form_twice_stores_one_submission(
     assert store.count_submissions() == 1
 
 
+ALREADY = "We had already received this from you, so we have not stored it twice."
+
+
+def test_the_same_place_sent_from_a_second_form_is_the_first_reference(
+    client: FlaskClient, store: Store
+) -> None:
+    """Two tabs, or Back to a fresh form: each has its own token, the answers are the same."""
+    first = send_ok(client, GOOD)
+    page = client.get("/submissions/" + first)
+    assert ALREADY not in page.get_data(as_text=True)
+    again = send(client, GOOD)
+    assert again.status_code == 303
+    assert again.headers["Location"] == f"/submissions/{first}?again=1"
+    html = client.get(again.headers["Location"]).get_data(as_text=True)
+    assert reference(html) == first
+    assert "New place sent" in html and ALREADY in html
+    assert store.count_submissions() == 1
+    # One answer changed: the resident wrote something new, so it is stored.
+    changed = send_ok(client, {**GOOD, "opening_times": "Tuesdays 10am-12pm"})
+    assert changed != first
+    assert store.count_submissions() == 2
+    # Once the first is decided, sending it again is a new submission.
+    store.reject(first, moderator="user:mod", expected_version=1, reason="Already listed")
+    assert send_ok(client, GOOD) not in {first, changed}
+    assert store.count_submissions() == 3
+
+
+def test_a_resent_place_does_not_count_against_the_limit(settings: Settings, store: Store) -> None:
+    client = create_app(
+        replace(settings, submissions_per_client_per_hour=1), store=store
+    ).test_client()
+    first = send_ok(client, GOOD)
+    again = send(client, GOOD)
+    assert again.headers["Location"] == f"/submissions/{first}?again=1"
+    limited = send(client, {**GOOD, "name": "Lostock Thursday Walkers"})
+    assert limited.status_code == 429
+    assert store.count_submissions() == 1
+
+
 def test_a_map_point_places_the_asset_and_the_postcode_is_kept_as_text(
     client: FlaskClient, store: Store
 ) -> None:
@@ -472,6 +511,22 @@ def test_report_a_problem(client: FlaskClient, store: Store, lostock: Asset) -> 
         {},
     )
     assert "Problem report sent" in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_a_problem_reported_again_from_a_new_form_is_the_first_report(
+    client: FlaskClient, store: Store, lostock: Asset
+) -> None:
+    path = f"/assets/{lostock.id}/report-problem"
+    answers = {"problem": "closed", "message": "Shut since May"}
+    first = client.post(path, data={**form_tokens(client, path), **answers})
+    again = client.post(path, data={**form_tokens(client, path), **answers})
+    assert again.headers["Location"] == first.headers["Location"] + "?again=1"
+    html = client.get(again.headers["Location"]).get_data(as_text=True)
+    assert "Problem report sent" in html and ALREADY in html
+    other = {**answers, "message": "Shut since May; the sign says for good"}
+    third = client.post(path, data={**form_tokens(client, path), **other})
+    assert third.headers["Location"] not in {first.headers["Location"], again.headers["Location"]}
+    assert [s.message for s in store.list_submissions()] == [answers["message"], other["message"]]
 
 
 @pytest.mark.parametrize("form", ["suggest-change", "report-problem"])
@@ -715,8 +770,9 @@ def test_honeypot_and_limits_apply_to_the_other_forms_too(
     )
     assert bot.status_code == 200 and "Problem report sent" in bot.get_data(as_text=True)
     assert store.count_submissions() == 0
-    for _ in range(10):
-        data = {**form_tokens(resident, path), "problem": "wrong_place"}
+    for i in range(10):
+        # Each report says something new: the same report again would be a resend.
+        data = {**form_tokens(resident, path), "problem": "wrong_place", "message": f"{i}"}
         assert resident.post(path, data=data).status_code == 303
     data = {**form_tokens(resident, path), "problem": "wrong_place", "message": "By the canal"}
     limited = resident.post(path, data=data)

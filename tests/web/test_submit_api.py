@@ -135,9 +135,37 @@ def test_a_retry_with_the_same_idempotency_key_returns_the_first_submission(
     documented(document, SUBMISSIONS, "post", other)
     assert other.get_json()["error"]["field"] == "Idempotency-Key"
     assert store.count_submissions() == 1
-    # Without a key, each request is a new submission.
-    assert post(client, GOOD).status_code == 201
+    # Another key for the same body from the same sender is a resend: the first submission.
+    resent = post(client, GOOD, str(uuid.uuid4()))
+    assert (resent.status_code, resent.get_json()) == (200, first.get_json())
+    # Without a key, a new body is a new submission.
+    assert post(client, {**GOOD, "name": "Something else"}).status_code == 201
     assert store.count_submissions() == 2
+
+
+def test_the_same_body_again_without_a_key_is_the_first_submission(
+    client: FlaskClient, store: Store, document: dict[str, Any]
+) -> None:
+    """A client retrying after a time-out, with no Idempotency-Key: one submission."""
+    first = post(client, GOOD)
+    again = post(client, GOOD)
+    assert (first.status_code, again.status_code) == (201, 200)
+    documented(document, SUBMISSIONS, "post", again)
+    assert again.get_json() == first.get_json()
+    assert again.headers["Location"] == first.get_json()["status_url"]
+    assert store.count_submissions() == 1 and store.count_assets(status="pending") == 1
+    # Any field that differs is something new the resident wrote: stored.
+    for changed in ({"phone": "0161 912 5921"}, {"submitter_email": "rita@example.com"}):
+        answer = post(client, {**GOOD, **changed})
+        assert answer.status_code == 201
+        assert answer.get_json()["reference"] != first.get_json()["reference"]
+    assert store.count_submissions() == 3
+    # A decided submission is not sent again: the same body is a new one.
+    ref = first.get_json()["reference"]
+    store.reject(ref, moderator="user:mod", expected_version=1, reason="Already listed")
+    after = post(client, GOOD)
+    assert after.status_code == 201 and after.get_json()["reference"] != ref
+    assert store.count_submissions() == 4
 
 
 def test_a_retry_is_answered_even_after_the_rate_limit(settings: Settings, store: Store) -> None:
@@ -146,7 +174,10 @@ def test_a_retry_is_answered_even_after_the_rate_limit(settings: Settings, store
     key = str(uuid.uuid4())
     assert post(client, GOOD, key).status_code == 201
     assert post(client, GOOD, key).status_code == 200
-    assert post(client, GOOD, str(uuid.uuid4())).status_code == 429
+    # The same body under a new key is a resend, answered as well; anything new is limited.
+    assert post(client, GOOD, str(uuid.uuid4())).status_code == 200
+    assert post(client, {**GOOD, "name": "Sale Walkers"}, str(uuid.uuid4())).status_code == 429
+    assert store.count_submissions() == 1
 
 
 @pytest.mark.parametrize("key", ["short", "x" * 201, "has space in it ok?", "ключ-ключ-ключ-ключ"])
@@ -206,9 +237,9 @@ def test_rate_limit_is_a_429_with_retry_after(
     client = create_app(
         replace(settings, submissions_per_email_per_day=2), store=store
     ).test_client()
-    for _ in range(2):
-        assert post(client, GOOD).status_code == 201
-    response = post(client, GOOD)
+    for day in ("Mondays", "Tuesdays"):
+        assert post(client, {**GOOD, "opening_times": f"{day} 10am-11am"}).status_code == 201
+    response = post(client, {**GOOD, "opening_times": "Fridays 10am-11am"})
     assert response.status_code == 429
     documented(document, SUBMISSIONS, "post", response)
     assert response.headers["Retry-After"] == "86400"
