@@ -38,6 +38,11 @@ CONNECT_TIMEOUT_S = 10
 _SCHEMA = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 # Any constant works; it only has to be the same in every process sharing the database.
 _MIGRATION_LOCK = 0x61737365746D6170
+# Write transactions take the advisory lock (this, the schema's hash) first; see _begin.
+_WRITE_LOCK = 0x616D7772
+# How long a write waits for another write transaction to finish before giving up with
+# StoreUnavailable: as on SQLite (sqlite.BUSY_TIMEOUT_MS), well under gunicorn's 30 s.
+BUSY_TIMEOUT_MS = 10_000
 # KNN on geography orders by distance on a sphere; over short distances the WGS84 geodesic
 # differs from it by at most about 0.56 % (local radii of curvature 6,335-6,400 km against
 # the 6,371 km sphere). Bounds that must hold for every unfetched row use 1 %.
@@ -211,7 +216,30 @@ class PostGISStore(JobsSql):
         return sql.replace("?", "%s")
 
     def _begin(self, conn: psycopg.Connection[Any]) -> None:
+        """Start a write transaction holding the store's write lock, as SQLite's do.
+
+        A plain BEGIN let two transactions interleave a check and the write it guards: two
+        tabs sending the same suggestion at once each found no earlier one and both stored
+        theirs. Writes are short and few beside reads, which take no lock. One lock per
+        schema, so that stores sharing a database in their own schemas do not wait on each
+        other.
+        """
         conn.execute("BEGIN")
+        try:
+            conn.execute(f"SET LOCAL lock_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute(
+                "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_WRITE_LOCK, self.schema or "")
+            )
+        except psycopg.errors.LockNotAvailable:
+            conn.rollback()
+            raise StoreUnavailable(
+                f"the database {_describe_database(self.conninfo)} is busy with another change"
+                f" (waited {BUSY_TIMEOUT_MS / 1000:g} s for it to finish); nothing was written:"
+                " try again when it has finished"
+            ) from None
+        except BaseException:
+            conn.rollback()
+            raise
 
     def _begin_snapshot(self, conn: psycopg.Connection[Any]) -> None:
         # REPEATABLE READ: every statement sees the snapshot taken at the first one.

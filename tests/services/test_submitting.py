@@ -35,7 +35,7 @@ from assetmap.services.submitting import (
     similar_assets,
     submit_once,
 )
-from assetmap.store import Store, open_store
+from assetmap.store import Store
 from tests.maps.trafford import LIBRARIES, create_all
 
 RESIDENT = Submitter(name="Rita", email="rita@example.org", client_key="c1", author="resident")
@@ -353,15 +353,9 @@ def test_two_sends_without_a_key_at_once_store_one(
     _two_at_once(store, Sent.new_place(_walkers(postcodes, taxonomy)), 5, own_keys=False)
 
 
-def test_two_tabs_sending_at_once_store_one_on_sqlite(
-    tmp_path: Path, taxonomy: Taxonomy, postcodes: PostcodeIndex
+def test_two_tabs_sending_at_once_store_one(
+    store: Store, taxonomy: Taxonomy, postcodes: PostcodeIndex
 ) -> None:
-    """SQLite's write transaction holds the write lock from the resend look-up to the insert.
-
-    Not on PostGIS, whose write transactions take no lock (see the report on this change).
-    """
-    store = open_store(f"sqlite:///{tmp_path / 'tabs.db'}")
-    try:
-        _two_at_once(store, Sent.new_place(_walkers(postcodes, taxonomy)), 5, own_keys=True)
-    finally:
-        store.close()
+    """The write transaction holds the store's write lock from the resend look-up to the
+    insert, on SQLite and on PostGIS alike."""
+    _two_at_once(store, Sent.new_place(_walkers(postcodes, taxonomy)), 5, own_keys=True)

@@ -24,14 +24,12 @@ def add_between_check_and_insert(
 ) -> None:
     """Make the next ``create_user(username)`` meet an account another connection added.
 
-    On PostgreSQL the other connection adds it after the check has found nobody and before
-    the insert, as a second ``users add`` racing this one can. SQLite holds its write lock
-    from the check to the insert, so nothing can come between them; there the account is
-    added first and the check made to miss it, which meets the same UNIQUE constraint.
+    Both stores hold their write lock from the check to the insert (PostGIS since its write
+    transactions take an advisory lock), so nothing can come between them: the account is
+    added first and the check made to miss it, which meets the same UNIQUE constraint a
+    second ``users add`` racing this one without that lock did.
     """
-    on_sqlite = url.startswith("sqlite:")
-    if on_sqlite:
-        _add_elsewhere(url, username, role)
+    _add_elsewhere(url, username, role)
     check = PeopleSql._find_user
     armed = True
 
@@ -40,9 +38,6 @@ def add_between_check_and_insert(
         found = check(self, conn, name)
         if armed and name.strip().lower() == username:
             armed = False
-            if not on_sqlite:
-                assert found is None  # the race needs the name free at first
-                _add_elsewhere(url, username, role)
             return None
         return found
 

@@ -359,3 +359,35 @@ def test_a_role_without_rights_in_its_url_schema_is_told_what_to_run(store_url: 
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
             conn.execute(f'DROP OWNED BY "{role}"')
             conn.execute(f'DROP ROLE "{role}"')
+
+
+@pytest.mark.parametrize("store_url", ["postgis"], indirect=True)
+def test_a_write_waits_for_another_and_gives_up_saying_so(
+    store_url: str, taxonomy: Taxonomy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import assetmap.store.postgis as postgis_module
+    from assetmap.store import open_store
+    from assetmap.store.base import StoreUnavailable
+
+    # Write transactions take the schema's write lock, as SQLite's do; 10 s in real use.
+    monkeypatch.setattr(postgis_module, "BUSY_TIMEOUT_MS", 200)
+    holder, waiter = open_store(store_url), open_store(store_url)
+    holder.migrate()
+    try:
+        with holder.transaction(), pytest.raises(StoreUnavailable) as caught:
+            waiter.create_asset(build_asset(ALTRINCHAM, taxonomy), author="a")
+        assert caught.value.status == 503
+        where = conninfo_to_dict(split_schema(store_url)[0])
+        assert str(caught.value) == (
+            f"the database '{where['dbname']}' on {where['host']}:{where['port']} as"
+            f" {where['user']} is busy with another change (waited 0.2 s for it to finish);"
+            " nothing was written: try again when it has finished"
+        )
+        assert waiter.count_assets() == 0
+        # Once the other writer has finished, the same store writes; a store in another
+        # schema of the same database never waited.
+        waiter.create_asset(build_asset(ALTRINCHAM, taxonomy), author="a")
+        assert holder.count_assets() == 1
+    finally:
+        holder.close()
+        waiter.close()
