@@ -584,11 +584,11 @@ def submit_once(
 ) -> tuple[Submission, str]:
     """Store what a resident sent, unless it is a retry or a resend of a pending submission.
 
-    Looks for a resend (:func:`find_resent`) and stores in one write transaction, so on a
-    store whose write transactions take its write lock (SQLite) two requests at once store
-    one. Without an idempotency key of the caller's own, the content's (see
-    :func:`_content_key`) is used, which the store's unique key holds to one on every
-    backend. Rate limits are the caller's to check first (a resend must not count).
+    Looks for a resend (:func:`find_resent`) and stores in one write transaction, which
+    holds the store's write lock on both backends, so two requests at once store one.
+    Without an idempotency key of the caller's own, the content's (see :func:`_content_key`)
+    is used too, which the store's unique key holds to one whatever the locking. Rate limits
+    are the caller's to check first (a resend must not count).
 
     Parameters
     ----------
@@ -632,8 +632,9 @@ def submit_once(
                     idempotency_key=key,
                 )
     except Exception:
-        # Another request stored this key after our look-up (PostgreSQL lets both look, then
-        # its unique key refuses the second insert): answer with that one's submission.
+        # Another request stored this key after our look-up (a store whose writes do not
+        # wait for each other; the unique key refuses the second insert): answer with that
+        # one's submission.
         found = store.find_submission_by_key(key) if key else None
         if found is None:
             raise

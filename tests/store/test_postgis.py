@@ -373,21 +373,29 @@ def test_a_write_waits_for_another_and_gives_up_saying_so(
     monkeypatch.setattr(postgis_module, "BUSY_TIMEOUT_MS", 200)
     holder, waiter = open_store(store_url), open_store(store_url)
     holder.migrate()
+    # A store in another schema of the same database has a lock of its own.
+    base, schema = split_schema(store_url)
+    elsewhere = open_store(store_url.replace(f"schema={schema}", f"schema={schema}_b"))
+    elsewhere.migrate()
     try:
-        with holder.transaction(), pytest.raises(StoreUnavailable) as caught:
-            waiter.create_asset(build_asset(ALTRINCHAM, taxonomy), author="a")
-        assert caught.value.status == 503
-        where = conninfo_to_dict(split_schema(store_url)[0])
+        with holder.transaction():
+            elsewhere.create_asset(build_asset(ALTRINCHAM, taxonomy), author="a")
+            with pytest.raises(StoreUnavailable) as caught:
+                waiter.create_asset(build_asset(ALTRINCHAM, taxonomy), author="a")
+        assert caught.value.status == 503 and elsewhere.count_assets() == 1
+        where = conninfo_to_dict(base)
         assert str(caught.value) == (
             f"the database '{where['dbname']}' on {where['host']}:{where['port']} as"
             f" {where['user']} is busy with another change (waited 0.2 s for it to finish);"
             " nothing was written: try again when it has finished"
         )
         assert waiter.count_assets() == 0
-        # Once the other writer has finished, the same store writes; a store in another
-        # schema of the same database never waited.
+        # Once the other writer has finished, the same store writes.
         waiter.create_asset(build_asset(ALTRINCHAM, taxonomy), author="a")
         assert holder.count_assets() == 1
     finally:
         holder.close()
         waiter.close()
+        elsewhere.close()
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}_b" CASCADE')
