@@ -7,6 +7,7 @@ and by ``create_app`` only when it is not handed settings.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import tempfile
 from collections.abc import Mapping
@@ -27,6 +28,10 @@ _YES = frozenset({"1", "true", "yes", "on"})
 _NO = frozenset({"0", "false", "no", "off"})
 
 
+# A DNS name or an IPv4 address, optionally with a leading dot for its subdomains.
+_HOST_NAME = re.compile(r"\.?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*")
+
+
 def _flag(env: Mapping[str, str], name: str) -> bool:
     """A yes/no variable; anything else is refused, naming it.
 
@@ -40,6 +45,23 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
             field=name,
         )
     return text in _YES
+
+
+def _host_names(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """Comma-separated host names (``.example.org`` also takes its subdomains), lower case.
+
+    A port, a scheme or a path is refused, naming the variable: the check compares names.
+    """
+    names = tuple(n.strip().lower() for n in env[name].split(",") if n.strip())
+    for host in names:
+        if not _HOST_NAME.fullmatch(host):
+            raise ValidationError(
+                f"{host!r} is not a host name: give names such as assets.example.gov.uk or"
+                " .example.gov.uk (with its subdomains), separated by commas, without a scheme,"
+                " port or path",
+                field=name,
+            )
+    return names
 
 
 def _whole_number(env: Mapping[str, str], name: str) -> int:
@@ -70,6 +92,10 @@ class Settings:
     stale_after_days: int = DEFAULT_STALE_AFTER_DAYS
     # How many reverse proxies stand in front of the app; X-Forwarded-* is trusted only then.
     trusted_proxies: int = 0
+    # The host names the app answers to (empty: any). Links it writes in full (a licence
+    # page, the API document's servers) take the request's host, so a forged Host header
+    # that reached it made them point elsewhere.
+    trusted_hosts: tuple[str, ...] = ()
     # Mark the session and sign-in cookies Secure (sent over HTTPS only). Keep it on wherever
     # the app is reached over HTTPS; `assetmap serve` without --production (plain http on
     # 127.0.0.1, as `make run` starts it) turns it off unless ASSETMAP_SECURE_COOKIES is set.
@@ -127,6 +153,8 @@ class Settings:
             values["postcode_path"] = Path(env["ASSETMAP_POSTCODES"])
         if "ASSETMAP_TRUSTED_PROXIES" in env:
             values["trusted_proxies"] = _whole_number(env, "ASSETMAP_TRUSTED_PROXIES")
+        if "ASSETMAP_TRUSTED_HOSTS" in env:
+            values["trusted_hosts"] = _host_names(env, "ASSETMAP_TRUSTED_HOSTS")
         if "ASSETMAP_STALE_AFTER_DAYS" in env:
             values["stale_after_days"] = _whole_number(env, "ASSETMAP_STALE_AFTER_DAYS")
         if "ASSETMAP_SECURE_COOKIES" in env:

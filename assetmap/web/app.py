@@ -15,6 +15,7 @@ from werkzeug.exceptions import (
     HTTPException,
     NotFound,
     RequestEntityTooLarge,
+    SecurityError,
     UnsupportedMediaType,
 )
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -116,6 +117,9 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         SESSION_COOKIE_SECURE=settings.secure_cookies,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        # None: any host. Otherwise another Host (after a trusted proxy's X-Forwarded-Host)
+        # is a 400 before any view runs.
+        TRUSTED_HOSTS=list(settings.trusted_hosts) or None,
     )
     app.json = OrjsonProvider(app)
     # Keep the documented key order in API responses (Flask sorts keys by default).
@@ -342,6 +346,10 @@ def _register_errors(app: Flask) -> None:
         headers = [(k, v) for k, v in err.get_headers() if k.lower() != "content-type"]
         if _wants_json():
             return jsonify({"error": {"field": field, "message": message}}), status, headers
+        if isinstance(err, SecurityError):
+            # A Host not in ASSETMAP_TRUSTED_HOSTS: no URL can be built for it, which every
+            # page's layout does, so plain text.
+            return message, status, [*headers, ("Content-Type", "text/plain; charset=utf-8")]
         return render_template("error.html", status=status, message=message), status, headers
 
 
