@@ -300,6 +300,23 @@ def test_unknown_columns_and_codes_are_shown_on_the_form_and_nothing_is_kept(
     assert store.list_jobs() == []
 
 
+def not_numeric_warning(
+    commissioner: FlaskClient, table: pd.DataFrame, title: str, file_name: str
+) -> tuple[str, str]:
+    """Upload ``table`` for Trafford's shipped areas: the configure page, and the text of
+    its warning about columns whose cells are not all numbers."""
+    response = step_one(
+        commissioner,
+        title=title,
+        areas_source="shipped",
+        authority=TRAFFORD,
+        table_file=(io.BytesIO(table.to_csv(index=False).encode()), file_name),
+    )
+    html, _query = configure_page(commissioner, response)
+    start = html.index('<div class="govuk-warning-text" id="not-numeric">')
+    return html, text_of(html[start : html.index("</div>\n      </div>", start)])
+
+
 def test_columns_with_cells_that_are_not_numbers_are_named_with_the_first_such_row(
     commissioner: FlaskClient, settings: Settings
 ) -> None:
@@ -313,16 +330,9 @@ def test_columns_with_cells_that_are_not_numbers_are_named_with_the_first_such_r
     table.at[4, "health_rank"] = "<b>n/a</b>"
     table.at[9, "health_rank"] = "n/a"
     table.at[30, "health_rank"] = "suppressed"
-    response = step_one(
-        commissioner,
-        title="Trafford with a hand-edited table",
-        areas_source="shipped",
-        authority=TRAFFORD,
-        table_file=(io.BytesIO(table.to_csv(index=False).encode()), "trafford_imd.csv"),
+    html, warning = not_numeric_warning(
+        commissioner, table, "Trafford with a hand-edited table", "trafford_imd.csv"
     )
-    html, _query = configure_page(commissioner, response)
-    start = html.index('<div class="govuk-warning-text" id="not-numeric">')
-    warning = text_of(html[start : html.index("</div>\n      </div>", start)])
     assert "2 columns are not offered as indicators, because some cells are not numbers" in (
         warning
     )
@@ -360,16 +370,9 @@ def test_cells_the_run_would_refuse_are_named_on_upload_and_not_offered(
     table.at[3, "health_rank"] = ""
     table.at[11, "health_rank"] = "NaN"
     table.at[14, "health_rank"] = "n/a"
-    response = step_one(
-        commissioner,
-        title="Trafford with gaps",
-        areas_source="shipped",
-        authority=TRAFFORD,
-        table_file=(io.BytesIO(table.to_csv(index=False).encode()), "trafford_gaps.csv"),
+    html, warning = not_numeric_warning(
+        commissioner, table, "Trafford with gaps", "trafford_gaps.csv"
     )
-    html, _query = configure_page(commissioner, response)
-    start = html.index('<div class="govuk-warning-text" id="not-numeric">')
-    warning = text_of(html[start : html.index("</div>\n      </div>", start)])
     assert (
         "3 columns are not offered as indicators, because some cells are not numbers or are "
         "empty:" in warning
