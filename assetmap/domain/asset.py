@@ -138,12 +138,9 @@ class Asset(msgspec.Struct, frozen=True, gc=False):
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Asset:
         """Rebuild an asset from :meth:`to_dict` output; unknown keys are ignored."""
-        kwargs: dict[str, Any] = {k: v for k, v in data.items() if k in _ASSET_FIELDS}
+        kwargs = _known_fields(data)
         if "opening_times" in kwargs:
             kwargs["opening_times"] = OpeningTimes.from_dict(kwargs["opening_times"])
-        for name in ("currencies", "accessibility", "audience"):
-            if name in kwargs:
-                kwargs[name] = tuple(kwargs[name])
         return cls(**kwargs)
 
     @classmethod
@@ -177,19 +174,26 @@ class Asset(msgspec.Struct, frozen=True, gc=False):
         Built field by field and not checked, as every state was read before Asset was a
         Struct: a listing edited by hand in the database still shows.
         """
-        state = {k: v for k, v in data.items() if k in _ASSET_FIELDS}
-        for name in ("currencies", "accessibility", "audience"):
-            state[name] = tuple(state.get(name) or ())
-        return cls(**state)
+        return cls(**_known_fields(data))  # __post_init__ makes the hours OpeningTimes
 
     def with_changes(self, **changes: Any) -> Asset:
         """Return a copy with some fields replaced (no validation)."""
         return msgspec.structs.replace(self, **changes)
 
 
-# Every field name, looked up once: from_dict runs for each asset read from a store.
+# Every field name, looked up once.
 _ASSET_FIELDS = frozenset(Asset.__struct_fields__)
 _DECODE_STORED = msgspec.json.Decoder(Asset).decode
+
+
+def _known_fields(data: Mapping[str, Any]) -> dict[str, Any]:
+    """``data``'s Asset fields (any other key is dropped), the list fields as tuples."""
+    kwargs = {k: v for k, v in data.items() if k in _ASSET_FIELDS}
+    for name in ("currencies", "accessibility", "audience"):
+        if name in kwargs:
+            kwargs[name] = tuple(kwargs[name] or ())  # null in a hand-edited state: none
+    return kwargs
+
 
 # Fields that describe the asset itself, as opposed to bookkeeping the store maintains.
 CONTENT_FIELDS = tuple(
