@@ -484,12 +484,18 @@ class Sent:
     def content(self) -> dict[str, Any]:
         """Everything the resident wrote about the place, as JSON would store it."""
         if self.asset is not None:
-            state = self.asset.to_dict()
-            body: dict[str, Any] = {n: state[n] for n in CONTENT_FIELDS if n != "status"}
-        else:
-            body = {"changes": dict(self.changes), "problem": self.problem}
-            body["message"] = self.message
-        return _as_json(body)
+            return _place_content(self.asset.to_dict())
+        return _report_content(self.changes, self.problem, self.message)
+
+
+def _place_content(state: Mapping[str, Any]) -> dict[str, Any]:
+    """A new place as the resident wrote it: its content fields but the status, as JSON."""
+    return _as_json({n: state.get(n) for n in CONTENT_FIELDS if n != "status"})
+
+
+def _report_content(changes: Mapping[str, Any], problem: str, message: str) -> dict[str, Any]:
+    """A change or problem report as the resident wrote it, as JSON."""
+    return _as_json({"changes": dict(changes), "problem": problem, "message": message})
 
 
 def _as_json(value: Mapping[str, Any]) -> dict[str, Any]:
@@ -502,11 +508,8 @@ def _stored_content(store: Store, submission: Submission) -> dict[str, Any]:
     """What a stored submission holds, in :meth:`Sent.content`'s shape."""
     if submission.kind == "new":
         # The first revision, which moderation never changes.
-        first = store.history(submission.asset_id)[0].state
-        return _as_json({n: first.get(n) for n in CONTENT_FIELDS if n != "status"})
-    body = {"changes": submission.changes, "problem": submission.problem}
-    body["message"] = submission.message
-    return _as_json(body)
+        return _place_content(store.history(submission.asset_id)[0].state)
+    return _report_content(submission.changes, submission.problem, submission.message)
 
 
 def find_resent(
