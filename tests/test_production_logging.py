@@ -8,11 +8,7 @@ socket (gunicorn 25.1+ made one per user, which a second instance took over and 
 from __future__ import annotations
 
 import http.client
-import os
 import re
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,17 +17,11 @@ from pathlib import Path
 import pytest
 
 from assetmap.store import open_store
+from tests import production_server
 
 USER_AGENT = "assetmap-test/1.0 (production logging)"
 # A path holding %0A and then what looks like a log line of its own.
 FORGED = "/nearby/x%0A127.0.0.1%20-%20-%20%5B01/Jan/2026%5D%20x"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def request(
@@ -51,45 +41,21 @@ def request(
 @contextmanager
 def serving(tmp_path: Path, name: str, home: Path, **env: str) -> Iterator[tuple[int, Path]]:
     """``assetmap serve --production --workers 1``; yields its port and its output's file."""
-    port = free_port()
-    log = tmp_path / f"{name}.log"
     database_url = f"sqlite:///{tmp_path / 'assetmap.db'}"
     open_store(database_url).close()  # serve refuses a store that is not there
-    environment = {
-        **os.environ,
-        "ASSETMAP_DATABASE_URL": database_url,
-        "ASSETMAP_INSTANCE_PATH": str(tmp_path / "instance"),
-        "ASSETMAP_SECRET_KEY": "production-logging-test-secret",
-        "ASSETMAP_TILE_URL": "",
-        # Where gunicorn's default control socket would go: this test's own folders.
-        "HOME": str(home),
-        "XDG_RUNTIME_DIR": str(home / "run"),
-        **env,
-    }
-    assetmap = Path(sys.executable).with_name("assetmap")
-    command = [str(assetmap), "serve", "--production", "--workers", "1"]
-    command += ["--host", "127.0.0.1", "--port", str(port)]
-    with open(log, "wb") as out:
-        process = subprocess.Popen(command, env=environment, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            assert process.poll() is None, log.read_text()
-            try:
-                if request(port, env.get("SCRIPT_NAME", "") + "/healthz").status == 200:
-                    break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "the server did not start:\n" + log.read_text()
-            time.sleep(0.2)
-        yield port, log
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+    # Where gunicorn's default control socket would go: this test's own folders.
+    own = {"HOME": str(home), "XDG_RUNTIME_DIR": str(home / "run"), **env}
+    ready = env.get("SCRIPT_NAME", "") + "/healthz"
+    with production_server.serving(
+        database_url,
+        tmp_path,
+        name,
+        workers=1,
+        secret="production-logging-test-secret",
+        env=own,
+        ready_path=ready,
+    ) as server:
+        yield server.port, server.log
 
 
 @pytest.fixture

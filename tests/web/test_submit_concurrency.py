@@ -11,11 +11,7 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import random
-import socket
-import subprocess
-import sys
 import time
 import uuid
 from collections import Counter, defaultdict
@@ -27,18 +23,17 @@ from typing import Any
 import pytest
 
 from assetmap.store import open_store
+from tests.production_server import serving
 
 SUBMISSIONS = 2000
 RESENT = SUBMISSIONS // 10
 CLIENTS = 20
 WORKERS = 2
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+# One machine sends everything: the per-client and per-email limits would stop it.
+NO_LIMITS = {
+    "ASSETMAP_SUBMISSIONS_PER_CLIENT_PER_HOUR": "0",
+    "ASSETMAP_SUBMISSIONS_PER_EMAIL_PER_DAY": "0",
+}
 
 
 @pytest.fixture
@@ -46,43 +41,15 @@ def server(tmp_path: Path) -> Iterator[tuple[str, int, Path]]:
     """gunicorn with two workers on the embedded store; yields (database URL, port, log)."""
     database_url = f"sqlite:///{tmp_path / 'assetmap.db'}"
     open_store(database_url).close()  # serve refuses a store that is not there
-    port = free_port()
-    log = tmp_path / "server.log"
-    env = {
-        **os.environ,
-        "ASSETMAP_DATABASE_URL": database_url,
-        "ASSETMAP_INSTANCE_PATH": str(tmp_path / "instance"),
-        "ASSETMAP_SECRET_KEY": "concurrency-test-secret",
-        "ASSETMAP_TILE_URL": "",
-        # One machine sends everything: the per-client and per-email limits would stop it.
-        "ASSETMAP_SUBMISSIONS_PER_CLIENT_PER_HOUR": "0",
-        "ASSETMAP_SUBMISSIONS_PER_EMAIL_PER_DAY": "0",
-    }
-    assetmap = Path(sys.executable).with_name("assetmap")
-    command = [str(assetmap), "serve", "--production", "--workers", str(WORKERS)]
-    command += ["--host", "127.0.0.1", "--port", str(port)]
-    with open(log, "wb") as out:
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            assert process.poll() is None, log.read_text()
-            try:
-                status, _ = request(port, "GET", "/healthz")
-                if status == 200:
-                    break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "the server did not start:\n" + log.read_text()
-            time.sleep(0.2)
-        yield database_url, port, log
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+    with serving(
+        database_url,
+        tmp_path,
+        "server",
+        workers=WORKERS,
+        secret="concurrency-test-secret",
+        env=NO_LIMITS,
+    ) as started:
+        yield database_url, started.port, started.log
 
 
 def request(

@@ -16,7 +16,6 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -31,7 +30,8 @@ import pytest
 
 from assetmap.store import open_store
 from tests.conftest import postgis_url
-from tests.web.test_submit_concurrency import free_port, payload, request
+from tests.production_server import Server, start, stop, wait_ready
+from tests.web.test_submit_concurrency import NO_LIMITS, payload, request
 
 pytestmark = pytest.mark.postgis
 
@@ -40,62 +40,29 @@ RESENT = SUBMISSIONS // 10
 CLIENTS = 50
 
 
-def _start(
-    database_url: str, tmp_path: Path, name: str
-) -> tuple[subprocess.Popen[bytes], int, Path]:
-    port = free_port()
-    log = tmp_path / f"{name}.log"
-    env = {
-        **os.environ,
-        "ASSETMAP_DATABASE_URL": database_url,
-        "ASSETMAP_INSTANCE_PATH": str(tmp_path / "instance"),
-        "ASSETMAP_SECRET_KEY": "concurrency-test-secret",
-        "ASSETMAP_TILE_URL": "",
-        "ASSETMAP_SUBMISSIONS_PER_CLIENT_PER_HOUR": "0",
-        "ASSETMAP_SUBMISSIONS_PER_EMAIL_PER_DAY": "0",
-    }
-    command = [str(Path(sys.executable).with_name("assetmap")), "serve", "--production"]
-    command += ["--workers", "2", "--host", "127.0.0.1", "--port", str(port)]
-    with open(log, "wb") as out:
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
-    return process, port, log
-
-
-def _wait_ready(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
-    deadline = time.monotonic() + 90
-    while True:
-        assert process.poll() is None, log.read_text()
-        try:
-            if request(port, "GET", "/healthz")[0] == 200:
-                return
-        except OSError:
-            pass
-        assert time.monotonic() < deadline, "the server did not start:\n" + log.read_text()
-        time.sleep(0.2)
-
-
 @pytest.fixture
-def two_instances(
-    tmp_path: Path,
-) -> Iterator[tuple[str, list[tuple[subprocess.Popen[bytes], int, Path]]]]:
+def two_instances(tmp_path: Path) -> Iterator[tuple[str, list[Server]]]:
     base = postgis_url()
     schema = f"conc_{uuid.uuid4().hex[:10]}"
     database_url = f"{base}{'&' if '?' in base else '?'}schema={schema}"
     open_store(database_url).close()  # migrate once, before both instances start
-    servers = [_start(database_url, tmp_path, name) for name in ("a", "b")]
+    servers = [
+        start(
+            database_url,
+            tmp_path,
+            name,
+            workers=2,
+            secret="concurrency-test-secret",
+            env=NO_LIMITS,
+        )
+        for name in ("a", "b")
+    ]
     try:
-        for process, port, log in servers:
-            _wait_ready(process, port, log)
+        for server in servers:
+            wait_ready(server)
         yield database_url, servers
     finally:
-        for process, _, _ in servers:
-            process.terminate()
-        for process, _, _ in servers:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+        stop(servers)
         with psycopg.connect(base, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
@@ -106,10 +73,10 @@ def _worker_pids(master: int) -> list[int]:
 
 
 def test_5000_submissions_two_instances_retries_and_a_killed_worker(
-    two_instances: tuple[str, list[tuple[subprocess.Popen[bytes], int, Path]]],
+    two_instances: tuple[str, list[Server]],
 ) -> None:
     database_url, servers = two_instances
-    ports = [port for _, port, _ in servers]
+    ports = [server.port for server in servers]
     rng = random.Random(6)
     jobs = [(str(uuid.uuid4()), payload(i, rng), i % 2) for i in range(SUBMISSIONS)]
     jobs += [(key, body, 1 - side) for key, body, side in rng.sample(jobs, RESENT)]
@@ -135,7 +102,7 @@ def test_5000_submissions_two_instances_retries_and_a_killed_worker(
         with lock:
             done += 1
             if done == SUBMISSIONS // 2 and not killed:
-                victims = _worker_pids(servers[0][0].pid)
+                victims = _worker_pids(servers[0].process.pid)
                 assert victims, "gunicorn has no workers"
                 os.kill(victims[0], signal.SIGKILL)
                 killed.append(victims[0])
@@ -160,5 +127,5 @@ def test_5000_submissions_two_instances_retries_and_a_killed_worker(
         assert store.count_assets(status="pending") == SUBMISSIONS
     finally:
         store.close()
-    for _, _, log in servers:
-        assert "Traceback" not in log.read_text(errors="replace")
+    for server in servers:
+        assert "Traceback" not in server.log.read_text(errors="replace")
