@@ -7,6 +7,7 @@ import socket
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -211,6 +212,25 @@ def test_a_database_that_never_answers_is_given_up_on(monkeypatch: pytest.Monkey
         assert store._timeout() == {}
 
 
+@contextmanager
+def read_write_role(conninfo: str, schema: str) -> Iterator[str]:
+    """A new role that may read and write the schema's tables but not change them."""
+    role = f"assetmap_rw_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(f'CREATE ROLE "{role}"')
+        conn.execute(f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"')
+        conn.execute(
+            f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "{schema}" TO "{role}"'
+        )
+        conn.execute(f'GRANT USAGE ON ALL SEQUENCES IN SCHEMA "{schema}" TO "{role}"')
+    try:
+        yield role
+    finally:
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute(f'DROP OWNED BY "{role}"')
+            conn.execute(f'DROP ROLE "{role}"')
+
+
 @pytest.mark.parametrize("store_url", ["postgis"], indirect=True)
 def test_a_role_that_may_only_read_and_write_opens_an_up_to_date_store(
     store_url: str, taxonomy: Taxonomy
@@ -221,23 +241,11 @@ def test_a_role_that_may_only_read_and_write_opens_an_up_to_date_store(
     open_store(store_url).close()  # made, and brought up to date, by the owner
     conninfo, schema = split_schema(store_url)
     assert schema is not None
-    role = f"assetmap_rw_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute(f'CREATE ROLE "{role}"')
-        conn.execute(f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"')
-        conn.execute(
-            f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "{schema}" TO "{role}"'
-        )
-        conn.execute(f'GRANT USAGE ON ALL SEQUENCES IN SCHEMA "{schema}" TO "{role}"')
-    try:
+    with read_write_role(conninfo, schema) as role:
         store = open_store(f"{store_url}&options=-c%20role%3D{role}")
         stored = store.create_asset(build_asset(ALTRINCHAM, taxonomy), author="test")
         assert store.get_asset(stored.id).name == ALTRINCHAM["name"]
         store.close()
-    finally:
-        with psycopg.connect(conninfo, autocommit=True) as conn:
-            conn.execute(f'DROP OWNED BY "{role}"')
-            conn.execute(f'DROP ROLE "{role}"')
 
 
 @pytest.mark.parametrize("store_url", ["postgis"], indirect=True)
@@ -255,16 +263,10 @@ def test_an_app_role_that_may_not_upgrade_is_told_who_may(store_url: str) -> Non
     assert older.migrate(target=11) == 11  # an earlier version's schema, made by its owner
     older.close()
     conninfo, schema = split_schema(store_url)
-    role = f"assetmap_rw_{uuid.uuid4().hex[:12]}"
+    assert schema is not None
     with psycopg.connect(conninfo, autocommit=True) as conn:
         [(owner,)] = conn.execute("SELECT current_user").fetchall()
-        conn.execute(f'CREATE ROLE "{role}"')
-        conn.execute(f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"')
-        conn.execute(
-            f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "{schema}" TO "{role}"'
-        )
-        conn.execute(f'GRANT USAGE ON ALL SEQUENCES IN SCHEMA "{schema}" TO "{role}"')
-    try:
+    with read_write_role(conninfo, schema) as role:
         with pytest.raises(AssetmapError) as refused:
             open_store(f"{store_url}&options=-c%20role%3D{role}")
         message = str(refused.value)
@@ -277,10 +279,6 @@ def test_an_app_role_that_may_not_upgrade_is_told_who_may(store_url: str) -> Non
         store = PostGISStore(store_url)
         assert max(store._applied_versions(store._conn())) == 11
         store.close()
-    finally:
-        with psycopg.connect(conninfo, autocommit=True) as conn:
-            conn.execute(f'DROP OWNED BY "{role}"')
-            conn.execute(f'DROP ROLE "{role}"')
 
 
 def test_a_refused_connection_reads_as_sentences() -> None:
