@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from playwright.sync_api import Route
+from playwright.sync_api import Page, Route
 
 from assetmap.store import Store
 from tests.browser.conftest import PageWatch
@@ -23,13 +23,18 @@ pytestmark = pytest.mark.browser
 IDLE_S = 30 * 60  # the default
 
 
+def signed_in_on_a_clock(watch: PageWatch, store: Store) -> Page:
+    """A moderator signed in on a page whose clock the test moves (Playwright's clock)."""
+    add_user(store, "mo", "moderator")
+    watch.page.clock.install()
+    sign_in(watch)
+    return watch.page
+
+
 def test_the_warning_counts_down_keeps_the_session_and_says_when_it_has_ended(
     watch: PageWatch, store: Store
 ) -> None:
-    add_user(store, "mo", "moderator")
-    page = watch.page
-    page.clock.install()
-    sign_in(watch)
+    page = signed_in_on_a_clock(watch, store)
     (token,) = [c["value"] for c in page.context.cookies() if "assetmap-auth" in c["name"]]
     dialog = page.locator("dialog#app-timeout")
     assert not dialog.evaluate("d => d.open")
@@ -77,10 +82,7 @@ def test_the_warning_counts_down_keeps_the_session_and_says_when_it_has_ended(
 
 
 def test_sign_out_in_the_warning_signs_out(watch: PageWatch, store: Store) -> None:
-    add_user(store, "mo", "moderator")
-    page = watch.page
-    page.clock.install()
-    sign_in(watch)
+    page = signed_in_on_a_clock(watch, store)
     (token,) = [c["value"] for c in page.context.cookies() if "assetmap-auth" in c["name"]]
     seen_ago(store, token, IDLE_S - 110)
     page.clock.fast_forward((IDLE_S - 120 + 5) * 1000)
@@ -95,10 +97,7 @@ def test_sign_out_in_the_warning_signs_out(watch: PageWatch, store: Store) -> No
 def test_with_the_server_out_of_reach_the_page_goes_by_its_own_clock(
     watch: PageWatch, store: Store
 ) -> None:
-    add_user(store, "mo", "moderator")
-    page = watch.page
-    page.clock.install()
-    sign_in(watch)
+    page = signed_in_on_a_clock(watch, store)
     asked: list[str] = []
 
     def unreachable(route: Route) -> None:
